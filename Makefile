@@ -1,0 +1,28 @@
+# Both targets do their own set-up on a fresh machine: a virtualenv in .venv with everything installed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/contexten up
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/mypy src
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/event_pipeline.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info src/*.egg-info

@@ -1,0 +1,238 @@
+"""One function per CLI command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from contexten.cli.output import emit_json, format_run
+from contexten.cli.spawn import ensure_daemon
+from contexten.client.connection import DaemonClient
+from contexten.client.feed import follow
+from contexten.common.errors import CommandFailed, DaemonUnreachable
+from contexten.common.event_kinds import EventKind
+from contexten.common.models import Event, RunState
+from contexten.common.paths import Paths
+
+STOP_TIMEOUT = 30.0
+
+
+def daemon(paths: Paths) -> int:
+    from contexten.daemon.app import run_daemon
+
+    return run_daemon(paths)
+
+
+def tui(paths: Paths) -> int:
+    from contexten.tui.app import ContextenApp
+
+    ContextenApp(paths).run()
+    return 0
+
+
+async def dispatch(args: argparse.Namespace, paths: Paths) -> int:
+    client = DaemonClient(paths)
+    try:
+        handler = _HANDLERS[args.command]
+        return await handler(args, client)
+    finally:
+        await client.aclose()
+
+
+async def _status(args: argparse.Namespace, client: DaemonClient) -> int:
+    info = await client.status()
+    if args.json:
+        emit_json(info)
+        return 0
+    print(f"contexten {info.version}  pid {info.pid}  up {info.uptime_seconds:.0f}s  home {info.home}")
+    print(f"events: {info.last_seq}   runs: " + (", ".join(f"{k} {v}" for k, v in sorted(info.runs_by_state.items())) or "none"))
+    print("projects:" if info.projects else "projects: none pinned (`contexten pin PATH`)")
+    for p in info.projects:
+        print(f"  {p.id:<20} {p.kind:<7} {p.health:<8} {p.location}")
+    return 0
+
+
+async def _pin(args: argparse.Namespace, client: DaemonClient) -> int:
+    target = args.target
+    if os.path.exists(target):
+        target = str(Path(target).resolve())
+    project = await client.pin(target)
+    if args.json:
+        emit_json(project)
+    else:
+        print(f"pinned {project.id} ({project.kind}: {project.location})")
+    return 0
+
+
+async def _unpin(args: argparse.Namespace, client: DaemonClient) -> int:
+    project = await client.unpin(args.id)
+    if args.json:
+        emit_json(project)
+    else:
+        print(f"unpinned {project.id}")
+    return 0
+
+
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    """KEY=VALUE pairs; a value that reads as JSON (3, true, null, [1]) is taken as that, else as text."""
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CommandFailed("invalid_params", f"--param {pair!r}: expected KEY=VALUE")
+        try:
+            params[key] = json.loads(value)
+        except ValueError:
+            params[key] = value
+    return params
+
+
+async def _run(args: argparse.Namespace, client: DaemonClient) -> int:
+    params = parse_params(args.param)
+    if not args.wait:
+        run = await client.start_run(args.flow, args.project, params)
+        if args.json:
+            emit_json(run)
+        else:
+            print(run.id)
+        return 0
+    since = (await client.status()).last_seq
+    run = await client.start_run(args.flow, args.project, params)
+    if not args.json:
+        print(f"run {run.id} started: {run.flow}", flush=True)
+    async for event in follow(client, since, run=run.id):
+        if not args.json:
+            _print_progress(event)
+        if event.kind == EventKind.RUN_STATE and RunState(event.data["state"]).terminal:
+            break
+    final = await client.get_run(run.id)
+    if args.json:
+        emit_json(final)
+    else:
+        print(format_run(final))
+    return 0 if final.state == RunState.COMPLETED else 1
+
+
+def _print_progress(event: Event) -> None:
+    if event.kind == EventKind.STEP_STATE:
+        detail = f"  {event.data.get('error')}" if event.data.get("error") else ""
+        print(f"  step {event.data['index']}: {event.data['state']}{detail}", flush=True)
+    elif event.kind == EventKind.RUN_STATE:
+        print(f"  run: {event.data['state']}", flush=True)
+
+
+async def _show(args: argparse.Namespace, client: DaemonClient) -> int:
+    run = await client.get_run(args.run)
+    if args.json:
+        emit_json(run)
+    else:
+        print(format_run(run))
+    return 0
+
+
+async def _cancel(args: argparse.Namespace, client: DaemonClient) -> int:
+    await client.cancel_run(args.run)
+    if args.json:
+        emit_json({"id": args.run, "cancelling": True})
+    else:
+        print(f"cancelling run {args.run}")
+    return 0
+
+
+async def _flows(args: argparse.Namespace, client: DaemonClient) -> int:
+    flows = await client.flows()
+    if args.json:
+        emit_json(flows)
+        return 0
+    for flow in flows:
+        print(f"{flow.name:<16} {flow.description}")
+        for name, prop in flow.params_schema.get("properties", {}).items():
+            print(f"    --param {name}=...  {prop.get('description', '')}")
+    return 0
+
+
+def _print_event(event: Event, as_json: bool) -> None:
+    if as_json:
+        emit_json(event)
+    else:
+        where = f" run {event.run}" if event.run is not None else ""
+        stamp = time.strftime("%H:%M:%S", time.localtime(event.ts))
+        print(f"{event.seq:>8} {stamp} {event.kind:<16}{where} {json.dumps(event.data)}", flush=True)
+
+
+async def _events(args: argparse.Namespace, client: DaemonClient) -> int:
+    # --json prints one object per line: a stream, which `events` is, rather than one document.
+    if args.follow:
+        async for event in follow(client, args.since, run=args.run):
+            _print_event(event, args.json)
+        return 0
+    last = args.since
+    while True:
+        page = await client.events_since(last, limit=5000, run=args.run)
+        for event in page.events:
+            _print_event(event, args.json)
+        if len(page.events) < 5000:
+            return 0
+        last = page.events[-1].seq
+
+
+async def _stop(args: argparse.Namespace, client: DaemonClient) -> int:
+    from contexten.daemon.lock import lock_holder
+
+    info = await client.ping()
+    await client.stop()
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while lock_holder(client.paths.lock_file) is not None:
+        if time.monotonic() > deadline:
+            raise DaemonUnreachable(f"the daemon (pid {info.pid}) did not stop within {STOP_TIMEOUT:.0f}s")
+        await asyncio.sleep(0.05)
+    if args.json:
+        emit_json({"stopped": True, "pid": info.pid})
+    else:
+        print(f"stopped (pid {info.pid})")
+    return 0
+
+
+async def up(args: argparse.Namespace, paths: Paths) -> bool:
+    """Start the daemon if needed and give a newcomer something to look at; True to open the console."""
+    info, started = await ensure_daemon(paths)
+    client = DaemonClient(paths)
+    try:
+        return await _welcome(args, client, info, started)
+    finally:
+        await client.aclose()
+
+
+async def _welcome(args: argparse.Namespace, client: DaemonClient, info: Any, started: bool) -> bool:
+    pinned = None
+    first_run = None
+    if not (await client.status()).projects:
+        cwd = Path.cwd()
+        try:
+            pinned = await client.pin(str(cwd))
+        except CommandFailed:
+            pinned = None  # not a git repository: nothing to pin for the newcomer
+        if pinned is not None:
+            first_run = await client.start_run("health_check", pinned.id)
+    if args.json:
+        emit_json({"daemon": info, "started": started, "pinned": pinned, "run": first_run})
+        return False
+    return True
+
+
+_HANDLERS = {
+    "status": _status,
+    "pin": _pin,
+    "unpin": _unpin,
+    "run": _run,
+    "show": _show,
+    "cancel": _cancel,
+    "flows": _flows,
+    "events": _events,
+    "stop": _stop,
+}

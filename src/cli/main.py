@@ -1,0 +1,103 @@
+"""`contexten` / `python -m contexten`: argument parsing and dispatch.
+
+Exit codes: 0 success; 1 the daemon refused the command or the run did not complete; 2 the daemon is
+unreachable (or, from argparse, the command line is wrong); 3 bad configuration or an unusable store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+from contexten import __version__
+from contexten.cli import commands
+from contexten.cli.output import emit_json, error
+from contexten.common.errors import AlreadyRunning, CommandFailed, ConfigError, ContextenError, DaemonUnreachable
+from contexten.common.paths import resolve_paths
+
+EXIT_REFUSED = 1
+EXIT_UNREACHABLE = 2
+EXIT_CONFIG = 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+    parser = argparse.ArgumentParser(
+        prog="contexten", description="Operations console for autonomous CI/CD.", parents=[common]
+    )
+    parser.add_argument("--version", action="version", version=f"contexten {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("daemon", parents=[common], help="run the daemon in the foreground (what systemd starts)")
+    sub.add_parser("up", parents=[common], help="start the daemon if needed, then open the console")
+    sub.add_parser("tui", parents=[common], help="open the console against a running daemon")
+    sub.add_parser("status", parents=[common], help="daemon state, pinned projects, runs by state")
+    sub.add_parser("stop", parents=[common], help="stop the daemon gracefully")
+    sub.add_parser("flows", parents=[common], help="the flows the daemon can run, with their parameters")
+
+    p = sub.add_parser("pin", parents=[common], help="pin a local git repository (a path) or OWNER/REPO")
+    p.add_argument("target", metavar="PATH_OR_OWNER/REPO")
+    p = sub.add_parser("unpin", parents=[common], help="unpin a project")
+    p.add_argument("id", metavar="ID")
+
+    p = sub.add_parser("run", parents=[common], help="start a run of a flow")
+    p.add_argument("flow", metavar="FLOW")
+    p.add_argument("--project", metavar="ID")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="a flow parameter (repeatable)")
+    p.add_argument("--wait", action="store_true", help="follow the run; exit 0 if it completed, 1 if not")
+
+    p = sub.add_parser("show", parents=[common], help="a run with its steps")
+    p.add_argument("run", type=int, metavar="RUN")
+    p = sub.add_parser("cancel", parents=[common], help="cancel a run")
+    p.add_argument("run", type=int, metavar="RUN")
+
+    p = sub.add_parser("events", parents=[common], help="the event log, in seq order")
+    p.add_argument("--run", type=int, metavar="RUN")
+    p.add_argument("--since", type=int, default=0, metavar="SEQ", help="only events after this seq")
+    p.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    paths = resolve_paths()
+    try:
+        if args.command == "daemon":
+            return commands.daemon(paths)
+        if args.command == "tui":
+            return commands.tui(paths)
+        if args.command == "up":
+            # The console runs on the main thread, after the set-up's event loop has closed.
+            return commands.tui(paths) if asyncio.run(commands.up(args, paths)) else 0
+        return asyncio.run(commands.dispatch(args, paths))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `contexten events | head`: the reader left; say nothing more.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except (ConfigError, AlreadyRunning) as exc:
+        return _fail(args, exc, EXIT_CONFIG if isinstance(exc, ConfigError) else EXIT_REFUSED)
+    except DaemonUnreachable as exc:
+        return _fail(args, exc, EXIT_UNREACHABLE, hint=" (is it running? `contexten up` starts it)")
+    except CommandFailed as exc:
+        return _fail(args, exc, EXIT_REFUSED)
+    except ContextenError as exc:
+        return _fail(args, exc, EXIT_CONFIG if type(exc).__name__ == "StoreError" else EXIT_REFUSED)
+
+
+def _fail(args: argparse.Namespace, exc: Exception, code: int, hint: str = "") -> int:
+    if getattr(args, "json", False):
+        emit_json({"ok": False, "error": {"type": type(exc).__name__, "code": getattr(exc, "code", None),
+                                          "message": str(exc)}})  # fmt: skip
+    error(f"{exc}{hint}")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Talking to a running daemon over ZeroMQ with the protocol in contexten.common."""

@@ -1,0 +1,154 @@
+"""Receiving every event exactly once and in order, over a lossy PUB/SUB link (ZeroMQ's Clone pattern).
+
+Subscribe first; then take a snapshot (or a starting seq); drop updates at or below it; and whenever an
+event or a heartbeat shows a seq beyond the next expected one, fetch the missing range from the
+daemon's store before going on. A heartbeat from a different daemon instance, or silence, means the
+daemon restarted or went away: the feed reports it and resyncs when it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import zmq
+import zmq.asyncio
+from pydantic import ValidationError
+
+from contexten.client.connection import DaemonClient
+from contexten.common.errors import ContextenError, DaemonUnreachable
+from contexten.common.models import Event
+from contexten.common.protocol import EVENT_TOPIC, HEARTBEAT_TOPIC, Heartbeat, Snapshot
+
+HEARTBEAT_TIMEOUT = 3.5
+RECONNECT_EVERY = 0.5
+
+
+@dataclass(frozen=True)
+class Connected:
+    instance: str
+
+
+@dataclass(frozen=True)
+class Disconnected:
+    reason: str
+
+
+FeedItem = Snapshot | Event | Connected | Disconnected
+
+
+class _Resync(Exception):
+    """The daemon we were following is gone or replaced."""
+
+
+class Subscription:
+    """A SUB socket on the daemon's event endpoint; create it before asking for the starting point."""
+
+    def __init__(self, client: DaemonClient) -> None:
+        self._client = client
+        self._sock = zmq.asyncio.Context.instance().socket(zmq.SUB)
+        self._sock.setsockopt(zmq.LINGER, 0)
+        self._sock.setsockopt(zmq.RCVHWM, 0)
+        self._sock.setsockopt(zmq.SUBSCRIBE, b"")
+        self._sock.connect(client.paths.events_endpoint)
+        self.instance = ""
+
+    def close(self) -> None:
+        self._sock.close(linger=0)
+
+    def drain(self) -> None:
+        """Throw away whatever is queued: used before a full resync."""
+        with contextlib.suppress(zmq.Again):
+            while True:
+                self._sock.recv_multipart(flags=zmq.NOBLOCK)
+
+    async def events_after(self, last: int, heartbeat_timeout: float = HEARTBEAT_TIMEOUT) -> AsyncIterator[Event]:
+        """Every event with seq > last, in order, forever. Raises _Resync if the daemon goes or changes."""
+        while True:
+            if not await self._sock.poll(timeout=int(heartbeat_timeout * 1000)):
+                raise _Resync("no heartbeat from the daemon")
+            topic, payload = await self._sock.recv_multipart()
+            try:
+                if topic == HEARTBEAT_TOPIC:
+                    beat = Heartbeat.model_validate_json(payload)
+                    if self.instance and beat.instance != self.instance:
+                        raise _Resync("the daemon restarted")
+                    self.instance = beat.instance
+                    if beat.seq > last:
+                        async for event in self._fill(last, beat.seq):
+                            last = event.seq
+                            yield event
+                    continue
+                if topic != EVENT_TOPIC:
+                    continue
+                event = Event.model_validate_json(payload)
+            except ValidationError:
+                continue  # not ours to understand; the seq check below catches anything we lost
+            if event.seq <= last:
+                continue
+            if event.seq > last + 1:
+                async for missing in self._fill(last, event.seq - 1):
+                    last = missing.seq
+                    yield missing
+            if event.seq == last + 1:
+                last = event.seq
+                yield event
+
+    async def _fill(self, last: int, upto: int) -> AsyncIterator[Event]:
+        """Fetch (last, upto] from the store."""
+        while last < upto:
+            page = await self._client.events_since(last, limit=min(5000, upto - last))
+            if not page.events:
+                return
+            for event in page.events:
+                if event.seq != last + 1:
+                    raise _Resync(f"the store has no event {last + 1}")
+                last = event.seq
+                yield event
+
+
+async def follow(client: DaemonClient, since: int, run: int | None = None) -> AsyncIterator[Event]:
+    """Events after `since` (optionally of one run), then live ones. Ends by raising DaemonUnreachable."""
+    sub = Subscription(client)
+    try:
+        last = since
+        try:
+            async for event in sub.events_after(last):
+                last = event.seq
+                if run is None or event.run == run:
+                    yield event
+        except _Resync as exc:
+            raise DaemonUnreachable(str(exc)) from None
+    finally:
+        sub.close()
+
+
+async def console_feed(client: DaemonClient) -> AsyncIterator[FeedItem]:
+    """Snapshot, then events; on loss, Disconnected, then a fresh Snapshot when the daemon is back."""
+    sub = Subscription(client)
+    connected = False
+    try:
+        while True:
+            try:
+                snapshot = await client.snapshot(timeout=2.0)
+            except (DaemonUnreachable, ContextenError) as exc:
+                if connected:
+                    connected = False
+                    yield Disconnected(str(exc))
+                await asyncio.sleep(RECONNECT_EVERY)
+                continue
+            sub.instance = snapshot.instance
+            connected = True
+            yield snapshot
+            yield Connected(snapshot.instance)
+            try:
+                async for event in sub.events_after(snapshot.seq):
+                    yield event
+            except (_Resync, DaemonUnreachable) as exc:
+                connected = False
+                yield Disconnected(str(exc))
+                sub.drain()
+    finally:
+        sub.close()

@@ -1,0 +1,47 @@
+"""The clock port: everything that reads time takes a Clock, so tests can hold time still."""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from datetime import UTC, datetime
+
+
+class Clock(ABC):
+    @abstractmethod
+    def now(self) -> float:
+        """Wall-clock seconds since the epoch."""
+
+    @abstractmethod
+    def monotonic(self) -> float:
+        """Seconds from an arbitrary origin that never goes backwards."""
+
+
+class SystemClock(Clock):
+    def now(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+class FakeClock(Clock):
+    """A clock that moves only when told to."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self._now = start
+        self._mono = 0.0
+
+    def now(self) -> float:
+        return self._now
+
+    def monotonic(self) -> float:
+        return self._mono
+
+    def advance(self, seconds: float) -> None:
+        self._now += seconds
+        self._mono += seconds
+
+
+def iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")

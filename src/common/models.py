@@ -1,0 +1,101 @@
+"""Domain models that cross the wire: projects, runs, steps, events, health samples."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RunState(StrEnum):
+    # Modelled on Prefect's state types; issue 3's engine enforces the full transition table.
+    SCHEDULED = "SCHEDULED"
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
+    CANCELLING = "CANCELLING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    CRASHED = "CRASHED"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL_RUN_STATES
+
+
+TERMINAL_RUN_STATES = frozenset({RunState.COMPLETED, RunState.FAILED, RunState.CANCELLED, RunState.CRASHED})
+
+
+class StepState(StrEnum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    SKIPPED = "SKIPPED"
+
+
+ProjectKind = Literal["local", "github"]
+Health = Literal["ok", "warning", "failing", "unknown"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Project(Model):
+    id: str
+    name: str
+    kind: ProjectKind
+    location: str
+    pinned_at: float
+    health: Health = "unknown"
+
+
+class Step(Model):
+    index: int
+    name: str
+    state: StepState = StepState.PENDING
+    attempts: int = 0
+    started_at: float | None = None
+    ended_at: float | None = None
+    progress: float = 0.0
+    message: str = ""
+    error: str | None = None
+
+
+class Run(Model):
+    id: int
+    flow: str
+    project: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    state: RunState = RunState.PENDING
+    created_at: float
+    started_at: float | None = None
+    ended_at: float | None = None
+    error: str | None = None
+    steps: list[Step] = Field(default_factory=list)
+
+
+class Event(Model):
+    seq: int
+    ts: float
+    kind: str
+    run: int | None = None
+    project: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class HealthSample(Model):
+    ts: float
+    cpu: float
+    memory: float
+    disk: float
+
+
+class FlowInfo(Model):
+    name: str
+    description: str
+    params_schema: dict[str, Any]

@@ -1,0 +1,248 @@
+"""The control protocol between clients (CLI, console) and the daemon.
+
+Requests travel as one JSON frame on a DEALER -> ROUTER pair:
+    {"v": 1, "rid": "<client request id>", "cmd": "<command>", ...command fields}
+Replies come back on the same pair:
+    {"v": 1, "rid": "<same id>", "ok": true, "result": {...}}
+    {"v": 1, "rid": "<same id>", "ok": false, "error": {"code": "...", "message": "..."}}
+`rid` is kept apart from the command's own fields (a run's `id`, say).
+Events travel on PUB -> SUB as two frames, [b"ev", <Event JSON>]; a heartbeat [b"hb", <Heartbeat JSON>]
+carries the last published seq so a subscriber notices a gap even when no further event comes.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from contexten.common.errors import ProtocolError
+from contexten.common.models import Event, FlowInfo, HealthSample, Project, Run
+
+PROTOCOL_VERSION = 1
+EVENT_TOPIC = b"ev"
+HEARTBEAT_TOPIC = b"hb"
+MAX_EVENTS_PAGE = 10_000
+
+
+class ErrorCode(StrEnum):
+    BAD_FRAME = "bad_frame"
+    BAD_JSON = "bad_json"
+    WRONG_VERSION = "wrong_version"
+    UNKNOWN_COMMAND = "unknown_command"
+    INVALID_REQUEST = "invalid_request"
+    NOT_FOUND = "not_found"
+    INVALID_PARAMS = "invalid_params"
+    CONFLICT = "conflict"
+    INTERNAL = "internal"
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Ping(_Request):
+    cmd: Literal["ping"] = "ping"
+
+
+class Status(_Request):
+    cmd: Literal["status"] = "status"
+
+
+class GetSnapshot(_Request):
+    cmd: Literal["snapshot"] = "snapshot"
+
+
+class EventsSince(_Request):
+    cmd: Literal["events.since"] = "events.since"
+    since: int = Field(default=0, ge=0)
+    limit: int = Field(default=1000, ge=1, le=MAX_EVENTS_PAGE)
+    run: int | None = None
+
+
+class ListFlows(_Request):
+    cmd: Literal["flow.list"] = "flow.list"
+
+
+class ListProjects(_Request):
+    cmd: Literal["project.list"] = "project.list"
+
+
+class PinProject(_Request):
+    cmd: Literal["project.pin"] = "project.pin"
+    target: str = Field(min_length=1, max_length=4096)
+
+
+class UnpinProject(_Request):
+    cmd: Literal["project.unpin"] = "project.unpin"
+    id: str = Field(min_length=1, max_length=200)
+
+
+class StartRun(_Request):
+    cmd: Literal["run.start"] = "run.start"
+    flow: str = Field(min_length=1, max_length=200)
+    project: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class GetRun(_Request):
+    cmd: Literal["run.get"] = "run.get"
+    id: int
+
+
+class ListRuns(_Request):
+    cmd: Literal["run.list"] = "run.list"
+    limit: int = Field(default=50, ge=1, le=1000)
+
+
+class CancelRun(_Request):
+    cmd: Literal["run.cancel"] = "run.cancel"
+    id: int
+
+
+class StopDaemon(_Request):
+    cmd: Literal["daemon.stop"] = "daemon.stop"
+
+
+Request = Annotated[
+    Ping
+    | Status
+    | GetSnapshot
+    | EventsSince
+    | ListFlows
+    | ListProjects
+    | PinProject
+    | UnpinProject
+    | StartRun
+    | GetRun
+    | ListRuns
+    | CancelRun
+    | StopDaemon,
+    Field(discriminator="cmd"),
+]
+_REQUEST = TypeAdapter[Request](Request)
+COMMANDS = frozenset(
+    t.model_fields["cmd"].default
+    for t in (Ping, Status, GetSnapshot, EventsSince, ListFlows, ListProjects, PinProject, UnpinProject)
+    + (StartRun, GetRun, ListRuns, CancelRun, StopDaemon)
+)
+
+
+# ---- results -------------------------------------------------------------------------------------
+
+
+class DaemonInfo(BaseModel):
+    version: str
+    protocol: int = PROTOCOL_VERSION
+    pid: int
+    instance: str
+    started_at: float
+    uptime_seconds: float
+    home: str
+
+
+class StatusInfo(DaemonInfo):
+    projects: list[Project]
+    runs_by_state: dict[str, int]
+    last_seq: int
+
+
+class Snapshot(BaseModel):
+    seq: int
+    instance: str
+    projects: list[Project]
+    runs: list[Run]
+    health: list[HealthSample]
+    flows: list[FlowInfo]
+
+
+class EventPage(BaseModel):
+    events: list[Event]
+    last_seq: int
+
+
+class Heartbeat(BaseModel):
+    instance: str
+    seq: int
+    ts: float
+
+
+class ErrorBody(BaseModel):
+    code: ErrorCode
+    message: str
+
+
+class Reply(BaseModel):
+    v: int = PROTOCOL_VERSION
+    rid: str
+    ok: bool
+    result: Any = None
+    error: ErrorBody | None = None
+
+
+# ---- encoding ------------------------------------------------------------------------------------
+
+
+def encode_request(request_id: str, request: _Request) -> bytes:
+    body = request.model_dump(mode="json")
+    return json.dumps({**body, "v": PROTOCOL_VERSION, "rid": request_id}).encode()
+
+
+def peek_request_id(raw: bytes) -> str:
+    """The id of a request, best effort, so even a refused request gets an answer the client can match."""
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    value = doc.get("rid") if isinstance(doc, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def decode_request(raw: bytes) -> tuple[str, Request]:
+    """Parse one request frame, or raise ProtocolError whose code and message name the problem."""
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(ErrorCode.BAD_JSON, f"request is not valid JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ProtocolError(ErrorCode.INVALID_REQUEST, "request must be a JSON object")
+    request_id = doc.pop("rid", "")
+    if not isinstance(request_id, str):
+        raise ProtocolError(ErrorCode.INVALID_REQUEST, "request 'rid' must be a string")
+    version = doc.pop("v", None)
+    if version != PROTOCOL_VERSION:
+        raise ProtocolError(
+            ErrorCode.WRONG_VERSION,
+            f"protocol version {version!r} is not supported; this daemon speaks version {PROTOCOL_VERSION}",
+        )
+    cmd = doc.get("cmd")
+    if cmd not in COMMANDS:
+        raise ProtocolError(
+            ErrorCode.UNKNOWN_COMMAND, f"unknown command {cmd!r}; known: {', '.join(sorted(COMMANDS))}"
+        )
+    try:
+        return request_id, _REQUEST.validate_python(doc)
+    except ValidationError as exc:
+        raise ProtocolError(ErrorCode.INVALID_REQUEST, f"{cmd}: {describe_validation_error(exc)}") from None
+
+
+def encode_reply(reply: Reply) -> bytes:
+    return reply.model_dump_json(exclude_none=True).encode()
+
+
+def decode_reply(raw: bytes) -> Reply:
+    try:
+        return Reply.model_validate_json(raw)
+    except ValidationError as exc:
+        raise ProtocolError(ErrorCode.BAD_JSON, f"reply does not parse: {describe_validation_error(exc)}") from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per problem, each naming the field: 'steps: Input should be a valid integer'."""
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(value)"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)

@@ -1,0 +1,3 @@
+from contexten.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,188 @@
+"""The daemon process: startup, main loop, graceful shutdown (after uvicorn's shape)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import uuid
+from collections.abc import Coroutine
+from typing import Any
+
+import aiosqlite
+
+from contexten import __version__
+from contexten.common.clock import Clock, SystemClock
+from contexten.common.errors import ConfigError
+from contexten.common.event_kinds import EventKind
+from contexten.common.paths import Paths
+from contexten.common.protocol import DaemonInfo, Heartbeat
+from contexten.daemon.bus import Bus
+from contexten.daemon.commands import CommandHandler
+from contexten.daemon.config import Config, changed_keys, load_config
+from contexten.daemon.config_watch import watch_config
+from contexten.daemon.eventlog import EventLog
+from contexten.daemon.flows.base import Services
+from contexten.daemon.flows.registry import builtin_flows
+from contexten.daemon.health import AlertTracker, sample_system
+from contexten.daemon.lock import InstanceLock
+from contexten.daemon.logs import setup_logging
+from contexten.daemon.runner import Runner
+from contexten.daemon.sdnotify import Notifier
+from contexten.daemon.store.database import open_database
+from contexten.daemon.store.queries import Queries
+
+log = logging.getLogger("contexten.daemon")
+
+
+class Daemon:
+    def __init__(self, paths: Paths, config: Config, clock: Clock | None = None) -> None:
+        self.paths = paths
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.instance = uuid.uuid4().hex[:12]
+        self.started_at = self.clock.now()
+        self._stop = asyncio.Event()
+        self._notifier = Notifier()
+        self._alerts = AlertTracker()
+
+    def info(self) -> DaemonInfo:
+        return DaemonInfo(
+            version=__version__,
+            pid=os.getpid(),
+            instance=self.instance,
+            started_at=self.started_at,
+            uptime_seconds=round(self.clock.now() - self.started_at, 3),
+            home=str(self.paths.state_dir.parent if os.environ.get("CONTEXTEN_HOME") else self.paths.state_dir),
+        )
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def serve(self) -> None:
+        lock = InstanceLock(self.paths.lock_file)
+        lock.acquire()
+        db: aiosqlite.Connection | None = None
+        bus: Bus | None = None
+        try:
+            db = await open_database(self.paths.database)
+            bus = Bus(self.paths)
+            bus.bind()
+            await self._main(db, bus)
+        finally:
+            if bus is not None:
+                bus.close()
+            if db is not None:
+                await db.close()
+            lock.release()
+
+    async def _main(self, db: aiosqlite.Connection, bus: Bus) -> None:
+        queries = Queries(db)
+        events = EventLog(db, bus.publish_events, self.clock, await queries.last_seq())
+        events.start()
+        services = Services(
+            config=lambda: self.config,
+            events=events,
+            queries=queries,
+            clock=self.clock,
+            database=self.paths.database,
+            events_endpoint=self.paths.events_endpoint,
+        )
+        flows = builtin_flows()
+        self.runner = runner = Runner(services, flows, await queries.max_run_id())
+        await runner.mark_crashed(await queries.unfinished_run_ids())
+        handler = CommandHandler(services, runner, flows, self.info, self.request_stop)
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop)
+
+        tasks = [
+            self._spawn(bus.serve_commands(handler.handle, handler.refuse), "commands"),
+            self._spawn(self._heartbeat(bus, events), "heartbeat"),
+            self._spawn(self._sample_health(events), "health-sampler"),
+            self._spawn(self._watch_config(events, runner), "config-watch"),
+        ]
+        if self._notifier.watchdog_interval:
+            tasks.append(self._spawn(self._watchdog(self._notifier.watchdog_interval), "watchdog"))
+
+        await events.commit(EventKind.DAEMON_STARTED, {"pid": os.getpid(), "version": __version__, "instance": self.instance})
+        log.info("contexten %s ready (pid %d, home %s)", __version__, os.getpid(), self.paths.state_dir)
+        self._notifier.ready(f"ready; {len(await queries.projects())} pinned projects")
+
+        await self._stop.wait()
+
+        log.info("shutting down")
+        self._notifier.stopping()
+        timeout = self.config.daemon.shutdown_timeout_seconds
+        await runner.shutdown(timeout)
+        events.emit(EventKind.DAEMON_STOPPING, {"pid": os.getpid()})
+        await bus.drain()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await events.close()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        log.info("stopped")
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        async def guarded() -> None:
+            # A background loop that dies takes the daemon down with a clear log, rather than leaving
+            # a process that looks alive and does nothing (systemd restarts it).
+            try:
+                await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s failed; stopping the daemon", name)
+                self.request_stop()
+
+        return asyncio.create_task(guarded(), name=name)
+
+    async def _heartbeat(self, bus: Bus, events: EventLog) -> None:
+        while True:
+            beat = Heartbeat(instance=self.instance, seq=events.published_seq, ts=self.clock.now())
+            bus.publish_heartbeat(beat.model_dump_json().encode())
+            await asyncio.sleep(self.config.daemon.heartbeat_seconds)
+
+    async def _sample_health(self, events: EventLog) -> None:
+        sample_system(self.clock.now(), self.paths.state_dir)  # primes psutil's CPU counter
+        while True:
+            await asyncio.sleep(self.config.health.sample_interval_seconds)
+            sample = await asyncio.to_thread(sample_system, self.clock.now(), self.paths.state_dir)
+            events.emit(EventKind.HEALTH_METRICS, sample.model_dump())
+            for alert in self._alerts.update(sample, self.config.health):
+                events.emit(EventKind.ALERT, {**alert, "source": "sampler"})
+
+    async def _watch_config(self, events: EventLog, runner: Runner) -> None:
+        def apply(new: Config) -> None:
+            keys = changed_keys(self.config, new)
+            if not keys:
+                return
+            self.config = new
+            logging.getLogger().setLevel(new.daemon.log_level.upper())
+            log.info("config reloaded: %s", ", ".join(keys))
+            events.emit(EventKind.CONFIG_RELOADED, {"changed": keys})
+            asyncio.get_running_loop().create_task(runner.limiter.limit_changed())
+
+        def refuse(exc: ConfigError) -> None:
+            events.emit(EventKind.CONFIG_ERROR, {"file": exc.path, "key": exc.key, "message": str(exc)})
+
+        await watch_config(self.paths.config_file, apply, refuse)
+
+    async def _watchdog(self, interval: float) -> None:
+        while True:
+            self._notifier.watchdog()
+            await asyncio.sleep(interval)
+
+
+def run_daemon(paths: Paths) -> int:
+    """Entry point of `contexten daemon`. Returns the process exit code."""
+    paths.ensure()
+    config = load_config(paths.config_file)  # ConfigError propagates to the CLI, which names file and key
+    setup_logging(config.daemon.log_level)
+    asyncio.run(Daemon(paths, config).serve())
+    return 0

@@ -1,0 +1,102 @@
+"""The daemon's configuration: a TOML file validated by pydantic.
+
+Every error names the file, the dotted key and what is wrong, so a typo is found in one read.
+`config/contexten.example.toml` documents every key; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+
+from contexten.common.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DaemonSection(_Section):
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    shutdown_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    max_concurrent_runs: int = Field(default=4, ge=1, le=256)
+    heartbeat_seconds: float = Field(default=1.0, gt=0, le=60)
+
+
+class HealthSection(_Section):
+    sample_interval_seconds: float = Field(default=5.0, ge=0.1, le=3600)
+    cpu_alert_percent: float = Field(default=90.0, gt=0, le=100)
+    memory_alert_percent: float = Field(default=90.0, gt=0, le=100)
+    disk_alert_percent: float = Field(default=90.0, gt=0, le=100)
+    bus_lag_alert_ms: float = Field(default=250.0, gt=0)
+
+
+class ConnectorSection(_Section):
+    api_url: HttpUrl
+    poll_interval_seconds: float = Field(default=60.0, ge=1, le=86400)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+
+
+class GitHubSection(ConnectorSection):
+    api_url: HttpUrl = HttpUrl("https://api.github.com")
+
+
+class LinearSection(ConnectorSection):
+    api_url: HttpUrl = HttpUrl("https://api.linear.app/graphql")
+    team: str = ""
+
+
+class Config(_Section):
+    daemon: DaemonSection = Field(default_factory=DaemonSection)
+    health: HealthSection = Field(default_factory=HealthSection)
+    # A connector is "configured" when its section is present; health_check probes only those.
+    github: GitHubSection | None = None
+    linear: LinearSection | None = None
+
+
+def parse_config(text: str, path: str) -> Config:
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "", f"not valid TOML: {exc}") from None
+    try:
+        return Config.model_validate(doc)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        problem = first["msg"]
+        if first["type"] == "extra_forbidden":
+            problem = "unknown key (see config/contexten.example.toml for the keys there are)"
+        elif "input" in first and not isinstance(first["input"], dict):
+            problem = f"{problem} (got {first['input']!r})"
+        more = len(exc.errors()) - 1
+        if more:
+            problem += f" (and {more} more problem{'s' if more > 1 else ''})"
+        raise ConfigError(path, key, problem) from None
+
+
+def load_config(path: Path) -> Config:
+    """The config at `path`, or the defaults when there is no file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), "", f"cannot read: {exc}") from None
+    return parse_config(text, str(path))
+
+
+def changed_keys(old: Config, new: Config) -> list[str]:
+    """Dotted keys whose value differs, for the config.reloaded event."""
+    a, b = old.model_dump(mode="json"), new.model_dump(mode="json")
+    out: list[str] = []
+    for section in sorted(set(a) | set(b)):
+        sa, sb = a.get(section) or {}, b.get(section) or {}
+        if (a.get(section) is None) != (b.get(section) is None):
+            out.append(section)
+            continue
+        out.extend(f"{section}.{k}" for k in sorted(set(sa) | set(sb)) if sa.get(k) != sb.get(k))
+    return out

@@ -1,0 +1,1 @@
+"""Flow types the daemon can run."""

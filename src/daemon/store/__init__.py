@@ -1,0 +1,1 @@
+"""SQLite state: schema migrations, the connection, and the read queries."""

@@ -1,0 +1,62 @@
+"""Versioned schema migrations. Append new ones; never edit one that has shipped."""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str]] = [
+    (
+        1,
+        """
+        CREATE TABLE projects (
+            id        TEXT PRIMARY KEY,
+            name      TEXT NOT NULL,
+            kind      TEXT NOT NULL CHECK (kind IN ('local', 'github')),
+            location  TEXT NOT NULL UNIQUE,
+            pinned_at REAL NOT NULL,
+            health    TEXT NOT NULL DEFAULT 'unknown'
+        );
+        CREATE TABLE runs (
+            id         INTEGER PRIMARY KEY,
+            flow       TEXT NOT NULL,
+            project    TEXT,
+            params     TEXT NOT NULL,
+            state      TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            started_at REAL,
+            ended_at   REAL,
+            error      TEXT
+        );
+        CREATE INDEX runs_by_state ON runs (state);
+        CREATE INDEX runs_by_project ON runs (project, id);
+        CREATE TABLE steps (
+            run_id     INTEGER NOT NULL REFERENCES runs (id),
+            idx        INTEGER NOT NULL,
+            name       TEXT NOT NULL,
+            state      TEXT NOT NULL,
+            attempts   INTEGER NOT NULL DEFAULT 0,
+            started_at REAL,
+            ended_at   REAL,
+            progress   REAL NOT NULL DEFAULT 0,
+            message    TEXT NOT NULL DEFAULT '',
+            error      TEXT,
+            result     TEXT,
+            PRIMARY KEY (run_id, idx)
+        );
+        -- The event log: seq is the single source of ordering. Append-only, enforced below.
+        CREATE TABLE events (
+            seq     INTEGER PRIMARY KEY,
+            ts      REAL NOT NULL,
+            kind    TEXT NOT NULL,
+            run_id  INTEGER,
+            project TEXT,
+            data    TEXT NOT NULL
+        );
+        CREATE INDEX events_by_run ON events (run_id, seq) WHERE run_id IS NOT NULL;
+        CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+            BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+        CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+            BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+        """,
+    ),
+]
+
+LATEST = MIGRATIONS[-1][0]

@@ -1,0 +1,1 @@
+"""The Textual console. Talks to the daemon only through contexten.client and contexten.common."""
