@@ -18,8 +18,15 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
-	$(BIN)/mypy src
+	$(MAKE) typecheck
 	$(BIN)/pytest
+
+# mypy resolves modules by folder name; this view maps src/<name> to contexten/<name> as installed.
+typecheck: $(STAMP)
+	rm -rf build/typecheck && mkdir -p build/typecheck/contexten
+	for d in src/contexten/*; do ln -s ../../../$$d build/typecheck/contexten/; done
+	for d in common daemon tui client cli; do ln -s ../../../src/$$d build/typecheck/contexten/$$d; done
+	$(BIN)/mypy -p contexten
 
 bench: $(STAMP)
 	$(BIN)/python bench/event_pipeline.py

@@ -50,7 +50,10 @@ async def _status(args: argparse.Namespace, client: DaemonClient) -> int:
         emit_json(info)
         return 0
     print(f"contexten {info.version}  pid {info.pid}  up {info.uptime_seconds:.0f}s  home {info.home}")
-    print(f"events: {info.last_seq}   runs: " + (", ".join(f"{k} {v}" for k, v in sorted(info.runs_by_state.items())) or "none"))
+    print(
+        f"events: {info.last_seq}   runs: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(info.runs_by_state.items())) or "none")
+    )
     print("projects:" if info.projects else "projects: none pinned (`contexten pin PATH`)")
     for p in info.projects:
         print(f"  {p.id:<20} {p.kind:<7} {p.health:<8} {p.location}")

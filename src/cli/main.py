@@ -15,7 +15,13 @@ from collections.abc import Sequence
 from contexten import __version__
 from contexten.cli import commands
 from contexten.cli.output import emit_json, error
-from contexten.common.errors import AlreadyRunning, CommandFailed, ConfigError, ContextenError, DaemonUnreachable
+from contexten.common.errors import (
+    AlreadyRunning,
+    CommandFailed,
+    ConfigError,
+    ContextenError,
+    DaemonUnreachable,
+)
 from contexten.common.paths import resolve_paths
 
 EXIT_REFUSED = 1

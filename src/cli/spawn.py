@@ -24,9 +24,9 @@ async def ensure_daemon(paths: Paths) -> tuple[DaemonInfo, bool]:
         if lock_holder(paths.lock_file) is not None:
             return await _wait_ready(client, None), False
         paths.ensure()
-        log = open(paths.log_file, "ab")  # noqa: SIM115 - handed to the child, closed below
+        log = open(paths.log_file, "ab")  # noqa: SIM115, ASYNC230 - handed to the child, closed below
         try:
-            proc = subprocess.Popen(
+            proc = subprocess.Popen(  # noqa: ASYNC220 - fork+exec returns at once; we do not wait on it
                 [sys.executable, "-m", "contexten", "daemon"],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -45,7 +45,9 @@ async def _wait_ready(client: DaemonClient, proc: subprocess.Popen[bytes] | None
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise ContextenError(f"the daemon exited during start-up (code {proc.returncode}):\n{_log_tail(client.paths)}")
+            raise ContextenError(
+                f"the daemon exited during start-up (code {proc.returncode}):\n{_log_tail(client.paths)}"
+            )
         try:
             return await client.ping(timeout=0.5)
         except DaemonUnreachable:

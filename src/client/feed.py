@@ -9,7 +9,6 @@ daemon restarted or went away: the feed reports it and resyncs when it is back.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -19,10 +18,11 @@ from pydantic import ValidationError
 
 from contexten.client.connection import DaemonClient
 from contexten.common.errors import ContextenError, DaemonUnreachable
+from contexten.common.event_kinds import EventKind
 from contexten.common.models import Event
 from contexten.common.protocol import EVENT_TOPIC, HEARTBEAT_TOPIC, Heartbeat, Snapshot
 
-HEARTBEAT_TIMEOUT = 3.5
+HEARTBEAT_TIMEOUT = 3.0
 RECONNECT_EVERY = 0.5
 
 
@@ -48,21 +48,25 @@ class Subscription:
 
     def __init__(self, client: DaemonClient) -> None:
         self._client = client
-        self._sock = zmq.asyncio.Context.instance().socket(zmq.SUB)
-        self._sock.setsockopt(zmq.LINGER, 0)
-        self._sock.setsockopt(zmq.RCVHWM, 0)
-        self._sock.setsockopt(zmq.SUBSCRIBE, b"")
-        self._sock.connect(client.paths.events_endpoint)
+        self._sock = self._connect()
         self.instance = ""
+
+    def _connect(self) -> zmq.asyncio.Socket:
+        sock = zmq.asyncio.Context.instance().socket(zmq.SUB)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.RCVHWM, 0)
+        sock.setsockopt(zmq.SUBSCRIBE, b"")
+        sock.connect(self._client.paths.events_endpoint)
+        return sock
 
     def close(self) -> None:
         self._sock.close(linger=0)
 
-    def drain(self) -> None:
-        """Throw away whatever is queued: used before a full resync."""
-        with contextlib.suppress(zmq.Again):
-            while True:
-                self._sock.recv_multipart(flags=zmq.NOBLOCK)
+    def reset(self) -> None:
+        """A fresh subscription with nothing queued, before a full resync."""
+        self._sock.close(linger=0)
+        self._sock = self._connect()
+        self.instance = ""
 
     async def events_after(self, last: int, heartbeat_timeout: float = HEARTBEAT_TIMEOUT) -> AsyncIterator[Event]:
         """Every event with seq > last, in order, forever. Raises _Resync if the daemon goes or changes."""
@@ -95,6 +99,8 @@ class Subscription:
             if event.seq == last + 1:
                 last = event.seq
                 yield event
+                if event.kind == EventKind.DAEMON_STOPPING:
+                    raise _Resync("the daemon is shutting down")
 
     async def _fill(self, last: int, upto: int) -> AsyncIterator[Event]:
         """Fetch (last, upto] from the store."""
@@ -149,6 +155,6 @@ async def console_feed(client: DaemonClient) -> AsyncIterator[FeedItem]:
             except (_Resync, DaemonUnreachable) as exc:
                 connected = False
                 yield Disconnected(str(exc))
-                sub.drain()
+                sub.reset()
     finally:
         sub.close()

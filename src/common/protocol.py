@@ -125,8 +125,21 @@ Request = Annotated[
 _REQUEST = TypeAdapter[Request](Request)
 COMMANDS = frozenset(
     t.model_fields["cmd"].default
-    for t in (Ping, Status, GetSnapshot, EventsSince, ListFlows, ListProjects, PinProject, UnpinProject)
-    + (StartRun, GetRun, ListRuns, CancelRun, StopDaemon)
+    for t in (
+        Ping,
+        Status,
+        GetSnapshot,
+        EventsSince,
+        ListFlows,
+        ListProjects,
+        PinProject,
+        UnpinProject,
+        StartRun,
+        GetRun,
+        ListRuns,
+        CancelRun,
+        StopDaemon,
+    )
 )
 
 
@@ -219,9 +232,7 @@ def decode_request(raw: bytes) -> tuple[str, Request]:
         )
     cmd = doc.get("cmd")
     if cmd not in COMMANDS:
-        raise ProtocolError(
-            ErrorCode.UNKNOWN_COMMAND, f"unknown command {cmd!r}; known: {', '.join(sorted(COMMANDS))}"
-        )
+        raise ProtocolError(ErrorCode.UNKNOWN_COMMAND, f"unknown command {cmd!r}; known: {', '.join(sorted(COMMANDS))}")
     try:
         return request_id, _REQUEST.validate_python(doc)
     except ValidationError as exc:

@@ -7,11 +7,13 @@ property we can check against the daemon's own store.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Event, HealthSample, Project, Run, RunState, Step, StepState
+from contexten.common.protocol import Snapshot
 
 HEALTH_HISTORY = 120
 ALERT_HISTORY = 50
@@ -25,6 +27,14 @@ class ConsoleState:
     runs: dict[int, Run] = field(default_factory=dict)
     health: deque[HealthSample] = field(default_factory=lambda: deque(maxlen=HEALTH_HISTORY))
     alerts: deque[Event] = field(default_factory=lambda: deque(maxlen=ALERT_HISTORY))
+
+    @classmethod
+    def from_snapshot(cls, snapshot: Snapshot) -> ConsoleState:
+        state = cls(seq=snapshot.seq, instance=snapshot.instance)
+        state.projects = {p.id: p for p in snapshot.projects}
+        state.runs = {r.id: r for r in snapshot.runs}
+        state.health.extend(snapshot.health)
+        return state
 
     def apply(self, event: Event) -> None:
         """Apply one event; the caller guarantees `event.seq == self.seq + 1`."""
@@ -104,7 +114,7 @@ def _alert(state: ConsoleState, event: Event) -> None:
     state.alerts.append(event)
 
 
-_HANDLERS = {
+_HANDLERS: dict[str, Callable[[ConsoleState, Event], None]] = {
     EventKind.PROJECT_PINNED: _pinned,
     EventKind.PROJECT_UNPINNED: _unpinned,
     EventKind.PROJECT_HEALTH: _project_health,

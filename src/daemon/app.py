@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -108,7 +107,9 @@ class Daemon:
         if self._notifier.watchdog_interval:
             tasks.append(self._spawn(self._watchdog(self._notifier.watchdog_interval), "watchdog"))
 
-        await events.commit(EventKind.DAEMON_STARTED, {"pid": os.getpid(), "version": __version__, "instance": self.instance})
+        await events.commit(
+            EventKind.DAEMON_STARTED, {"pid": os.getpid(), "version": __version__, "instance": self.instance}
+        )
         log.info("contexten %s ready (pid %d, home %s)", __version__, os.getpid(), self.paths.state_dir)
         self._notifier.ready(f"ready; {len(await queries.projects())} pinned projects")
 

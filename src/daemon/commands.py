@@ -10,7 +10,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from contexten import __version__
 from contexten.common.errors import CommandFailed, ProtocolError
 from contexten.common.event_kinds import EventKind
 from contexten.common.protocol import (
@@ -25,8 +24,8 @@ from contexten.common.protocol import (
     ListFlows,
     ListProjects,
     ListRuns,
-    PinProject,
     Ping,
+    PinProject,
     Reply,
     Snapshot,
     StartRun,

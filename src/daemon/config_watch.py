@@ -23,7 +23,11 @@ async def watch_config(
     path.parent.mkdir(parents=True, exist_ok=True)
     target = str(path)
     async for _changes in awatch(
-        path.parent, watch_filter=lambda _change, changed: changed == target, debounce=200, step=50, recursive=False
+        path.parent,
+        watch_filter=lambda _change, changed: changed == target,
+        debounce=200,
+        step=50,
+        recursive=False,
     ):
         try:
             config = load_config(path)

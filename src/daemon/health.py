@@ -29,7 +29,12 @@ def over_thresholds(sample: HealthSample, limits: HealthSection) -> list[dict[st
         ("disk", sample.disk, limits.disk_alert_percent),
     )
     return [
-        {"metric": name, "value": value, "threshold": limit, "message": f"{name} at {value:.0f}% (limit {limit:.0f}%)"}
+        {
+            "metric": name,
+            "value": value,
+            "threshold": limit,
+            "message": f"{name} at {value:.0f}% (limit {limit:.0f}%)",
+        }
         for name, value, limit in checks
         if value >= limit
     ]

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from contexten.common.errors import CommandFailed
-from contexten.common.models import Project
+from contexten.common.models import Project, ProjectKind
 from contexten.common.protocol import ErrorCode
 
 _GITHUB_SLUG = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
@@ -23,7 +23,7 @@ async def git_toplevel(path: Path) -> Path | None:
     return Path(out.decode().strip()) if proc.returncode == 0 else None
 
 
-async def resolve_target(target: str) -> tuple[str, str, str]:
+async def resolve_target(target: str) -> tuple[ProjectKind, str, str]:
     """(kind, location, name) for a pin target, or CommandFailed naming what is wrong with it."""
     path = Path(target).expanduser()
     if path.is_absolute() or target.startswith(".") or path.exists():
@@ -51,5 +51,5 @@ def project_id(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def new_project(kind: str, location: str, name: str, taken: set[str], now: float) -> Project:
-    return Project(id=project_id(name, taken), name=name, kind=kind, location=location, pinned_at=now)  # type: ignore[arg-type]
+def new_project(kind: ProjectKind, location: str, name: str, taken: set[str], now: float) -> Project:
+    return Project(id=project_id(name, taken), name=name, kind=kind, location=location, pinned_at=now)

@@ -7,6 +7,7 @@ issue 3's durable resume builds on. Progress events are fire-and-forget.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any
 
@@ -49,7 +50,11 @@ class Runner:
                     ws.append(writes.update_step(run_id, step.index, {"state": StepState.FAILED, "ended_at": now}))
             await self._s.events.commit(
                 EventKind.RUN_STATE,
-                {"state": RunState.CRASHED, "ended_at": now, "error": "the daemon stopped while this run was active"},
+                {
+                    "state": RunState.CRASHED,
+                    "ended_at": now,
+                    "error": "the daemon stopped while this run was active",
+                },
                 run=run_id,
                 project=run.project,
                 writes=ws,
@@ -98,8 +103,11 @@ class Runner:
         )
         task = asyncio.create_task(self._execute(run, spec, parsed, project), name=f"run-{run.id}")
         self._tasks[run.id] = task
-        task.add_done_callback(lambda _t, rid=run.id: self._tasks.pop(rid, None))
+        task.add_done_callback(functools.partial(self._forget, run.id))
         return run
+
+    def _forget(self, run_id: int, _task: asyncio.Task[None]) -> None:
+        self._tasks.pop(run_id, None)
 
     def cancel(self, run_id: int) -> bool:
         task = self._tasks.get(run_id)
@@ -180,11 +188,16 @@ class Runner:
                 for rest in run.steps[step.index + 1 :]:
                     await self._set_step(run, rest, state=StepState.SKIPPED)
                 await self._set_run(
-                    run, state=RunState.FAILED, ended_at=clock.now(), error=f"step {step.name} failed: {error}"
+                    run,
+                    state=RunState.FAILED,
+                    ended_at=clock.now(),
+                    error=f"step {step.name} failed: {error}",
                 )
                 return RunState.FAILED
             results[step.name] = result or {}
-            await self._set_step(run, step, result=result, state=StepState.COMPLETED, ended_at=clock.now(), progress=1.0)
+            await self._set_step(
+                run, step, result=result, state=StepState.COMPLETED, ended_at=clock.now(), progress=1.0
+            )
         await self._set_run(run, state=RunState.COMPLETED, ended_at=self._s.clock.now())
         return RunState.COMPLETED
 

@@ -80,13 +80,12 @@ class Queries:
                 "ORDER BY seq LIMIT ?",
                 (run, since, limit),
             )
-        return [
-            Event(seq=r[0], ts=r[1], kind=r[2], run=r[3], project=r[4], data=json.loads(r[5])) for r in rows
-        ]
+        return [Event(seq=r[0], ts=r[1], kind=r[2], run=r[3], project=r[4], data=json.loads(r[5])) for r in rows]
 
     async def recent_health(self, limit: int) -> list[HealthSample]:
         rows = await self._rows(
-            "SELECT data FROM events WHERE kind = ? ORDER BY seq DESC LIMIT ?", (EventKind.HEALTH_METRICS, limit)
+            "SELECT data FROM events WHERE kind = ? ORDER BY seq DESC LIMIT ?",
+            (EventKind.HEALTH_METRICS, limit),
         )
         return [HealthSample.model_validate_json(r[0]) for r in reversed(rows)]
 
@@ -102,9 +101,16 @@ class Queries:
         for s in steps:
             by_id[s[0]].steps.append(
                 Step(
-                    index=s[1], name=s[2], state=s[3], attempts=s[4], started_at=s[5], ended_at=s[6],
-                    progress=s[7], message=s[8], error=s[9],
-                )  # fmt: skip
+                    index=s[1],
+                    name=s[2],
+                    state=s[3],
+                    attempts=s[4],
+                    started_at=s[5],
+                    ended_at=s[6],
+                    progress=s[7],
+                    message=s[8],
+                    error=s[9],
+                )
             )
         return runs
 
@@ -115,6 +121,13 @@ def _project(r: Any) -> Project:
 
 def _run(r: Any) -> Run:
     return Run(
-        id=r[0], flow=r[1], project=r[2], params=json.loads(r[3]), state=r[4],
-        created_at=r[5], started_at=r[6], ended_at=r[7], error=r[8],
-    )  # fmt: skip
+        id=r[0],
+        flow=r[1],
+        project=r[2],
+        params=json.loads(r[3]),
+        state=r[4],
+        created_at=r[5],
+        started_at=r[6],
+        ended_at=r[7],
+        error=r[8],
+    )

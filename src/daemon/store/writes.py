@@ -34,7 +34,10 @@ def insert_run(run: Run) -> list[Statement]:
         )
     ]
     out.extend(
-        ("INSERT INTO steps (run_id, idx, name, state) VALUES (?, ?, ?, ?)", (run.id, s.index, s.name, s.state.value))
+        (
+            "INSERT INTO steps (run_id, idx, name, state) VALUES (?, ?, ?, ?)",
+            (run.id, s.index, s.name, s.state.value),
+        )
         for s in run.steps
     )
     return out
@@ -52,9 +55,7 @@ def update_step(run_id: int, index: int, fields: dict[str, Any]) -> Statement:
     return _update("steps", "run_id = ? AND idx = ?", (run_id, index), fields, _STEP_FIELDS)
 
 
-def _update(
-    table: str, where: str, key: tuple[Any, ...], fields: dict[str, Any], allowed: frozenset[str]
-) -> Statement:
+def _update(table: str, where: str, key: tuple[Any, ...], fields: dict[str, Any], allowed: frozenset[str]) -> Statement:
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"cannot update {table}.{', '.join(sorted(unknown))}")

@@ -1,0 +1,195 @@
+"""The contexten console: a live view of one daemon, steered from the keyboard."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+
+from contexten.client.feed import Connected, Disconnected
+from contexten.common.clock import Clock, SystemClock
+from contexten.common.errors import ContextenError
+from contexten.common.models import Event, FlowInfo, RunState
+from contexten.common.paths import Paths, resolve_paths
+from contexten.common.protocol import Snapshot
+from contexten.common.state import ConsoleState
+from contexten.tui.link import DaemonLink, ZmqDaemonLink
+from contexten.tui.palette import ContextenCommands
+from contexten.tui.screens.dashboard import DashboardScreen
+from contexten.tui.screens.help import HelpScreen
+from contexten.tui.screens.pin import PinScreen
+from contexten.tui.screens.run_detail import RunScreen
+from contexten.tui.screens.start_flow import StartFlowScreen, StartRequest
+from contexten.tui.widgets.connection_indicator import ConnectionIndicator
+from contexten.tui.widgets.run_list import RunList
+
+REFRESH_SECONDS = 0.1
+
+
+class ContextenApp(App[None]):
+    CSS_PATH = "contexten.tcss"
+    TITLE = "contexten"
+    COMMANDS = App.COMMANDS | {ContextenCommands}
+    # (action, description, key, footer label): one table feeds the key bindings, the help screen and the
+    # command palette. An empty footer label keeps the key out of the footer.
+    ACTIONS = [
+        ("pin", "Pin a project", "p", "Pin"),
+        ("unpin", "Unpin the highlighted project", "u", ""),
+        ("start", "Start a flow", "s", "Start"),
+        ("cancel", "Cancel the highlighted run", "c", "Cancel"),
+        ("open", "Open the highlighted run", "o", ""),
+        ("help", "Show every key", "question_mark", "Help"),
+        ("quit", "Quit the console", "q", "Quit"),
+    ]
+    BINDINGS = [
+        Binding(key, action, label or description, show=bool(label), tooltip=description)
+        for action, description, key, label in ACTIONS
+    ]
+
+    def __init__(self, paths: Paths | None = None, link: DaemonLink | None = None, clock: Clock | None = None) -> None:
+        super().__init__()
+        self.paths = paths or resolve_paths()
+        self.link = link or ZmqDaemonLink(self.paths)
+        self.clock = clock or SystemClock()
+        self.state = ConsoleState()
+        self.flows: list[FlowInfo] = []
+        self.selected_project: str | None = None
+        self._dirty = True
+
+    def on_mount(self) -> None:
+        self.push_screen(DashboardScreen(str(self.paths.state_dir)))
+        self.follow_daemon()
+        self.set_interval(REFRESH_SECONDS, self._refresh_views)
+        self.set_interval(1.0, self._tick)
+
+    async def on_unmount(self) -> None:
+        await self.link.close()
+
+    # ---- following the daemon ------------------------------------------------------------------
+
+    @work(exclusive=True, group="feed")
+    async def follow_daemon(self) -> None:
+        async for item in self.link.feed():
+            if isinstance(item, Event):
+                self.state.apply(item)
+            elif isinstance(item, Snapshot):
+                self.state = ConsoleState.from_snapshot(item)
+                self.flows = item.flows
+            elif isinstance(item, Connected):
+                self._set_link("connected", "")
+            elif isinstance(item, Disconnected):
+                self._set_link("disconnected", item.reason)
+                self.notify(f"lost the daemon: {item.reason}; showing the last known state", severity="warning")
+            self._dirty = True
+
+    def _set_link(self, status: str, detail: str) -> None:
+        for indicator in self._dashboard().query(ConnectionIndicator):
+            indicator.status = status  # type: ignore[assignment]
+            indicator.detail = detail
+
+    def _dashboard(self) -> DashboardScreen:
+        return next(s for s in self.screen_stack if isinstance(s, DashboardScreen))
+
+    @property
+    def link_status(self) -> str:
+        return self._dashboard().query_one(ConnectionIndicator).status
+
+    def _refresh_views(self) -> None:
+        if not self._dirty:
+            return
+        self._dirty = False
+        now = self.clock.now()
+        for screen in self.screen_stack:
+            if isinstance(screen, DashboardScreen | RunScreen):
+                screen.refresh_view(self.state, now)
+
+    def _tick(self) -> None:
+        # Durations of running steps keep counting between events.
+        if any(r.state == RunState.RUNNING for r in self.state.runs.values()):
+            self._dirty = True
+
+    def refresh_now(self) -> None:
+        self._dirty = True
+        self._refresh_views()
+
+    # ---- actions -------------------------------------------------------------------------------
+
+    def _selected_run(self) -> int | None:
+        return self._dashboard().query_one(RunList).selected
+
+    def action_help(self) -> None:
+        rows = [
+            (self.get_key_display(b.binding), b.binding.tooltip or b.binding.description or b.binding.action)
+            for b in self.screen.active_bindings.values()
+        ]
+        rows += [
+            ("enter", "Open the highlighted run"),
+            ("tab", "Move between panels"),
+            ("ctrl+p", "Command palette"),
+        ]
+        self.push_screen(HelpScreen(rows))
+
+    def action_pin(self) -> None:
+        self.push_screen(PinScreen(self._pin))
+
+    async def _pin(self, target: str) -> str | None:
+        if os.path.exists(os.path.expanduser(target)):
+            target = str(Path(target).expanduser().resolve())
+        try:
+            project = await self.link.pin(target)
+        except ContextenError as exc:
+            return str(exc)
+        self.notify(f"pinned {project.id}")
+        return None
+
+    def action_unpin(self) -> None:
+        from contexten.tui.widgets.project_list import ProjectList
+
+        project = self._dashboard().query_one(ProjectList).selected
+        if project is None:
+            self.notify("no project highlighted", severity="warning")
+            return
+        self._call(self.link.unpin(project), f"unpinned {project}")
+
+    def action_start(self, flow: str | None = None) -> None:
+        if not self.flows:
+            self.notify("not connected to the daemon yet", severity="warning")
+            return
+        projects = list(self.state.projects.values())
+        self.push_screen(StartFlowScreen(self.flows, projects, self.selected_project, flow, self._start))
+
+    async def _start(self, request: StartRequest) -> str | None:
+        try:
+            run = await self.link.start_run(request.flow, request.project, request.params)
+        except ContextenError as exc:
+            return str(exc)
+        self.notify(f"started run #{run.id} ({run.flow})")
+        return None
+
+    def action_cancel(self) -> None:
+        run_id = self._selected_run()
+        if run_id is None:
+            self.notify("no run highlighted", severity="warning")
+            return
+        self._call(self.link.cancel_run(run_id), f"cancelling run #{run_id}")
+
+    def action_open(self) -> None:
+        run_id = self._selected_run()
+        if run_id is not None:
+            self.open_run(run_id)
+
+    def open_run(self, run_id: int) -> None:
+        self.push_screen(RunScreen(run_id))
+        self.refresh_now()
+
+    @work(group="actions")
+    async def _call(self, call: object, done: str) -> None:
+        try:
+            await call  # type: ignore[misc]
+        except ContextenError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.notify(done)

@@ -1,0 +1,20 @@
+"""Messages the widgets send up to their screen."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+
+class RunChosen(Message):
+    """The cursor moved to a run (open=False) or the user pressed enter on it (open=True)."""
+
+    def __init__(self, run_id: int, open: bool) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.open = open
+
+
+class ProjectChosen(Message):
+    def __init__(self, project_id: str) -> None:
+        super().__init__()
+        self.project_id = project_id

@@ -1,0 +1,34 @@
+"""Command palette provider: the same actions as the keys, plus "start FLOW" for each flow."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from contexten.tui.app import ContextenApp
+
+
+class ContextenCommands(Provider):
+    def _commands(self) -> list[tuple[str, str, object]]:
+        app: ContextenApp = self.app  # type: ignore[assignment]
+        commands: list[tuple[str, str, object]] = [
+            (description, f"key: {key}", partial(app.run_action, action)) for action, description, key, _ in app.ACTIONS
+        ]
+        commands.extend(
+            (f"Start flow: {flow.name}", flow.description, partial(app.action_start, flow.name)) for flow in app.flows
+        )
+        return commands
+
+    async def discover(self) -> Hits:
+        for label, help_text, callback in self._commands():
+            yield DiscoveryHit(label, callback, help=help_text)  # type: ignore[arg-type]
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for label, help_text, callback in self._commands():
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), callback, help=help_text)  # type: ignore[arg-type]

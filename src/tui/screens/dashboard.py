@@ -1,0 +1,73 @@
+"""The main screen: projects, runs, the selected run's timeline, and system health."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from contexten.common.state import ConsoleState
+from contexten.tui.messages import ProjectChosen, RunChosen
+from contexten.tui.widgets.connection_indicator import ConnectionIndicator
+from contexten.tui.widgets.health_panel import HealthPanel
+from contexten.tui.widgets.project_list import ProjectList
+from contexten.tui.widgets.run_list import RunList
+from contexten.tui.widgets.run_timeline import RunTimeline
+
+
+class DashboardScreen(Screen[None]):
+    def __init__(self, home: str) -> None:
+        super().__init__()
+        self._home = home
+        self.selected_run: int | None = None
+        self.follow_newest = True
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="topbar"):
+            yield Static("contexten", id="title")
+            yield Static(self._home, id="home")
+            yield ConnectionIndicator(id="connection")
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield ProjectList(id="projects")
+                yield RunList(id="runs")
+            with Vertical(id="right"):
+                yield HealthPanel(id="health")
+                yield RunTimeline(id="timeline")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#projects").border_title = "Projects"
+        self.query_one("#runs").border_title = "Runs"
+        self.query_one("#health").border_title = "Health"
+        self.query_one("#timeline").border_title = "Timeline"
+        self.query_one(RunList).focus()
+
+    def refresh_view(self, state: ConsoleState, now: float) -> None:
+        runs = state.runs_newest_first()
+        self.query_one(ProjectList).projects = [(p, state.last_run_for(p.id)) for p in state.projects.values()]
+        run_list = self.query_one(RunList)
+        run_list.now = now
+        run_list.runs = runs
+        if runs and (self.follow_newest or self.selected_run not in state.runs):
+            self.selected_run = runs[0].id
+            run_list.move_cursor(row=0, animate=False)
+        timeline = self.query_one(RunTimeline)
+        timeline.now = now
+        timeline.run = state.runs.get(self.selected_run) if self.selected_run is not None else None
+        health = self.query_one(HealthPanel)
+        health.samples = list(state.health)
+        health.alerts = list(state.alerts)
+
+    def on_run_chosen(self, message: RunChosen) -> None:
+        run_list = self.query_one(RunList)
+        # Following the newest run stops once the user moves off the top row, and resumes on it.
+        self.follow_newest = run_list.cursor_row == 0
+        self.selected_run = message.run_id
+        self.app.refresh_now()  # type: ignore[attr-defined]
+        if message.open:
+            self.app.open_run(message.run_id)  # type: ignore[attr-defined]
+
+    def on_project_chosen(self, message: ProjectChosen) -> None:
+        self.app.selected_project = message.project_id  # type: ignore[attr-defined]

@@ -1,0 +1,33 @@
+"""Whether the console is live: green when following the daemon, red when it has gone away."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+LinkStatus = Literal["connecting", "connected", "disconnected"]
+_LOOK = {
+    "connecting": ("yellow", "connecting…"),
+    "connected": ("green", "connected"),
+    "disconnected": ("red", "disconnected, retrying"),
+}
+
+
+class ConnectionIndicator(Static):
+    status: reactive[LinkStatus] = reactive("connecting")
+    detail: reactive[str] = reactive("")
+
+    def render(self) -> Text:
+        colour, words = _LOOK[self.status]
+        text = Text("● ", style=f"bold {colour}")
+        text.append(words, style=colour)
+        if self.detail:
+            text.append(f"  {self.detail}", style="dim")
+        return text
+
+    def watch_status(self, status: LinkStatus) -> None:
+        self.set_class(status == "connected", "-connected")
+        self.set_class(status == "disconnected", "-disconnected")

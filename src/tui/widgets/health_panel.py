@@ -1,0 +1,45 @@
+"""CPU, memory and disk as sparklines fed by the daemon's health.metrics events, and the latest alert."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.widgets import Label, Sparkline
+
+from contexten.common.models import Event, HealthSample
+
+METRICS = ("cpu", "memory", "disk")
+
+
+class HealthPanel(Vertical):
+    samples: reactive[list[HealthSample]] = reactive(list, always_update=True)
+    alerts: reactive[list[Event]] = reactive(list, always_update=True)
+
+    def compose(self) -> ComposeResult:
+        for metric in METRICS:
+            with Horizontal(classes="metric"):
+                yield Label(f"{metric:<6}", classes="metric-name")
+                yield Sparkline([], id=f"spark-{metric}", summary_function=max)
+                yield Label("  -", id=f"value-{metric}", classes="metric-value")
+        yield Label("", id="alert-line")
+
+    def watch_samples(self, samples: list[HealthSample]) -> None:
+        if not self.is_mounted:
+            return
+        for metric in METRICS:
+            values = [getattr(s, metric) for s in samples]
+            self.query_one(f"#spark-{metric}", Sparkline).data = values or [0.0]
+            self.query_one(f"#value-{metric}", Label).update(f"{values[-1]:3.0f}%" if values else "  -")
+
+    def watch_alerts(self, alerts: list[Event]) -> None:
+        if not self.is_mounted:
+            return
+        line = self.query_one("#alert-line", Label)
+        if not alerts:
+            line.update(Text("no alerts", style="dim"))
+            return
+        last = alerts[-1]
+        style = "green" if last.data.get("resolved") else "bold red"
+        line.update(Text(f"alert: {last.data.get('message', last.kind)}", style=style))

@@ -1,0 +1,28 @@
+"""Bring a DataTable in line with a list of rows, keeping the cursor on the same row key."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+Cell = str | Text
+
+
+def sync_rows(table: DataTable[Cell], rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
+    keys = [key for key, _ in rows]
+    current = [row.value for row in table.rows]
+    if keys == current:
+        columns = list(table.columns)
+        for key, cells in rows:
+            for column, cell in zip(columns, cells, strict=True):
+                table.update_cell(key, column, cell)
+        return
+    # Rows were added, removed or reordered: rebuild, then put the cursor back where it was.
+    selected = current[table.cursor_row] if current and 0 <= table.cursor_row < len(current) else None
+    table.clear()
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
+    if selected in keys:
+        table.move_cursor(row=keys.index(selected), animate=False)
