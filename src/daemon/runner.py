@@ -44,29 +44,12 @@ class Runner:
             if run is None:
                 continue
             now = self._s.clock.now()
-            ws = [writes.update_run(run_id, {"state": RunState.CRASHED, "ended_at": now})]
             for step in run.steps:
                 if step.state == StepState.RUNNING:
-                    ws.append(writes.update_step(run_id, step.index, {"state": StepState.FAILED, "ended_at": now}))
-            await self._s.events.commit(
-                EventKind.RUN_STATE,
-                {
-                    "state": RunState.CRASHED,
-                    "ended_at": now,
-                    "error": "the daemon stopped while this run was active",
-                },
-                run=run_id,
-                project=run.project,
-                writes=ws,
+                    await self._set_step(run, step, state=StepState.FAILED, ended_at=now, error="interrupted")
+            await self._set_run(
+                run, state=RunState.CRASHED, ended_at=now, error="the daemon stopped while this run was active"
             )
-            for step in run.steps:
-                if step.state == StepState.RUNNING:
-                    self._s.events.emit(
-                        EventKind.STEP_STATE,
-                        {"index": step.index, "state": StepState.FAILED, "ended_at": now},
-                        run=run_id,
-                        project=run.project,
-                    )
 
     async def start(self, flow: str, project_id: str | None, params: dict[str, Any]) -> Run:
         spec = self._flows.get(flow)

@@ -24,11 +24,14 @@ async def open_database(path: Path) -> aiosqlite.Connection:
     except Exception as exc:  # sqlite3 raises several unrelated types for an unreadable file
         raise StoreError(f"{path}: cannot open the database: {exc}") from None
     try:
-        await db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode loses at most the last transactions on power loss, never corrupts.
-        await db.execute("PRAGMA synchronous=NORMAL")
-        await db.execute("PRAGMA foreign_keys=ON")
-        await db.execute("PRAGMA busy_timeout=5000")
+        try:
+            await db.execute("PRAGMA busy_timeout=5000")
+            await db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode loses at most the last transactions on power loss, never corrupts.
+            await db.execute("PRAGMA synchronous=NORMAL")
+            await db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: not a usable SQLite database: {exc}") from None
         await _quick_check(db, path)
         await migrate(db, path)
     except BaseException:

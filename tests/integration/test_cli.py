@@ -1,0 +1,105 @@
+"""The CLI against a real daemon: exit codes, --json documents, errors that name the problem."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.helpers import DaemonProcess, cli, cli_json
+
+
+def test_health_check_completes_and_reports_its_steps(daemon: DaemonProcess, git_repo: Path) -> None:
+    project = cli_json(daemon.home, "pin", str(git_repo))
+    result = cli(daemon.home, "run", "health_check", "--project", project["id"], "--wait", "--json")
+    assert result.returncode == 0, result.stderr + result.stdout
+    run = json.loads(result.stdout.strip().splitlines()[-1])
+    assert run["flow"] == "health_check" and run["state"] == "COMPLETED"
+    assert [s["name"] for s in run["steps"]] == ["system_metrics", "store_integrity", "bus_lag", "connectors"]
+    for step in run["steps"]:
+        assert step["state"] == "COMPLETED"
+        assert step["started_at"] <= step["ended_at"]
+    status = cli_json(daemon.home, "status")
+    assert status["projects"][0]["health"] == "ok"
+    assert status["runs_by_state"] == {"COMPLETED": 1}
+
+
+def test_wait_exit_codes_follow_the_run(daemon: DaemonProcess) -> None:
+    ok = cli(daemon.home, "run", "synthetic", "--param", "steps=2", "--param", "step_ms=10", "--wait")
+    failed = cli(daemon.home, "run", "synthetic", "--param", "steps=3", "--param", "step_ms=10",
+                 "--param", "fail_at=1", "--wait", "--json")  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    assert failed.returncode == 1, failed.stderr
+    run = json.loads(failed.stdout.strip().splitlines()[-1])
+    assert [s["state"] for s in run["steps"]] == ["COMPLETED", "FAILED", "SKIPPED"]
+    assert "fail_at=1" in run["steps"][1]["error"]
+
+
+def test_unreachable_daemon_exits_2_with_a_clear_message(home: Path) -> None:
+    result = cli(home, "run", "synthetic", "--wait")
+    assert result.returncode == 2
+    assert "no daemon is listening" in result.stderr and "contexten up" in result.stderr
+    as_json = cli(home, "status", "--json")
+    assert as_json.returncode == 2
+    assert json.loads(as_json.stdout)["error"]["type"] == "DaemonUnreachable"
+
+
+def test_bad_flow_and_bad_params_are_refused_by_name(daemon: DaemonProcess) -> None:
+    unknown = cli(daemon.home, "run", "nope")
+    assert unknown.returncode == 1 and "unknown flow 'nope'" in unknown.stderr and "synthetic" in unknown.stderr
+    bad = cli(daemon.home, "run", "synthetic", "--param", "steps=many")
+    assert bad.returncode == 1 and "steps:" in bad.stderr
+    extra = cli(daemon.home, "run", "synthetic", "--param", "colour=blue")
+    assert extra.returncode == 1 and "colour" in extra.stderr
+    malformed = cli(daemon.home, "run", "synthetic", "--param", "steps")
+    assert malformed.returncode == 1 and "KEY=VALUE" in malformed.stderr
+    assert cli_json(daemon.home, "status")["runs_by_state"] == {}
+
+
+def test_show_events_and_pin_unpin(daemon: DaemonProcess, git_repo: Path) -> None:
+    run_id = int(cli(daemon.home, "run", "synthetic", "--param", "steps=1", "--param", "step_ms=0").stdout)
+    cli(daemon.home, "run", "synthetic", "--param", "steps=1", "--param", "step_ms=0", "--wait")
+    shown = cli_json(daemon.home, "show", str(run_id))
+    assert shown["id"] == run_id and shown["steps"][0]["attempts"] == 1
+    human = cli(daemon.home, "show", str(run_id)).stdout
+    assert f"run {run_id}  synthetic" in human and "step-1" in human
+
+    lines = cli(daemon.home, "events", "--json", "--run", str(run_id)).stdout.splitlines()
+    events = [json.loads(line) for line in lines]
+    assert events and all({"seq", "ts", "kind", "run", "data"} <= e.keys() for e in events)
+    assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
+    assert {e["run"] for e in events} == {run_id}
+    since = events[2]["seq"]
+    later = [json.loads(x) for x in cli(daemon.home, "events", "--json", "--since", str(since)).stdout.splitlines()]
+    assert later[0]["seq"] == since + 1
+
+    project = cli_json(daemon.home, "pin", str(git_repo))
+    again = cli(daemon.home, "pin", str(git_repo / "."))
+    assert again.returncode == 1 and "already pinned" in again.stderr
+    github = cli_json(daemon.home, "pin", "octo-org/hello-world")
+    assert (github["kind"], github["id"]) == ("github", "hello-world")
+    nonsense = cli(daemon.home, "pin", "not a repo")
+    assert nonsense.returncode == 1 and "OWNER/REPO" in nonsense.stderr
+    not_git = cli(daemon.home, "pin", str(daemon.home / "state"))
+    assert not_git.returncode == 1 and "not inside a git repository" in not_git.stderr
+    assert cli_json(daemon.home, "unpin", project["id"])["id"] == project["id"]
+    assert [p["id"] for p in cli_json(daemon.home, "status")["projects"]] == ["hello-world"]
+    missing = cli(daemon.home, "show", "999")
+    assert missing.returncode == 1 and "no run 999" in missing.stderr
+
+
+def test_cancel_a_running_run(daemon: DaemonProcess) -> None:
+    run_id = cli(daemon.home, "run", "synthetic", "--param", "steps=3", "--param", "step_ms=20000").stdout.strip()
+    assert cli(daemon.home, "cancel", run_id).returncode == 0
+    final = cli(daemon.home, "run", "synthetic", "--param", "steps=1", "--param", "step_ms=0", "--wait")
+    assert final.returncode == 0
+    run = cli_json(daemon.home, "show", run_id)
+    assert run["state"] == "CANCELLED"
+    assert [s["state"] for s in run["steps"]] == ["CANCELLED", "SKIPPED", "SKIPPED"]
+    again = cli(daemon.home, "cancel", run_id)
+    assert again.returncode == 1 and "already ended" in again.stderr
+
+
+def test_flows_lists_parameter_schemas(daemon: DaemonProcess) -> None:
+    flows = {f["name"]: f for f in cli_json(daemon.home, "flows")}
+    assert {"health_check", "synthetic"} <= flows.keys()
+    assert set(flows["synthetic"]["params_schema"]["properties"]) == {"steps", "step_ms", "fail_at"}

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from contexten.common.errors import ConfigError
+from contexten.daemon.config import Config, changed_keys, load_config, parse_config
+
+EXAMPLE = Path(__file__).parents[2] / "config" / "contexten.example.toml"
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "words"),
+    [
+        ("[daemon]\nmax_concurrent_runs = 0\n", "daemon.max_concurrent_runs", "greater than or equal to 1"),
+        ("[daemon]\nmax_concurrent_runs = 'four'\n", "daemon.max_concurrent_runs", "'four'"),
+        ("[daemon]\nlog_level = 'loud'\n", "daemon.log_level", "'debug', 'info', 'warning' or 'error'"),
+        ("[daemon]\ncolour = 'blue'\n", "daemon.colour", "unknown key"),
+        ("[nonsense]\na = 1\n", "nonsense", "unknown key"),
+        ("[health]\ncpu_alert_percent = 150\n", "health.cpu_alert_percent", "less than or equal to 100"),
+        ("[github]\napi_url = 'not a url'\n", "github.api_url", "URL"),
+        ("[linear]\npoll_interval_seconds = 0.5\n", "linear.poll_interval_seconds", "greater than or equal to 1"),
+    ],
+)
+def test_each_config_error_names_the_file_and_the_key(text: str, key: str, words: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "/etc/contexten/config.toml")
+    message = str(info.value)
+    assert info.value.key == key
+    assert message.startswith(f"/etc/contexten/config.toml: {key}: ")
+    assert words in message
+
+
+def test_toml_syntax_errors_name_the_file_and_line() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config("[daemon\n", "/x/config.toml")
+    assert str(info.value).startswith("/x/config.toml: not valid TOML")
+    assert "line 1" in str(info.value)
+
+
+def test_several_problems_are_counted() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config("[daemon]\nmax_concurrent_runs = 0\nheartbeat_seconds = -1\n", "c.toml")
+    assert "and 1 more problem" in str(info.value)
+
+
+def test_missing_file_means_defaults(tmp_path: Path) -> None:
+    assert load_config(tmp_path / "absent.toml") == Config()
+
+
+def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(path) in str(info.value)
+
+
+def _keys(model: type[BaseModel], prefix: str = "") -> set[str]:
+    keys: set[str] = set()
+    for name, field in model.model_fields.items():
+        annotation: Any = field.annotation
+        inner = [a for a in getattr(annotation, "__args__", (annotation,)) if isinstance(a, type)]
+        sub = next((a for a in inner if issubclass(a, BaseModel)), None)
+        if sub is not None:
+            keys |= _keys(sub, f"{prefix}{name}.")
+        else:
+            keys.add(prefix + name)
+    return keys
+
+
+def _doc_keys(doc: dict[str, Any], prefix: str = "") -> set[str]:
+    out: set[str] = set()
+    for key, value in doc.items():
+        out |= _doc_keys(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key}
+    return out
+
+
+def test_the_example_config_documents_every_key_and_is_valid() -> None:
+    text = EXAMPLE.read_text()
+    parse_config(text, str(EXAMPLE))
+    assert _doc_keys(tomllib.loads(text)) == _keys(Config)
+
+
+def test_the_example_values_are_the_defaults() -> None:
+    example = parse_config(EXAMPLE.read_text(), str(EXAMPLE))
+    defaults = Config()
+    assert example.daemon == defaults.daemon
+    assert example.health == defaults.health
+
+
+def test_changed_keys_names_what_changed() -> None:
+    old = Config()
+    new = parse_config("[daemon]\nmax_concurrent_runs = 2\n[github]\n", "c.toml")
+    assert changed_keys(old, new) == ["daemon.max_concurrent_runs", "github"]
+    assert changed_keys(old, Config()) == []

@@ -1,0 +1,80 @@
+"""The event log against a real SQLite file: seq order, atomic state+event commits, append-only."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from contexten.common.clock import FakeClock
+from contexten.common.models import Event
+from contexten.daemon.eventlog import EventLog
+from contexten.daemon.store.database import open_database
+from contexten.daemon.store.queries import Queries
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.published: list[Event] = []
+
+    def __call__(self, payloads: Sequence[bytes]) -> None:
+        self.published.extend(Event.model_validate_json(p) for p in payloads)
+
+
+async def test_events_are_stored_then_published_in_seq_order_without_gaps(tmp_path: Path) -> None:
+    db = await open_database(tmp_path / "c.db")
+    recorder = Recorder()
+    log = EventLog(db, recorder, FakeClock(), last_seq=0)
+    log.start()
+    seqs = [log.emit("test.tick", {"i": i}, run=i % 3 or None) for i in range(2500)]
+    last = await log.commit("test.done", {})
+    await log.close()
+    assert seqs == list(range(1, 2501)) and last == 2501
+    assert [e.seq for e in recorder.published] == list(range(1, 2502))
+    stored = await Queries(db).events_since(0, 10_000)
+    assert [e.model_dump() for e in stored] == [e.model_dump() for e in recorder.published]
+    assert stored[5].data == {"i": 5} and stored[5].run == 2
+    await db.close()
+
+
+async def test_seq_continues_after_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    db = await open_database(path)
+    log = EventLog(db, Recorder(), FakeClock(), last_seq=await Queries(db).last_seq())
+    log.start()
+    await log.commit("a", {})
+    await log.close()
+    await db.close()
+    db = await open_database(path)
+    log = EventLog(db, Recorder(), FakeClock(), last_seq=await Queries(db).last_seq())
+    log.start()
+    assert await log.commit("b", {}) == 2
+    await log.close()
+    await db.close()
+
+
+async def test_state_writes_commit_with_their_event_or_not_at_all(tmp_path: Path) -> None:
+    db = await open_database(tmp_path / "c.db")
+    recorder = Recorder()
+    log = EventLog(db, recorder, FakeClock(), last_seq=0)
+    log.start()
+    insert = ("INSERT INTO projects (id, name, kind, location, pinned_at) VALUES (?, ?, ?, ?, ?)",
+              ("p", "p", "local", "/p", 1.0))  # fmt: skip
+    await log.commit("project.pinned", {}, writes=[insert])
+    assert [p.id for p in await Queries(db).projects()] == ["p"]
+    await log.close()
+    await db.close()
+
+
+async def test_the_event_log_is_append_only(tmp_path: Path) -> None:
+    db = await open_database(tmp_path / "c.db")
+    log = EventLog(db, Recorder(), FakeClock(), last_seq=0)
+    log.start()
+    await log.commit("a", {})
+    await log.close()
+    for sql in ("UPDATE events SET kind = 'x'", "DELETE FROM events"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            await db.execute(sql)
+    await db.close()

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from contexten.common.errors import ProtocolError
+from contexten.common.protocol import (
+    PROTOCOL_VERSION,
+    CancelRun,
+    ErrorBody,
+    ErrorCode,
+    EventsSince,
+    GetRun,
+    GetSnapshot,
+    ListFlows,
+    ListProjects,
+    ListRuns,
+    PinProject,
+    Ping,
+    Reply,
+    StartRun,
+    Status,
+    StopDaemon,
+    UnpinProject,
+    decode_reply,
+    decode_request,
+    encode_reply,
+    encode_request,
+    peek_request_id,
+)
+
+EVERY_REQUEST = [
+    Ping(),
+    Status(),
+    GetSnapshot(),
+    EventsSince(since=5, limit=10, run=3),
+    ListFlows(),
+    ListProjects(),
+    PinProject(target="/srv/repo"),
+    UnpinProject(id="repo"),
+    StartRun(flow="synthetic", project="repo", params={"steps": 3, "nested": {"a": [1, 2]}}),
+    GetRun(id=7),
+    ListRuns(limit=5),
+    CancelRun(id=9),
+    StopDaemon(),
+]
+
+
+@pytest.mark.parametrize("request_", EVERY_REQUEST, ids=lambda r: r.cmd)
+def test_every_request_round_trips_with_its_id(request_: object) -> None:
+    raw = encode_request("abc123", request_)  # type: ignore[arg-type]
+    request_id, decoded = decode_request(raw)
+    assert request_id == "abc123"
+    assert decoded == request_
+
+
+def test_a_command_field_named_id_does_not_clobber_the_request_id() -> None:
+    # Regression: GetRun.id once overwrote the envelope id and the reply could never be matched.
+    request_id, decoded = decode_request(encode_request("r-1", GetRun(id=42)))
+    assert (request_id, decoded) == ("r-1", GetRun(id=42))
+
+
+def test_reply_round_trip() -> None:
+    ok = Reply(rid="x", ok=True, result={"a": 1})
+    err = Reply(rid="y", ok=False, error=ErrorBody(code=ErrorCode.NOT_FOUND, message="no run 3"))
+    assert decode_reply(encode_reply(ok)) == ok
+    assert decode_reply(encode_reply(err)) == err
+
+
+@pytest.mark.parametrize(
+    ("raw", "code", "words"),
+    [
+        (b"not json", ErrorCode.BAD_JSON, "not valid JSON"),
+        (b"\xff\xfe", ErrorCode.BAD_JSON, "not valid JSON"),
+        (b"[1, 2]", ErrorCode.INVALID_REQUEST, "JSON object"),
+        (json.dumps({"v": 99, "rid": "a", "cmd": "ping"}).encode(), ErrorCode.WRONG_VERSION, "version 99"),
+        (json.dumps({"rid": "a", "cmd": "ping"}).encode(), ErrorCode.WRONG_VERSION, "version None"),
+        (json.dumps({"v": 1, "rid": "a", "cmd": "explode"}).encode(), ErrorCode.UNKNOWN_COMMAND, "'explode'"),
+        (json.dumps({"v": 1, "rid": 5, "cmd": "ping"}).encode(), ErrorCode.INVALID_REQUEST, "'rid'"),
+        (json.dumps({"v": 1, "cmd": "run.get", "id": "seven"}).encode(), ErrorCode.INVALID_REQUEST, "id:"),
+        (json.dumps({"v": 1, "cmd": "ping", "extra": 1}).encode(), ErrorCode.INVALID_REQUEST, "extra"),
+        (json.dumps({"v": 1, "cmd": "events.since", "limit": 0}).encode(), ErrorCode.INVALID_REQUEST, "limit"),
+    ],
+)
+def test_bad_requests_are_refused_with_a_code_and_a_message_naming_the_problem(
+    raw: bytes, code: ErrorCode, words: str
+) -> None:
+    with pytest.raises(ProtocolError) as info:
+        decode_request(raw)
+    assert info.value.code == code
+    assert words in str(info.value)
+
+
+def test_the_request_id_is_recovered_even_from_a_refused_request() -> None:
+    raw = json.dumps({"v": 99, "rid": "keep-me", "cmd": "ping"}).encode()
+    assert peek_request_id(raw) == "keep-me"
+    assert peek_request_id(b"garbage") == ""
+
+
+@given(st.binary(max_size=200))
+def test_arbitrary_bytes_never_escape_as_anything_but_a_protocol_error(raw: bytes) -> None:
+    try:
+        decode_request(raw)
+    except ProtocolError:
+        pass
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["v", "rid", "cmd", "id", "since", "limit", "flow", "params", "target"]),
+        st.one_of(st.none(), st.integers(), st.text(max_size=10), st.lists(st.integers(), max_size=3)),
+    )
+)
+def test_arbitrary_json_objects_never_escape_as_anything_but_a_protocol_error(doc: dict[str, object]) -> None:
+    try:
+        decode_request(json.dumps(doc).encode())
+    except ProtocolError:
+        pass
+
+
+def test_version_constant_is_what_requests_carry() -> None:
+    assert json.loads(encode_request("a", Ping()))["v"] == PROTOCOL_VERSION
