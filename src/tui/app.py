@@ -23,7 +23,7 @@ from contexten.tui.screens.help import HelpScreen
 from contexten.tui.screens.pin import PinScreen
 from contexten.tui.screens.run_detail import RunScreen
 from contexten.tui.screens.start_flow import StartFlowScreen, StartRequest
-from contexten.tui.widgets.connection_indicator import ConnectionIndicator
+from contexten.tui.widgets.connection_indicator import LinkStatus
 from contexten.tui.widgets.run_list import RunList
 
 REFRESH_SECONDS = 0.1
@@ -57,6 +57,8 @@ class ContextenApp(App[None]):
         self.state = ConsoleState()
         self.flows: list[FlowInfo] = []
         self.selected_project: str | None = None
+        self.link_status: LinkStatus = "connecting"
+        self.link_detail = ""
         self._dirty = True
 
     def on_mount(self) -> None:
@@ -85,17 +87,12 @@ class ContextenApp(App[None]):
                 self.notify(f"lost the daemon: {item.reason}; showing the last known state", severity="warning")
             self._dirty = True
 
-    def _set_link(self, status: str, detail: str) -> None:
-        for indicator in self._dashboard().query(ConnectionIndicator):
-            indicator.status = status  # type: ignore[assignment]
-            indicator.detail = detail
+    def _set_link(self, status: LinkStatus, detail: str) -> None:
+        # Held here and pushed down on refresh: the feed can report before the dashboard has mounted.
+        self.link_status, self.link_detail = status, detail
 
     def _dashboard(self) -> DashboardScreen:
         return next(s for s in self.screen_stack if isinstance(s, DashboardScreen))
-
-    @property
-    def link_status(self) -> str:
-        return self._dashboard().query_one(ConnectionIndicator).status
 
     def _refresh_views(self) -> None:
         if not self._dirty:
@@ -104,7 +101,12 @@ class ContextenApp(App[None]):
         now = self.clock.now()
         for screen in self.screen_stack:
             if isinstance(screen, DashboardScreen | RunScreen):
+                if not screen.is_mounted:
+                    self._dirty = True  # just pushed: its widgets arrive before the next tick
+                    continue
                 screen.refresh_view(self.state, now)
+                if isinstance(screen, DashboardScreen):
+                    screen.show_link(self.link_status, self.link_detail)
 
     def _tick(self) -> None:
         # Durations of running steps keep counting between events.
@@ -121,15 +123,15 @@ class ContextenApp(App[None]):
         return self._dashboard().query_one(RunList).selected
 
     def action_help(self) -> None:
-        rows = [
-            (self.get_key_display(b.binding), b.binding.tooltip or b.binding.description or b.binding.action)
-            for b in self.screen.active_bindings.values()
-        ]
-        rows += [
-            ("enter", "Open the highlighted run"),
-            ("tab", "Move between panels"),
-            ("ctrl+p", "Command palette"),
-        ]
+        rows = [(self.get_key_display(Binding(key, action)), description) for action, description, key, _ in self.ACTIONS]
+        rows += [("enter", "Open the highlighted run"), ("escape", "Back, or close a dialog"),
+                 ("tab", "Move between panels"), ("ctrl+p", "Command palette")]  # fmt: skip
+        listed = {key for key, _ in rows}
+        for active in self.screen.active_bindings.values():
+            key = self.get_key_display(active.binding)
+            if key not in listed:
+                listed.add(key)
+                rows.append((key, active.binding.tooltip or active.binding.description or active.binding.action))
         self.push_screen(HelpScreen(rows))
 
     def action_pin(self) -> None:

@@ -9,7 +9,7 @@ from textual.widgets import Footer, Static
 
 from contexten.common.state import ConsoleState
 from contexten.tui.messages import ProjectChosen, RunChosen
-from contexten.tui.widgets.connection_indicator import ConnectionIndicator
+from contexten.tui.widgets.connection_indicator import ConnectionIndicator, LinkStatus
 from contexten.tui.widgets.health_panel import HealthPanel
 from contexten.tui.widgets.project_list import ProjectList
 from contexten.tui.widgets.run_list import RunList
@@ -55,10 +55,16 @@ class DashboardScreen(Screen[None]):
             run_list.move_cursor(row=0, animate=False)
         timeline = self.query_one(RunTimeline)
         timeline.now = now
-        timeline.run = state.runs.get(self.selected_run) if self.selected_run is not None else None
+        run = state.runs.get(self.selected_run) if self.selected_run is not None else None
+        timeline.run = run.model_copy(deep=True) if run is not None else None
         health = self.query_one(HealthPanel)
         health.samples = list(state.health)
         health.alerts = list(state.alerts)
+
+    def show_link(self, status: LinkStatus, detail: str) -> None:
+        indicator = self.query_one(ConnectionIndicator)
+        indicator.status = status
+        indicator.detail = detail
 
     def on_run_chosen(self, message: RunChosen) -> None:
         run_list = self.query_one(RunList)

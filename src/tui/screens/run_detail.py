@@ -34,6 +34,6 @@ class RunScreen(Screen[None]):
         run = state.runs.get(self.run_id)
         timeline = self.query_one(RunTimeline)
         timeline.now = now
-        timeline.run = run
+        timeline.run = run.model_copy(deep=True) if run is not None else None
         params = json.dumps(run.params, sort_keys=True) if run else "{}"
         self.query_one("#run-params", Static).update(f"parameters: {params}")

@@ -59,10 +59,10 @@ class StartFlowScreen(ModalScreen[StartRequest | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="start-dialog", classes="dialog"):
             yield Label("Start a flow")
-            yield Select([(n, n) for n in self._flows], value=self._flow or Select.BLANK, id="flow", allow_blank=False)
+            yield Select([(n, n) for n in self._flows], value=self._flow or Select.NULL, id="flow", allow_blank=False)
             yield Select(
                 [(p.id, p.id) for p in self._projects],
-                value=self._project if self._project in {p.id for p in self._projects} else Select.BLANK,
+                value=self._project if self._project in {p.id for p in self._projects} else Select.NULL,
                 prompt="no project",
                 id="project",
             )
@@ -105,7 +105,7 @@ class StartFlowScreen(ModalScreen[StartRequest | None]):
             if field.value.strip():
                 params[(field.id or "").removeprefix("param-")] = parse_value(field.value.strip())
         project = self.query_one("#project", Select).value
-        return StartRequest(self._flow, None if project is Select.BLANK else str(project), params)
+        return StartRequest(self._flow, None if project is Select.NULL else str(project), params)
 
     @on(Button.Pressed, "#start")
     @on(Input.Submitted)

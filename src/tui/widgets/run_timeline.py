@@ -13,7 +13,10 @@ from contexten.tui.format import duration, progress_bar, state_text
 
 
 class RunTimeline(Static):
-    run: reactive[Run | None] = reactive(None, always_update=True)
+    """Give it a copy of the run: the reducer changes runs in place, and a change is noticed by comparing
+    the new value with the old one. An unchanged run costs no re-layout."""
+
+    run: reactive[Run | None] = reactive(None, layout=True)
     now: reactive[float] = reactive(0.0)
 
     def render(self) -> RenderableType:
@@ -29,7 +32,7 @@ class RunTimeline(Static):
         table = Table(box=None, expand=True, padding=(0, 1), show_edge=False)
         for name, opts in (
             ("#", {"justify": "right", "width": 3}),
-            ("step", {"ratio": 2, "no_wrap": True}),
+            ("step", {"ratio": 2, "no_wrap": True, "min_width": 16}),
             ("state", {"width": 12}),
             ("try", {"justify": "right", "width": 3}),
             ("took", {"justify": "right", "width": 8}),

@@ -1,0 +1,88 @@
+"""An in-repo fake of the console's DaemonLink port: replays a fixed snapshot, records commands."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from contexten.client.feed import Connected, FeedItem
+from contexten.common.errors import CommandFailed
+from contexten.common.models import FlowInfo, HealthSample, Project, Run, RunState, Step, StepState
+from contexten.common.protocol import Snapshot
+from contexten.tui.link import DaemonLink
+
+T0 = 1_700_000_000.0
+
+
+def sample_snapshot() -> Snapshot:
+    steps = [
+        Step(index=0, name="system_metrics", state=StepState.COMPLETED, attempts=1, started_at=T0, ended_at=T0 + 0.5,
+             progress=1.0, message="cpu 12%  mem 40%  disk 61%"),
+        Step(index=1, name="store_integrity", state=StepState.COMPLETED, attempts=1, started_at=T0 + 0.5,
+             ended_at=T0 + 0.6, progress=1.0, message="ok, 1.2 MB, 420 events"),
+        Step(index=2, name="bus_lag", state=StepState.RUNNING, attempts=1, started_at=T0 + 0.6, progress=0.4,
+             message="2/5 probes"),
+        Step(index=3, name="connectors"),
+    ]  # fmt: skip
+    failed = Run(
+        id=2, flow="synthetic", project="api", state=RunState.FAILED, created_at=T0 - 60, started_at=T0 - 60,
+        ended_at=T0 - 58, error="step step-2 failed: SyntheticFailure: step 1 failed as asked (fail_at=1)",
+        params={"steps": 2, "step_ms": 1000, "fail_at": 1},
+        steps=[Step(index=0, name="step-1", state=StepState.COMPLETED, attempts=1, started_at=T0 - 60,
+                    ended_at=T0 - 59, progress=1.0, message="10/10"),
+               Step(index=1, name="step-2", state=StepState.FAILED, attempts=1, started_at=T0 - 59, ended_at=T0 - 58,
+                    progress=0.4, error="SyntheticFailure: step 1 failed as asked (fail_at=1)")],
+    )  # fmt: skip
+    return Snapshot(
+        seq=420,
+        instance="fake",
+        projects=[
+            Project(id="api", name="api", kind="local", location="/srv/api", pinned_at=T0 - 3600, health="failing"),
+            Project(id="web", name="web", kind="github", location="acme/web", pinned_at=T0 - 1800, health="ok"),
+        ],
+        runs=[
+            Run(id=3, flow="health_check", project="web", state=RunState.RUNNING, created_at=T0, started_at=T0,
+                steps=steps),
+            failed,
+            Run(id=1, flow="health_check", project="web", state=RunState.COMPLETED, created_at=T0 - 120,
+                started_at=T0 - 120, ended_at=T0 - 119.4),
+        ],  # fmt: skip
+        health=[
+            HealthSample(ts=T0 + i, cpu=10 + (i * 7) % 60, memory=40 + i % 5, disk=61) for i in range(60)
+        ],
+        flows=[
+            FlowInfo(name="health_check", description="System metrics, store integrity, bus lag.", params_schema={}),
+            FlowInfo(
+                name="synthetic",
+                description="Steps that take time.",
+                params_schema={"properties": {"steps": {"default": 5, "description": "How many steps."}}},
+            ),
+        ],
+    )
+
+
+class FakeDaemonLink(DaemonLink):
+    def __init__(self, snapshot: Snapshot | None = None) -> None:
+        self.snapshot = snapshot or sample_snapshot()
+        self.calls: list[tuple[str, Any]] = []
+
+    async def feed(self) -> AsyncIterator[FeedItem]:  # type: ignore[override]
+        yield self.snapshot
+        yield Connected(self.snapshot.instance)
+        await asyncio.Event().wait()  # then nothing more happens
+
+    async def pin(self, target: str) -> Project:
+        self.calls.append(("pin", target))
+        raise CommandFailed("invalid_request", f"{target!r} is neither a folder nor a GitHub repository")
+
+    async def unpin(self, project_id: str) -> Project:
+        self.calls.append(("unpin", project_id))
+        raise CommandFailed("not_found", f"no pinned project {project_id!r}")
+
+    async def start_run(self, flow: str, project: str | None, params: dict[str, Any]) -> Run:
+        self.calls.append(("start", (flow, project, params)))
+        return Run(id=99, flow=flow, project=project, params=params, created_at=T0)
+
+    async def cancel_run(self, run_id: int) -> None:
+        self.calls.append(("cancel", run_id))

@@ -1,0 +1,158 @@
+"""The console driven by Pilot against a real daemon process over real ZeroMQ sockets."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+from textual.command import CommandPalette
+from rich.console import Console
+from textual.widgets import Input, Label, Select, Static
+
+from contexten.common.models import RunState, StepState
+from contexten.tui.app import ContextenApp
+from contexten.tui.screens.help import HelpScreen
+from contexten.tui.screens.pin import PinScreen
+from contexten.tui.screens.run_detail import RunScreen
+from contexten.tui.screens.start_flow import StartFlowScreen
+from contexten.tui.widgets.connection_indicator import ConnectionIndicator
+from contexten.tui.widgets.project_list import ProjectList
+from contexten.tui.widgets.run_timeline import RunTimeline
+from tests.console.fake_link import FakeDaemonLink
+from tests.helpers import DaemonProcess, await_for, cli
+
+SIZE = (140, 40)
+
+
+async def _connected(app: ContextenApp) -> None:
+    await await_for(lambda: app.link_status == "connected", 15, "the console to connect")
+
+
+async def test_pin_start_synthetic_and_watch_its_steps_finish(daemon: DaemonProcess, git_repo: Path) -> None:
+    app = ContextenApp(daemon.paths)
+    async with app.run_test(size=SIZE) as pilot:
+        await _connected(app)
+        await pilot.press("p")
+        await await_for(lambda: isinstance(app.screen, PinScreen), 5, "the pin dialog")
+        app.screen.query_one(Input).value = str(git_repo)
+        await pilot.press("enter")
+        await await_for(lambda: "repo" in app.state.projects, 10, "the pinned project to arrive")
+        await await_for(lambda: not isinstance(app.screen, PinScreen), 5, "the dialog to close")
+        await await_for(lambda: app.screen.query_one(ProjectList).row_count == 1, 5, "the project row")
+
+        await pilot.press("s")
+        await await_for(lambda: isinstance(app.screen, StartFlowScreen), 5, "the start dialog")
+        dialog = app.screen
+        dialog.query_one("#flow", Select).value = "synthetic"
+        await await_for(lambda: bool(dialog.query("#param-steps")), 5, "the synthetic parameters")
+        dialog.query_one("#param-steps", Input).value = "3"
+        dialog.query_one("#param-step_ms", Input).value = "100"
+        await pilot.pause()  # let the dialog lay out around the new fields before clicking
+        await pilot.click("#start")
+        await await_for(lambda: not isinstance(app.screen, StartFlowScreen), 10, "the dialog to close")
+
+        await await_for(lambda: any(r.flow == "synthetic" for r in app.state.runs.values()), 10, "the run")
+        run = next(r for r in app.state.runs.values() if r.flow == "synthetic")
+        assert run.project == "repo" and run.params["steps"] == 3
+        await await_for(lambda: app.state.runs[run.id].state == RunState.COMPLETED, 20, "the run to complete")
+        await pilot.pause(0.3)
+        timeline = app.screen.query_one(RunTimeline)
+        assert timeline.run is not None and timeline.run.id == run.id
+        assert [s.state for s in timeline.run.steps] == [StepState.COMPLETED] * 3
+        assert all(s.progress == 1.0 for s in timeline.run.steps)
+
+
+async def test_the_start_dialog_shows_a_refusal_and_stays_open(daemon: DaemonProcess) -> None:
+    app = ContextenApp(daemon.paths)
+    async with app.run_test(size=SIZE) as pilot:
+        await _connected(app)
+        await pilot.press("s")
+        await await_for(lambda: isinstance(app.screen, StartFlowScreen), 5, "the start dialog")
+        dialog = app.screen
+        dialog.query_one("#flow", Select).value = "synthetic"
+        await await_for(lambda: bool(dialog.query("#param-steps")), 5, "the synthetic parameters")
+        dialog.query_one("#param-steps", Input).value = "many"
+        await pilot.pause()
+        await pilot.click("#start")
+        error = dialog.query_one("#start-error", Label)
+        await await_for(lambda: "steps:" in str(error.content), 10, "the refusal")
+        assert isinstance(app.screen, StartFlowScreen)
+        assert app.state.runs == {}
+        await pilot.press("escape")
+        await await_for(lambda: not isinstance(app.screen, StartFlowScreen), 5, "escape to close it")
+
+
+async def test_the_indicator_goes_red_when_the_daemon_stops_and_back_when_it_returns(
+    daemon: DaemonProcess, git_repo: Path
+) -> None:
+    assert cli(daemon.home, "pin", str(git_repo)).returncode == 0
+    app = ContextenApp(daemon.paths)
+    async with app.run_test(size=SIZE) as pilot:
+        await _connected(app)
+        await await_for(lambda: "repo" in app.state.projects, 5, "the snapshot")
+        indicator = app.screen.query_one(ConnectionIndicator)
+        await await_for(lambda: indicator.status == "connected", 5, "a green indicator")
+
+        daemon.signal(signal.SIGTERM)
+        daemon.wait_exit()
+        await await_for(lambda: indicator.status == "disconnected", 10, "a red indicator")
+        assert indicator.has_class("-disconnected")
+        assert "repo" in app.state.projects  # the last view stays
+        await pilot.pause(0.2)
+        assert app.screen.query_one(ProjectList).row_count == 1
+
+        daemon.start()
+        await await_for(lambda: indicator.status == "connected", 20, "the indicator back to green")
+        run_id = int(cli(daemon.home, "run", "synthetic", "--param", "steps=1", "--param", "step_ms=0").stdout)
+        await await_for(lambda: run_id in app.state.runs, 10, "events from the restarted daemon")
+
+
+async def test_cancel_the_highlighted_run_with_c(daemon: DaemonProcess) -> None:
+    app = ContextenApp(daemon.paths)
+    async with app.run_test(size=SIZE) as pilot:
+        await _connected(app)
+        run_id = int(cli(daemon.home, "run", "synthetic", "--param", "steps=2", "--param", "step_ms=30000").stdout)
+        await await_for(lambda: run_id in app.state.runs, 10, "the run")
+        await pilot.pause(0.3)
+        await pilot.press("c")
+        await await_for(lambda: app.state.runs[run_id].state == RunState.CANCELLED, 10, "the run to be cancelled")
+
+
+async def test_enter_opens_the_run_and_escape_returns(daemon: DaemonProcess) -> None:
+    run_id = int(cli(daemon.home, "run", "synthetic", "--param", "steps=1", "--param", "step_ms=0").stdout)
+    app = ContextenApp(daemon.paths)
+    async with app.run_test(size=SIZE) as pilot:
+        await _connected(app)
+        await await_for(lambda: run_id in app.state.runs, 10, "the run")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await await_for(lambda: isinstance(app.screen, RunScreen), 5, "the run screen")
+        assert app.screen.run_id == run_id  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await await_for(lambda: not isinstance(app.screen, RunScreen), 5, "back to the dashboard")
+
+
+async def test_help_and_the_command_palette_offer_the_same_actions() -> None:
+    link = FakeDaemonLink()
+    app = ContextenApp(link=link)
+    async with app.run_test(size=SIZE) as pilot:
+        await await_for(lambda: app.link_status == "connected", 5, "the fake link")
+        await pilot.press("question_mark")
+        await await_for(lambda: isinstance(app.screen, HelpScreen), 5, "help")
+        console = Console(record=True, width=100)
+        console.print(app.screen.query_one("#help Static", Static).content)
+        shown = console.export_text()
+        for _, description, _, _ in app.ACTIONS:
+            assert description in shown
+        await pilot.press("escape")
+
+        await pilot.press("ctrl+p")
+        await await_for(lambda: isinstance(app.screen, CommandPalette), 5, "the palette")
+        await pilot.press(*"synthetic")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await await_for(lambda: isinstance(app.screen, StartFlowScreen), 5, "the start dialog from the palette")
+        assert app.screen.query_one("#flow", Select).value == "synthetic"
+        await pilot.pause()
+        await pilot.click("#start")
+        await await_for(lambda: ("start", ("synthetic", "api", {})) in link.calls, 5, "the start call")

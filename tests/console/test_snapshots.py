@@ -1,0 +1,45 @@
+"""Snapshot tests of the console, fed by the fake link and a clock that stands still."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contexten.common.clock import FakeClock
+from contexten.common.paths import resolve_paths
+from contexten.tui.app import ContextenApp
+from tests.console.fake_link import T0, FakeDaemonLink
+from tests.helpers import await_for
+
+
+def make_app() -> ContextenApp:
+    return ContextenApp(resolve_paths({"CONTEXTEN_HOME": "/srv/contexten"}), FakeDaemonLink(), FakeClock(T0 + 2))
+
+
+async def settle(pilot: Any) -> None:
+    app = pilot.app
+    await await_for(lambda: app.link_status == "connected" and app.state.seq == 420, 5, "the fake snapshot")
+    await pilot.pause()
+    app.refresh_now()
+    await pilot.pause()
+
+
+def test_dashboard(snap_compare: Any) -> None:
+    assert snap_compare(make_app(), terminal_size=(130, 36), run_before=settle)
+
+
+def test_help_lists_the_keys(snap_compare: Any) -> None:
+    async def open_help(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=(100, 32), run_before=open_help)
+
+
+def test_failed_run_detail(snap_compare: Any) -> None:
+    async def open_failed(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(120, 20), run_before=open_failed)
