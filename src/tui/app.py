@@ -123,7 +123,9 @@ class ContextenApp(App[None]):
         return self._dashboard().query_one(RunList).selected
 
     def action_help(self) -> None:
-        rows = [(self.get_key_display(Binding(key, action)), description) for action, description, key, _ in self.ACTIONS]
+        rows = [
+            (self.get_key_display(Binding(key, action)), description) for action, description, key, _ in self.ACTIONS
+        ]
         rows += [("enter", "Open the highlighted run"), ("escape", "Back, or close a dialog"),
                  ("tab", "Move between panels"), ("ctrl+p", "Command palette")]  # fmt: skip
         listed = {key for key, _ in rows}

@@ -42,15 +42,27 @@ def sample_snapshot() -> Snapshot:
             Project(id="web", name="web", kind="github", location="acme/web", pinned_at=T0 - 1800, health="ok"),
         ],
         runs=[
-            Run(id=3, flow="health_check", project="web", state=RunState.RUNNING, created_at=T0, started_at=T0,
-                steps=steps),
+            Run(
+                id=3,
+                flow="health_check",
+                project="web",
+                state=RunState.RUNNING,
+                created_at=T0,
+                started_at=T0,
+                steps=steps,
+            ),
             failed,
-            Run(id=1, flow="health_check", project="web", state=RunState.COMPLETED, created_at=T0 - 120,
-                started_at=T0 - 120, ended_at=T0 - 119.4),
+            Run(
+                id=1,
+                flow="health_check",
+                project="web",
+                state=RunState.COMPLETED,
+                created_at=T0 - 120,
+                started_at=T0 - 120,
+                ended_at=T0 - 119.4,
+            ),
         ],  # fmt: skip
-        health=[
-            HealthSample(ts=T0 + i, cpu=10 + (i * 7) % 60, memory=40 + i % 5, disk=61) for i in range(60)
-        ],
+        health=[HealthSample(ts=T0 + i, cpu=10 + (i * 7) % 60, memory=40 + i % 5, disk=61) for i in range(60)],
         flows=[
             FlowInfo(name="health_check", description="System metrics, store integrity, bus lag.", params_schema={}),
             FlowInfo(

@@ -84,7 +84,9 @@ def test_config_edits_apply_live_and_bad_edits_keep_the_last_good_config(daemon:
         lines = cli(daemon.home, "events", "--json").stdout.splitlines()
         return [json.loads(x) for x in lines if '"config.' in x]
 
-    daemon.paths.config_file.write_text(FAST_CONFIG.replace("shutdown_timeout_seconds = 5", "shutdown_timeout_seconds = 7"))
+    daemon.paths.config_file.write_text(
+        FAST_CONFIG.replace("shutdown_timeout_seconds = 5", "shutdown_timeout_seconds = 7")
+    )
     wait_for(lambda: any(e["kind"] == "config.reloaded" for e in kinds()), 10, "config.reloaded")
     reloaded = next(e for e in kinds() if e["kind"] == "config.reloaded")
     assert reloaded["data"] == {"changed": ["daemon.shutdown_timeout_seconds"]}

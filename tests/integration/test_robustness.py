@@ -17,8 +17,10 @@ GARBAGE: list[tuple[list[bytes], ErrorCode]] = [
     ([json.dumps({"v": 2, "rid": "v2", "cmd": "ping"}).encode()], ErrorCode.WRONG_VERSION),
     ([json.dumps({"v": 1, "rid": "u", "cmd": "rm -rf"}).encode()], ErrorCode.UNKNOWN_COMMAND),
     ([json.dumps({"v": 1, "rid": "g", "cmd": "run.get", "id": "x"}).encode()], ErrorCode.INVALID_REQUEST),
-    ([json.dumps({"v": 1, "rid": "s", "cmd": "run.start", "flow": "synthetic",
-                  "params": {"steps": -1}}).encode()], ErrorCode.INVALID_PARAMS),  # fmt: skip
+    (
+        [json.dumps({"v": 1, "rid": "s", "cmd": "run.start", "flow": "synthetic", "params": {"steps": -1}}).encode()],
+        ErrorCode.INVALID_PARAMS,
+    ),  # fmt: skip
     ([json.dumps({"v": 1, "rid": "n", "cmd": "run.get", "id": 10**6}).encode()], ErrorCode.NOT_FOUND),
     ([b"one", b"two", b"three"], ErrorCode.BAD_FRAME),
     ([b"", b"", b"x"], ErrorCode.BAD_FRAME),

@@ -6,7 +6,7 @@ from typing import Literal
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widgets import Static
+from textual.widget import Widget
 
 LinkStatus = Literal["connecting", "connected", "disconnected"]
 _LOOK = {
@@ -16,9 +16,10 @@ _LOOK = {
 }
 
 
-class ConnectionIndicator(Static):
-    status: reactive[LinkStatus] = reactive("connecting")
-    detail: reactive[str] = reactive("")
+class ConnectionIndicator(Widget):
+    # layout=True: the widget is as wide as its words, and they change length.
+    status: reactive[LinkStatus] = reactive("connecting", layout=True)
+    detail: reactive[str] = reactive("", layout=True)
 
     def render(self) -> Text:
         colour, words = _LOOK[self.status]

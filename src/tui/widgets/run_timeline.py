@@ -6,13 +6,13 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widgets import Static
+from textual.widget import Widget
 
 from contexten.common.models import Run, StepState
 from contexten.tui.format import duration, progress_bar, state_text
 
 
-class RunTimeline(Static):
+class RunTimeline(Widget):
     """Give it a copy of the run: the reducer changes runs in place, and a change is noticed by comparing
     the new value with the old one. An unchanged run costs no re-layout."""
 
@@ -32,12 +32,12 @@ class RunTimeline(Static):
         table = Table(box=None, expand=True, padding=(0, 1), show_edge=False)
         for name, opts in (
             ("#", {"justify": "right", "width": 3}),
-            ("step", {"ratio": 2, "no_wrap": True, "min_width": 16}),
+            ("step", {"no_wrap": True}),
             ("state", {"width": 12}),
             ("try", {"justify": "right", "width": 3}),
             ("took", {"justify": "right", "width": 8}),
             ("progress", {"width": 17}),
-            ("", {"ratio": 3, "no_wrap": True}),
+            ("", {"ratio": 1, "no_wrap": True}),
         ):
             table.add_column(name, header_style="bold dim", **opts)
         for step in run.steps:
