@@ -17,23 +17,70 @@ T0 = 1_700_000_000.0
 
 def sample_snapshot() -> Snapshot:
     steps = [
-        Step(index=0, name="system_metrics", state=StepState.COMPLETED, attempts=1, started_at=T0, ended_at=T0 + 0.5,
-             progress=1.0, message="cpu 12%  mem 40%  disk 61%"),
-        Step(index=1, name="store_integrity", state=StepState.COMPLETED, attempts=1, started_at=T0 + 0.5,
-             ended_at=T0 + 0.6, progress=1.0, message="ok, 1.2 MB, 420 events"),
-        Step(index=2, name="bus_lag", state=StepState.RUNNING, attempts=1, started_at=T0 + 0.6, progress=0.4,
-             message="2/5 probes"),
+        Step(
+            index=0,
+            name="system_metrics",
+            state=StepState.COMPLETED,
+            attempts=1,
+            started_at=T0,
+            ended_at=T0 + 0.5,
+            progress=1.0,
+            message="cpu 12%  mem 40%  disk 61%",
+        ),
+        Step(
+            index=1,
+            name="store_integrity",
+            state=StepState.COMPLETED,
+            attempts=1,
+            started_at=T0 + 0.5,
+            ended_at=T0 + 0.6,
+            progress=1.0,
+            message="ok, 1.2 MB, 420 events",
+        ),
+        Step(
+            index=2,
+            name="bus_lag",
+            state=StepState.RUNNING,
+            attempts=1,
+            started_at=T0 + 0.6,
+            progress=0.4,
+            message="2/5 probes",
+        ),
         Step(index=3, name="connectors"),
-    ]  # fmt: skip
+    ]
     failed = Run(
-        id=2, flow="synthetic", project="api", state=RunState.FAILED, created_at=T0 - 60, started_at=T0 - 60,
-        ended_at=T0 - 58, error="step step-2 failed: SyntheticFailure: step 1 failed as asked (fail_at=1)",
+        id=2,
+        flow="synthetic",
+        project="api",
+        state=RunState.FAILED,
+        created_at=T0 - 60,
+        started_at=T0 - 60,
+        ended_at=T0 - 58,
+        error="step step-2 failed: SyntheticFailure: step 1 failed as asked (fail_at=1)",
         params={"steps": 2, "step_ms": 1000, "fail_at": 1},
-        steps=[Step(index=0, name="step-1", state=StepState.COMPLETED, attempts=1, started_at=T0 - 60,
-                    ended_at=T0 - 59, progress=1.0, message="10/10"),
-               Step(index=1, name="step-2", state=StepState.FAILED, attempts=1, started_at=T0 - 59, ended_at=T0 - 58,
-                    progress=0.4, error="SyntheticFailure: step 1 failed as asked (fail_at=1)")],
-    )  # fmt: skip
+        steps=[
+            Step(
+                index=0,
+                name="step-1",
+                state=StepState.COMPLETED,
+                attempts=1,
+                started_at=T0 - 60,
+                ended_at=T0 - 59,
+                progress=1.0,
+                message="10/10",
+            ),
+            Step(
+                index=1,
+                name="step-2",
+                state=StepState.FAILED,
+                attempts=1,
+                started_at=T0 - 59,
+                ended_at=T0 - 58,
+                progress=0.4,
+                error="SyntheticFailure: step 1 failed as asked (fail_at=1)",
+            ),
+        ],
+    )
     return Snapshot(
         seq=420,
         instance="fake",
@@ -61,7 +108,7 @@ def sample_snapshot() -> Snapshot:
                 started_at=T0 - 120,
                 ended_at=T0 - 119.4,
             ),
-        ],  # fmt: skip
+        ],
         health=[HealthSample(ts=T0 + i, cpu=10 + (i * 7) % 60, memory=40 + i % 5, disk=61) for i in range(60)],
         flows=[
             FlowInfo(name="health_check", description="System metrics, store integrity, bus lag.", params_schema={}),

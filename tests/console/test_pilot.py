@@ -5,8 +5,8 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from textual.command import CommandPalette
 from rich.console import Console
+from textual.command import CommandPalette
 from textual.widgets import Input, Label, Select, Static
 
 from contexten.common.models import RunState, StepState

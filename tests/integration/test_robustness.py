@@ -20,7 +20,7 @@ GARBAGE: list[tuple[list[bytes], ErrorCode]] = [
     (
         [json.dumps({"v": 1, "rid": "s", "cmd": "run.start", "flow": "synthetic", "params": {"steps": -1}}).encode()],
         ErrorCode.INVALID_PARAMS,
-    ),  # fmt: skip
+    ),
     ([json.dumps({"v": 1, "rid": "n", "cmd": "run.get", "id": 10**6}).encode()], ErrorCode.NOT_FOUND),
     ([b"one", b"two", b"three"], ErrorCode.BAD_FRAME),
     ([b"", b"", b"x"], ErrorCode.BAD_FRAME),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -18,8 +19,8 @@ from contexten.common.protocol import (
     ListFlows,
     ListProjects,
     ListRuns,
-    PinProject,
     Ping,
+    PinProject,
     Reply,
     StartRun,
     Status,
@@ -102,10 +103,8 @@ def test_the_request_id_is_recovered_even_from_a_refused_request() -> None:
 
 @given(st.binary(max_size=200))
 def test_arbitrary_bytes_never_escape_as_anything_but_a_protocol_error(raw: bytes) -> None:
-    try:
+    with contextlib.suppress(ProtocolError):
         decode_request(raw)
-    except ProtocolError:
-        pass
 
 
 @given(
@@ -115,10 +114,8 @@ def test_arbitrary_bytes_never_escape_as_anything_but_a_protocol_error(raw: byte
     )
 )
 def test_arbitrary_json_objects_never_escape_as_anything_but_a_protocol_error(doc: dict[str, object]) -> None:
-    try:
+    with contextlib.suppress(ProtocolError):
         decode_request(json.dumps(doc).encode())
-    except ProtocolError:
-        pass
 
 
 def test_version_constant_is_what_requests_carry() -> None:
