@@ -16,8 +16,8 @@ run: $(STAMP)
 	$(BIN)/contexten up
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests bench scripts
-	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(MAKE) typecheck
 	$(BIN)/pytest
 
