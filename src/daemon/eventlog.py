@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 Publisher = Callable[[Sequence[bytes]], None]
 MAX_BATCH = 5000
+# json.dumps with non-default arguments builds a new encoder on every call; this one is built once.
+_encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
 _RETRY_SECONDS = (0.05, 0.2, 1.0, 5.0)
 
 
@@ -47,6 +49,7 @@ class EventLog:
         self._wake = asyncio.Event()
         self._closed = False
         self._task: asyncio.Task[None] | None = None
+        self._json_names: dict[str | None, str] = {None: "null"}  # kinds and project ids, encoded once
 
     @property
     def published_seq(self) -> int:
@@ -101,15 +104,23 @@ class EventLog:
         seq = self._next_seq
         self._next_seq += 1
         ts = self._clock.now()
-        data_json = json.dumps(data or {}, separators=(",", ":"), default=str)
+        data_json = _encode(data) if data else "{}"
         # The wire form is built by hand: this is the hot path, and the shape is Event's.
         payload = (
-            f'{{"seq":{seq},"ts":{ts!r},"kind":{json.dumps(kind)},"run":{json.dumps(run)},'
-            f'"project":{json.dumps(project)},"data":{data_json}}}'
+            f'{{"seq":{seq},"ts":{ts!r},"kind":{self._json_name(kind)},"run":{"null" if run is None else int(run)},'
+            f'"project":{self._json_name(project)},"data":{data_json}}}'
         ).encode()
         self._queue.append(_Pending((seq, ts, kind, run, project, data_json), payload, writes, done))
         self._wake.set()
         return seq
+
+    def _json_name(self, name: str | None) -> str:
+        encoded = self._json_names.get(name)
+        if encoded is None:
+            if len(self._json_names) > 10_000:  # project ids and kinds are few; never grow without bound
+                self._json_names = {None: "null"}
+            encoded = self._json_names[name] = json.dumps(name)
+        return encoded
 
     async def _writer(self) -> None:
         while True:
