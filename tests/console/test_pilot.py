@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 from textual.command import CommandPalette
+from textual.pilot import Pilot
 from textual.widgets import Input, Label, Select, Static
 
 from contexten.common.models import RunState, StepState
@@ -28,6 +29,16 @@ async def _connected(app: ContextenApp) -> None:
     await await_for(lambda: app.link_status == "connected", 15, "the console to connect")
 
 
+async def _start_dialog_for_synthetic(app: ContextenApp, pilot: Pilot[None]) -> StartFlowScreen:
+    await pilot.press("s")
+    await await_for(lambda: isinstance(app.screen, StartFlowScreen), 5, "the start dialog")
+    dialog = app.screen
+    assert isinstance(dialog, StartFlowScreen)
+    dialog.query_one("#flow", Select).value = "synthetic"
+    await await_for(lambda: bool(dialog.query("#param-steps")), 5, "the synthetic parameters")
+    return dialog
+
+
 async def test_pin_start_synthetic_and_watch_its_steps_finish(daemon: DaemonProcess, git_repo: Path) -> None:
     app = ContextenApp(daemon.paths)
     async with app.run_test(size=SIZE) as pilot:
@@ -40,11 +51,7 @@ async def test_pin_start_synthetic_and_watch_its_steps_finish(daemon: DaemonProc
         await await_for(lambda: not isinstance(app.screen, PinScreen), 5, "the dialog to close")
         await await_for(lambda: app.screen.query_one(ProjectList).row_count == 1, 5, "the project row")
 
-        await pilot.press("s")
-        await await_for(lambda: isinstance(app.screen, StartFlowScreen), 5, "the start dialog")
-        dialog = app.screen
-        dialog.query_one("#flow", Select).value = "synthetic"
-        await await_for(lambda: bool(dialog.query("#param-steps")), 5, "the synthetic parameters")
+        dialog = await _start_dialog_for_synthetic(app, pilot)
         dialog.query_one("#param-steps", Input).value = "3"
         dialog.query_one("#param-step_ms", Input).value = "100"
         await pilot.pause()  # let the dialog lay out around the new fields before clicking
@@ -66,11 +73,7 @@ async def test_the_start_dialog_shows_a_refusal_and_stays_open(daemon: DaemonPro
     app = ContextenApp(daemon.paths)
     async with app.run_test(size=SIZE) as pilot:
         await _connected(app)
-        await pilot.press("s")
-        await await_for(lambda: isinstance(app.screen, StartFlowScreen), 5, "the start dialog")
-        dialog = app.screen
-        dialog.query_one("#flow", Select).value = "synthetic"
-        await await_for(lambda: bool(dialog.query("#param-steps")), 5, "the synthetic parameters")
+        dialog = await _start_dialog_for_synthetic(app, pilot)
         dialog.query_one("#param-steps", Input).value = "many"
         await pilot.pause()
         await pilot.click("#start")
@@ -156,3 +159,19 @@ async def test_help_and_the_command_palette_offer_the_same_actions() -> None:
         await pilot.pause()
         await pilot.click("#start")
         await await_for(lambda: ("start", ("synthetic", "api", {})) in link.calls, 5, "the start call")
+
+
+async def test_the_pin_dialog_shows_a_refusal_and_stays_open() -> None:
+    link = FakeDaemonLink()
+    app = ContextenApp(link=link)
+    async with app.run_test(size=SIZE) as pilot:
+        await await_for(lambda: app.link_status == "connected", 5, "the fake link")
+        await pilot.press("p")
+        await await_for(lambda: isinstance(app.screen, PinScreen), 5, "the pin dialog")
+        dialog = app.screen
+        await pilot.press(*"nonsense", "enter")
+        error = dialog.query_one("#pin-error", Label)
+        await await_for(lambda: "neither a folder" in str(error.content), 5, "the refusal")
+        assert link.calls == [("pin", "nonsense")] and isinstance(app.screen, PinScreen)
+        await pilot.press("escape")
+        await await_for(lambda: not isinstance(app.screen, PinScreen), 5, "escape to close it")

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-Submit = Callable[[str], Awaitable[str | None]]
+from contexten.tui.screens.submitting import SubmittingDialog
 
 
-class PinScreen(ModalScreen[str | None]):
-    """Stays open and shows the daemon's refusal until a pin succeeds or the user cancels."""
+class PinScreen(SubmittingDialog[str]):
+    """Asks for a folder or OWNER/REPO; stays open with the daemon's refusal until a pin succeeds."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, submit: Submit) -> None:
-        super().__init__()
-        self._submit = submit
+    error_id = "pin-error"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="pin-dialog", classes="dialog"):
@@ -31,14 +25,4 @@ class PinScreen(ModalScreen[str | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         value = event.value.strip()
         if value:
-            self.run_worker(self._try(value), exclusive=True)
-
-    async def _try(self, value: str) -> None:
-        error = await self._submit(value)
-        if error is None:
-            self.dismiss(value)
-        else:
-            self.query_one("#pin-error", Label).update(error)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+            self.send(value)

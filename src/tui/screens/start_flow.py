@@ -11,11 +11,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select
 
 from contexten.common.models import FlowInfo, Project
+from contexten.tui.screens.submitting import SubmittingDialog
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,11 @@ def parse_value(text: str) -> Any:
 Submit = Callable[[StartRequest], Awaitable[str | None]]
 
 
-class StartFlowScreen(ModalScreen[StartRequest | None]):
+class StartFlowScreen(SubmittingDialog[StartRequest]):
     """Stays open and shows the daemon's refusal (bad parameters, say) until a start succeeds."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    error_id = "start-error"
 
     def __init__(
         self,
@@ -49,8 +50,7 @@ class StartFlowScreen(ModalScreen[StartRequest | None]):
         flow: str | None,
         submit: Submit,
     ) -> None:
-        super().__init__()
-        self._submit = submit
+        super().__init__(submit)
         self._flows = {f.name: f for f in flows}
         self._projects = projects
         self._project = project
@@ -112,15 +112,8 @@ class StartFlowScreen(ModalScreen[StartRequest | None]):
     def _start(self) -> None:
         request = self._request()
         if request is not None:
-            self.run_worker(self._try(request), exclusive=True)
-
-    async def _try(self, request: StartRequest) -> None:
-        error = await self._submit(request)
-        if error is None:
-            self.dismiss(request)
-        else:
-            self.query_one("#start-error", Label).update(error)
+            self.send(request)
 
     @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
+    def _cancel(self) -> None:
         self.dismiss(None)
