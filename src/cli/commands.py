@@ -138,12 +138,22 @@ async def _show(args: argparse.Namespace, client: DaemonClient) -> int:
     return 0
 
 
-async def _cancel(args: argparse.Namespace, client: DaemonClient) -> int:
-    await client.cancel_run(args.run)
+async def _control(args: argparse.Namespace, client: DaemonClient) -> int:
+    """cancel / pause / resume / retry: one request each, then say what happened."""
+    if args.command == "retry":
+        run = await client.retry_run(args.run)
+        if args.json:
+            emit_json(run)
+        else:
+            print(f"retrying run {run.id} (attempt {run.attempt})")
+        return 0
+    action = {"cancel": client.cancel_run, "pause": client.pause_run, "resume": client.resume_run}[args.command]
+    await action(args.run)
+    word = {"cancel": "cancelling", "pause": "pausing", "resume": "resuming"}[args.command]
     if args.json:
-        emit_json({"id": args.run, "cancelling": True})
+        emit_json({"id": args.run, word: True})
     else:
-        print(f"cancelling run {args.run}")
+        print(f"{word} run {args.run}")
     return 0
 
 
@@ -234,7 +244,10 @@ _HANDLERS = {
     "unpin": _unpin,
     "run": _run,
     "show": _show,
-    "cancel": _cancel,
+    "cancel": _control,
+    "pause": _control,
+    "resume": _control,
+    "retry": _control,
     "flows": _flows,
     "events": _events,
     "stop": _stop,

@@ -59,8 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("show", parents=[common], help="a run with its steps")
     p.add_argument("run", type=int, metavar="RUN")
-    p = sub.add_parser("cancel", parents=[common], help="cancel a run")
-    p.add_argument("run", type=int, metavar="RUN")
+    for verb, text in (
+        ("cancel", "cancel a run (a running subprocess gets SIGTERM, then SIGKILL)"),
+        ("pause", "pause a run: running steps finish, no new ones start"),
+        ("resume", "resume a paused run"),
+        ("retry", "run a failed, cancelled or crashed run again; completed steps are kept"),
+    ):
+        p = sub.add_parser(verb, parents=[common], help=text)
+        p.add_argument("run", type=int, metavar="RUN")
 
     p = sub.add_parser("events", parents=[common], help="the event log, in seq order")
     p.add_argument("--run", type=int, metavar="RUN")

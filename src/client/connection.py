@@ -21,8 +21,11 @@ from contexten.common.protocol import (
     GetRun,
     GetSnapshot,
     ListFlows,
+    PauseRun,
     Ping,
     PinProject,
+    ResumeRun,
+    RetryRun,
     Snapshot,
     StartRun,
     Status,
@@ -136,6 +139,15 @@ class DaemonClient:
 
     async def cancel_run(self, run_id: int) -> None:
         await self.request(CancelRun(id=run_id))
+
+    async def pause_run(self, run_id: int) -> None:
+        await self.request(PauseRun(id=run_id))
+
+    async def resume_run(self, run_id: int) -> None:
+        await self.request(ResumeRun(id=run_id))
+
+    async def retry_run(self, run_id: int) -> Run:
+        return Run.model_validate(await self.request(RetryRun(id=run_id)))
 
     async def stop(self) -> None:
         await self.request(StopDaemon())

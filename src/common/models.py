@@ -31,6 +31,7 @@ TERMINAL_RUN_STATES = frozenset({RunState.COMPLETED, RunState.FAILED, RunState.C
 class StepState(StrEnum):
     PENDING = "PENDING"
     RUNNING = "RUNNING"
+    RETRYING = "RETRYING"  # failed an attempt; waiting for the next one
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
@@ -64,6 +65,7 @@ class Step(Model):
     progress: float = 0.0
     message: str = ""
     error: str | None = None
+    failure: str | None = None  # the failure class of the last error (timeout, rate_limited, ...)
 
 
 class Run(Model):
@@ -72,6 +74,7 @@ class Run(Model):
     project: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     state: RunState = RunState.PENDING
+    attempt: int = 1  # 1, then +1 for each retry of the whole run
     created_at: float
     started_at: float | None = None
     ended_at: float | None = None

@@ -102,6 +102,21 @@ class CancelRun(_Request):
     id: int
 
 
+class PauseRun(_Request):
+    cmd: Literal["run.pause"] = "run.pause"
+    id: int
+
+
+class ResumeRun(_Request):
+    cmd: Literal["run.resume"] = "run.resume"
+    id: int
+
+
+class RetryRun(_Request):
+    cmd: Literal["run.retry"] = "run.retry"
+    id: int
+
+
 class StopDaemon(_Request):
     cmd: Literal["daemon.stop"] = "daemon.stop"
 
@@ -119,6 +134,9 @@ Request = Annotated[
     | GetRun
     | ListRuns
     | CancelRun
+    | PauseRun
+    | ResumeRun
+    | RetryRun
     | StopDaemon,
     Field(discriminator="cmd"),
 ]
@@ -138,6 +156,9 @@ COMMANDS = frozenset(
         GetRun,
         ListRuns,
         CancelRun,
+        PauseRun,
+        ResumeRun,
+        RetryRun,
         StopDaemon,
     )
 )

@@ -89,15 +89,16 @@ def _update(target: Any, data: dict[str, Any], fields: tuple[str, ...]) -> None:
 def _run_state(state: ConsoleState, event: Event) -> None:
     run = state.runs.get(event.run) if event.run is not None else None
     if run is not None:
-        run.state = RunState(event.data["state"])
-        _update(run, event.data, ("started_at", "ended_at", "error"))
+        if "state" in event.data:
+            run.state = RunState(event.data["state"])
+        _update(run, event.data, ("started_at", "ended_at", "error", "attempt"))
 
 
 def _step_state(state: ConsoleState, event: Event) -> None:
     step = _step(state, event)
     if step is not None:
         step.state = StepState(event.data["state"])
-        _update(step, event.data, ("attempts", "started_at", "ended_at", "error", "progress", "message"))
+        _update(step, event.data, ("attempts", "started_at", "ended_at", "error", "failure", "progress", "message"))
 
 
 def _step_progress(state: ConsoleState, event: Event) -> None:

@@ -22,6 +22,7 @@ from contexten.daemon.bus import Bus
 from contexten.daemon.commands import CommandHandler
 from contexten.daemon.config import Config, changed_keys, load_config
 from contexten.daemon.config_watch import watch_config
+from contexten.daemon.engine.ledger import EffectLedger
 from contexten.daemon.eventlog import EventLog
 from contexten.daemon.flows.base import Services
 from contexten.daemon.flows.registry import builtin_flows
@@ -88,10 +89,13 @@ class Daemon:
             clock=self.clock,
             database=self.paths.database,
             events_endpoint=self.paths.events_endpoint,
+            ledger=EffectLedger(db, events, self.clock),
         )
         flows = builtin_flows()
         self.runner = runner = Runner(services, flows, await queries.max_run_id())
-        await runner.mark_crashed(await queries.unfinished_run_ids())
+        resumed = await runner.recover()
+        if resumed:
+            log.info("resumed %d interrupted run(s): %s", len(resumed), ", ".join(map(str, resumed)))
         handler = CommandHandler(services, runner, flows, self.info, self.request_stop)
 
         loop = asyncio.get_running_loop()

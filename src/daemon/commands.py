@@ -24,9 +24,12 @@ from contexten.common.protocol import (
     ListFlows,
     ListProjects,
     ListRuns,
+    PauseRun,
     Ping,
     PinProject,
     Reply,
+    ResumeRun,
+    RetryRun,
     Snapshot,
     StartRun,
     Status,
@@ -75,6 +78,9 @@ class CommandHandler:
             GetRun: self._get_run,
             ListRuns: self._list_runs,
             CancelRun: self._cancel_run,
+            PauseRun: self._pause_run,
+            ResumeRun: self._resume_run,
+            RetryRun: self._retry_run,
             StopDaemon: self._stop,
         }
 
@@ -169,13 +175,20 @@ class CommandHandler:
         return [r.model_dump(mode="json") for r in await self._s.queries.recent_runs(req.limit)]
 
     async def _cancel_run(self, req: CancelRun) -> dict[str, Any]:
-        run = await self._s.queries.run(req.id)
-        if run is None:
-            raise CommandFailed(ErrorCode.NOT_FOUND, f"no run {req.id}")
-        if run.state.terminal:
-            raise CommandFailed(ErrorCode.CONFLICT, f"run {req.id} has already ended ({run.state})")
-        self._runner.cancel(req.id)
+        await self._runner.cancel(req.id)
         return {"id": req.id, "cancelling": True}
+
+    async def _pause_run(self, req: PauseRun) -> dict[str, Any]:
+        await self._runner.pause(req.id)
+        return {"id": req.id, "pausing": True}
+
+    async def _resume_run(self, req: ResumeRun) -> dict[str, Any]:
+        await self._runner.resume(req.id)
+        return {"id": req.id, "resuming": True}
+
+    async def _retry_run(self, req: RetryRun) -> dict[str, Any]:
+        run = await self._runner.retry(req.id)
+        return run.model_dump(mode="json")
 
     async def _stop(self, _: StopDaemon) -> dict[str, Any]:
         self._request_stop()

@@ -24,6 +24,7 @@ class DaemonSection(_Section):
     shutdown_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
     max_concurrent_runs: int = Field(default=4, ge=1, le=256)
     heartbeat_seconds: float = Field(default=1.0, gt=0, le=60)
+    run_retry_budget: int = Field(default=20, ge=0, le=10_000)
 
 
 class HealthSection(_Section):

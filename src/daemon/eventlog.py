@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import aiosqlite
 
 from contexten.common.clock import Clock
+from contexten.common.errors import ContextenError
 from contexten.daemon.store.writes import Statement
 
 log = logging.getLogger(__name__)
@@ -30,12 +32,17 @@ _encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
 _RETRY_SECONDS = (0.05, 0.2, 1.0, 5.0)
 
 
+class StoreRejected(ContextenError):
+    """The store refused a state write (an illegal transition, say); its event was not published."""
+
+
 @dataclass(slots=True)
 class _Pending:
     row: tuple[int, float, str, int | None, str | None, str]
     payload: bytes
     writes: Sequence[Statement]
     done: asyncio.Future[None] | None = field(default=None)
+    error: StoreRejected | None = None
 
 
 class EventLog:
@@ -133,7 +140,12 @@ class EventLog:
                 self._publish([p.payload for p in batch])
                 self._published_seq = batch[-1].row[0]
                 for p in batch:
-                    if p.done is not None and not p.done.done():
+                    if p.done is None or p.done.done():
+                        if p.error is not None:
+                            log.error("%s", p.error)
+                    elif p.error is not None:
+                        p.done.set_exception(p.error)
+                    else:
                         p.done.set_result(None)
             if self._closed:
                 return
@@ -154,12 +166,31 @@ class EventLog:
                 await asyncio.sleep(delay)
 
     async def _store(self, batch: list[_Pending]) -> None:
+        try:
+            await self._store_batch(batch, isolate=False)
+        except sqlite3.IntegrityError:
+            # Some item's writes were refused. Redo the batch item by item, so only that item is rejected.
+            await self._store_batch(batch, isolate=True)
+
+    async def _store_batch(self, batch: list[_Pending], isolate: bool) -> None:
         db = self._db
         await db.execute("BEGIN IMMEDIATE")
         try:
             for p in batch:
-                for sql, params in p.writes:
-                    await db.execute(sql, params)
+                if not p.writes:
+                    continue
+                if not isolate:
+                    for sql, params in p.writes:
+                        await db.execute(sql, params)
+                    continue
+                await db.execute("SAVEPOINT item")
+                try:
+                    for sql, params in p.writes:
+                        await db.execute(sql, params)
+                except sqlite3.IntegrityError as exc:
+                    await db.execute("ROLLBACK TO item")
+                    self._reject(p, str(exc))
+                await db.execute("RELEASE item")
             await db.executemany(
                 "INSERT INTO events (seq, ts, kind, run_id, project, data) VALUES (?, ?, ?, ?, ?, ?)",
                 [p.row for p in batch],
@@ -168,6 +199,17 @@ class EventLog:
         except BaseException:
             await db.rollback()
             raise
+
+    def _reject(self, p: _Pending, reason: str) -> None:
+        """Keep the seq (no hole in the log) but record the refusal instead of the refused change."""
+        seq, ts, kind, run, project, _ = p.row
+        p.error = StoreRejected(f"the store refused {kind} (seq {seq}): {reason}")
+        data = _encode({"kind": kind, "error": reason})
+        p.row = (seq, ts, "store.rejected", run, project, data)
+        p.payload = (
+            f'{{"seq":{seq},"ts":{ts!r},"kind":"store.rejected","run":{"null" if run is None else int(run)},'
+            f'"project":{self._json_name(project)},"data":{data}}}'
+        ).encode()
 
     async def close(self) -> None:
         """Store and publish everything queued, then stop the writer."""

@@ -1,7 +1,7 @@
-"""Runs flows: creates the run, executes its steps in order, and records every transition as an event.
+"""The life of runs: start, cancel, pause, resume, retry, and picking up runs a crash or shutdown cut off.
 
-Each transition is committed (stored and published) before the next step starts, which is the checkpoint
-issue 3's durable resume builds on. Progress events are fire-and-forget.
+The step graph itself is executed by engine.execution.RunExecution; this module owns the run-level states
+and the bulkhead (`max_concurrent_runs`, read live from config).
 """
 
 from __future__ import annotations
@@ -11,62 +11,68 @@ import functools
 import logging
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from contexten.common.errors import CommandFailed
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Project, Run, RunState, Step, StepState
 from contexten.common.protocol import ErrorCode, describe_validation_error
-from contexten.daemon.flows.base import FinishContext, FlowSpec, Services, StepContext
+from contexten.daemon.engine.execution import RunExecution, StepFailed
+from contexten.daemon.engine.retry import RetryBudget
+from contexten.daemon.engine.states import StateRecorder
+from contexten.daemon.flows.base import FinishContext, FlowDefinitionError, FlowSpec, Services, validate_plan
 from contexten.daemon.flows.registry import FlowRegistry
 from contexten.daemon.limiter import LiveLimiter
 from contexten.daemon.store import writes
 
 log = logging.getLogger(__name__)
 
+RESTARTABLE = frozenset({RunState.FAILED, RunState.CANCELLED, RunState.CRASHED})
+
 
 class Runner:
     def __init__(self, services: Services, flows: FlowRegistry, last_run_id: int) -> None:
         self._s = services
         self._flows = flows
+        self._record = StateRecorder(services.events)
         self._next_id = last_run_id + 1
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._executions: dict[int, RunExecution] = {}
+        self._shutting_down = False
         self.limiter = LiveLimiter(lambda: services.config().daemon.max_concurrent_runs)
 
     @property
     def active_runs(self) -> list[int]:
         return sorted(self._tasks)
 
-    async def mark_crashed(self, run_ids: list[int]) -> None:
-        """Runs left unfinished by a daemon that is gone (we hold the lock, so it is gone)."""
-        for run_id in run_ids:
-            run = await self._s.queries.run(run_id)
-            if run is None:
-                continue
-            now = self._s.clock.now()
-            for step in run.steps:
-                if step.state == StepState.RUNNING:
-                    await self._set_step(run, step, state=StepState.FAILED, ended_at=now, error="interrupted")
-            await self._set_run(
-                run, state=RunState.CRASHED, ended_at=now, error="the daemon stopped while this run was active"
-            )
+    # ---- starting ------------------------------------------------------------------------------
 
-    async def start(self, flow: str, project_id: str | None, params: dict[str, Any]) -> Run:
+    def _spec(self, flow: str) -> FlowSpec:
         spec = self._flows.get(flow)
         if spec is None:
             raise CommandFailed(
                 ErrorCode.NOT_FOUND, f"unknown flow {flow!r}; known flows: {', '.join(self._flows.names())}"
             )
+        return spec
+
+    def _params(self, spec: FlowSpec, params: dict[str, Any]) -> BaseModel:
         try:
-            parsed = spec.params.model_validate(params)
+            return spec.params.model_validate(params)
         except ValidationError as exc:
-            raise CommandFailed(ErrorCode.INVALID_PARAMS, f"{flow}: {describe_validation_error(exc)}") from None
+            raise CommandFailed(ErrorCode.INVALID_PARAMS, f"{spec.name}: {describe_validation_error(exc)}") from None
+
+    async def start(self, flow: str, project_id: str | None, params: dict[str, Any]) -> Run:
+        spec = self._spec(flow)
+        parsed = self._params(spec, params)
         project: Project | None = None
         if project_id is not None:
             project = await self._s.queries.project(project_id)
             if project is None:
                 raise CommandFailed(ErrorCode.NOT_FOUND, f"no pinned project {project_id!r}")
-        plan = spec.plan(parsed)
+        try:
+            plan = validate_plan(flow, spec.plan(parsed))
+        except FlowDefinitionError as exc:
+            raise CommandFailed(ErrorCode.INVALID_PARAMS, str(exc)) from None
         run = Run(
             id=self._next_id,
             flow=flow,
@@ -84,111 +90,156 @@ class Runner:
             project=project_id,
             writes=writes.insert_run(run),
         )
-        task = asyncio.create_task(self._execute(run, spec, parsed, project), name=f"run-{run.id}")
+        self._launch(run, spec, parsed, project, {})
+        return run
+
+    def _launch(self, run: Run, spec: FlowSpec, params: Any, project: Project | None, results: dict[str, Any]) -> None:
+        budget = RetryBudget(self._s.config().daemon.run_retry_budget)
+        plan = spec.plan(params)
+        execution = RunExecution(self._s, self._record, run, plan, params, project, budget, results)
+        self._executions[run.id] = execution
+        task = asyncio.create_task(self._execute(execution, spec), name=f"run-{run.id}")
         self._tasks[run.id] = task
         task.add_done_callback(functools.partial(self._forget, run.id))
-        return run
 
     def _forget(self, run_id: int, _task: asyncio.Task[None]) -> None:
         self._tasks.pop(run_id, None)
+        self._executions.pop(run_id, None)
 
-    def cancel(self, run_id: int) -> bool:
+    async def _execute(self, execution: RunExecution, spec: FlowSpec) -> None:
+        run, clock = execution.run, self._s.clock
+        final = RunState.CRASHED
+        try:
+            async with self.limiter:
+                await self._record.run(run, state=RunState.RUNNING, started_at=run.started_at or clock.now())
+                try:
+                    await execution.run_graph()
+                except StepFailed as exc:
+                    final = RunState.FAILED
+                    await self._record.run(run, state=final, ended_at=clock.now(), error=str(exc))
+                else:
+                    final = RunState.COMPLETED
+                    await self._record.run(run, state=final, ended_at=clock.now(), error=None)
+        except asyncio.CancelledError:
+            final = await self._after_cancel(run)
+        except Exception as exc:  # a bug in the engine itself; the daemon must survive it
+            log.exception("run %d crashed", run.id)
+            await self._record.run(run, state=final, ended_at=clock.now(), error=f"internal error: {exc!r}")
+        if spec.on_finish is not None:
+            project = await self._s.queries.project(run.project) if run.project else None
+            try:
+                await spec.on_finish(FinishContext(run, final, project, execution.results, self._s))
+            except Exception:
+                log.exception("finishing hook of run %d failed", run.id)
+
+    async def _after_cancel(self, run: Run) -> RunState:
+        now = self._s.clock.now()
+        if self._shutting_down:
+            # Not the user's doing: mark it interrupted so the next start resumes it.
+            for step in run.steps:
+                if step.state in (StepState.RUNNING, StepState.RETRYING, StepState.CANCELLED):
+                    await self._record.step(run, step, state=StepState.PENDING)
+            await self._record.run(
+                run, interrupted=True, state=RunState.CRASHED, ended_at=now, error="interrupted: the daemon shut down"
+            )
+            return RunState.CRASHED
+        if run.state in (RunState.RUNNING, RunState.PAUSED):
+            await self._record.run(run, state=RunState.CANCELLING)
+        for step in run.steps:
+            if step.state == StepState.PENDING:
+                await self._record.step(run, step, state=StepState.SKIPPED)
+        await self._record.run(run, state=RunState.CANCELLED, ended_at=now, error="cancelled")
+        return RunState.CANCELLED
+
+    # ---- control -------------------------------------------------------------------------------
+
+    async def _known(self, run_id: int) -> Run:
+        run = await self._s.queries.run(run_id)
+        if run is None:
+            raise CommandFailed(ErrorCode.NOT_FOUND, f"no run {run_id}")
+        return run
+
+    async def cancel(self, run_id: int) -> None:
+        run = await self._known(run_id)
         task = self._tasks.get(run_id)
-        if task is None:
-            return False
+        if run.state.terminal or task is None:
+            raise CommandFailed(ErrorCode.CONFLICT, f"run {run_id} has already ended ({run.state})")
         task.cancel()
-        return True
+
+    async def pause(self, run_id: int) -> None:
+        run = await self._known(run_id)
+        execution = self._executions.get(run_id)
+        if execution is None or run.state != RunState.RUNNING:
+            raise CommandFailed(ErrorCode.CONFLICT, f"run {run_id} is {run.state}; only a RUNNING run can be paused")
+        execution.request_pause()
+
+    async def resume(self, run_id: int) -> None:
+        run = await self._known(run_id)
+        execution = self._executions.get(run_id)
+        if execution is None or not (run.state == RunState.PAUSED or execution.pause_requested):
+            raise CommandFailed(ErrorCode.CONFLICT, f"run {run_id} is {run.state}; only a paused run can be resumed")
+        execution.request_resume()
+
+    async def retry(self, run_id: int) -> Run:
+        run = await self._known(run_id)
+        if run.state not in RESTARTABLE or run_id in self._tasks:
+            raise CommandFailed(
+                ErrorCode.CONFLICT,
+                f"run {run_id} is {run.state}; only a failed, cancelled or crashed run can be retried",
+            )
+        await self._restart(run, attempt=run.attempt + 1)
+        return run
+
+    async def _restart(self, run: Run, attempt: int) -> None:
+        """Back to PENDING, keeping completed steps and their checkpointed results."""
+        spec = self._spec(run.flow)
+        params = self._params(spec, run.params)
+        project = await self._s.queries.project(run.project) if run.project else None
+        for step in run.steps:
+            if step.state != StepState.COMPLETED and step.state != StepState.PENDING:
+                await self._record.step(run, step, state=StepState.PENDING, progress=0.0, message="")
+        await self._record.run(
+            run, interrupted=False, state=RunState.PENDING, attempt=attempt, ended_at=None, error=None
+        )
+        self._launch(run, spec, params, project, await self._s.queries.step_results(run.id))
+
+    # ---- crashes and shutdown ------------------------------------------------------------------
+
+    async def recover(self) -> list[int]:
+        """At start: runs left unfinished by a daemon that is gone (we hold the lock, so it is gone) are
+        CRASHED; those of resumable flows resume from their last checkpoint. Returns the resumed runs."""
+        now = self._s.clock.now()
+        for run_id in await self._s.queries.unfinished_run_ids():
+            run = await self._known(run_id)
+            spec = self._flows.get(run.flow)
+            resumable = spec is not None and spec.resumable
+            if not resumable:
+                for step in run.steps:
+                    if step.state in (StepState.RUNNING, StepState.RETRYING):
+                        await self._record.step(run, step, state=StepState.FAILED, ended_at=now, error="interrupted")
+            await self._record.run(
+                run, interrupted=resumable, state=RunState.CRASHED, ended_at=now,
+                error="the daemon stopped while this run was active",
+            )  # fmt: skip
+        resumed = []
+        for run_id in await self._s.queries.interrupted_run_ids():
+            run = await self._known(run_id)
+            spec = self._flows.get(run.flow)
+            if spec is not None and spec.resumable:
+                await self._restart(run, attempt=run.attempt)
+                resumed.append(run_id)
+            else:  # the flow is gone or no longer resumable: leave the run CRASHED
+                await self._record.run(run, interrupted=False)
+        return resumed
 
     async def shutdown(self, timeout: float) -> None:
-        """Let active runs finish for up to `timeout` seconds, then cancel what is left."""
+        """Let active runs finish for up to `timeout` seconds; interrupt the rest (they resume at next start)."""
         tasks = list(self._tasks.values())
         if not tasks:
             return
         _, pending = await asyncio.wait(tasks, timeout=timeout)
+        self._shutting_down = True
         for task in pending:
             task.cancel()
         if pending:
-            await asyncio.wait(pending, timeout=5)
-
-    async def _set_run(self, run: Run, **fields: Any) -> None:
-        for name, value in fields.items():
-            setattr(run, name, value)
-        await self._s.events.commit(
-            EventKind.RUN_STATE,
-            {k: (v.value if isinstance(v, RunState) else v) for k, v in fields.items()},
-            run=run.id,
-            project=run.project,
-            writes=[writes.update_run(run.id, fields)],
-        )
-
-    async def _set_step(self, run: Run, step: Step, result: Any = None, **fields: Any) -> None:
-        for name, value in fields.items():
-            setattr(step, name, value)
-        data = {k: (v.value if isinstance(v, StepState) else v) for k, v in fields.items()}
-        stored = dict(fields) if result is None else {**fields, "result": result}
-        await self._s.events.commit(
-            EventKind.STEP_STATE,
-            {"index": step.index, **data},
-            run=run.id,
-            project=run.project,
-            writes=[writes.update_step(run.id, step.index, stored)],
-        )
-
-    async def _execute(self, run: Run, spec: FlowSpec, params: Any, project: Project | None) -> None:
-        results: dict[str, Any] = {}
-        try:
-            async with self.limiter:
-                await self._set_run(run, state=RunState.RUNNING, started_at=self._s.clock.now())
-                final = await self._run_steps(run, spec, params, project, results)
-        except asyncio.CancelledError:
-            final = RunState.CANCELLED
-            await self._finish_cancelled(run)
-        except Exception as exc:  # a bug in the runner itself; the daemon must survive it
-            log.exception("run %d crashed", run.id)
-            final = RunState.CRASHED
-            await self._set_run(run, state=final, ended_at=self._s.clock.now(), error=f"internal error: {exc!r}")
-        if spec.on_finish is not None:
-            try:
-                await spec.on_finish(FinishContext(run, final, project, results, self._s))
-            except Exception:
-                log.exception("finishing hook of run %d failed", run.id)
-
-    async def _run_steps(
-        self, run: Run, spec: FlowSpec, params: Any, project: Project | None, results: dict[str, Any]
-    ) -> RunState:
-        plan = spec.plan(params)
-        for step, step_spec in zip(run.steps, plan, strict=True):
-            clock = self._s.clock
-            await self._set_step(run, step, state=StepState.RUNNING, attempts=step.attempts + 1, started_at=clock.now())
-            ctx = StepContext(run=run, step=step, project=project, params=params, services=self._s, results=results)
-            try:
-                result = await step_spec.fn(ctx)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                error = f"{type(exc).__name__}: {exc}"
-                await self._set_step(run, step, state=StepState.FAILED, ended_at=clock.now(), error=error)
-                for rest in run.steps[step.index + 1 :]:
-                    await self._set_step(run, rest, state=StepState.SKIPPED)
-                await self._set_run(
-                    run,
-                    state=RunState.FAILED,
-                    ended_at=clock.now(),
-                    error=f"step {step.name} failed: {error}",
-                )
-                return RunState.FAILED
-            results[step.name] = result or {}
-            await self._set_step(
-                run, step, result=result, state=StepState.COMPLETED, ended_at=clock.now(), progress=1.0
-            )
-        await self._set_run(run, state=RunState.COMPLETED, ended_at=self._s.clock.now())
-        return RunState.COMPLETED
-
-    async def _finish_cancelled(self, run: Run) -> None:
-        now = self._s.clock.now()
-        for step in run.steps:
-            if step.state == StepState.RUNNING:
-                await self._set_step(run, step, state=StepState.CANCELLED, ended_at=now)
-            elif step.state == StepState.PENDING:
-                await self._set_step(run, step, state=StepState.SKIPPED)
-        await self._set_run(run, state=RunState.CANCELLED, ended_at=now, error="cancelled")
+            await asyncio.wait(pending, timeout=10)

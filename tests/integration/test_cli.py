@@ -102,4 +102,4 @@ def test_cancel_a_running_run(daemon: DaemonProcess) -> None:
 def test_flows_lists_parameter_schemas(daemon: DaemonProcess) -> None:
     flows = {f["name"]: f for f in cli_json(daemon.home, "flows")}
     assert {"health_check", "synthetic"} <= flows.keys()
-    assert set(flows["synthetic"]["params_schema"]["properties"]) == {"steps", "step_ms", "fail_at"}
+    assert {"steps", "step_ms", "fail_at", "flaky_at"} <= set(flows["synthetic"]["params_schema"]["properties"])

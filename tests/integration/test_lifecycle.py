@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -44,18 +45,53 @@ def test_a_second_daemon_on_the_same_home_refuses_to_start(daemon: DaemonProcess
     assert cli_json(daemon.home, "status")["pid"] == daemon.proc.pid  # the first still owns its sockets
 
 
-def test_runs_cut_off_by_a_crash_are_marked_crashed(daemon: DaemonProcess) -> None:
-    run_id = cli(daemon.home, "run", "synthetic", "--param", "steps=3", "--param", "step_ms=30000").stdout.strip()
-    wait_for(lambda: cli_json(daemon.home, "show", run_id)["steps"][0]["state"] == "RUNNING", 10, "step 1 to run")
+def test_a_run_cut_off_by_a_crash_resumes_from_its_last_checkpoint(daemon: DaemonProcess) -> None:
+    trace = daemon.home / "trace.jsonl"
+    run_id = cli(
+        daemon.home, "run", "synthetic", "--param", "steps=3", "--param", "step_ms=1500",
+        "--param", f"trace_file={json.dumps(str(trace))}",
+    ).stdout.strip()  # fmt: skip
+    wait_for(lambda: cli_json(daemon.home, "show", run_id)["steps"][1]["state"] == "RUNNING", 15, "step 2 to run")
     daemon.kill()
     restarted = DaemonProcess(daemon.home).start()
     try:
-        run = cli_json(daemon.home, "show", run_id)
-        assert run["state"] == "CRASHED" and "daemon stopped" in run["error"]
-        assert run["steps"][0]["state"] == "FAILED" and run["steps"][0]["error"] == "interrupted"
-        assert [s["state"] for s in run["steps"][1:]] == ["PENDING", "PENDING"]
+        wait_for(lambda: cli_json(daemon.home, "show", run_id)["state"] == "COMPLETED", 30, "the resumed run")
+        events = [json.loads(x) for x in cli(daemon.home, "events", "--json", "--run", run_id).stdout.splitlines()]
+        states = [e["data"]["state"] for e in events if e["kind"] == "run.state" and "state" in e["data"]]
+        assert states == ["RUNNING", "CRASHED", "PENDING", "RUNNING", "COMPLETED"]
+        executions = [json.loads(x)["step"] for x in trace.read_text().splitlines()]
+        # step-1 was checkpointed before the crash and is not run again; step-2 was cut off and is.
+        assert executions == ["step-1", "step-2", "step-2", "step-3"]
+        assert cli_json(daemon.home, "show", run_id)["attempt"] == 1
     finally:
         restarted.stop()
+
+
+def test_a_non_resumable_run_cut_off_by_a_crash_stays_crashed(home: Path, git_repo: Path) -> None:
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # connections are queued and never answered: the HTTP call hangs
+    config = (
+        FAST_CONFIG + f'\n[linear]\napi_url = "http://127.0.0.1:{silent.getsockname()[1]}/"\ntimeout_seconds = 60\n'
+    )
+    daemon = DaemonProcess(home, config).start()
+    try:
+        run_id = cli(home, "run", "health_check").stdout.strip()
+        # The four checks are independent and run at once; the connectors one hangs on the silent server.
+        wait_for(
+            lambda: [s["state"] for s in cli_json(home, "show", run_id)["steps"]] == ["COMPLETED"] * 3 + ["RUNNING"],
+            15,
+            "three checks done and the connectors check hanging",
+        )
+        daemon.kill()
+        daemon.start()
+        run = cli_json(home, "show", run_id)
+        assert run["state"] == "CRASHED" and "daemon stopped" in run["error"]
+        assert run["steps"][3]["state"] == "FAILED" and run["steps"][3]["error"] == "interrupted"
+        assert [s["state"] for s in run["steps"][:3]] == ["COMPLETED"] * 3
+    finally:
+        daemon.stop()
+        silent.close()
 
 
 def test_an_invalid_config_stops_start_up_naming_file_and_key(home: Path) -> None:

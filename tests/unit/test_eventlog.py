@@ -78,3 +78,34 @@ async def test_the_event_log_is_append_only(tmp_path: Path) -> None:
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             await db.execute(sql)
     await db.close()
+
+
+async def test_an_illegal_transition_is_refused_by_the_store_without_a_hole_in_seq(tmp_path: Path) -> None:
+    from contexten.common.models import Run, RunState, Step
+    from contexten.daemon.eventlog import StoreRejected
+    from contexten.daemon.store import writes
+
+    db = await open_database(tmp_path / "c.db")
+    recorder = Recorder()
+    log = EventLog(db, recorder, FakeClock(), last_seq=0)
+    log.start()
+    run = Run(id=1, flow="f", created_at=1.0, steps=[Step(index=0, name="a")])
+    await log.commit("run.created", {}, run=1, writes=writes.insert_run(run))
+    await log.commit(
+        "run.state", {"state": "RUNNING"}, run=1, writes=[writes.update_run(1, {"state": RunState.RUNNING})]
+    )
+    # Queue a legal change, an illegal one (RUNNING -> SCHEDULED) and another legal one in one batch.
+    first = log.emit("test.before", {})
+    with pytest.raises(StoreRejected, match="illegal run state transition"):
+        await log.commit(
+            "run.state", {"state": "SCHEDULED"}, run=1, writes=[writes.update_run(1, {"state": RunState.SCHEDULED})]
+        )
+    last = await log.commit("test.after", {})
+    await log.close()
+    stored = await Queries(db).events_since(0, 100)
+    assert [e.seq for e in stored] == list(range(1, last + 1))
+    assert [e.kind for e in stored][first - 1 :] == ["test.before", "store.rejected", "test.after"]
+    assert stored[first].data["kind"] == "run.state"
+    assert [e.kind for e in recorder.published] == [e.kind for e in stored]
+    assert (await Queries(db).run(1)).state == RunState.RUNNING  # type: ignore[union-attr]
+    await db.close()

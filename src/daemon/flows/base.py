@@ -1,25 +1,40 @@
-"""What a flow is: a parameter model, a plan of steps, and an optional hook when the run ends."""
+"""What a flow is: a parameter model, a plan (a graph of steps), and an optional hook when the run ends."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from contexten.common.clock import Clock
+from contexten.common.errors import ContextenError
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Project, Run, RunState, Step
 from contexten.daemon.config import Config
+from contexten.daemon.engine.ledger import EffectLedger, Find, Perform
+from contexten.daemon.engine.retry import RetryPolicy
 from contexten.daemon.eventlog import EventLog
 from contexten.daemon.store import writes
 from contexten.daemon.store.queries import Queries
 
+# How long a cancelled subprocess step's process group gets between SIGTERM and SIGKILL.
+KILL_GRACE_SECONDS = 5.0
+
 
 class NoParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class FlowDefinitionError(ContextenError):
+    """A flow's plan is not a valid graph: a duplicate name, an unknown dependency, or a cycle."""
 
 
 @dataclass
@@ -32,6 +47,7 @@ class Services:
     clock: Clock
     database: Path
     events_endpoint: str
+    ledger: EffectLedger
 
 
 @dataclass
@@ -58,6 +74,38 @@ class StepContext:
     def emit(self, kind: str, data: dict[str, Any]) -> int:
         return self.services.events.emit(kind, data, run=self.run.id, project=self.run.project)
 
+    async def effect(self, name: str, perform: Perform, find: Find) -> Any:
+        """Do something outside contexten at most once for this run and step, whatever crashes and retries
+        happen: `perform(key)` does it, passing the idempotency key on; `find(key)` says whether it
+        already happened (used only when a crash left the ledger unsure)."""
+        key = f"run-{self.run.id}/{self.step.name}/{name}"
+        return await self.services.ledger.once(key, self.run.id, self.step.name, perform, find)
+
+    async def run_process(self, *argv: str, cwd: str | None = None) -> tuple[int, str]:
+        """Run a command in its own process group. Cancelling the step terminates the whole group, then
+        kills it after a grace period."""
+        proc = await asyncio.create_subprocess_exec(
+            *argv, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            out, _ = await proc.communicate()
+        except asyncio.CancelledError:
+            await _terminate_group(proc)
+            raise
+        return proc.returncode or 0, out.decode(errors="replace")
+
+
+async def _terminate_group(proc: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        await asyncio.wait_for(proc.wait(), KILL_GRACE_SECONDS)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        await proc.wait()
+
 
 StepFn = Callable[[StepContext], Awaitable[dict[str, Any] | None]]
 
@@ -66,6 +114,10 @@ StepFn = Callable[[StepContext], Awaitable[dict[str, Any] | None]]
 class StepSpec:
     name: str
     fn: StepFn
+    after: tuple[str, ...] = ()  # names of steps that must complete first; the rest may run concurrently
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    timeout: float | None = None  # seconds per attempt
+    side_effects: bool = False  # changes something outside contexten; must use ctx.effect()
 
 
 @dataclass(frozen=True)
@@ -84,3 +136,25 @@ class FlowSpec:
     params: type[BaseModel]
     plan: Callable[[Any], list[StepSpec]]
     on_finish: Callable[[FinishContext], Awaitable[None]] | None = None
+    # Whether a run cut off by a crash resumes from its last checkpoint when the daemon comes back.
+    resumable: bool = True
+    category: str = "general"
+
+
+def validate_plan(flow: str, steps: Sequence[StepSpec]) -> list[StepSpec]:
+    """The steps, checked: unique names, known dependencies, and no cycle (named, if there is one)."""
+    names = [s.name for s in steps]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise FlowDefinitionError(f"flow {flow!r}: step names must be unique; repeated: {', '.join(duplicates)}")
+    known = set(names)
+    for step in steps:
+        unknown = [d for d in step.after if d not in known]
+        if unknown:
+            raise FlowDefinitionError(f"flow {flow!r}: step {step.name!r} depends on unknown {', '.join(unknown)}")
+    try:
+        tuple(TopologicalSorter({s.name: s.after for s in steps}).static_order())
+    except CycleError as exc:
+        cycle = " -> ".join(exc.args[1])
+        raise FlowDefinitionError(f"flow {flow!r}: steps depend on each other in a cycle: {cycle}") from None
+    return list(steps)

@@ -180,4 +180,6 @@ FLOW = FlowSpec(
         StepSpec("connectors", connectors),
     ],
     on_finish=record_verdict,
+    resumable=False,  # a health check interrupted by a crash is stale; the next one starts fresh
+    category="health",
 )

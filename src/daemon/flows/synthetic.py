@@ -1,18 +1,28 @@
-"""`synthetic`: steps that only take time and report progress, and fail on request.
+"""`synthetic`: a chain of steps that take time and report progress, and fail on request.
 
-Lets a user watch the pipeline work end to end, and lets tests drive the engine deterministically.
+Lets a user watch the pipeline work end to end, and lets tests and the crash test drive the engine:
+`fail_at` fails a step for good; `flaky_at` fails a step transiently `flaky_times` times (it is retried);
+`effect_file` adds a final step with a side effect (appending a line keyed by its idempotency key);
+`trace_file` records every step execution, so re-executions can be counted from outside.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import time
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contexten.daemon.engine.failures import FailureClass
+from contexten.daemon.engine.retry import RetryPolicy
 from contexten.daemon.flows.base import FlowSpec, StepContext, StepSpec
 
 PROGRESS_TICKS = 10
+RETRY = RetryPolicy(max_attempts=4, backoff_seconds=0.05, max_backoff_seconds=0.5, jitter_seconds=0.05)
 
 
 class SyntheticParams(BaseModel):
@@ -20,34 +30,79 @@ class SyntheticParams(BaseModel):
 
     steps: int = Field(default=5, ge=1, le=1000, description="How many steps the run has.")
     step_ms: int = Field(default=200, ge=0, le=600_000, description="How long each step takes, in milliseconds.")
-    fail_at: int | None = Field(default=None, ge=0, description="Index of a step that raises; none by default.")
+    fail_at: int | None = Field(default=None, ge=0, description="Index of a step that fails for good.")
+    flaky_at: int | None = Field(default=None, ge=0, description="Index of a step that fails transiently first.")
+    flaky_times: int = Field(default=1, ge=0, le=100, description="How many attempts of flaky_at fail.")
+    effect_file: str | None = Field(default=None, description="Append one line here, once, as a side effect.")
+    trace_file: str | None = Field(default=None, description="Record every step execution here.")
 
 
 class SyntheticFailure(Exception):
-    """The failure a synthetic run was asked for."""
+    """The permanent failure a synthetic run was asked for."""
+
+
+class TransientFailure(Exception):
+    failure_class = FailureClass.TRANSIENT_NETWORK
+
+
+def _append(path: str, line: dict[str, Any]) -> None:
+    # One write of one short line to an O_APPEND file: it lands whole or not at all, even under SIGKILL.
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, (json.dumps(line) + "\n").encode())
+    finally:
+        os.close(fd)
 
 
 def _step(index: int) -> StepSpec:
     async def run(ctx: StepContext) -> dict[str, Any]:
         params: SyntheticParams = ctx.params
+        if params.trace_file:
+            _append(params.trace_file, {"run": ctx.run.id, "step": ctx.step.name, "t": time.time(), "pid": os.getpid()})
         tick = params.step_ms / 1000 / PROGRESS_TICKS
         for i in range(1, PROGRESS_TICKS + 1):
             await asyncio.sleep(tick)
-            if params.fail_at == index and i == PROGRESS_TICKS // 2:
-                raise SyntheticFailure(f"step {index} failed as asked (fail_at={index})")
+            if i == PROGRESS_TICKS // 2:
+                if params.fail_at == index:
+                    raise SyntheticFailure(f"step {index} failed as asked (fail_at={index})")
+                if params.flaky_at == index and ctx.step.attempts <= params.flaky_times:
+                    raise TransientFailure(f"step {index} attempt {ctx.step.attempts} failed transiently")
             ctx.progress(i / PROGRESS_TICKS, f"{i}/{PROGRESS_TICKS}")
-        return {"index": index}
+        return {"index": index, "attempts": ctx.step.attempts}
 
-    return StepSpec(name=f"step-{index + 1}", fn=run)
+    after = (f"step-{index}",) if index else ()
+    return StepSpec(name=f"step-{index + 1}", fn=run, after=after, retry=RETRY)
+
+
+async def _publish(ctx: StepContext) -> dict[str, Any]:
+    path: str = ctx.params.effect_file
+
+    async def perform(key: str) -> dict[str, Any]:
+        _append(path, {"key": key, "run": ctx.run.id})
+        return {"key": key}
+
+    async def find(key: str) -> dict[str, Any] | None:
+        if not Path(path).exists():
+            return None
+        for line in Path(path).read_text().splitlines():
+            if line.strip() and json.loads(line).get("key") == key:
+                return {"key": key}
+        return None
+
+    return dict(await ctx.effect("publish", perform, find))
 
 
 def plan(params: SyntheticParams) -> list[StepSpec]:
-    return [_step(i) for i in range(params.steps)]
+    steps = [_step(i) for i in range(params.steps)]
+    if params.effect_file:
+        steps.append(StepSpec(name="publish", fn=_publish, after=(steps[-1].name,), side_effects=True))
+    return steps
 
 
 FLOW = FlowSpec(
     name="synthetic",
-    description="Steps that take step_ms each and report progress; fail_at makes one step fail.",
+    description="Steps that take step_ms each and report progress; fail_at / flaky_at make one fail.",
     params=SyntheticParams,
     plan=plan,
+    category="testing",
 )

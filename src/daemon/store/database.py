@@ -9,6 +9,7 @@ from pathlib import Path
 import aiosqlite
 
 from contexten.common.errors import ContextenError
+from contexten.common.transitions import RUN_TRANSITIONS, STEP_TRANSITIONS
 from contexten.daemon.store.migrations import LATEST, MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ async def open_database(path: Path) -> aiosqlite.Connection:
             raise StoreError(f"{path}: not a usable SQLite database: {exc}") from None
         await _quick_check(db, path)
         await migrate(db, path)
+        await sync_transitions(db)
     except BaseException:
         await db.close()
         raise
@@ -69,6 +71,22 @@ async def migrate(db: aiosqlite.Connection, path: Path) -> None:
         except BaseException:
             await db.rollback()
             raise
+
+
+async def sync_transitions(db: aiosqlite.Connection) -> None:
+    """The transition tables are code, not data: refresh the store's copy on every start."""
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        for table, rules in (("run_transitions", RUN_TRANSITIONS), ("step_transitions", STEP_TRANSITIONS)):
+            await db.execute(f"DELETE FROM {table}")
+            await db.executemany(
+                f"INSERT INTO {table} (from_state, to_state) VALUES (?, ?)",
+                [(old.value, new.value) for old, targets in rules.items() for new in targets],
+            )
+        await db.commit()
+    except BaseException:
+        await db.rollback()
+        raise
 
 
 def _statements(sql: str) -> list[str]:

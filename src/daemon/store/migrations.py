@@ -57,6 +57,39 @@ MIGRATIONS: list[tuple[int, str]] = [
             BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
         """,
     ),
+    (
+        2,
+        """
+        -- Allowed state changes, refreshed from contexten.common.transitions at every start.
+        CREATE TABLE run_transitions (from_state TEXT NOT NULL, to_state TEXT NOT NULL,
+                                      PRIMARY KEY (from_state, to_state));
+        CREATE TABLE step_transitions (from_state TEXT NOT NULL, to_state TEXT NOT NULL,
+                                       PRIMARY KEY (from_state, to_state));
+        CREATE TRIGGER runs_legal_transition BEFORE UPDATE OF state ON runs
+            WHEN OLD.state != NEW.state AND NOT EXISTS
+                (SELECT 1 FROM run_transitions WHERE from_state = OLD.state AND to_state = NEW.state)
+            BEGIN SELECT RAISE(ABORT, 'illegal run state transition'); END;
+        CREATE TRIGGER steps_legal_transition BEFORE UPDATE OF state ON steps
+            WHEN OLD.state != NEW.state AND NOT EXISTS
+                (SELECT 1 FROM step_transitions WHERE from_state = OLD.state AND to_state = NEW.state)
+            BEGIN SELECT RAISE(ABORT, 'illegal step state transition'); END;
+        -- The side-effect ledger: one row per idempotency key; 'pending' before the effect, 'done' after.
+        CREATE TABLE effects (
+            key        TEXT PRIMARY KEY,
+            run_id     INTEGER NOT NULL,
+            step       TEXT NOT NULL,
+            status     TEXT NOT NULL CHECK (status IN ('pending', 'done')),
+            result     TEXT,
+            created_at REAL NOT NULL,
+            done_at    REAL
+        );
+        CREATE INDEX effects_by_run ON effects (run_id);
+        ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+        -- Set when a run is cut off by a crash or a shutdown; cleared once it is resumed or given up.
+        ALTER TABLE runs ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE steps ADD COLUMN failure TEXT;
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -11,8 +11,8 @@ import aiosqlite
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Event, HealthSample, Project, Run, RunState, Step
 
-_RUN_COLUMNS = "id, flow, project, params, state, created_at, started_at, ended_at, error"
-_STEP_COLUMNS = "run_id, idx, name, state, attempts, started_at, ended_at, progress, message, error"
+_RUN_COLUMNS = "id, flow, project, params, state, created_at, started_at, ended_at, error, attempt"
+_STEP_COLUMNS = "run_id, idx, name, state, attempts, started_at, ended_at, progress, message, error, failure"
 _UNFINISHED = tuple(s.value for s in RunState if not s.terminal)
 
 
@@ -58,6 +58,15 @@ class Queries:
     async def unfinished_run_ids(self) -> list[int]:
         marks = ",".join("?" * len(_UNFINISHED))
         return [r[0] for r in await self._rows(f"SELECT id FROM runs WHERE state IN ({marks})", _UNFINISHED)]
+
+    async def interrupted_run_ids(self) -> list[int]:
+        return [r[0] for r in await self._rows("SELECT id FROM runs WHERE interrupted = 1 ORDER BY id")]
+
+    async def step_results(self, run_id: int) -> dict[str, Any]:
+        rows = await self._rows(
+            "SELECT name, result FROM steps WHERE run_id = ? AND state = 'COMPLETED' AND result IS NOT NULL", (run_id,)
+        )
+        return {r[0]: json.loads(r[1]) for r in rows}
 
     async def runs_by_state(self) -> dict[str, int]:
         return {r[0]: r[1] for r in await self._rows("SELECT state, COUNT(*) FROM runs GROUP BY state")}
@@ -110,6 +119,7 @@ class Queries:
                     progress=s[7],
                     message=s[8],
                     error=s[9],
+                    failure=s[10],
                 )
             )
         return runs
@@ -130,4 +140,5 @@ def _run(r: Any) -> Run:
         started_at=r[6],
         ended_at=r[7],
         error=r[8],
+        attempt=r[9],
     )

@@ -43,8 +43,10 @@ def insert_run(run: Run) -> list[Statement]:
     return out
 
 
-_RUN_FIELDS = frozenset({"state", "started_at", "ended_at", "error"})
-_STEP_FIELDS = frozenset({"state", "attempts", "started_at", "ended_at", "progress", "message", "error", "result"})
+_RUN_FIELDS = frozenset({"state", "started_at", "ended_at", "error", "attempt", "interrupted"})
+_STEP_FIELDS = frozenset(
+    {"state", "attempts", "started_at", "ended_at", "progress", "message", "error", "failure", "result"}
+)
 
 
 def update_run(run_id: int, fields: dict[str, Any]) -> Statement:

@@ -1,0 +1,79 @@
+"""Classifying failures, so retries and recovery can treat a timeout differently from a bug."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+from enum import StrEnum
+
+import httpx
+from pydantic import ValidationError
+
+
+class FailureClass(StrEnum):
+    TRANSIENT_NETWORK = "transient_network"
+    TIMEOUT = "timeout"
+    RATE_LIMITED = "rate_limited"
+    AUTHENTICATION = "authentication"
+    NOT_FOUND = "not_found"
+    VALIDATION = "validation"
+    CONFLICT = "conflict"
+    RESOURCE_EXHAUSTION = "resource_exhaustion"
+    INTERNAL_BUG = "internal_bug"
+
+
+# Worth another attempt after a wait; the others fail the same way however often they are tried.
+RETRYABLE = frozenset(
+    {FailureClass.TRANSIENT_NETWORK, FailureClass.TIMEOUT, FailureClass.RATE_LIMITED, FailureClass.RESOURCE_EXHAUSTION}
+)
+
+_BY_STATUS = {
+    401: FailureClass.AUTHENTICATION,
+    403: FailureClass.AUTHENTICATION,
+    404: FailureClass.NOT_FOUND,
+    409: FailureClass.CONFLICT,
+    412: FailureClass.CONFLICT,
+    400: FailureClass.VALIDATION,
+    422: FailureClass.VALIDATION,
+    429: FailureClass.RATE_LIMITED,
+}
+_EXHAUSTION_ERRNOS = {errno.ENOSPC, errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EDQUOT}
+
+
+def classify(exc: BaseException) -> FailureClass:
+    explicit = getattr(exc, "failure_class", None)
+    if isinstance(explicit, FailureClass):
+        return explicit
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError | httpx.TimeoutException):
+        return FailureClass.TIMEOUT
+    if isinstance(exc, httpx.HTTPStatusError):
+        return _classify_status(exc.response)
+    if isinstance(exc, httpx.TransportError | ConnectionError):
+        return FailureClass.TRANSIENT_NETWORK
+    if isinstance(exc, MemoryError) or (isinstance(exc, OSError) and exc.errno in _EXHAUSTION_ERRNOS):
+        return FailureClass.RESOURCE_EXHAUSTION
+    if isinstance(exc, ValidationError | ValueError):
+        return FailureClass.VALIDATION
+    return FailureClass.INTERNAL_BUG
+
+
+def _classify_status(response: httpx.Response) -> FailureClass:
+    status = response.status_code
+    # GitHub answers an exhausted rate limit with 403 and remaining 0 (documented); that is not an auth problem.
+    if status == 403 and response.headers.get("x-ratelimit-remaining") == "0":
+        return FailureClass.RATE_LIMITED
+    if status >= 500:
+        return FailureClass.TRANSIENT_NETWORK
+    return _BY_STATUS.get(status, FailureClass.INTERNAL_BUG)
+
+
+def retry_after(exc: BaseException) -> float | None:
+    """How long the other side asked us to wait, when it said so (`retry_after` or a Retry-After header)."""
+    hint = getattr(exc, "retry_after", None)
+    if isinstance(hint, int | float):
+        return float(hint)
+    if isinstance(exc, httpx.HTTPStatusError):
+        value = exc.response.headers.get("retry-after", "")
+        if value.isdigit():
+            return float(value)
+    return None
