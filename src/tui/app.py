@@ -40,6 +40,8 @@ class ContextenApp(App[None]):
         ("unpin", "Unpin the highlighted project", "u", ""),
         ("start", "Start a flow", "s", "Start"),
         ("cancel", "Cancel the highlighted run", "c", "Cancel"),
+        ("pause", "Pause or resume the highlighted run", "space", "Pause"),
+        ("retry", "Retry the highlighted run (completed steps are kept)", "r", "Retry"),
         ("open", "Open the highlighted run", "o", ""),
         ("help", "Show every key", "question_mark", "Help"),
         ("quit", "Quit the console", "q", "Quit"),
@@ -104,6 +106,8 @@ class ContextenApp(App[None]):
                 if not screen.is_mounted:
                     self._dirty = True  # just pushed: its widgets arrive before the next tick
                     continue
+                if not screen.display:
+                    continue  # being torn down (the console is closing): its widgets are going away
                 screen.refresh_view(self.state, now)
                 if isinstance(screen, DashboardScreen):
                     screen.show_link(self.link_status, self.link_detail)
@@ -179,6 +183,23 @@ class ContextenApp(App[None]):
             self.notify("no run highlighted", severity="warning")
             return
         self._call(self.link.cancel_run(run_id), f"cancelling run #{run_id}")
+
+    def action_pause(self) -> None:
+        run_id = self._selected_run()
+        run = self.state.runs.get(run_id) if run_id is not None else None
+        if run is None:
+            self.notify("no run highlighted", severity="warning")
+        elif run.state == RunState.PAUSED:
+            self._call(self.link.resume_run(run.id), f"resuming run #{run.id}")
+        else:
+            self._call(self.link.pause_run(run.id), f"pausing run #{run.id} once its running steps finish")
+
+    def action_retry(self) -> None:
+        run_id = self._selected_run()
+        if run_id is None:
+            self.notify("no run highlighted", severity="warning")
+            return
+        self._call(self.link.retry_run(run_id), f"retrying run #{run_id}")
 
     def action_open(self) -> None:
         run_id = self._selected_run()

@@ -17,10 +17,11 @@ STATE_STYLE = {
     RunState.CANCELLED: "magenta",
     RunState.CRASHED: "bold red",
     StepState.SKIPPED: "dim",
+    StepState.RETRYING: "yellow",
 }
 STATE_ICON = {
     "PENDING": "·", "SCHEDULED": "·", "RUNNING": "▶", "PAUSED": "‖", "CANCELLING": "…",
-    "COMPLETED": "✔", "FAILED": "✘", "CANCELLED": "⊘", "CRASHED": "✘", "SKIPPED": "–",
+    "COMPLETED": "✔", "FAILED": "✘", "CANCELLED": "⊘", "CRASHED": "✘", "SKIPPED": "–", "RETRYING": "↻",
 }  # fmt: skip
 HEALTH_STYLE = {"ok": "green", "warning": "yellow", "failing": "bold red", "unknown": "dim"}
 

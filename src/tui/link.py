@@ -30,6 +30,15 @@ class DaemonLink(ABC):
     @abstractmethod
     async def cancel_run(self, run_id: int) -> None: ...
 
+    @abstractmethod
+    async def pause_run(self, run_id: int) -> None: ...
+
+    @abstractmethod
+    async def resume_run(self, run_id: int) -> None: ...
+
+    @abstractmethod
+    async def retry_run(self, run_id: int) -> Run: ...
+
     async def close(self) -> None:
         return None
 
@@ -54,6 +63,15 @@ class ZmqDaemonLink(DaemonLink):
 
     async def cancel_run(self, run_id: int) -> None:
         await self._client.cancel_run(run_id)
+
+    async def pause_run(self, run_id: int) -> None:
+        await self._client.pause_run(run_id)
+
+    async def resume_run(self, run_id: int) -> None:
+        await self._client.resume_run(run_id)
+
+    async def retry_run(self, run_id: int) -> Run:
+        return await self._client.retry_run(run_id)
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -145,3 +145,13 @@ class FakeDaemonLink(DaemonLink):
 
     async def cancel_run(self, run_id: int) -> None:
         self.calls.append(("cancel", run_id))
+
+    async def pause_run(self, run_id: int) -> None:
+        self.calls.append(("pause", run_id))
+
+    async def resume_run(self, run_id: int) -> None:
+        self.calls.append(("resume", run_id))
+
+    async def retry_run(self, run_id: int) -> Run:
+        self.calls.append(("retry", run_id))
+        return Run(id=run_id, flow="synthetic", created_at=T0, attempt=2)

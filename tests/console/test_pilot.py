@@ -175,3 +175,31 @@ async def test_the_pin_dialog_shows_a_refusal_and_stays_open() -> None:
         assert link.calls == [("pin", "nonsense")] and isinstance(app.screen, PinScreen)
         await pilot.press("escape")
         await await_for(lambda: not isinstance(app.screen, PinScreen), 5, "escape to close it")
+
+
+async def test_space_pauses_and_resumes_and_r_retries(daemon: DaemonProcess) -> None:
+    app = ContextenApp(daemon.paths)
+    async with app.run_test(size=SIZE) as pilot:
+        await _connected(app)
+        run_id = int(cli(daemon.home, "run", "synthetic", "--param", "steps=3", "--param", "step_ms=400").stdout)
+        await await_for(lambda: run_id in app.state.runs, 10, "the run")
+        await pilot.pause(0.2)
+        await pilot.press("space")
+        await await_for(lambda: app.state.runs[run_id].state == RunState.PAUSED, 10, "the run to pause")
+        done_while_paused = [s.state for s in app.state.runs[run_id].steps]
+        await pilot.press("space")
+        await await_for(lambda: app.state.runs[run_id].state == RunState.COMPLETED, 15, "the resumed run")
+        assert StepState.PENDING in done_while_paused  # something was left for after the pause
+
+        failing = int(
+            cli(
+                daemon.home, "run", "synthetic", "--param", "steps=2", "--param", "step_ms=0", "--param", "fail_at=1"
+            ).stdout
+        )
+        await await_for(lambda: app.state.runs.get(failing, None) is not None, 10, "the failing run")
+        await await_for(lambda: app.state.runs[failing].state == RunState.FAILED, 10, "it to fail")
+        await pilot.pause(0.2)
+        await pilot.press("r")
+        await await_for(lambda: app.state.runs[failing].attempt == 2, 10, "the retry")
+        await await_for(lambda: app.state.runs[failing].state == RunState.FAILED, 10, "the retry to fail again")
+        assert app.state.runs[failing].steps[0].attempts == 1  # the completed step was kept, not re-run
