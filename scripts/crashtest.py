@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -41,6 +42,9 @@ sample_interval_seconds = 1
 """
 
 
+TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "CRASHED"}
+
+
 class Daemon:
     def __init__(self, home: Path) -> None:
         self.home = home
@@ -48,10 +52,14 @@ class Daemon:
         self.proc: subprocess.Popen[bytes] | None = None
         self.env = {**os.environ, "CONTEXTEN_HOME": str(home)}
 
+    def spawn(self) -> None:
+        with open(self.home / "daemon.log", "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "contexten", "daemon"], env=self.env, stdout=log, stderr=log
+            )
+
     async def start(self) -> None:
-        log = open(self.home / "daemon.log", "ab")  # noqa: SIM115 - the child owns it
-        self.proc = subprocess.Popen([sys.executable, "-m", "contexten", "daemon"], env=self.env, stdout=log, stderr=log)
-        log.close()
+        self.spawn()
         client = DaemonClient(self.paths, timeout=1.0)
         deadline = time.monotonic() + 30
         try:
@@ -104,7 +112,7 @@ async def wait_all_finished(daemon: Daemon, timeout: float) -> dict[str, int]:
     try:
         while True:
             status = await client.status()
-            unfinished = {k: v for k, v in status.runs_by_state.items() if k not in {"COMPLETED", "FAILED", "CANCELLED", "CRASHED"}}
+            unfinished = {k: v for k, v in status.runs_by_state.items() if k not in TERMINAL}
             if not unfinished:
                 return status.runs_by_state
             if time.monotonic() > deadline:
@@ -118,7 +126,7 @@ def analyse(db_path: Path, effects: Path, trace: Path) -> dict[str, object]:
     con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     integrity = [r[0] for r in con.execute("PRAGMA integrity_check")]
     seqs = [r[0] for r in con.execute("SELECT seq FROM events ORDER BY seq")]
-    gaps = sum(1 for a, b in zip(seqs, seqs[1:], strict=False) if b != a + 1) + (1 if seqs and seqs[0] != 1 else 0)
+    gaps = sum(1 for a, b in itertools.pairwise(seqs) if b != a + 1) + (1 if seqs and seqs[0] != 1 else 0)
     names = {(r[0], r[1]): r[2] for r in con.execute("SELECT run_id, idx, name FROM steps")}
     checkpoints: dict[tuple[int, str], float] = {}
     for run_id, ts, data in con.execute("SELECT run_id, ts, data FROM events WHERE kind = 'step.state'"):
@@ -126,6 +134,11 @@ def analyse(db_path: Path, effects: Path, trace: Path) -> dict[str, object]:
         if doc.get("state") == "COMPLETED":
             checkpoints[(run_id, names[(run_id, doc["index"])])] = ts
     runs = dict(con.execute("SELECT state, COUNT(*) FROM runs GROUP BY state").fetchall())
+    reconciled = sum(
+        1
+        for (data,) in con.execute("SELECT data FROM events WHERE kind = 'effect.done'")
+        if json.loads(data)["reconciled"]
+    )
     completed_runs = {r[0] for r in con.execute("SELECT id FROM runs WHERE state = 'COMPLETED'")}
     con.close()
 
@@ -133,17 +146,20 @@ def analyse(db_path: Path, effects: Path, trace: Path) -> dict[str, object]:
     for line in trace.read_text().splitlines() if trace.exists() else []:
         doc = json.loads(line)
         executions[(doc["run"], doc["step"])].append(doc["t"])
-    reexecuted = sum(1 for key, times in executions.items() if key in checkpoints for t in times if t > checkpoints[key])
+    reexecuted = sum(
+        1 for key, times in executions.items() if key in checkpoints for t in times if t > checkpoints[key]
+    )
     restarts = sum(len(times) - 1 for times in executions.values())
 
-    keys = Counter(json.loads(line)["key"] for line in effects.read_text().splitlines()) if effects.exists() else Counter()
+    lines = effects.read_text().splitlines() if effects.exists() else []
+    keys = Counter(json.loads(line)["key"] for line in lines)
     duplicates = sum(n - 1 for n in keys.values() if n > 1)
     effect_runs = {int(k.split("/")[0].removeprefix("run-")) for k in keys}
     missing_effects = len(completed_runs - effect_runs)
     return {
         "runs": runs, "events": len(seqs), "seq_gaps": gaps, "integrity": "; ".join(integrity),
         "reexecuted_after_checkpoint": reexecuted, "reexecuted_before_checkpoint": restarts - reexecuted,
-        "side_effects": sum(keys.values()), "duplicate_side_effects": duplicates,
+        "side_effects": sum(keys.values()), "duplicate_side_effects": duplicates, "reconciled": reconciled,
         "completed_runs_missing_their_effect": missing_effects,
     }  # fmt: skip
 
@@ -173,9 +189,10 @@ async def main_async(args: argparse.Namespace) -> int:
     print(f"  runs by state                          {finished}")
     print(f"  events stored                          {report['events']}")
     print(f"  steps re-executed after checkpoint     {report['reexecuted_after_checkpoint']}   (must be 0)")
-    print(f"  steps re-run that were cut off         {report['reexecuted_before_checkpoint']}   (expected: work lost to kills)")
+    print(f"  steps re-run that were cut off         {report['reexecuted_before_checkpoint']}   (work lost to kills)")
     print(f"  side effects                           {report['side_effects']}")
     print(f"  duplicate side effects                 {report['duplicate_side_effects']}   (must be 0)")
+    print(f"  effects found pending and reconciled   {report['reconciled']}   (crashes inside the effect window)")
     print(f"  completed runs missing their effect    {report['completed_runs_missing_their_effect']}   (must be 0)")
     print(f"  gaps in event seq                      {report['seq_gaps']}   (must be 0)")
     print(f"  PRAGMA integrity_check                 {report['integrity']}")
