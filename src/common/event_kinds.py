@@ -20,3 +20,4 @@ class EventKind(StrEnum):
     HEALTH_METRICS = "health.metrics"
     HEALTH_PROBE = "health.probe"
     ALERT = "alert"
+    BREAKER_STATE = "breaker.state"

@@ -98,6 +98,15 @@ class HealthSample(Model):
     disk: float
 
 
+class BreakerInfo(Model):
+    name: str
+    state: str  # CLOSED, OPEN or HALF_OPEN
+    failure_rate: float = 0.0
+    slow_rate: float = 0.0
+    calls: int = 0
+    reopen_at: float | None = None
+
+
 class FlowInfo(Model):
     name: str
     description: str

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from contexten.common.errors import ProtocolError
-from contexten.common.models import Event, FlowInfo, HealthSample, Project, Run
+from contexten.common.models import BreakerInfo, Event, FlowInfo, HealthSample, Project, Run
 
 PROTOCOL_VERSION = 1
 EVENT_TOPIC = b"ev"
@@ -181,6 +181,7 @@ class StatusInfo(DaemonInfo):
     projects: list[Project]
     runs_by_state: dict[str, int]
     last_seq: int
+    breakers: list[BreakerInfo] = []
 
 
 class Snapshot(BaseModel):
@@ -190,6 +191,7 @@ class Snapshot(BaseModel):
     runs: list[Run]
     health: list[HealthSample]
     flows: list[FlowInfo]
+    breakers: list[BreakerInfo] = []
 
 
 class EventPage(BaseModel):

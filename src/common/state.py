@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contexten.common.event_kinds import EventKind
-from contexten.common.models import Event, HealthSample, Project, Run, RunState, Step, StepState
+from contexten.common.models import BreakerInfo, Event, HealthSample, Project, Run, RunState, Step, StepState
 from contexten.common.protocol import Snapshot
 
 HEALTH_HISTORY = 120
@@ -27,6 +27,7 @@ class ConsoleState:
     runs: dict[int, Run] = field(default_factory=dict)
     health: deque[HealthSample] = field(default_factory=lambda: deque(maxlen=HEALTH_HISTORY))
     alerts: deque[Event] = field(default_factory=lambda: deque(maxlen=ALERT_HISTORY))
+    breakers: dict[str, BreakerInfo] = field(default_factory=dict)
 
     @classmethod
     def from_snapshot(cls, snapshot: Snapshot) -> ConsoleState:
@@ -34,6 +35,7 @@ class ConsoleState:
         state.projects = {p.id: p for p in snapshot.projects}
         state.runs = {r.id: r for r in snapshot.runs}
         state.health.extend(snapshot.health)
+        state.breakers = {b.name: b for b in snapshot.breakers}
         return state
 
     def apply(self, event: Event) -> None:
@@ -115,6 +117,12 @@ def _alert(state: ConsoleState, event: Event) -> None:
     state.alerts.append(event)
 
 
+def _breaker(state: ConsoleState, event: Event) -> None:
+    name = event.data["name"]
+    # A transition starts a fresh window, so the rates the console knew no longer apply.
+    state.breakers[name] = BreakerInfo(name=name, state=event.data["state"], reopen_at=event.data.get("reopen_at"))
+
+
 _HANDLERS: dict[str, Callable[[ConsoleState, Event], None]] = {
     EventKind.PROJECT_PINNED: _pinned,
     EventKind.PROJECT_UNPINNED: _unpinned,
@@ -125,4 +133,5 @@ _HANDLERS: dict[str, Callable[[ConsoleState, Event], None]] = {
     EventKind.STEP_PROGRESS: _step_progress,
     EventKind.HEALTH_METRICS: _metrics,
     EventKind.ALERT: _alert,
+    EventKind.BREAKER_STATE: _breaker,
 }

@@ -22,6 +22,7 @@ from contexten.daemon.bus import Bus
 from contexten.daemon.commands import CommandHandler
 from contexten.daemon.config import Config, changed_keys, load_config
 from contexten.daemon.config_watch import watch_config
+from contexten.daemon.engine.breakers import BreakerRegistry
 from contexten.daemon.engine.ledger import EffectLedger
 from contexten.daemon.eventlog import EventLog
 from contexten.daemon.flows.base import Services
@@ -90,7 +91,10 @@ class Daemon:
             database=self.paths.database,
             events_endpoint=self.paths.events_endpoint,
             ledger=EffectLedger(db, events, self.clock),
+            breakers=BreakerRegistry(events, self.clock, self.config),
         )
+        await services.breakers.load(db)
+        self.breakers = services.breakers
         flows = builtin_flows()
         self.runner = runner = Runner(services, flows, await queries.max_run_id())
         resumed = await runner.recover()
@@ -168,6 +172,7 @@ class Daemon:
             if not keys:
                 return
             self.config = new
+            self.breakers.config = new
             logging.getLogger().setLevel(new.daemon.log_level.upper())
             log.info("config reloaded: %s", ", ".join(keys))
             events.emit(EventKind.CONFIG_RELOADED, {"changed": keys})

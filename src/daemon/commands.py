@@ -112,6 +112,7 @@ class CommandHandler:
             projects=await q.projects(),
             runs_by_state=await q.runs_by_state(),
             last_seq=self._s.events.published_seq,
+            breakers=self._s.breakers.infos(),
         )
 
     async def _snapshot(self, _: GetSnapshot) -> Snapshot:
@@ -126,6 +127,7 @@ class CommandHandler:
             runs=await q.recent_runs(SNAPSHOT_RUNS),
             health=await q.recent_health(HEALTH_HISTORY),
             flows=self._flows.infos(),
+            breakers=self._s.breakers.infos(),
         )
 
     async def _events_since(self, req: EventsSince) -> EventPage:

@@ -35,6 +35,20 @@ class HealthSection(_Section):
     bus_lag_alert_ms: float = Field(default=250.0, gt=0)
 
 
+class BreakersSection(_Section):
+    """Defaults for every circuit breaker (one per external dependency). Applies to breakers made after an edit."""
+
+    window: Literal["count", "time"] = "count"
+    window_size: int = Field(default=20, ge=1, le=10_000)
+    minimum_calls: int = Field(default=10, ge=1, le=10_000)
+    failure_rate_threshold: float = Field(default=50.0, gt=0, le=100)
+    slow_call_rate_threshold: float = Field(default=100.0, gt=0, le=100)
+    slow_call_seconds: float = Field(default=10.0, gt=0)
+    wait_in_open_seconds: float = Field(default=30.0, ge=0)
+    permitted_calls_in_half_open: int = Field(default=3, ge=1, le=1000)
+    max_wait_in_half_open_seconds: float = Field(default=0.0, ge=0)
+
+
 class ConnectorSection(_Section):
     api_url: HttpUrl
     poll_interval_seconds: float = Field(default=60.0, ge=1, le=86400)
@@ -53,6 +67,7 @@ class LinearSection(ConnectorSection):
 class Config(_Section):
     daemon: DaemonSection = Field(default_factory=DaemonSection)
     health: HealthSection = Field(default_factory=HealthSection)
+    breakers: BreakersSection = Field(default_factory=BreakersSection)
     # A connector is "configured" when its section is present; health_check probes only those.
     github: GitHubSection | None = None
     linear: LinearSection | None = None

@@ -8,7 +8,7 @@ from typing import Any
 
 from contexten.client.feed import Connected, FeedItem
 from contexten.common.errors import CommandFailed
-from contexten.common.models import FlowInfo, HealthSample, Project, Run, RunState, Step, StepState
+from contexten.common.models import BreakerInfo, FlowInfo, HealthSample, Project, Run, RunState, Step, StepState
 from contexten.common.protocol import Snapshot
 from contexten.tui.link import DaemonLink
 
@@ -110,6 +110,10 @@ def sample_snapshot() -> Snapshot:
             ),
         ],
         health=[HealthSample(ts=T0 + i, cpu=10 + (i * 7) % 60, memory=40 + i % 5, disk=61) for i in range(60)],
+        breakers=[
+            BreakerInfo(name="github", state="CLOSED", failure_rate=10.0, calls=20),
+            BreakerInfo(name="linear", state="OPEN", reopen_at=T0 + 25),
+        ],
         flows=[
             FlowInfo(name="health_check", description="System metrics, store integrity, bus lag.", params_schema={}),
             FlowInfo(

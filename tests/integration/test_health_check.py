@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -142,3 +143,29 @@ def test_the_daemon_speaks_the_notify_protocol(home: Path) -> None:
                 messages.append(notify.recv(4096).decode())
         finally:
             daemon.stop()
+
+
+def test_an_open_breaker_stays_open_across_a_restart(home: Path) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/graphql"
+    config = FAST_CONFIG + (
+        "\n[breakers]\nminimum_calls = 2\nwindow_size = 2\nwait_in_open_seconds = 600\n"
+        f'\n[linear]\napi_url = "{url}"\ntimeout_seconds = 2\n'
+    )
+    daemon = DaemonProcess(home, config).start()
+    try:
+        for _ in range(2):  # two refused connections fill the window at 100% failures: the breaker opens
+            cli(home, "run", "health_check", "--wait")
+        status = cli_json(home, "status")
+        (linear,) = [b for b in status["breakers"] if b["name"] == "linear"]
+        assert linear["state"] == "OPEN" and linear["reopen_at"] > time.time() + 500
+        daemon.stop()
+        daemon.start()
+        (after,) = [b for b in cli_json(home, "status")["breakers"] if b["name"] == "linear"]
+        assert after["state"] == "OPEN" and abs(after["reopen_at"] - linear["reopen_at"]) < 5
+        run = json.loads(cli(home, "run", "health_check", "--wait", "--json").stdout.strip().splitlines()[-1])
+        connectors = run["steps"][3]
+        assert connectors["state"] == "FAILED" and "breaker 'linear' is open" in connectors["error"]
+        kinds = [json.loads(x)["kind"] for x in cli(home, "events", "--json").stdout.splitlines()]
+        assert kinds.count("breaker.state") == 1  # opened once; the restart announced nothing new
+    finally:
+        daemon.stop()

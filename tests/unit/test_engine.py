@@ -15,6 +15,7 @@ from contexten.common.clock import SystemClock
 from contexten.common.errors import CommandFailed
 from contexten.common.models import Run, RunState, StepState
 from contexten.daemon.config import Config, DaemonSection
+from contexten.daemon.engine.breakers import BreakerRegistry
 from contexten.daemon.engine.failures import FailureClass
 from contexten.daemon.engine.ledger import EffectLedger
 from contexten.daemon.engine.retry import RetryPolicy
@@ -47,6 +48,7 @@ async def engine(tmp_path: Path, *flows: FlowSpec, budget: int = 20) -> AsyncIte
     services = Services(
         config=lambda: config, events=events, queries=Queries(db), clock=clock, database=tmp_path / "c.db",
         events_endpoint="ipc:///nonexistent", ledger=EffectLedger(db, events, clock),
+        breakers=BreakerRegistry(events, clock, config),
     )  # fmt: skip
     runner = Runner(services, FlowRegistry(list(flows)), last_run_id=0)
     try:

@@ -19,6 +19,7 @@ from contexten.common.errors import ContextenError
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Project, Run, RunState, Step
 from contexten.daemon.config import Config
+from contexten.daemon.engine.breakers import BreakerRegistry
 from contexten.daemon.engine.ledger import EffectLedger, Find, Perform
 from contexten.daemon.engine.retry import RetryPolicy
 from contexten.daemon.eventlog import EventLog
@@ -48,6 +49,7 @@ class Services:
     database: Path
     events_endpoint: str
     ledger: EffectLedger
+    breakers: BreakerRegistry
 
 
 @dataclass

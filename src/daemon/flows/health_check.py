@@ -7,6 +7,7 @@ becomes the project's health badge (ok / warning / failing).
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sqlite3
 import statistics
@@ -21,6 +22,7 @@ import zmq.asyncio
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Event, RunState
 from contexten.common.protocol import EVENT_TOPIC
+from contexten.daemon.engine.failures import FailureClass
 from contexten.daemon.flows.base import FinishContext, FlowSpec, NoParams, StepContext, StepSpec
 from contexten.daemon.health import over_thresholds, sample_system
 from contexten.daemon.store import writes
@@ -31,6 +33,10 @@ PROBE_TIMEOUT_SECONDS = 5.0
 
 class HealthCheckFailed(Exception):
     pass
+
+
+class Unreachable(HealthCheckFailed):
+    failure_class = FailureClass.TRANSIENT_NETWORK  # counts against the dependency's circuit breaker
 
 
 async def system_metrics(ctx: StepContext) -> dict[str, Any]:
@@ -131,7 +137,7 @@ async def _http_reachable(name: str, url: str, timeout: float) -> dict[str, Any]
             response = await client.get(url)
     except httpx.HTTPError as exc:
         # Only the exception class: messages can echo request details we do not want in events.
-        raise HealthCheckFailed(f"{name} at {url} is unreachable ({type(exc).__name__})") from None
+        raise Unreachable(f"{name} at {url} is unreachable ({type(exc).__name__})") from None
     return {"url": url, "status": response.status_code, "ms": round((time.monotonic() - started) * 1000, 1)}
 
 
@@ -151,7 +157,9 @@ async def connectors(ctx: StepContext) -> dict[str, Any]:
     for name, section in (("github", config.github), ("linear", config.linear)):
         if section is not None:
             ctx.progress(0.5, f"{name} at {section.api_url}")
-            checks[name] = await _http_reachable(name, str(section.api_url), section.timeout_seconds)
+            probe = functools.partial(_http_reachable, name, str(section.api_url), section.timeout_seconds)
+            # Through the dependency's breaker: a service that is down is not probed again until it may be up.
+            checks[name] = await ctx.services.breakers.get(name).call(probe)
     ctx.progress(1.0, ", ".join(sorted(checks)) or "no connectors configured")
     return checks
 

@@ -90,6 +90,18 @@ MIGRATIONS: list[tuple[int, str]] = [
         ALTER TABLE steps ADD COLUMN failure TEXT;
         """,
     ),
+    (
+        3,
+        """
+        -- Circuit breakers that are not CLOSED survive a restart: a dependency that was down is not hammered.
+        CREATE TABLE breakers (
+            name       TEXT PRIMARY KEY,
+            state      TEXT NOT NULL CHECK (state IN ('CLOSED', 'OPEN', 'HALF_OPEN')),
+            reopen_at  REAL,
+            updated_at REAL NOT NULL
+        );
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

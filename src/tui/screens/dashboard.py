@@ -60,6 +60,7 @@ class DashboardScreen(Screen[None]):
         health = self.query_one(HealthPanel)
         health.samples = list(state.health)
         health.alerts = list(state.alerts)
+        health.breakers = list(state.breakers.values())
 
     def show_link(self, status: LinkStatus, detail: str) -> None:
         indicator = self.query_one(ConnectionIndicator)

@@ -8,7 +8,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Label, Sparkline
 
-from contexten.common.models import Event, HealthSample
+from contexten.common.models import BreakerInfo, Event, HealthSample
 
 METRICS = ("cpu", "memory", "disk")
 
@@ -16,6 +16,7 @@ METRICS = ("cpu", "memory", "disk")
 class HealthPanel(Vertical):
     samples: reactive[list[HealthSample]] = reactive(list, always_update=True)
     alerts: reactive[list[Event]] = reactive(list, always_update=True)
+    breakers: reactive[list[BreakerInfo]] = reactive(list)
 
     def compose(self) -> ComposeResult:
         for metric in METRICS:
@@ -24,6 +25,7 @@ class HealthPanel(Vertical):
                 yield Sparkline([], id=f"spark-{metric}", summary_function=max)
                 yield Label("  -", id=f"value-{metric}", classes="metric-value")
         yield Label("", id="alert-line")
+        yield Label("", id="breaker-line")
 
     def watch_samples(self, samples: list[HealthSample]) -> None:
         if not self.is_mounted:
@@ -32,6 +34,20 @@ class HealthPanel(Vertical):
             values = [getattr(s, metric) for s in samples]
             self.query_one(f"#spark-{metric}", Sparkline).data = values or [0.0]
             self.query_one(f"#value-{metric}", Label).update(f"{values[-1]:3.0f}%" if values else "  -")
+
+    def watch_breakers(self, breakers: list[BreakerInfo]) -> None:
+        if not self.is_mounted:
+            return
+        line = Text("breakers  ", style="dim")
+        if not breakers:
+            line.append("none in use yet", style="dim")
+        for b in breakers:
+            style = {"CLOSED": "green", "HALF_OPEN": "yellow", "OPEN": "bold red"}.get(b.state, "")
+            line.append(f"● {b.name} {b.state.lower().replace('_', '-')}", style=style)
+            if b.calls:
+                line.append(f" {b.failure_rate:.0f}% of {b.calls}", style="dim")
+            line.append("   ")
+        self.query_one("#breaker-line", Label).update(line)
 
     def watch_alerts(self, alerts: list[Event]) -> None:
         if not self.is_mounted:
