@@ -21,6 +21,7 @@ from contexten.common.errors import (
     ConfigError,
     ContextenError,
     DaemonUnreachable,
+    StoreError,
 )
 from contexten.common.paths import resolve_paths
 
@@ -93,14 +94,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `contexten events | head`: the reader left; say nothing more.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
-    except (ConfigError, AlreadyRunning) as exc:
-        return _fail(args, exc, EXIT_CONFIG if isinstance(exc, ConfigError) else EXIT_REFUSED)
+    except (ConfigError, StoreError) as exc:
+        return _fail(args, exc, EXIT_CONFIG)
+    except AlreadyRunning as exc:
+        return _fail(args, exc, EXIT_REFUSED)
     except DaemonUnreachable as exc:
         return _fail(args, exc, EXIT_UNREACHABLE, hint=" (is it running? `contexten up` starts it)")
     except CommandFailed as exc:
         return _fail(args, exc, EXIT_REFUSED)
     except ContextenError as exc:
-        return _fail(args, exc, EXIT_CONFIG if type(exc).__name__ == "StoreError" else EXIT_REFUSED)
+        return _fail(args, exc, EXIT_REFUSED)
 
 
 def _fail(args: argparse.Namespace, exc: Exception, code: int, hint: str = "") -> int:

@@ -109,7 +109,8 @@ class Subscription:
             if not page.events:
                 return
             for event in page.events:
-                if event.seq != last + 1:
+                # A restore continues numbering above the old store; its marker event bridges the jump.
+                if event.seq != last + 1 and event.kind != EventKind.STORE_RESTORED:
                     raise _Resync(f"the store has no event {last + 1}")
                 last = event.seq
                 yield event

@@ -38,5 +38,9 @@ class CommandFailed(ContextenError):
         super().__init__(message)
 
 
+class StoreError(ContextenError):
+    """The database (or a backup staged to replace it) is unusable: corrupt, from a newer contexten, unreadable."""
+
+
 class AlreadyRunning(ContextenError):
     """Another daemon holds the lock for this home."""

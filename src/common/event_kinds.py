@@ -21,3 +21,4 @@ class EventKind(StrEnum):
     HEALTH_PROBE = "health.probe"
     ALERT = "alert"
     BREAKER_STATE = "breaker.state"
+    STORE_RESTORED = "store.restored"

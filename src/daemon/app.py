@@ -6,8 +6,11 @@ import asyncio
 import logging
 import os
 import signal
+import sqlite3
+import sys
 import uuid
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -32,6 +35,7 @@ from contexten.daemon.lock import InstanceLock
 from contexten.daemon.logs import setup_logging
 from contexten.daemon.runner import Runner
 from contexten.daemon.sdnotify import Notifier
+from contexten.daemon.store import backups
 from contexten.daemon.store.database import open_database
 from contexten.daemon.store.queries import Queries
 
@@ -48,6 +52,7 @@ class Daemon:
         self._stop = asyncio.Event()
         self._notifier = Notifier()
         self._alerts = AlertTracker()
+        self.restart_reason: str | None = None
 
     def info(self) -> DaemonInfo:
         return DaemonInfo(
@@ -62,16 +67,21 @@ class Daemon:
     def request_stop(self) -> None:
         self._stop.set()
 
+    def request_restart(self, reason: str) -> None:
+        self.restart_reason = reason
+        self._stop.set()
+
     async def serve(self) -> None:
         lock = InstanceLock(self.paths.lock_file)
         lock.acquire()
         db: aiosqlite.Connection | None = None
         bus: Bus | None = None
         try:
+            restored = self._apply_staged_restore()
             db = await open_database(self.paths.database)
             bus = Bus(self.paths)
             bus.bind()
-            await self._main(db, bus)
+            await self._main(db, bus, restored)
         finally:
             if bus is not None:
                 bus.close()
@@ -79,9 +89,19 @@ class Daemon:
                 await db.close()
             lock.release()
 
-    async def _main(self, db: aiosqlite.Connection, bus: Bus) -> None:
+    def _apply_staged_restore(self) -> dict[str, Any] | None:
+        kept = backups.apply_staged_restore(self.paths.database, self.clock.now())
+        if kept is None:
+            return None
+        log.warning("restored the store from a staged backup; the previous store is kept at %s", kept)
+        return {"kept": str(kept), "previous_last_seq": _last_seq(kept)}
+
+    async def _main(self, db: aiosqlite.Connection, bus: Bus, restored: dict[str, Any] | None) -> None:
         queries = Queries(db)
-        events = EventLog(db, bus.publish_events, self.clock, await queries.last_seq())
+        last_seq = await queries.last_seq()
+        # After a restore, numbering continues above the old store's: no seq is ever used for two events.
+        start_seq = max(last_seq, restored["previous_last_seq"]) if restored else last_seq
+        events = EventLog(db, bus.publish_events, self.clock, start_seq)
         events.start()
         services = Services(
             config=lambda: self.config,
@@ -92,7 +112,10 @@ class Daemon:
             events_endpoint=self.paths.events_endpoint,
             ledger=EffectLedger(db, events, self.clock),
             breakers=BreakerRegistry(events, self.clock, self.config),
+            request_restart=self.request_restart,
         )
+        if restored:
+            await events.commit(EventKind.STORE_RESTORED, {**restored, "restored_last_seq": last_seq})
         await services.breakers.load(db)
         self.breakers = services.breakers
         flows = builtin_flows()
@@ -194,5 +217,21 @@ def run_daemon(paths: Paths) -> int:
     paths.ensure()
     config = load_config(paths.config_file)  # ConfigError propagates to the CLI, which names file and key
     setup_logging(config.daemon.log_level)
-    asyncio.run(Daemon(paths, config).serve())
+    daemon = Daemon(paths, config)
+    asyncio.run(daemon.serve())
+    if daemon.restart_reason:
+        log.info("restarting: %s", daemon.restart_reason)
+        Notifier().notify("RELOADING=1", f"STATUS=restarting: {daemon.restart_reason}")
+        logging.shutdown()
+        # Same pid: systemd (and `contexten up`) keep tracking the daemon across the restart.
+        os.execv(sys.executable, [sys.executable, "-m", "contexten", "daemon"])
     return 0
+
+
+def _last_seq(database: Path) -> int:
+    con = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        (seq,) = con.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
+    finally:
+        con.close()
+    return int(seq)

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from contexten.daemon.store.database import StoreError, open_database
+from contexten.common.errors import StoreError
+from contexten.daemon.store.database import open_database
 from contexten.daemon.store.migrations import LATEST
 
 

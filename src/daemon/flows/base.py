@@ -50,6 +50,8 @@ class Services:
     events_endpoint: str
     ledger: EffectLedger
     breakers: BreakerRegistry
+    # Ask the daemon to shut down gracefully and start again in the same process (used by data_recovery).
+    request_restart: Callable[[str], None] = lambda _reason: None
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contexten.common.models import FlowInfo
-from contexten.daemon.flows import health_check, synthetic
+from contexten.daemon.flows import backup_operations, data_recovery, health_check, synthetic
 from contexten.daemon.flows.base import FlowSpec
 
 
@@ -25,4 +25,4 @@ class FlowRegistry:
 
 
 def builtin_flows() -> FlowRegistry:
-    return FlowRegistry([health_check.FLOW, synthetic.FLOW])
+    return FlowRegistry([health_check.FLOW, synthetic.FLOW, backup_operations.FLOW, data_recovery.FLOW])

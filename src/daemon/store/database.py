@@ -8,15 +8,11 @@ from pathlib import Path
 
 import aiosqlite
 
-from contexten.common.errors import ContextenError
+from contexten.common.errors import StoreError
 from contexten.common.transitions import RUN_TRANSITIONS, STEP_TRANSITIONS
 from contexten.daemon.store.migrations import LATEST, MIGRATIONS
 
 log = logging.getLogger(__name__)
-
-
-class StoreError(ContextenError):
-    """The database is unusable: corrupt, from a newer contexten, or unreadable."""
 
 
 async def open_database(path: Path) -> aiosqlite.Connection:
