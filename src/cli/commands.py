@@ -169,6 +169,18 @@ async def _flows(args: argparse.Namespace, client: DaemonClient) -> int:
     return 0
 
 
+async def _recovery(args: argparse.Namespace, client: DaemonClient) -> int:
+    rows = await client.recovery_table()
+    if args.json:
+        emit_json(rows)
+        return 0
+    print(f"{'failure class':<20} {'#':>2}  {'strategy':<15} {'tried':>6} {'worked':>7} {'rate':>6}")
+    for r in rows:
+        rate = f"{r.success_rate * 100:.0f}%" if r.attempts else "-"
+        print(f"{r.failure_class:<20} {r.rank:>2}  {r.strategy:<15} {r.attempts:>6} {r.successes:>7} {rate:>6}")
+    return 0
+
+
 def _print_event(event: Event, as_json: bool) -> None:
     if as_json:
         emit_json(event)
@@ -249,6 +261,7 @@ _HANDLERS = {
     "resume": _control,
     "retry": _control,
     "flows": _flows,
+    "recovery": _recovery,
     "events": _events,
     "stop": _stop,
 }

@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("status", parents=[common], help="daemon state, pinned projects, runs by state")
     sub.add_parser("stop", parents=[common], help="stop the daemon gracefully")
     sub.add_parser("flows", parents=[common], help="the flows the daemon can run, with their parameters")
+    sub.add_parser("recovery", parents=[common], help="recovery strategies per failure class, as ranked now")
 
     p = sub.add_parser("pin", parents=[common], help="pin a local git repository (a path) or OWNER/REPO")
     p.add_argument("target", metavar="PATH_OR_OWNER/REPO")

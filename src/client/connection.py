@@ -11,7 +11,7 @@ import zmq
 import zmq.asyncio
 
 from contexten.common.errors import CommandFailed, DaemonUnreachable, ProtocolError
-from contexten.common.models import FlowInfo, Project, Run
+from contexten.common.models import FlowInfo, Project, RecoveryRow, Run
 from contexten.common.paths import Paths
 from contexten.common.protocol import (
     CancelRun,
@@ -24,6 +24,7 @@ from contexten.common.protocol import (
     PauseRun,
     Ping,
     PinProject,
+    RecoveryTable,
     ResumeRun,
     RetryRun,
     Snapshot,
@@ -148,6 +149,9 @@ class DaemonClient:
 
     async def retry_run(self, run_id: int) -> Run:
         return Run.model_validate(await self.request(RetryRun(id=run_id)))
+
+    async def recovery_table(self) -> list[RecoveryRow]:
+        return [RecoveryRow.model_validate(r) for r in await self.request(RecoveryTable())]
 
     async def stop(self) -> None:
         await self.request(StopDaemon())

@@ -22,3 +22,4 @@ class EventKind(StrEnum):
     ALERT = "alert"
     BREAKER_STATE = "breaker.state"
     STORE_RESTORED = "store.restored"
+    RECOVERY_ATTEMPT = "recovery.attempt"

@@ -107,6 +107,15 @@ class BreakerInfo(Model):
     reopen_at: float | None = None
 
 
+class RecoveryRow(Model):
+    failure_class: str
+    strategy: str
+    rank: int  # 1 = tried first for this class (by observed success, with some exploration)
+    attempts: int
+    successes: int
+    success_rate: float
+
+
 class FlowInfo(Model):
     name: str
     description: str

@@ -117,6 +117,10 @@ class RetryRun(_Request):
     id: int
 
 
+class RecoveryTable(_Request):
+    cmd: Literal["recovery.table"] = "recovery.table"
+
+
 class StopDaemon(_Request):
     cmd: Literal["daemon.stop"] = "daemon.stop"
 
@@ -137,6 +141,7 @@ Request = Annotated[
     | PauseRun
     | ResumeRun
     | RetryRun
+    | RecoveryTable
     | StopDaemon,
     Field(discriminator="cmd"),
 ]
@@ -159,6 +164,7 @@ COMMANDS = frozenset(
         PauseRun,
         ResumeRun,
         RetryRun,
+        RecoveryTable,
         StopDaemon,
     )
 )

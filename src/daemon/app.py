@@ -26,13 +26,17 @@ from contexten.daemon.commands import CommandHandler
 from contexten.daemon.config import Config, changed_keys, load_config
 from contexten.daemon.config_watch import watch_config
 from contexten.daemon.engine.breakers import BreakerRegistry
+from contexten.daemon.engine.healing import Healer
 from contexten.daemon.engine.ledger import EffectLedger
+from contexten.daemon.engine.recovery import RecoveryEngine
+from contexten.daemon.engine.recovery_actions import recovery_actions
 from contexten.daemon.eventlog import EventLog
 from contexten.daemon.flows.base import Services
 from contexten.daemon.flows.registry import builtin_flows
 from contexten.daemon.health import AlertTracker, sample_system
 from contexten.daemon.lock import InstanceLock
 from contexten.daemon.logs import setup_logging
+from contexten.daemon.notifier import LogNotifier
 from contexten.daemon.runner import Runner
 from contexten.daemon.sdnotify import Notifier
 from contexten.daemon.store import backups
@@ -120,6 +124,13 @@ class Daemon:
         self.breakers = services.breakers
         flows = builtin_flows()
         self.runner = runner = Runner(services, flows, await queries.max_run_id())
+        services.control = runner
+        engine = RecoveryEngine(db, events, self.clock)
+        actions = recovery_actions(
+            runner, services.breakers, LogNotifier(), events, self.clock, lambda: self.config.recovery,
+            lambda flow: spec.fallback if (spec := flows.get(flow)) else None,
+        )  # fmt: skip
+        services.healer = Healer(engine, actions, queries)
         resumed = await runner.recover()
         if resumed:
             log.info("resumed %d interrupted run(s): %s", len(resumed), ", ".join(map(str, resumed)))

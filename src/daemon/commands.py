@@ -27,6 +27,7 @@ from contexten.common.protocol import (
     PauseRun,
     Ping,
     PinProject,
+    RecoveryTable,
     Reply,
     ResumeRun,
     RetryRun,
@@ -81,6 +82,7 @@ class CommandHandler:
             PauseRun: self._pause_run,
             ResumeRun: self._resume_run,
             RetryRun: self._retry_run,
+            RecoveryTable: self._recovery_table,
             StopDaemon: self._stop,
         }
 
@@ -191,6 +193,11 @@ class CommandHandler:
     async def _retry_run(self, req: RetryRun) -> dict[str, Any]:
         run = await self._runner.retry(req.id)
         return run.model_dump(mode="json")
+
+    async def _recovery_table(self, _: RecoveryTable) -> list[dict[str, Any]]:
+        healer = self._s.healer
+        rows = await healer.engine.published_table() if healer is not None else []
+        return [r.model_dump() for r in rows]
 
     async def _stop(self, _: StopDaemon) -> dict[str, Any]:
         self._request_stop()

@@ -49,6 +49,14 @@ class BreakersSection(_Section):
     max_wait_in_half_open_seconds: float = Field(default=0.0, ge=0)
 
 
+class RecoverySection(_Section):
+    # wait_for_reset waits for the latest breaker reopen time, or this long when no breaker is open.
+    reset_wait_seconds: float = Field(default=30.0, ge=0)
+    max_wait_seconds: float = Field(default=300.0, ge=0)
+    # How long a recovery waits for the run it started (a retry or a rerun) to finish.
+    run_timeout_seconds: float = Field(default=3600.0, gt=0)
+
+
 class ConnectorSection(_Section):
     api_url: HttpUrl
     poll_interval_seconds: float = Field(default=60.0, ge=1, le=86400)
@@ -68,6 +76,7 @@ class Config(_Section):
     daemon: DaemonSection = Field(default_factory=DaemonSection)
     health: HealthSection = Field(default_factory=HealthSection)
     breakers: BreakersSection = Field(default_factory=BreakersSection)
+    recovery: RecoverySection = Field(default_factory=RecoverySection)
     # A connector is "configured" when its section is present; health_check probes only those.
     github: GitHubSection | None = None
     linear: LinearSection | None = None

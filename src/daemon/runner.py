@@ -190,6 +190,23 @@ class Runner:
         await self._restart(run, attempt=run.attempt + 1)
         return run
 
+    async def resume_crashed(self, run_id: int) -> Run:
+        """Resume a CRASHED run from its last checkpoint (what start-up does for interrupted runs)."""
+        run = await self._known(run_id)
+        if run.state != RunState.CRASHED or run_id in self._tasks:
+            raise CommandFailed(ErrorCode.CONFLICT, f"run {run_id} is {run.state}; only a crashed run can be resumed")
+        if not self._spec(run.flow).resumable:
+            raise CommandFailed(ErrorCode.CONFLICT, f"flow {run.flow!r} is not resumable; retry the run instead")
+        await self._restart(run, attempt=run.attempt)
+        return run
+
+    async def wait(self, run_id: int, timeout: float) -> Run:
+        """The run once it has ended, or as it is when `timeout` runs out."""
+        task = self._tasks.get(run_id)
+        if task is not None:
+            await asyncio.wait({task}, timeout=timeout)
+        return await self._known(run_id)
+
     async def _restart(self, run: Run, attempt: int) -> None:
         """Back to PENDING, keeping completed steps and their checkpointed results."""
         spec = self._spec(run.flow)

@@ -21,6 +21,7 @@ from contexten.tui.palette import ContextenCommands
 from contexten.tui.screens.dashboard import DashboardScreen
 from contexten.tui.screens.help import HelpScreen
 from contexten.tui.screens.pin import PinScreen
+from contexten.tui.screens.recovery import RecoveryScreen
 from contexten.tui.screens.run_detail import RunScreen
 from contexten.tui.screens.start_flow import StartFlowScreen, StartRequest
 from contexten.tui.widgets.connection_indicator import LinkStatus
@@ -43,6 +44,7 @@ class ContextenApp(App[None]):
         ("pause", "Pause or resume the highlighted run", "space", "Pause"),
         ("retry", "Retry the highlighted run (completed steps are kept)", "r", "Retry"),
         ("open", "Open the highlighted run", "o", ""),
+        ("recovery", "Show the recovery engine's strategies and results", "e", ""),
         ("help", "Show every key", "question_mark", "Help"),
         ("quit", "Quit the console", "q", "Quit"),
     ]
@@ -200,6 +202,15 @@ class ContextenApp(App[None]):
             self.notify("no run highlighted", severity="warning")
             return
         self._call(self.link.retry_run(run_id), f"retrying run #{run_id}")
+
+    @work(group="actions")
+    async def action_recovery(self) -> None:
+        try:
+            rows = await self.link.recovery_table()
+        except ContextenError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.push_screen(RecoveryScreen(rows))
 
     def action_open(self) -> None:
         run_id = self._selected_run()

@@ -9,7 +9,7 @@ from typing import Any
 
 from contexten.client.connection import DaemonClient
 from contexten.client.feed import FeedItem, console_feed
-from contexten.common.models import Project, Run
+from contexten.common.models import Project, RecoveryRow, Run
 from contexten.common.paths import Paths
 
 
@@ -38,6 +38,9 @@ class DaemonLink(ABC):
 
     @abstractmethod
     async def retry_run(self, run_id: int) -> Run: ...
+
+    @abstractmethod
+    async def recovery_table(self) -> list[RecoveryRow]: ...
 
     async def close(self) -> None:
         return None
@@ -72,6 +75,9 @@ class ZmqDaemonLink(DaemonLink):
 
     async def retry_run(self, run_id: int) -> Run:
         return await self._client.retry_run(run_id)
+
+    async def recovery_table(self) -> list[RecoveryRow]:
+        return await self._client.recovery_table()
 
     async def close(self) -> None:
         await self._client.aclose()

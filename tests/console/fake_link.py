@@ -8,7 +8,17 @@ from typing import Any
 
 from contexten.client.feed import Connected, FeedItem
 from contexten.common.errors import CommandFailed
-from contexten.common.models import BreakerInfo, FlowInfo, HealthSample, Project, Run, RunState, Step, StepState
+from contexten.common.models import (
+    BreakerInfo,
+    FlowInfo,
+    HealthSample,
+    Project,
+    RecoveryRow,
+    Run,
+    RunState,
+    Step,
+    StepState,
+)
 from contexten.common.protocol import Snapshot
 from contexten.tui.link import DaemonLink
 
@@ -155,6 +165,16 @@ class FakeDaemonLink(DaemonLink):
 
     async def resume_run(self, run_id: int) -> None:
         self.calls.append(("resume", run_id))
+
+    async def recovery_table(self) -> list[RecoveryRow]:
+        self.calls.append(("recovery", None))
+        return [
+            RecoveryRow(failure_class="timeout", strategy="retry", rank=1, attempts=8, successes=6, success_rate=0.75),
+            RecoveryRow(failure_class="timeout", strategy="rerun", rank=2, attempts=2, successes=0, success_rate=0.0),
+            RecoveryRow(
+                failure_class="timeout", strategy="escalate", rank=3, attempts=0, successes=0, success_rate=0.0
+            ),
+        ]
 
     async def retry_run(self, run_id: int) -> Run:
         self.calls.append(("retry", run_id))

@@ -203,3 +203,17 @@ async def test_space_pauses_and_resumes_and_r_retries(daemon: DaemonProcess) -> 
         await await_for(lambda: app.state.runs[failing].attempt == 2, 10, "the retry")
         await await_for(lambda: app.state.runs[failing].state == RunState.FAILED, 10, "the retry to fail again")
         assert app.state.runs[failing].steps[0].attempts == 1  # the completed step was kept, not re-run
+
+
+async def test_e_shows_the_recovery_table() -> None:
+    link = FakeDaemonLink()
+    app = ContextenApp(link=link)
+    async with app.run_test(size=SIZE) as pilot:
+        await await_for(lambda: app.link_status == "connected", 5, "the fake link")
+        await pilot.press("e")
+        await await_for(lambda: type(app.screen).__name__ == "RecoveryScreen", 5, "the recovery screen")
+        console = Console(record=True, width=100)
+        console.print(app.screen.query_one("#recovery Static", Static).content)
+        shown = console.export_text()
+        assert "timeout" in shown and "75%" in shown and "escalate" in shown
+        assert ("recovery", None) in link.calls

@@ -20,7 +20,9 @@ from contexten.common.event_kinds import EventKind
 from contexten.common.models import Project, Run, RunState, Step
 from contexten.daemon.config import Config
 from contexten.daemon.engine.breakers import BreakerRegistry
+from contexten.daemon.engine.healing import Healer
 from contexten.daemon.engine.ledger import EffectLedger, Find, Perform
+from contexten.daemon.engine.recovery import RunControl
 from contexten.daemon.engine.retry import RetryPolicy
 from contexten.daemon.eventlog import EventLog
 from contexten.daemon.store import writes
@@ -52,6 +54,9 @@ class Services:
     breakers: BreakerRegistry
     # Ask the daemon to shut down gracefully and start again in the same process (used by data_recovery).
     request_restart: Callable[[str], None] = lambda _reason: None
+    # Set once the runner exists (it needs these Services first): used by the recovery flows.
+    control: RunControl | None = None
+    healer: Healer | None = None
 
 
 @dataclass
@@ -143,6 +148,8 @@ class FlowSpec:
     # Whether a run cut off by a crash resumes from its last checkpoint when the daemon comes back.
     resumable: bool = True
     category: str = "general"
+    # A flow to run instead (with the same parameters) when recovery chooses the fallback strategy.
+    fallback: str | None = None
 
 
 def validate_plan(flow: str, steps: Sequence[StepSpec]) -> list[StepSpec]:

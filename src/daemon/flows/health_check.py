@@ -52,7 +52,7 @@ async def system_metrics(ctx: StepContext) -> dict[str, Any]:
     return {**sample.model_dump(), "alerts": len(alerts)}
 
 
-def _check_store(path: str) -> dict[str, Any]:
+def check_store(path: str) -> dict[str, Any]:
     # A separate read-only connection: the check must not stall the writer's connection.
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     try:
@@ -73,7 +73,7 @@ def _check_store(path: str) -> dict[str, Any]:
 
 async def store_integrity(ctx: StepContext) -> dict[str, Any]:
     ctx.progress(0.2, "PRAGMA quick_check")
-    result = await asyncio.to_thread(_check_store, str(ctx.services.database))
+    result = await asyncio.to_thread(check_store, str(ctx.services.database))
     if result["quick_check"] != "ok":
         raise HealthCheckFailed(f"store integrity check failed: {result['quick_check']}")
     ctx.progress(1.0, f"ok, {result['size_bytes'] / 1e6:.1f} MB, {result['events']} events")
@@ -130,7 +130,7 @@ async def _git(path: str, *args: str) -> tuple[int, str]:
     return proc.returncode or 0, out.decode(errors="replace").strip()
 
 
-async def _http_reachable(name: str, url: str, timeout: float) -> dict[str, Any]:
+async def http_reachable(name: str, url: str, timeout: float) -> dict[str, Any]:
     started = time.monotonic()
     try:
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
@@ -157,7 +157,7 @@ async def connectors(ctx: StepContext) -> dict[str, Any]:
     for name, section in (("github", config.github), ("linear", config.linear)):
         if section is not None:
             ctx.progress(0.5, f"{name} at {section.api_url}")
-            probe = functools.partial(_http_reachable, name, str(section.api_url), section.timeout_seconds)
+            probe = functools.partial(http_reachable, name, str(section.api_url), section.timeout_seconds)
             # Through the dependency's breaker: a service that is down is not probed again until it may be up.
             checks[name] = await ctx.services.breakers.get(name).call(probe)
     ctx.progress(1.0, ", ".join(sorted(checks)) or "no connectors configured")

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from contexten.common.models import FlowInfo
-from contexten.daemon.flows import backup_operations, data_recovery, health_check, synthetic
+from contexten.daemon.flows import (
+    backup_operations,
+    data_recovery,
+    error_healing,
+    health_check,
+    synthetic,
+    system_recovery,
+)
 from contexten.daemon.flows.base import FlowSpec
 
 
@@ -25,4 +32,13 @@ class FlowRegistry:
 
 
 def builtin_flows() -> FlowRegistry:
-    return FlowRegistry([health_check.FLOW, synthetic.FLOW, backup_operations.FLOW, data_recovery.FLOW])
+    return FlowRegistry(
+        [
+            health_check.FLOW,
+            synthetic.FLOW,
+            backup_operations.FLOW,
+            data_recovery.FLOW,
+            error_healing.FLOW,
+            system_recovery.FLOW,
+        ]
+    )

@@ -102,6 +102,30 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        4,
+        """
+        -- What each recovery strategy achieved for each class of failure: the engine ranks by this.
+        CREATE TABLE recovery_outcomes (
+            failure_class TEXT NOT NULL,
+            strategy      TEXT NOT NULL,
+            attempts      INTEGER NOT NULL DEFAULT 0,
+            successes     INTEGER NOT NULL DEFAULT 0,
+            updated_at    REAL NOT NULL,
+            PRIMARY KEY (failure_class, strategy)
+        );
+        -- Which run a recovery acted on, so a failed run is healed once, and its outcome can be traced.
+        CREATE TABLE recoveries (
+            run_id        INTEGER NOT NULL,
+            failure_class TEXT NOT NULL,
+            strategy      TEXT NOT NULL,
+            outcome       TEXT NOT NULL,
+            new_run_id    INTEGER,
+            at            REAL NOT NULL
+        );
+        CREATE INDEX recoveries_by_run ON recoveries (run_id);
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]
