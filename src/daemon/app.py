@@ -32,16 +32,18 @@ from contexten.daemon.engine.recovery import RecoveryEngine
 from contexten.daemon.engine.recovery_actions import recovery_actions
 from contexten.daemon.eventlog import EventLog
 from contexten.daemon.flows.base import Services
-from contexten.daemon.flows.registry import builtin_flows
+from contexten.daemon.flows.registry import FlowRegistry, builtin_flows
 from contexten.daemon.health import AlertTracker, sample_system
 from contexten.daemon.lock import InstanceLock
 from contexten.daemon.logs import setup_logging
 from contexten.daemon.notifier import LogNotifier
 from contexten.daemon.runner import Runner
+from contexten.daemon.scheduler import Scheduler, check_against_flows
 from contexten.daemon.sdnotify import Notifier
 from contexten.daemon.store import backups
 from contexten.daemon.store.database import open_database
 from contexten.daemon.store.queries import Queries
+from contexten.daemon.triggers import Triggers
 
 log = logging.getLogger("contexten.daemon")
 
@@ -131,6 +133,11 @@ class Daemon:
             lambda flow: spec.fallback if (spec := flows.get(flow)) else None,
         )  # fmt: skip
         services.healer = Healer(engine, actions, queries)
+        check_against_flows(self.config, flows, str(self.paths.config_file))
+        scheduler = Scheduler(runner.start, events, self.clock)
+        scheduler.configure(self.config.schedules)
+        triggers = Triggers(runner.start, queries, events, self.clock)
+        triggers.configure(self.config.triggers)
         resumed = await runner.recover()
         if resumed:
             log.info("resumed %d interrupted run(s): %s", len(resumed), ", ".join(map(str, resumed)))
@@ -144,7 +151,8 @@ class Daemon:
             self._spawn(bus.serve_commands(handler.handle, handler.refuse), "commands"),
             self._spawn(self._heartbeat(bus, events), "heartbeat"),
             self._spawn(self._sample_health(events), "health-sampler"),
-            self._spawn(self._watch_config(events, runner), "config-watch"),
+            self._spawn(self._watch_config(events, runner, flows, scheduler, triggers), "config-watch"),
+            self._spawn(scheduler.run(), "scheduler"),
         ]
         if self._notifier.watchdog_interval:
             tasks.append(self._spawn(self._watchdog(self._notifier.watchdog_interval), "watchdog"))
@@ -200,12 +208,21 @@ class Daemon:
             for alert in self._alerts.update(sample, self.config.health):
                 events.emit(EventKind.ALERT, {**alert, "source": "sampler"})
 
-    async def _watch_config(self, events: EventLog, runner: Runner) -> None:
+    async def _watch_config(
+        self, events: EventLog, runner: Runner, flows: FlowRegistry, scheduler: Scheduler, triggers: Triggers
+    ) -> None:
         def apply(new: Config) -> None:
             keys = changed_keys(self.config, new)
             if not keys:
                 return
+            try:
+                check_against_flows(new, flows, str(self.paths.config_file))
+            except ConfigError as exc:
+                refuse(exc)
+                return
             self.config = new
+            scheduler.configure(new.schedules)
+            triggers.configure(new.triggers)
             self.breakers.config = new
             logging.getLogger().setLevel(new.daemon.log_level.upper())
             log.info("config reloaded: %s", ", ".join(keys))

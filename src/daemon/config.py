@@ -7,10 +7,13 @@ Every error names the file, the dotted key and what is wrong, so a typo is found
 from __future__ import annotations
 
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+from cronsim import CronSim, CronSimError
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator, model_validator
 
 from contexten.common.errors import ConfigError
 
@@ -72,11 +75,66 @@ class LinearSection(ConnectorSection):
     team: str = ""
 
 
+class ScheduleSection(_Section):
+    """Start `flow` every `every_seconds`, or at the times a cron expression names (in `timezone`)."""
+
+    flow: str = Field(min_length=1)
+    project: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    every_seconds: float | None = Field(default=None, ge=1)
+    cron: str | None = None
+    timezone: str = "UTC"
+    enabled: bool = True
+
+    @field_validator("cron")
+    @classmethod
+    def _cron_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                CronSim(value, datetime.now(UTC))
+            except CronSimError as exc:
+                raise ValueError(f"cron expression {value!r} does not parse: {exc}") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone_exists(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'Europe/Berlin')") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_timing(self) -> ScheduleSection:
+        if (self.every_seconds is None) == (self.cron is None):
+            raise ValueError("give exactly one of every_seconds and cron")
+        return self
+
+
+class TriggerSection(_Section):
+    """When an event of kind `on` matches every key of `match`, start `flow` with `params`.
+
+    `match` keys are compared with the event's data, or with its `run`, `project` or (for run events) the
+    run's `flow`. Parameter values may be "{run}", "{project}" or "{data.KEY}", filled from the event.
+    """
+
+    on: str = Field(min_length=1)
+    match: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    flow: str = Field(min_length=1)
+    project: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    cooldown_seconds: float = Field(default=60.0, ge=0)
+    enabled: bool = True
+
+
 class Config(_Section):
     daemon: DaemonSection = Field(default_factory=DaemonSection)
     health: HealthSection = Field(default_factory=HealthSection)
     breakers: BreakersSection = Field(default_factory=BreakersSection)
     recovery: RecoverySection = Field(default_factory=RecoverySection)
+    schedules: list[ScheduleSection] = Field(default_factory=list)
+    triggers: list[TriggerSection] = Field(default_factory=list)
     # A connector is "configured" when its section is present; health_check probes only those.
     github: GitHubSection | None = None
     linear: LinearSection | None = None
@@ -91,16 +149,24 @@ def parse_config(text: str, path: str) -> Config:
         return Config.model_validate(doc)
     except ValidationError as exc:
         first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"])
-        problem = first["msg"]
+        key = _dotted(first["loc"])
+        problem = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
             problem = "unknown key (see config/contexten.example.toml for the keys there are)"
-        elif "input" in first and not isinstance(first["input"], dict):
+        elif first["type"] != "value_error" and "input" in first and not isinstance(first["input"], dict):
             problem = f"{problem} (got {first['input']!r})"
         more = len(exc.errors()) - 1
         if more:
             problem += f" (and {more} more problem{'s' if more > 1 else ''})"
         raise ConfigError(path, key, problem) from None
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    """('schedules', 0, 'cron') -> 'schedules[0].cron', as the TOML reader would point at it."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
 
 
 def load_config(path: Path) -> Config:
@@ -120,8 +186,9 @@ def changed_keys(old: Config, new: Config) -> list[str]:
     out: list[str] = []
     for section in sorted(set(a) | set(b)):
         sa, sb = a.get(section) or {}, b.get(section) or {}
-        if (a.get(section) is None) != (b.get(section) is None):
-            out.append(section)
+        if (a.get(section) is None) != (b.get(section) is None) or isinstance(sa, list) or isinstance(sb, list):
+            if sa != sb:
+                out.append(section)
             continue
         out.extend(f"{section}.{k}" for k in sorted(set(sa) | set(sb)) if sa.get(k) != sb.get(k))
     return out

@@ -43,6 +43,21 @@ class _Pending:
     writes: Sequence[Statement]
     done: asyncio.Future[None] | None = field(default=None)
     error: StoreRejected | None = None
+    data: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What in-process listeners (the trigger engine) get for each event, after it is stored and published."""
+
+    seq: int
+    kind: str
+    run: int | None
+    project: str | None
+    data: dict[str, Any]
+
+
+Listener = Callable[[Published], None]
 
 
 class EventLog:
@@ -57,6 +72,11 @@ class EventLog:
         self._closed = False
         self._task: asyncio.Task[None] | None = None
         self._json_names: dict[str | None, str] = {None: "null"}  # kinds and project ids, encoded once
+        self._listeners: list[Listener] = []
+
+    def add_listener(self, listener: Listener) -> None:
+        """Called for every published event, in seq order, on the daemon's loop. Must not block."""
+        self._listeners.append(listener)
 
     @property
     def published_seq(self) -> int:
@@ -117,9 +137,21 @@ class EventLog:
             f'{{"seq":{seq},"ts":{ts!r},"kind":{self._json_name(kind)},"run":{"null" if run is None else int(run)},'
             f'"project":{self._json_name(project)},"data":{data_json}}}'
         ).encode()
-        self._queue.append(_Pending((seq, ts, kind, run, project, data_json), payload, writes, done))
+        self._queue.append(_Pending((seq, ts, kind, run, project, data_json), payload, writes, done, data=data))
         self._wake.set()
         return seq
+
+    def _tell_listeners(self, batch: list[_Pending]) -> None:
+        for p in batch:
+            if p.error is not None:
+                continue
+            seq, _, kind, run, project, _ = p.row
+            event = Published(seq, kind, run, project, p.data or {})
+            for listener in self._listeners:
+                try:
+                    listener(event)
+                except Exception:  # a listener's bug must not stop the event log
+                    log.exception("event listener failed on %s", kind)
 
     def _json_name(self, name: str | None) -> str:
         encoded = self._json_names.get(name)
@@ -139,6 +171,8 @@ class EventLog:
                 await self._store_with_retry(batch)
                 self._publish([p.payload for p in batch])
                 self._published_seq = batch[-1].row[0]
+                if self._listeners:
+                    self._tell_listeners(batch)
                 for p in batch:
                     if p.done is None or p.done.done():
                         if p.error is not None:

@@ -73,11 +73,21 @@ def _keys(model: type[BaseModel], prefix: str = "") -> set[str]:
     return keys
 
 
-def _doc_keys(doc: dict[str, Any], prefix: str = "") -> set[str]:
+def _doc_keys(doc: dict[str, Any], prefix: str = "", model: type[BaseModel] | None = Config) -> set[str]:
     out: set[str] = set()
     for key, value in doc.items():
-        out |= _doc_keys(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key}
+        field = model.model_fields.get(key) if model is not None else None
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            for item in value:  # an array of tables: each entry documents the same keys
+                out |= _doc_keys(item, f"{prefix}{key}.", None)
+        elif isinstance(value, dict) and not ((field and field.annotation in (dict[str, Any],)) or key in _FREE_FORM):
+            out |= _doc_keys(value, f"{prefix}{key}.", None)
+        else:
+            out.add(prefix + key)
     return out
+
+
+_FREE_FORM = {"params", "match"}  # tables whose keys are the user's own, not config keys
 
 
 def test_the_example_config_documents_every_key_and_is_valid() -> None:
@@ -91,6 +101,26 @@ def test_the_example_values_are_the_defaults() -> None:
     defaults = Config()
     assert example.daemon == defaults.daemon
     assert example.health == defaults.health
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "words"),
+    [
+        ('[[schedules]]\nflow = "x"\ncron = "61 * * * *"\n', "schedules[0].cron", "does not parse: Bad minute"),
+        ('[[schedules]]\nflow = "x"\n', "schedules[0]", "exactly one of every_seconds and cron"),
+        ('[[schedules]]\nflow = "x"\nevery_seconds = 5\ncron = "* * * * *"\n', "schedules[0]", "exactly one"),
+        (
+            '[[schedules]]\nflow = "x"\nevery_seconds = 5\ntimezone = "Mars/Base"\n',
+            "schedules[0].timezone",
+            "unknown time zone 'Mars/Base'",
+        ),
+        ('[[triggers]]\non = "run.state"\n', "triggers[0].flow", "Field required"),
+    ],
+)
+def test_schedule_and_trigger_errors_name_the_entry(text: str, key: str, words: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "c.toml")
+    assert info.value.key == key and words in str(info.value)
 
 
 def test_changed_keys_names_what_changed() -> None:
