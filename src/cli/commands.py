@@ -98,14 +98,14 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
 async def _run(args: argparse.Namespace, client: DaemonClient) -> int:
     params = parse_params(args.param)
     if not args.wait:
-        run = await client.start_run(args.flow, args.project, params)
+        run = await client.start_run(args.flow, args.project, params, args.template)
         if args.json:
             emit_json(run)
         else:
             print(run.id)
         return 0
     since = (await client.status()).last_seq
-    run = await client.start_run(args.flow, args.project, params)
+    run = await client.start_run(args.flow, args.project, params, args.template)
     if not args.json:
         print(f"run {run.id} started: {run.flow}", flush=True)
     async for event in follow(client, since, run=run.id):
@@ -166,6 +166,8 @@ async def _flows(args: argparse.Namespace, client: DaemonClient) -> int:
         print(f"{flow.name:<16} {flow.description}")
         for name, prop in flow.params_schema.get("properties", {}).items():
             print(f"    --param {name}=...  {prop.get('description', '')}")
+        for template in flow.templates:
+            print(f"    --template {template.name}  {template.description} {json.dumps(template.params)}")
     return 0
 
 

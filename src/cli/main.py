@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("flow", metavar="FLOW")
     p.add_argument("--project", metavar="ID")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="a flow parameter (repeatable)")
+    p.add_argument("--template", metavar="NAME", help="start from a named parameter template (see `flows`)")
     p.add_argument("--wait", action="store_true", help="follow the run; exit 0 if it completed, 1 if not")
 
     p = sub.add_parser("show", parents=[common], help="a run with its steps")

@@ -132,8 +132,11 @@ class DaemonClient:
     async def unpin(self, project_id: str) -> Project:
         return Project.model_validate(await self.request(UnpinProject(id=project_id)))
 
-    async def start_run(self, flow: str, project: str | None = None, params: dict[str, Any] | None = None) -> Run:
-        return Run.model_validate(await self.request(StartRun(flow=flow, project=project, params=params or {})))
+    async def start_run(
+        self, flow: str, project: str | None = None, params: dict[str, Any] | None = None, template: str | None = None
+    ) -> Run:
+        request = StartRun(flow=flow, project=project, params=params or {}, template=template)
+        return Run.model_validate(await self.request(request))
 
     async def get_run(self, run_id: int) -> Run:
         return Run.model_validate(await self.request(GetRun(id=run_id)))

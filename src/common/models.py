@@ -75,6 +75,7 @@ class Run(Model):
     params: dict[str, Any] = Field(default_factory=dict)
     state: RunState = RunState.PENDING
     attempt: int = 1  # 1, then +1 for each retry of the whole run
+    waiting_for: str | None = None  # while PENDING: the bulkhead that is full ("project api: 2 running")
     created_at: float
     started_at: float | None = None
     ended_at: float | None = None
@@ -116,7 +117,16 @@ class RecoveryRow(Model):
     success_rate: float
 
 
+class TemplateInfo(Model):
+    name: str
+    description: str = ""
+    params: dict[str, Any] = Field(default_factory=dict)
+    source: Literal["builtin", "config"] = "builtin"
+
+
 class FlowInfo(Model):
     name: str
     description: str
     params_schema: dict[str, Any]
+    category: str = "general"
+    templates: list[TemplateInfo] = Field(default_factory=list)

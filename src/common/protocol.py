@@ -85,6 +85,7 @@ class StartRun(_Request):
     flow: str = Field(min_length=1, max_length=200)
     project: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
+    template: str | None = None  # named parameters to start from; `params` override them
 
 
 class GetRun(_Request):

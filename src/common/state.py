@@ -93,7 +93,7 @@ def _run_state(state: ConsoleState, event: Event) -> None:
     if run is not None:
         if "state" in event.data:
             run.state = RunState(event.data["state"])
-        _update(run, event.data, ("started_at", "ended_at", "error", "attempt"))
+        _update(run, event.data, ("started_at", "ended_at", "error", "attempt", "waiting_for"))
 
 
 def _step_state(state: ConsoleState, event: Event) -> None:

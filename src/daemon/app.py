@@ -227,7 +227,7 @@ class Daemon:
             logging.getLogger().setLevel(new.daemon.log_level.upper())
             log.info("config reloaded: %s", ", ".join(keys))
             events.emit(EventKind.CONFIG_RELOADED, {"changed": keys})
-            asyncio.get_running_loop().create_task(runner.limiter.limit_changed())
+            asyncio.get_running_loop().create_task(runner.bulkheads.limits_changed())
 
         def refuse(exc: ConfigError) -> None:
             events.emit(EventKind.CONFIG_ERROR, {"file": exc.path, "key": exc.key, "message": str(exc)})

@@ -128,7 +128,7 @@ class CommandHandler:
             projects=await q.projects(),
             runs=await q.recent_runs(SNAPSHOT_RUNS),
             health=await q.recent_health(HEALTH_HISTORY),
-            flows=self._flows.infos(),
+            flows=self._flows.infos(self._s.config().templates),
             breakers=self._s.breakers.infos(),
         )
 
@@ -137,7 +137,7 @@ class CommandHandler:
         return EventPage(events=events, last_seq=self._s.events.published_seq)
 
     async def _flows_list(self, _: ListFlows) -> list[dict[str, Any]]:
-        return [f.model_dump() for f in self._flows.infos()]
+        return [f.model_dump() for f in self._flows.infos(self._s.config().templates)]
 
     async def _projects(self, _: ListProjects) -> list[dict[str, Any]]:
         return [p.model_dump() for p in await self._s.queries.projects()]
@@ -166,7 +166,7 @@ class CommandHandler:
         return project.model_dump()
 
     async def _start_run(self, req: StartRun) -> dict[str, Any]:
-        run = await self._runner.start(req.flow, req.project, req.params)
+        run = await self._runner.start(req.flow, req.project, req.params, req.template)
         return run.model_dump(mode="json")
 
     async def _get_run(self, req: GetRun) -> dict[str, Any]:

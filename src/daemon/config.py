@@ -26,6 +26,7 @@ class DaemonSection(_Section):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     shutdown_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
     max_concurrent_runs: int = Field(default=4, ge=1, le=256)
+    max_runs_per_project: int = Field(default=2, ge=1, le=256)
     heartbeat_seconds: float = Field(default=1.0, gt=0, le=60)
     run_retry_budget: int = Field(default=20, ge=0, le=10_000)
 
@@ -64,6 +65,8 @@ class ConnectorSection(_Section):
     api_url: HttpUrl
     poll_interval_seconds: float = Field(default=60.0, ge=1, le=86400)
     timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # Runs of flows that use this connector at once (a bulkhead: one busy service cannot take every slot).
+    max_concurrent_runs: int = Field(default=2, ge=1, le=256)
 
 
 class GitHubSection(ConnectorSection):
@@ -128,6 +131,15 @@ class TriggerSection(_Section):
     enabled: bool = True
 
 
+class TemplateSection(_Section):
+    """Named parameters for a flow, offered by the console and `contexten run FLOW --template NAME`."""
+
+    name: str = Field(min_length=1, max_length=100)
+    flow: str = Field(min_length=1)
+    description: str = ""
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
 class Config(_Section):
     daemon: DaemonSection = Field(default_factory=DaemonSection)
     health: HealthSection = Field(default_factory=HealthSection)
@@ -135,6 +147,7 @@ class Config(_Section):
     recovery: RecoverySection = Field(default_factory=RecoverySection)
     schedules: list[ScheduleSection] = Field(default_factory=list)
     triggers: list[TriggerSection] = Field(default_factory=list)
+    templates: list[TemplateSection] = Field(default_factory=list)
     # A connector is "configured" when its section is present; health_check probes only those.
     github: GitHubSection | None = None
     linear: LinearSection | None = None

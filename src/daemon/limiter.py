@@ -17,6 +17,10 @@ class LiveLimiter:
     def active(self) -> int:
         return self._active
 
+    @property
+    def full(self) -> bool:
+        return self._active >= self._limit()
+
     async def __aenter__(self) -> None:
         async with self._cond:
             await self._cond.wait_for(lambda: self._active < self._limit())

@@ -1,7 +1,7 @@
 """The life of runs: start, cancel, pause, resume, retry, and picking up runs a crash or shutdown cut off.
 
 The step graph itself is executed by engine.execution.RunExecution; this module owns the run-level states
-and the bulkhead (`max_concurrent_runs`, read live from config).
+and the bulkheads (per project, per connector and global, read live from config).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from contextlib import AsyncExitStack
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -17,12 +18,12 @@ from contexten.common.errors import CommandFailed
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Project, Run, RunState, Step, StepState
 from contexten.common.protocol import ErrorCode, describe_validation_error
+from contexten.daemon.bulkheads import Bulkheads
 from contexten.daemon.engine.execution import RunExecution, StepFailed
 from contexten.daemon.engine.retry import RetryBudget
 from contexten.daemon.engine.states import StateRecorder
 from contexten.daemon.flows.base import FinishContext, FlowDefinitionError, FlowSpec, Services, validate_plan
 from contexten.daemon.flows.registry import FlowRegistry
-from contexten.daemon.limiter import LiveLimiter
 from contexten.daemon.store import writes
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class Runner:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._executions: dict[int, RunExecution] = {}
         self._shutting_down = False
-        self.limiter = LiveLimiter(lambda: services.config().daemon.max_concurrent_runs)
+        self.bulkheads = Bulkheads(services.config)
 
     @property
     def active_runs(self) -> list[int]:
@@ -55,14 +56,25 @@ class Runner:
             )
         return spec
 
+    def _template(self, flow: str, name: str) -> dict[str, Any]:
+        templates = {t.name: t for t in self._flows.templates(flow, self._s.config().templates)}
+        if name not in templates:
+            known = ", ".join(sorted(templates)) or "none"
+            raise CommandFailed(ErrorCode.NOT_FOUND, f"flow {flow!r} has no template {name!r}; it has: {known}")
+        return dict(templates[name].params)
+
     def _params(self, spec: FlowSpec, params: dict[str, Any]) -> BaseModel:
         try:
             return spec.params.model_validate(params)
         except ValidationError as exc:
             raise CommandFailed(ErrorCode.INVALID_PARAMS, f"{spec.name}: {describe_validation_error(exc)}") from None
 
-    async def start(self, flow: str, project_id: str | None, params: dict[str, Any]) -> Run:
+    async def start(
+        self, flow: str, project_id: str | None, params: dict[str, Any], template: str | None = None
+    ) -> Run:
         spec = self._spec(flow)
+        if template is not None:
+            params = {**self._template(flow, template), **params}
         parsed = self._params(spec, params)
         project: Project | None = None
         if project_id is not None:
@@ -110,8 +122,14 @@ class Runner:
         run, clock = execution.run, self._s.clock
         final = RunState.CRASHED
         try:
-            async with self.limiter:
-                await self._record.run(run, state=RunState.RUNNING, started_at=run.started_at or clock.now())
+            async with AsyncExitStack() as slots:
+
+                async def waiting(reason: str) -> None:
+                    await self._record.run(run, waiting_for=reason)
+
+                await self.bulkheads.enter(slots, run.project, spec.uses, waiting)
+                started = run.started_at or clock.now()
+                await self._record.run(run, state=RunState.RUNNING, started_at=started, waiting_for=None)
                 try:
                     await execution.run_graph()
                 except StepFailed as exc:
@@ -140,15 +158,16 @@ class Runner:
                 if step.state in (StepState.RUNNING, StepState.RETRYING, StepState.CANCELLED):
                     await self._record.step(run, step, state=StepState.PENDING)
             await self._record.run(
-                run, interrupted=True, state=RunState.CRASHED, ended_at=now, error="interrupted: the daemon shut down"
-            )
+                run, interrupted=True, state=RunState.CRASHED, ended_at=now, error="interrupted: the daemon shut down",
+                waiting_for=None,
+            )  # fmt: skip
             return RunState.CRASHED
         if run.state in (RunState.RUNNING, RunState.PAUSED):
             await self._record.run(run, state=RunState.CANCELLING)
         for step in run.steps:
             if step.state == StepState.PENDING:
                 await self._record.step(run, step, state=StepState.SKIPPED)
-        await self._record.run(run, state=RunState.CANCELLED, ended_at=now, error="cancelled")
+        await self._record.run(run, state=RunState.CANCELLED, ended_at=now, error="cancelled", waiting_for=None)
         return RunState.CANCELLED
 
     # ---- control -------------------------------------------------------------------------------

@@ -84,6 +84,7 @@ def check_against_flows(config: Config, flows: FlowRegistry, path: str) -> None:
     named: list[tuple[str, str, dict[str, Any] | None]] = [
         (f"schedules[{i}]", s.flow, s.params) for i, s in enumerate(config.schedules)
     ]
+    named += [(f"templates[{i}]", t.flow, t.params) for i, t in enumerate(config.templates)]
     # Trigger parameters may be placeholders, filled from the event at firing time: only the flow is checked.
     named += [(f"triggers[{i}]", t.flow, None) for i, t in enumerate(config.triggers)]
     for key, flow, params in named:

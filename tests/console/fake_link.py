@@ -18,6 +18,7 @@ from contexten.common.models import (
     RunState,
     Step,
     StepState,
+    TemplateInfo,
 )
 from contexten.common.protocol import Snapshot
 from contexten.tui.link import DaemonLink
@@ -130,6 +131,7 @@ def sample_snapshot() -> Snapshot:
                 name="synthetic",
                 description="Steps that take time.",
                 params_schema={"properties": {"steps": {"default": 5, "description": "How many steps."}}},
+                templates=[TemplateInfo(name="quick", description="Three short steps", params={"steps": 3})],
             ),
         ],
     )

@@ -217,3 +217,21 @@ async def test_e_shows_the_recovery_table() -> None:
         shown = console.export_text()
         assert "timeout" in shown and "75%" in shown and "escalate" in shown
         assert ("recovery", None) in link.calls
+
+
+async def test_choosing_a_template_fills_the_form() -> None:
+    link = FakeDaemonLink()
+    app = ContextenApp(link=link)
+    async with app.run_test(size=SIZE) as pilot:
+        await await_for(lambda: app.link_status == "connected", 5, "the fake link")
+        await pilot.press("s")
+        await await_for(lambda: isinstance(app.screen, StartFlowScreen), 5, "the start dialog")
+        dialog = app.screen
+        dialog.query_one("#flow", Select).value = "synthetic"
+        await await_for(lambda: bool(dialog.query("#param-steps")), 5, "the synthetic parameters")
+        dialog.query_one("#template", Select).value = "quick"
+        await await_for(lambda: dialog.query_one("#param-steps", Input).value == "3", 5, "the template's values")
+        await pilot.pause()
+        await pilot.click("#start")
+        await await_for(lambda: any(c[0] == "start" for c in link.calls), 5, "the start call")
+        assert ("start", ("synthetic", "api", {"steps": 3})) in link.calls

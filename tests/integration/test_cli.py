@@ -103,3 +103,28 @@ def test_flows_lists_parameter_schemas(daemon: DaemonProcess) -> None:
     flows = {f["name"]: f for f in cli_json(daemon.home, "flows")}
     assert {"health_check", "synthetic"} <= flows.keys()
     assert {"steps", "step_ms", "fail_at", "flaky_at"} <= set(flows["synthetic"]["params_schema"]["properties"])
+
+
+def test_templates_start_from_named_parameters_and_params_override_them(home: Path) -> None:
+    config = (
+        '[[templates]]\nname = "tiny"\nflow = "synthetic"\ndescription = "one step"\n'
+        "params = { steps = 1, step_ms = 0 }\n"
+    )
+    daemon = DaemonProcess(home, config).start()
+    try:
+        flows = {f["name"]: f for f in cli_json(home, "flows")}
+        names = {t["name"]: t for t in flows["synthetic"]["templates"]}
+        assert {"quick", "failing", "flaky", "tiny"} <= names.keys() and names["tiny"]["source"] == "config"
+        run = json.loads(
+            cli(home, "run", "synthetic", "--template", "tiny", "--wait", "--json").stdout.splitlines()[-1]
+        )
+        assert run["params"]["steps"] == 1 and run["state"] == "COMPLETED"
+        over = cli_json(home, "run", "synthetic", "--template", "tiny", "--param", "steps=2")
+        assert (over["params"]["steps"], over["params"]["step_ms"]) == (2, 0)
+        unknown = cli(home, "run", "synthetic", "--template", "nope")
+        assert (
+            unknown.returncode == 1
+            and "has no template 'nope'; it has: failing, flaky, quick, slow, tiny" in unknown.stderr
+        )
+    finally:
+        daemon.stop()

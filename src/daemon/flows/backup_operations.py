@@ -60,4 +60,5 @@ FLOW = FlowSpec(
         StepSpec("rotate", rotate, after=("verify",)),
     ],
     category="maintenance",
+    templates={"keep-30": ("Keep a month of daily backups", {"keep": 30})},
 )

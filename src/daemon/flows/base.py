@@ -150,6 +150,10 @@ class FlowSpec:
     category: str = "general"
     # A flow to run instead (with the same parameters) when recovery chooses the fallback strategy.
     fallback: str | None = None
+    # Connectors the flow calls ("github", "linear"): each connector's bulkhead limits such runs.
+    uses: tuple[str, ...] = ()
+    # Built-in parameter templates: name -> (description, parameters).
+    templates: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
 
 def validate_plan(flow: str, steps: Sequence[StepSpec]) -> list[StepSpec]:

@@ -105,4 +105,16 @@ FLOW = FlowSpec(
     params=SyntheticParams,
     plan=plan,
     category="testing",
+    templates={
+        "quick": ("Three short steps", {"steps": 3, "step_ms": 100}),
+        "slow": (
+            "Ten steps of three seconds: time to pause, cancel or kill the daemon",
+            {"steps": 10, "step_ms": 3000},
+        ),
+        "failing": ("The second step fails for good", {"steps": 3, "step_ms": 200, "fail_at": 1}),
+        "flaky": (
+            "The second step fails twice, then succeeds on retry",
+            {"steps": 3, "step_ms": 200, "flaky_at": 1, "flaky_times": 2},
+        ),
+    },
 )

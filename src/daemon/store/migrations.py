@@ -126,6 +126,13 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX recoveries_by_run ON recoveries (run_id);
         """,
     ),
+    (
+        5,
+        """
+        -- Why a PENDING run is waiting (which bulkhead is full), so the queue can be shown.
+        ALTER TABLE runs ADD COLUMN waiting_for TEXT;
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

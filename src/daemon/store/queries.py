@@ -11,7 +11,7 @@ import aiosqlite
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Event, HealthSample, Project, Run, RunState, Step
 
-_RUN_COLUMNS = "id, flow, project, params, state, created_at, started_at, ended_at, error, attempt"
+_RUN_COLUMNS = "id, flow, project, params, state, created_at, started_at, ended_at, error, attempt, waiting_for"
 _STEP_COLUMNS = "run_id, idx, name, state, attempts, started_at, ended_at, progress, message, error, failure"
 _UNFINISHED = tuple(s.value for s in RunState if not s.terminal)
 
@@ -141,4 +141,5 @@ def _run(r: Any) -> Run:
         ended_at=r[7],
         error=r[8],
         attempt=r[9],
+        waiting_for=r[10],
     )

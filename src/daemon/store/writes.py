@@ -43,7 +43,7 @@ def insert_run(run: Run) -> list[Statement]:
     return out
 
 
-_RUN_FIELDS = frozenset({"state", "started_at", "ended_at", "error", "attempt", "interrupted"})
+_RUN_FIELDS = frozenset({"state", "started_at", "ended_at", "error", "attempt", "interrupted", "waiting_for"})
 _STEP_FIELDS = frozenset(
     {"state", "attempts", "started_at", "ended_at", "progress", "message", "error", "failure", "result"}
 )

@@ -7,6 +7,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from contexten.common.models import RunState
 from contexten.common.state import ConsoleState
 from contexten.tui.messages import ProjectChosen, RunChosen
 from contexten.tui.widgets.connection_indicator import ConnectionIndicator, LinkStatus
@@ -50,6 +51,8 @@ class DashboardScreen(Screen[None]):
         run_list = self.query_one(RunList)
         run_list.now = now
         run_list.runs = runs
+        waiting = sum(1 for r in runs if r.state == RunState.PENDING)
+        run_list.border_title = f"Runs · {waiting} waiting" if waiting else "Runs"
         if runs and (self.follow_newest or self.selected_run not in state.runs):
             self.selected_run = runs[0].id
             run_list.move_cursor(row=0, animate=False)

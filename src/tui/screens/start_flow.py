@@ -66,6 +66,7 @@ class StartFlowScreen(SubmittingDialog[StartRequest]):
                 prompt="no project",
                 id="project",
             )
+            yield Select([], prompt="no template", id="template")
             yield VerticalScroll(id="params")
             yield Label("", id="start-error", classes="error")
             with Horizontal(id="start-buttons"):
@@ -80,7 +81,23 @@ class StartFlowScreen(SubmittingDialog[StartRequest]):
         self._flow = str(event.value)
         await self._render_params()
 
+    @on(Select.Changed, "#template")
+    def _template_chosen(self, event: Select.Changed) -> None:
+        flow = self._flows.get(self._flow or "")
+        chosen = next((t for t in flow.templates if t.name == event.value), None) if flow else None
+        if chosen is None:
+            return
+        for name, value in chosen.params.items():
+            for field in self.query(f"#param-{name}").results(Input):
+                field.value = json.dumps(value)
+
     async def _render_params(self) -> None:
+        flow_info = self._flows.get(self._flow or "")
+        templates = self.query_one("#template", Select)
+        templates.set_options(
+            [(f"{t.name}: {t.description}", t.name) for t in flow_info.templates] if flow_info else []
+        )
+        templates.display = bool(flow_info and flow_info.templates)
         box = self.query_one("#params", VerticalScroll)
         await box.remove_children()
         flow = self._flows.get(self._flow or "")

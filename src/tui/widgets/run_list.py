@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import DataTable
 
-from contexten.common.models import Run
+from contexten.common.models import Run, RunState
 from contexten.tui.format import duration, state_text
 from contexten.tui.messages import RunChosen
 from contexten.tui.widgets.table_sync import sync_rows
@@ -30,7 +30,7 @@ class RunList(DataTable[str | Text]):
                         f"#{r.id}",
                         r.flow,
                         r.project or "-",
-                        state_text(r.state),
+                        _state(r),
                         duration(r.started_at, r.ended_at, self.now),
                     ),
                 )
@@ -53,3 +53,9 @@ class RunList(DataTable[str | Text]):
         event.stop()
         if event.row_key.value is not None:
             self.post_message(RunChosen(int(event.row_key.value), open=True))
+
+
+def _state(run: Run) -> Text:
+    if run.state == RunState.PENDING and run.waiting_for:
+        return Text(f"· waiting: {run.waiting_for}", style="yellow")
+    return state_text(run.state)
