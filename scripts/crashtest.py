@@ -34,7 +34,7 @@ from contexten.common.paths import Paths, resolve_paths
 
 CONFIG = """
 [daemon]
-max_concurrent_runs = 8
+max_concurrent_workflows = 8
 heartbeat_seconds = 0.5
 shutdown_timeout_seconds = 2
 [health]

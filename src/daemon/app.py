@@ -43,6 +43,7 @@ from contexten.daemon.sdnotify import Notifier
 from contexten.daemon.store import backups
 from contexten.daemon.store.database import open_database
 from contexten.daemon.store.queries import Queries
+from contexten.daemon.tracker.local import LocalTracker
 from contexten.daemon.triggers import Triggers
 
 log = logging.getLogger("contexten.daemon")
@@ -131,6 +132,7 @@ class Daemon:
         actions = recovery_actions(
             runner, services.breakers, LogNotifier(), events, self.clock, lambda: self.config.recovery,
             lambda flow: spec.fallback if (spec := flows.get(flow)) else None,
+            LocalTracker(db, events, self.clock) if self.config.tracker.kind == "local" else None,
         )  # fmt: skip
         services.healer = Healer(engine, actions, queries)
         check_against_flows(self.config, flows, str(self.paths.config_file))

@@ -15,7 +15,7 @@ Waiting = Callable[[str], Awaitable[None]]
 class Bulkheads:
     def __init__(self, config: Callable[[], Config]) -> None:
         self._config = config
-        self.global_limit = LiveLimiter(lambda: config().daemon.max_concurrent_runs)
+        self.global_limit = LiveLimiter(lambda: config().daemon.max_concurrent_workflows)
         self._named: dict[str, LiveLimiter] = {}
 
     def _limiter(self, name: str) -> LiveLimiter:
@@ -40,7 +40,7 @@ class Bulkheads:
                 await waiting(f"{label}: {limiter.active} running")
             await stack.enter_async_context(limiter)
         if self.global_limit.full:
-            await waiting(f"daemon: {self.global_limit.active} running (max_concurrent_runs)")
+            await waiting(f"daemon: {self.global_limit.active} running (max_concurrent_workflows)")
         await stack.enter_async_context(self.global_limit)
 
     async def limits_changed(self) -> None:
@@ -50,4 +50,4 @@ class Bulkheads:
 
 def _connector_limit(config: Config, name: str) -> int:
     section = {"github": config.github, "linear": config.linear}.get(name)
-    return section.max_concurrent_runs if section is not None else config.daemon.max_concurrent_runs
+    return section.max_concurrent_runs if section is not None else config.daemon.max_concurrent_workflows

@@ -25,7 +25,7 @@ class _Section(BaseModel):
 class DaemonSection(_Section):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     shutdown_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
-    max_concurrent_runs: int = Field(default=4, ge=1, le=256)
+    max_concurrent_workflows: int = Field(default=4, ge=1, le=256)
     max_runs_per_project: int = Field(default=2, ge=1, le=256)
     heartbeat_seconds: float = Field(default=1.0, gt=0, le=60)
     run_retry_budget: int = Field(default=20, ge=0, le=10_000)
@@ -54,11 +54,18 @@ class BreakersSection(_Section):
 
 
 class RecoverySection(_Section):
+    # The retry strategy waits this long, doubled for each attempt the run has had, plus jitter.
+    retry_backoff_seconds: float = Field(default=5.0, ge=0)
     # wait_for_reset waits for the latest breaker reopen time, or this long when no breaker is open.
     reset_wait_seconds: float = Field(default=30.0, ge=0)
     max_wait_seconds: float = Field(default=300.0, ge=0)
     # How long a recovery waits for the run it started (a retry or a rerun) to finish.
     run_timeout_seconds: float = Field(default=3600.0, gt=0)
+
+
+class TrackerSection(_Section):
+    # "local": issues kept in the daemon's own store (the default, needs no account); "none": no tracker.
+    kind: Literal["local", "none"] = "local"
 
 
 class ConnectorSection(_Section):
@@ -145,6 +152,7 @@ class Config(_Section):
     health: HealthSection = Field(default_factory=HealthSection)
     breakers: BreakersSection = Field(default_factory=BreakersSection)
     recovery: RecoverySection = Field(default_factory=RecoverySection)
+    tracker: TrackerSection = Field(default_factory=TrackerSection)
     schedules: list[ScheduleSection] = Field(default_factory=list)
     triggers: list[TriggerSection] = Field(default_factory=list)
     templates: list[TemplateSection] = Field(default_factory=list)

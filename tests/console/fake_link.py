@@ -172,7 +172,9 @@ class FakeDaemonLink(DaemonLink):
         self.calls.append(("recovery", None))
         return [
             RecoveryRow(failure_class="timeout", strategy="retry", rank=1, attempts=8, successes=6, success_rate=0.75),
-            RecoveryRow(failure_class="timeout", strategy="rerun", rank=2, attempts=2, successes=0, success_rate=0.0),
+            RecoveryRow(
+                failure_class="timeout", strategy="rollback_rerun", rank=2, attempts=2, successes=0, success_rate=0.0
+            ),
             RecoveryRow(
                 failure_class="timeout", strategy="escalate", rank=3, attempts=0, successes=0, success_rate=0.0
             ),

@@ -140,6 +140,7 @@ async def test_help_and_the_command_palette_offer_the_same_actions() -> None:
     app = ContextenApp(link=link)
     async with app.run_test(size=SIZE) as pilot:
         await await_for(lambda: app.link_status == "connected", 5, "the fake link")
+        await await_for(lambda: app.selected_project == "api", 5, "the highlighted project")
         await pilot.press("question_mark")
         await await_for(lambda: isinstance(app.screen, HelpScreen), 5, "help")
         console = Console(record=True, width=100)
@@ -224,6 +225,7 @@ async def test_choosing_a_template_fills_the_form() -> None:
     app = ContextenApp(link=link)
     async with app.run_test(size=SIZE) as pilot:
         await await_for(lambda: app.link_status == "connected", 5, "the fake link")
+        await await_for(lambda: app.selected_project == "api", 5, "the highlighted project")  # pre-selected below
         await pilot.press("s")
         await await_for(lambda: isinstance(app.screen, StartFlowScreen), 5, "the start dialog")
         dialog = app.screen

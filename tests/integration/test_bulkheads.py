@@ -16,7 +16,7 @@ def _state(home: Path, run_id: str) -> tuple[str, str | None]:
 
 
 def test_a_project_runs_one_at_a_time_and_the_next_waits_visibly(home: Path, git_repo: Path) -> None:
-    config = FAST_CONFIG.replace("[daemon]", "[daemon]\nmax_runs_per_project = 1\nmax_concurrent_runs = 4")
+    config = FAST_CONFIG.replace("[daemon]", "[daemon]\nmax_runs_per_project = 1\nmax_concurrent_workflows = 4")
     daemon = DaemonProcess(home, config).start()
     try:
         project = cli_json(home, "pin", str(git_repo))["id"]
@@ -34,14 +34,16 @@ def test_a_project_runs_one_at_a_time_and_the_next_waits_visibly(home: Path, git
 
 
 def test_the_global_limit_queues_runs_and_a_live_edit_raises_it(home: Path) -> None:
-    config = FAST_CONFIG.replace("[daemon]", "[daemon]\nmax_concurrent_runs = 1")
+    config = FAST_CONFIG.replace("[daemon]", "[daemon]\nmax_concurrent_workflows = 1")
     daemon = DaemonProcess(home, config).start()
     try:
         first = cli(home, "run", "synthetic", "--param", "steps=1", "--param", "step_ms=20000").stdout.strip()
         second = cli(home, "run", "synthetic", *LONG).stdout.strip()
         wait_for(lambda: _state(home, first)[0] == "RUNNING", 10, "the first run")
         wait_for(lambda: (_state(home, second)[1] or "").startswith("daemon: 1 running"), 10, "the queue")
-        daemon.paths.config_file.write_text(config.replace("max_concurrent_runs = 1", "max_concurrent_runs = 2"))
+        daemon.paths.config_file.write_text(
+            config.replace("max_concurrent_workflows = 1", "max_concurrent_workflows = 2")
+        )
         wait_for(lambda: _state(home, second)[0] != "PENDING", 15, "the raised limit to let it start")
         assert _state(home, first)[0] == "RUNNING"
     finally:

@@ -95,12 +95,12 @@ def test_a_non_resumable_run_cut_off_by_a_crash_stays_crashed(home: Path, git_re
 
 
 def test_an_invalid_config_stops_start_up_naming_file_and_key(home: Path) -> None:
-    (home / "config.toml").write_text("[daemon]\nmax_concurrent_runs = 'lots'\n")
+    (home / "config.toml").write_text("[daemon]\nmax_concurrent_workflows = 'lots'\n")
     result = subprocess.run(
         [sys.executable, "-m", "contexten", "daemon"], env=env_for(home), capture_output=True, text=True, timeout=30
     )
     assert result.returncode == 3
-    assert f"{home / 'config.toml'}: daemon.max_concurrent_runs:" in result.stderr
+    assert f"{home / 'config.toml'}: daemon.max_concurrent_workflows:" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -127,10 +127,10 @@ def test_config_edits_apply_live_and_bad_edits_keep_the_last_good_config(daemon:
     reloaded = next(e for e in kinds() if e["kind"] == "config.reloaded")
     assert reloaded["data"] == {"changed": ["daemon.shutdown_timeout_seconds"]}
 
-    daemon.paths.config_file.write_text("[daemon]\nmax_concurrent_runs = -3\n")
+    daemon.paths.config_file.write_text("[daemon]\nmax_concurrent_workflows = -3\n")
     wait_for(lambda: any(e["kind"] == "config.error" for e in kinds()), 10, "config.error")
     error = next(e for e in kinds() if e["kind"] == "config.error")
-    assert error["data"]["key"] == "daemon.max_concurrent_runs"
+    assert error["data"]["key"] == "daemon.max_concurrent_workflows"
     assert str(daemon.paths.config_file) in error["data"]["message"]
     # Still serving, and still running flows with the last good config.
     assert cli(daemon.home, "run", "synthetic", "--param", "steps=1", "--param", "step_ms=0", "--wait").returncode == 0

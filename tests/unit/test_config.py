@@ -16,8 +16,8 @@ EXAMPLE = Path(__file__).parents[2] / "config" / "contexten.example.toml"
 @pytest.mark.parametrize(
     ("text", "key", "words"),
     [
-        ("[daemon]\nmax_concurrent_runs = 0\n", "daemon.max_concurrent_runs", "greater than or equal to 1"),
-        ("[daemon]\nmax_concurrent_runs = 'four'\n", "daemon.max_concurrent_runs", "'four'"),
+        ("[daemon]\nmax_concurrent_workflows = 0\n", "daemon.max_concurrent_workflows", "greater than or equal to 1"),
+        ("[daemon]\nmax_concurrent_workflows = 'four'\n", "daemon.max_concurrent_workflows", "'four'"),
         ("[daemon]\nlog_level = 'loud'\n", "daemon.log_level", "'debug', 'info', 'warning' or 'error'"),
         ("[daemon]\ncolour = 'blue'\n", "daemon.colour", "unknown key"),
         ("[nonsense]\na = 1\n", "nonsense", "unknown key"),
@@ -44,7 +44,7 @@ def test_toml_syntax_errors_name_the_file_and_line() -> None:
 
 def test_several_problems_are_counted() -> None:
     with pytest.raises(ConfigError) as info:
-        parse_config("[daemon]\nmax_concurrent_runs = 0\nheartbeat_seconds = -1\n", "c.toml")
+        parse_config("[daemon]\nmax_concurrent_workflows = 0\nheartbeat_seconds = -1\n", "c.toml")
     assert "and 1 more problem" in str(info.value)
 
 
@@ -125,6 +125,6 @@ def test_schedule_and_trigger_errors_name_the_entry(text: str, key: str, words: 
 
 def test_changed_keys_names_what_changed() -> None:
     old = Config()
-    new = parse_config("[daemon]\nmax_concurrent_runs = 2\n[github]\n", "c.toml")
-    assert changed_keys(old, new) == ["daemon.max_concurrent_runs", "github"]
+    new = parse_config("[daemon]\nmax_concurrent_workflows = 2\n[github]\n", "c.toml")
+    assert changed_keys(old, new) == ["daemon.max_concurrent_workflows", "github"]
     assert changed_keys(old, Config()) == []

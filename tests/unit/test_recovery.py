@@ -41,16 +41,16 @@ async def teach(engine: RecoveryEngine, failure: FailureClass, strategy: Strateg
 
 
 async def test_strategies_that_work_come_first(engine: RecoveryEngine) -> None:
-    await teach(engine, F.TIMEOUT, Strategy.RERUN, wins=20, losses=0)
+    await teach(engine, F.TIMEOUT, Strategy.ROLLBACK_RERUN, wins=20, losses=0)
     await teach(engine, F.TIMEOUT, Strategy.RETRY, wins=0, losses=20)
     firsts = Counter([(await engine.ranked(F.TIMEOUT))[0] for _ in range(50)])
-    assert firsts[Strategy.RERUN] >= 48
+    assert firsts[Strategy.ROLLBACK_RERUN] >= 48
 
 
 async def test_with_little_evidence_other_strategies_still_get_tried(engine: RecoveryEngine) -> None:
     await teach(engine, F.TIMEOUT, Strategy.RETRY, wins=1, losses=1)
     firsts = Counter([(await engine.ranked(F.TIMEOUT))[0] for _ in range(200)])
-    assert firsts[Strategy.RETRY] > 0 and firsts[Strategy.RERUN] > 0  # exploration keeps the ranking open
+    assert firsts[Strategy.RETRY] > 0 and firsts[Strategy.ROLLBACK_RERUN] > 0  # exploration keeps the ranking open
 
 
 async def test_escalation_is_always_last_and_the_only_option_for_bugs(engine: RecoveryEngine) -> None:

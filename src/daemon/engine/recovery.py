@@ -27,22 +27,22 @@ F = FailureClass
 
 
 class Strategy(StrEnum):
-    RETRY = "retry"  # run the failed steps again, after backoff
+    RETRY = "retry"  # after an exponential backoff, run the failed steps again from the last checkpoint
     WAIT_FOR_RESET = "wait_for_reset"  # wait for the breaker / rate limit to reset, then retry
-    RERUN = "rerun"  # roll back to before the run: a fresh run with the same parameters
+    ROLLBACK_RERUN = "rollback_rerun"  # roll back to the run's first checkpoint: a fresh run, same parameters
     FALLBACK = "fallback"  # the flow's alternative path, when it declares one
     ESCALATE = "escalate"  # alert, notify, and open a tracker issue when a tracker is configured
 
 
 STRATEGIES: dict[FailureClass, list[Strategy]] = {
-    F.TRANSIENT_NETWORK: [Strategy.RETRY, Strategy.WAIT_FOR_RESET, Strategy.RERUN, Strategy.ESCALATE],
-    F.TIMEOUT: [Strategy.RETRY, Strategy.RERUN, Strategy.ESCALATE],
+    F.TRANSIENT_NETWORK: [Strategy.RETRY, Strategy.WAIT_FOR_RESET, Strategy.ROLLBACK_RERUN, Strategy.ESCALATE],
+    F.TIMEOUT: [Strategy.RETRY, Strategy.ROLLBACK_RERUN, Strategy.ESCALATE],
     F.RATE_LIMITED: [Strategy.WAIT_FOR_RESET, Strategy.RETRY, Strategy.ESCALATE],
     F.AUTHENTICATION: [Strategy.ESCALATE],
     F.NOT_FOUND: [Strategy.FALLBACK, Strategy.ESCALATE],
     F.VALIDATION: [Strategy.FALLBACK, Strategy.ESCALATE],
-    F.CONFLICT: [Strategy.RERUN, Strategy.RETRY, Strategy.ESCALATE],
-    F.RESOURCE_EXHAUSTION: [Strategy.WAIT_FOR_RESET, Strategy.RERUN, Strategy.ESCALATE],
+    F.CONFLICT: [Strategy.ROLLBACK_RERUN, Strategy.RETRY, Strategy.ESCALATE],
+    F.RESOURCE_EXHAUSTION: [Strategy.WAIT_FOR_RESET, Strategy.ROLLBACK_RERUN, Strategy.ESCALATE],
     F.INTERNAL_BUG: [Strategy.ESCALATE],
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable
 
 from contexten.common.clock import Clock
@@ -14,6 +15,7 @@ from contexten.daemon.engine.failures import FailureClass
 from contexten.daemon.engine.recovery import Action, RunControl, Strategy
 from contexten.daemon.eventlog import EventLog
 from contexten.daemon.notifier import Notice, Notifier
+from contexten.daemon.tracker.port import Tracker
 
 
 def recovery_actions(
@@ -24,19 +26,26 @@ def recovery_actions(
     clock: Clock,
     settings: Callable[[], RecoverySection],
     fallback_for: Callable[[str], str | None],
+    tracker: Tracker | None,
 ) -> dict[Strategy, Action]:
-    async def retry(run: Run, _failure: FailureClass) -> Run | None:
+    async def again(run: Run) -> Run:
         await control.retry(run.id)
         return await control.wait(run.id, settings().run_timeout_seconds)
 
-    async def wait_for_reset(run: Run, failure: FailureClass) -> Run | None:
+    async def retry(run: Run, _failure: FailureClass) -> Run | None:
+        # Exponential in the run's attempts so far, with jitter so that many healed runs do not retry in step.
+        base = settings().retry_backoff_seconds * 2 ** (run.attempt - 1)
+        await asyncio.sleep(min(base + random.uniform(0, base / 2), settings().max_wait_seconds))
+        return await again(run)
+
+    async def wait_for_reset(run: Run, _failure: FailureClass) -> Run | None:
         now = clock.now()
         reopen = [b.reopen_at for b in breakers.infos() if b.reopen_at is not None]
         wait = max((t - now for t in reopen), default=settings().reset_wait_seconds)
         await asyncio.sleep(min(max(wait, 0.0), settings().max_wait_seconds))
-        return await retry(run, failure)
+        return await again(run)
 
-    async def rerun(run: Run, _failure: FailureClass) -> Run | None:
+    async def rollback_rerun(run: Run, _failure: FailureClass) -> Run | None:
         fresh = await control.start(run.flow, run.project, dict(run.params))
         return await control.wait(fresh.id, settings().run_timeout_seconds)
 
@@ -49,11 +58,18 @@ def recovery_actions(
 
     async def escalate(run: Run, failure: FailureClass) -> Run | None:
         message = f"run {run.id} ({run.flow}) failed ({failure.value}) and recovery did not fix it: {run.error}"
+        filed = "not configured"
+        if tracker is not None:
+            # One issue per run, however often escalation is reached: the key makes creation idempotent.
+            issue = await tracker.create_issue(
+                f"contexten: run {run.id} ({run.flow}) needs a person", message,
+                key=f"escalation/run-{run.id}", labels=["contexten", "escalation", failure.value], project=run.project,
+            )  # fmt: skip
+            filed = f"{tracker.name} {issue.id}"
         events.emit(
             EventKind.ALERT,
             {"metric": "run", "severity": "critical", "message": message, "resolved": False, "source": "recovery",
-             # Filing tracker issues needs the tracker connector (issue 4); until then, say so.
-             "tracker": "not configured"},
+             "tracker": filed},
             run=run.id, project=run.project,
         )  # fmt: skip
         await notifier.notify(
@@ -64,7 +80,7 @@ def recovery_actions(
     return {
         Strategy.RETRY: retry,
         Strategy.WAIT_FOR_RESET: wait_for_reset,
-        Strategy.RERUN: rerun,
+        Strategy.ROLLBACK_RERUN: rollback_rerun,
         Strategy.FALLBACK: fallback,
         Strategy.ESCALATE: escalate,
     }

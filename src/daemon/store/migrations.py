@@ -133,6 +133,25 @@ MIGRATIONS: list[tuple[int, str]] = [
         ALTER TABLE runs ADD COLUMN waiting_for TEXT;
         """,
     ),
+    (
+        6,
+        """
+        -- The local tracker: the embedded default when no Linear (or other) tracker is configured.
+        CREATE TABLE tracker_issues (
+            id         INTEGER PRIMARY KEY,
+            key        TEXT UNIQUE,          -- an idempotency key: creating twice with it returns the first
+            title      TEXT NOT NULL,
+            body       TEXT NOT NULL DEFAULT '',
+            labels     TEXT NOT NULL DEFAULT '[]',
+            state      TEXT NOT NULL DEFAULT 'backlog'
+                       CHECK (state IN ('backlog', 'unstarted', 'started', 'completed', 'canceled')),
+            parent_id  INTEGER REFERENCES tracker_issues (id),
+            project    TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

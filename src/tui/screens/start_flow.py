@@ -55,6 +55,7 @@ class StartFlowScreen(SubmittingDialog[StartRequest]):
         self._projects = projects
         self._project = project
         self._flow = flow if flow in self._flows else (flows[0].name if flows else None)
+        self._rendered: str | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="start-dialog", classes="dialog"):
@@ -78,6 +79,8 @@ class StartFlowScreen(SubmittingDialog[StartRequest]):
 
     @on(Select.Changed, "#flow")
     async def _flow_changed(self, event: Select.Changed) -> None:
+        if str(event.value) == self._rendered:
+            return  # the same flow again: keep what the user has typed
         self._flow = str(event.value)
         await self._render_params()
 
@@ -92,6 +95,7 @@ class StartFlowScreen(SubmittingDialog[StartRequest]):
                 field.value = json.dumps(value)
 
     async def _render_params(self) -> None:
+        self._rendered = self._flow
         flow_info = self._flows.get(self._flow or "")
         templates = self.query_one("#template", Select)
         templates.set_options(

@@ -1,0 +1,1 @@
+"""The tracker port (issues with parents and states) and its adapters."""
