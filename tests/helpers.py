@@ -43,6 +43,13 @@ def cli(home: Path, *args: str, timeout: float = 60, cwd: Path | None = None) ->
     )
 
 
+def daemon_refusing_to_start(home: Path) -> subprocess.CompletedProcess[str]:
+    """Run `contexten daemon` on a home that should make it exit at start-up, and return what it said."""
+    return subprocess.run(
+        [sys.executable, "-m", "contexten", "daemon"], env=env_for(home), capture_output=True, text=True, timeout=30
+    )
+
+
 def cli_json(home: Path, *args: str, timeout: float = 60) -> Any:
     result = cli(home, *args, "--json", timeout=timeout)
     assert result.returncode == 0, result.stderr

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.conftest import FAST_CONFIG
-from tests.helpers import DaemonProcess, cli, env_for, wait_for
+from tests.helpers import DaemonProcess, cli, daemon_refusing_to_start, wait_for
 
 
 def _events(home: Path, kind: str) -> list[dict[str, object]]:
@@ -52,9 +50,7 @@ def test_a_trigger_starts_a_flow_when_a_run_fails_and_waits_its_cooldown(home: P
 
 def test_a_schedule_for_an_unknown_flow_stops_start_up_by_name(home: Path) -> None:
     (home / "config.toml").write_text('[[schedules]]\nflow = "nightly_magic"\ncron = "0 3 * * *"\n')
-    result = subprocess.run(
-        [sys.executable, "-m", "contexten", "daemon"], env=env_for(home), capture_output=True, text=True, timeout=30
-    )
+    result = daemon_refusing_to_start(home)
     assert result.returncode == 3
     assert "schedules[0].flow: unknown flow 'nightly_magic'" in result.stderr
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from tests.conftest import FAST_CONFIG
-from tests.helpers import DaemonProcess, cli, cli_json, env_for, wait_for
+from tests.helpers import DaemonProcess, cli, cli_json, daemon_refusing_to_start, wait_for
 
 
 def test_sigterm_shuts_down_cleanly(daemon: DaemonProcess) -> None:
@@ -36,10 +34,7 @@ def test_sigint_also_shuts_down_cleanly(daemon: DaemonProcess) -> None:
 
 
 def test_a_second_daemon_on_the_same_home_refuses_to_start(daemon: DaemonProcess) -> None:
-    second = subprocess.run(
-        [sys.executable, "-m", "contexten", "daemon"], env=env_for(daemon.home), capture_output=True, text=True,
-        timeout=30,
-    )  # fmt: skip
+    second = daemon_refusing_to_start(daemon.home)
     assert second.returncode == 1
     assert f"another contexten daemon (pid {daemon.proc.pid}) is already running" in second.stderr
     assert cli_json(daemon.home, "status")["pid"] == daemon.proc.pid  # the first still owns its sockets
@@ -96,9 +91,7 @@ def test_a_non_resumable_run_cut_off_by_a_crash_stays_crashed(home: Path, git_re
 
 def test_an_invalid_config_stops_start_up_naming_file_and_key(home: Path) -> None:
     (home / "config.toml").write_text("[daemon]\nmax_concurrent_workflows = 'lots'\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "contexten", "daemon"], env=env_for(home), capture_output=True, text=True, timeout=30
-    )
+    result = daemon_refusing_to_start(home)
     assert result.returncode == 3
     assert f"{home / 'config.toml'}: daemon.max_concurrent_workflows:" in result.stderr
     assert "Traceback" not in result.stderr
@@ -108,9 +101,7 @@ def test_a_corrupt_database_stops_start_up_and_is_left_alone(home: Path) -> None
     db = home / "state" / "contexten.db"
     db.parent.mkdir(parents=True)
     db.write_bytes(b"garbage" * 1000)
-    result = subprocess.run(
-        [sys.executable, "-m", "contexten", "daemon"], env=env_for(home), capture_output=True, text=True, timeout=30
-    )
+    result = daemon_refusing_to_start(home)
     assert result.returncode == 3 and str(db) in result.stderr
     assert db.read_bytes() == b"garbage" * 1000
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contexten.daemon.flows.backup_operations import backup_dir
 from contexten.daemon.flows.base import FlowSpec, StepContext, StepSpec
 from contexten.daemon.store import backups
 
@@ -29,13 +30,9 @@ class RestoreRefused(Exception):
     pass
 
 
-def _dir(ctx: StepContext) -> Path:
-    return Path(ctx.params.directory) if ctx.params.directory else ctx.services.database.parent / "backups"
-
-
 async def check(ctx: StepContext) -> dict[str, Any]:
     try:
-        path = backups.resolve(_dir(ctx), ctx.params.backup)
+        path = backups.resolve(backup_dir(ctx), ctx.params.backup)
     except backups.BackupError as exc:
         raise RestoreRefused(str(exc)) from None
     verdict = await asyncio.to_thread(backups.integrity, path)
@@ -46,7 +43,7 @@ async def check(ctx: StepContext) -> dict[str, Any]:
 
 
 async def safety_backup(ctx: StepContext) -> dict[str, Any]:
-    made = await asyncio.to_thread(backups.create, ctx.services.database, _dir(ctx), ctx.services.clock.now())
+    made = await asyncio.to_thread(backups.create, ctx.services.database, backup_dir(ctx), ctx.services.clock.now())
     ctx.progress(1.0, f"current store saved as {made.path.name}")
     return {"path": str(made.path)}
 

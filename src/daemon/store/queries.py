@@ -11,6 +11,7 @@ import aiosqlite
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Event, HealthSample, Project, Run, RunState, Step
 
+_PROJECT_COLUMNS = "id, name, kind, location, pinned_at, health"
 _RUN_COLUMNS = "id, flow, project, params, state, created_at, started_at, ended_at, error, attempt, waiting_for"
 _STEP_COLUMNS = "run_id, idx, name, state, attempts, started_at, ended_at, progress, message, error, failure"
 _UNFINISHED = tuple(s.value for s in RunState if not s.terminal)
@@ -24,23 +25,20 @@ class Queries:
         return list(await self._db.execute_fetchall(sql, tuple(params)))
 
     async def projects(self) -> list[Project]:
-        rows = await self._rows("SELECT id, name, kind, location, pinned_at, health FROM projects ORDER BY pinned_at")
-        return [_project(r) for r in rows]
+        return [_project(r) for r in await self._rows(f"SELECT {_PROJECT_COLUMNS} FROM projects ORDER BY pinned_at")]
+
+    async def _one_project(self, where: str, value: str) -> Project | None:
+        rows = await self._rows(f"SELECT {_PROJECT_COLUMNS} FROM projects WHERE {where} = ?", (value,))
+        return _project(rows[0]) if rows else None
 
     async def project(self, project_id: str) -> Project | None:
-        rows = await self._rows(
-            "SELECT id, name, kind, location, pinned_at, health FROM projects WHERE id = ?", (project_id,)
-        )
-        return _project(rows[0]) if rows else None
+        return await self._one_project("id", project_id)
 
     async def project_ids(self) -> set[str]:
         return {r[0] for r in await self._rows("SELECT id FROM projects")}
 
     async def project_by_location(self, location: str) -> Project | None:
-        rows = await self._rows(
-            "SELECT id, name, kind, location, pinned_at, health FROM projects WHERE location = ?", (location,)
-        )
-        return _project(rows[0]) if rows else None
+        return await self._one_project("location", location)
 
     async def run(self, run_id: int) -> Run | None:
         runs = await self._runs_with_steps(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))

@@ -6,9 +6,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.widgets import Label, Sparkline
+from textual.widgets import Label
 
 from contexten.common.models import BreakerInfo, Event, HealthSample
+from contexten.tui.widgets.percent_sparkline import PercentSparkline
 
 METRICS = ("cpu", "memory", "disk")
 
@@ -22,7 +23,7 @@ class HealthPanel(Vertical):
         for metric in METRICS:
             with Horizontal(classes="metric"):
                 yield Label(f"{metric:<6}", classes="metric-name")
-                yield Sparkline([], id=f"spark-{metric}", summary_function=max)
+                yield PercentSparkline(id=f"spark-{metric}")
                 yield Label("  -", id=f"value-{metric}", classes="metric-value")
         yield Label("", id="alert-line")
         yield Label("", id="breaker-line")
@@ -32,7 +33,7 @@ class HealthPanel(Vertical):
             return
         for metric in METRICS:
             values = [getattr(s, metric) for s in samples]
-            self.query_one(f"#spark-{metric}", Sparkline).data = values or [0.0]
+            self.query_one(f"#spark-{metric}", PercentSparkline).values = values
             self.query_one(f"#value-{metric}", Label).update(f"{values[-1]:3.0f}%" if values else "  -")
 
     def watch_breakers(self, breakers: list[BreakerInfo]) -> None:
