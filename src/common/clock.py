@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from datetime import UTC, datetime
 
 
 class Clock(ABC):
@@ -41,7 +40,3 @@ class FakeClock(Clock):
     def advance(self, seconds: float) -> None:
         self._now += seconds
         self._mono += seconds
-
-
-def iso(ts: float | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")

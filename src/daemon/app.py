@@ -133,6 +133,7 @@ class Daemon:
             runner, services.breakers, LogNotifier(), events, self.clock, lambda: self.config.recovery,
             lambda flow: spec.fallback if (spec := flows.get(flow)) else None,
             LocalTracker(db, events, self.clock) if self.config.tracker.kind == "local" else None,
+            services.ledger,
         )  # fmt: skip
         services.healer = Healer(engine, actions, queries)
         check_against_flows(self.config, flows, str(self.paths.config_file))

@@ -48,9 +48,6 @@ class Scheduler:
         self._due = [(next_fire(s, now), i, s) for i, s in enumerate(schedules) if s.enabled]
         self._changed.set()
 
-    def upcoming(self) -> list[tuple[float, str]]:
-        return sorted((at, s.flow) for at, _, s in self._due)
-
     async def run(self) -> None:
         while True:
             self._changed.clear()

@@ -295,6 +295,10 @@ async def test_an_effect_happens_once_even_when_asked_twice_or_left_pending(tmp_
     async def find(key: str) -> dict[str, Any] | None:
         return {"key": key} if key in outside else None
 
+    async def undeclared(ctx: StepContext) -> dict[str, Any]:
+        await ctx.effect("issue", perform, find)
+        return {}
+
     async def step(ctx: StepContext) -> dict[str, Any]:
         first = await ctx.effect("issue", perform, find)
         second = await ctx.effect("issue", perform, find)  # e.g. a retried attempt
@@ -314,3 +318,8 @@ async def test_an_effect_happens_once_even_when_asked_twice_or_left_pending(tmp_
         assert performed == [f"run-{run.id}/s/issue"]  # reconciled, not repeated
         entry = await ledger.entry("k")
         assert entry is not None and entry.status == "done"
+
+    (tmp_path / "b").mkdir()
+    async with engine(tmp_path / "b", flow("g", StepSpec("s", undeclared))) as (runner, queries):
+        run = await finished(queries, (await runner.start("g", None, {})).id)
+        assert run.state == RunState.FAILED and "does not declare side_effects=True" in (run.error or "")

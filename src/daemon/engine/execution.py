@@ -105,7 +105,7 @@ class RunExecution:
     async def _step(self, name: str) -> None:
         spec, step = self._plan[name], self._steps[name]
         clock = self._s.clock
-        ctx = StepContext(self.run, step, self._project, self._params, self._s, self.results)
+        ctx = StepContext(self.run, step, self._project, self._params, self._s, self.results, spec.side_effects)
         await self._record.step(
             self.run, step, state=StepState.RUNNING, attempts=step.attempts + 1, started_at=clock.now(), error=None
         )

@@ -41,6 +41,11 @@ class EffectLedger:
         status, result = rows[0]
         return Entry(status, json.loads(result) if result is not None else None)
 
+    async def performed(self, run_id: int) -> bool:
+        """Whether any effect of this run happened (or may have: a pending one counts)."""
+        rows = list(await self._db.execute_fetchall("SELECT 1 FROM effects WHERE run_id = ? LIMIT 1", (run_id,)))
+        return bool(rows)
+
     async def once(self, key: str, run_id: int, step: str, perform: Perform, find: Find) -> Any:
         """The effect's result, performing it at most once across attempts, crashes and resumes."""
         entry = await self.entry(key)

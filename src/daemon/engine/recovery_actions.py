@@ -12,6 +12,7 @@ from contexten.common.models import Run
 from contexten.daemon.config import RecoverySection
 from contexten.daemon.engine.breakers import BreakerRegistry
 from contexten.daemon.engine.failures import FailureClass
+from contexten.daemon.engine.ledger import EffectLedger
 from contexten.daemon.engine.recovery import Action, RunControl, Strategy
 from contexten.daemon.eventlog import EventLog
 from contexten.daemon.notifier import Notice, Notifier
@@ -27,6 +28,7 @@ def recovery_actions(
     settings: Callable[[], RecoverySection],
     fallback_for: Callable[[str], str | None],
     tracker: Tracker | None,
+    ledger: EffectLedger,
 ) -> dict[Strategy, Action]:
     async def again(run: Run) -> Run:
         await control.retry(run.id)
@@ -46,6 +48,9 @@ def recovery_actions(
         return await again(run)
 
     async def rollback_rerun(run: Run, _failure: FailureClass) -> Run | None:
+        if await ledger.performed(run.id):
+            # A fresh run has fresh idempotency keys: it would do again what this run already did outside.
+            return None
         fresh = await control.start(run.flow, run.project, dict(run.params))
         return await control.wait(fresh.id, settings().run_timeout_seconds)
 

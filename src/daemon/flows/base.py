@@ -36,6 +36,10 @@ class NoParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class UndeclaredEffect(ContextenError):
+    """A step called ctx.effect() without declaring side_effects=True: a bug in the flow."""
+
+
 class FlowDefinitionError(ContextenError):
     """A flow's plan is not a valid graph: a duplicate name, an unknown dependency, or a cycle."""
 
@@ -67,6 +71,7 @@ class StepContext:
     params: Any
     services: Services
     results: dict[str, Any] = field(default_factory=dict)
+    side_effects: bool = False  # from the step's declaration: only such steps may call effect()
 
     def progress(self, fraction: float, message: str = "") -> None:
         fraction = max(0.0, min(1.0, fraction))
@@ -87,6 +92,8 @@ class StepContext:
         """Do something outside contexten at most once for this run and step, whatever crashes and retries
         happen: `perform(key)` does it, passing the idempotency key on; `find(key)` says whether it
         already happened (used only when a crash left the ledger unsure)."""
+        if not self.side_effects:
+            raise UndeclaredEffect(f"step {self.step.name!r} performs an effect but does not declare side_effects=True")
         key = f"run-{self.run.id}/{self.step.name}/{name}"
         return await self.services.ledger.once(key, self.run.id, self.step.name, perform, find)
 
