@@ -1,0 +1,19 @@
+"""One error type for every connector: lower-level errors are mapped here, at the edge, to a failure class
+(which drives retries, breakers and recovery) and, when the service said so, how long to wait."""
+
+from __future__ import annotations
+
+from contexten.common.errors import ContextenError
+from contexten.daemon.engine.failures import FailureClass
+
+
+class ConnectorError(ContextenError):
+    def __init__(
+        self, service: str, message: str, failure_class: FailureClass, status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:  # fmt: skip
+        self.service = service
+        self.failure_class = failure_class
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(f"{service}: {message}")

@@ -1,0 +1,134 @@
+"""A fake GitHub REST API: a real HTTP server on 127.0.0.1 answering from recorded responses.
+
+It behaves as GitHub documents where the adapter depends on it: ETags with `If-None-Match` -> 304 (which
+does not count against the rate limit when authenticated), `x-ratelimit-*` headers per resource, `Link`
+pagination (rewritten to point at this server). Faults can be queued: a status (500, 429 with
+Retry-After, 403 with the limit exhausted), a hang longer than the client's timeout, or a truncated body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "github"
+RATE_LIMIT = 5000
+
+
+@dataclass
+class Fault:
+    status: int = 500
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b'{"message": "Server Error"}'
+    hang_seconds: float = 0.0
+    truncate: bool = False
+
+
+@dataclass
+class Recorded:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+
+class FakeGitHub:
+    def __init__(self, fixtures: list[str]) -> None:
+        self.routes: dict[tuple[str, str], Recorded] = {}
+        self.faults: deque[Fault] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self.remaining = RATE_LIMIT
+        self.reset_at = int(time.time()) + 3600
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        for name in fixtures:
+            for entry in json.loads((FIXTURES / f"{name}.json").read_text()):
+                self.add(entry["method"].upper(), entry["path"], entry["status"], entry["response"], entry["headers"])
+
+    def add(self, method: str, path: str, status: int, response: Any, headers: dict[str, str] | None = None) -> None:
+        body = json.dumps(response).replace("https://api.github.com", self.url).encode()
+        kept = {k: v.replace("https://api.github.com", self.url) for k, v in (headers or {}).items()
+                if k.lower() in {"link", "content-type", "x-poll-interval"}}  # fmt: skip
+        kept.setdefault("content-type", "application/json; charset=utf-8")
+        self.routes[(method, path)] = Recorded(status, body, kept)
+
+    @property
+    def billable(self) -> int:
+        return RATE_LIMIT - self.remaining
+
+    @contextmanager
+    def running(self) -> Iterator[FakeGitHub]:
+        thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _answer(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
+                fake.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
+                                      "body": body})  # fmt: skip
+                with fake._lock:
+                    fault = fake.faults.popleft() if fake.faults else None
+                if fault is not None:
+                    self._fault(fault)
+                    return
+                recorded = fake.routes.get((self.command, self.path))
+                if recorded is None:
+                    self._send(404, b'{"message": "Not Found"}', {"content-type": "application/json"})
+                    return
+                etag = '"' + hashlib.sha256(recorded.body).hexdigest()[:32] + '"'
+                if self.headers.get("if-none-match") == etag:
+                    self._send(304, b"", {"etag": etag})  # free: no rate limit spent
+                    return
+                if self.headers.get("authorization"):
+                    with fake._lock:
+                        fake.remaining -= 1
+                self._send(recorded.status, recorded.body, {**recorded.headers, "etag": etag})
+
+            def _fault(self, fault: Fault) -> None:
+                if fault.hang_seconds:
+                    time.sleep(fault.hang_seconds)
+                body = fault.body[: len(fault.body) // 2] if fault.truncate else fault.body
+                headers = {"content-type": "application/json", **fault.headers}
+                self._send(fault.status, body, headers)
+
+            def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+                self.send_response(status)
+                rate = {
+                    "x-ratelimit-limit": str(RATE_LIMIT),
+                    "x-ratelimit-remaining": str(fake.remaining),
+                    "x-ratelimit-used": str(fake.billable),
+                    "x-ratelimit-reset": str(fake.reset_at),
+                    "x-ratelimit-resource": "search" if self.path.startswith("/search") else "core",
+                }
+                for name, value in {**rate, **headers}.items():  # a fault's own headers win
+                    self.send_header(name, value)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _answer
+
+        return Handler
