@@ -1,0 +1,103 @@
+"""Every GraphQL document the Linear adapter can send. A test validates each against Linear's published
+schema, so a typo or a renamed field fails in CI rather than against a customer's workspace."""
+
+from __future__ import annotations
+
+ISSUE_FIELDS = """
+fragment IssueFields on Issue {
+  id
+  identifier
+  title
+  description
+  url
+  updatedAt
+  state { id name type }
+  team { id key }
+  parent { id identifier }
+  children(first: 50) { nodes { id identifier state { type } } }
+}
+"""
+
+TEAMS = """
+query Teams($first: Int, $after: String) {
+  teams(first: $first, after: $after) {
+    nodes { id key name }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+WORKFLOW_STATES = """
+query WorkflowStates($teamId: ID!, $first: Int, $after: String) {
+  workflowStates(first: $first, after: $after, filter: { team: { id: { eq: $teamId } } }) {
+    nodes { id name type position }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+ISSUES = (
+    """
+query Issues($teamId: ID!, $updatedAfter: DateTimeOrDuration, $first: Int, $after: String) {
+  issues(
+    first: $first
+    after: $after
+    filter: { team: { id: { eq: $teamId } }, updatedAt: { gt: $updatedAfter } }
+  ) {
+    nodes { ...IssueFields }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+    + ISSUE_FIELDS
+)
+
+ISSUE = (
+    """
+query Issue($id: String!) {
+  issue(id: $id) { ...IssueFields }
+}
+"""
+    + ISSUE_FIELDS
+)
+
+CREATE_ISSUE = (
+    """
+mutation CreateIssue($input: IssueCreateInput!) {
+  issueCreate(input: $input) { success issue { ...IssueFields } }
+}
+"""
+    + ISSUE_FIELDS
+)
+
+UPDATE_ISSUE = (
+    """
+mutation UpdateIssue($id: String!, $input: IssueUpdateInput!) {
+  issueUpdate(id: $id, input: $input) { success issue { ...IssueFields } }
+}
+"""
+    + ISSUE_FIELDS
+)
+
+COMMENT = """
+mutation Comment($input: CommentCreateInput!) {
+  commentCreate(input: $input) { success comment { id body } }
+}
+"""
+
+LINK_PULL_REQUEST = """
+mutation LinkPullRequest($issueId: String!, $url: String!) {
+  attachmentLinkGitHubPR(issueId: $issueId, url: $url) { success attachment { id url } }
+}
+"""
+
+ALL = {
+    "Teams": TEAMS,
+    "WorkflowStates": WORKFLOW_STATES,
+    "Issues": ISSUES,
+    "Issue": ISSUE,
+    "CreateIssue": CREATE_ISSUE,
+    "UpdateIssue": UPDATE_ISSUE,
+    "Comment": COMMENT,
+    "LinkPullRequest": LINK_PULL_REQUEST,
+}

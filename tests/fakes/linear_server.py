@@ -1,0 +1,215 @@
+"""A fake Linear: a real HTTP server on 127.0.0.1 that executes GraphQL against Linear's published schema
+with in-memory data. Anything the schema rejects is refused as Linear refuses it (400,
+GRAPHQL_VALIDATION_FAILED). Rate headers are sent (resets in epoch milliseconds); faults can be queued."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from graphql import GraphQLSchema, build_schema, execute, parse, validate
+
+SCHEMA = Path(__file__).parents[1] / "fixtures" / "linear" / "schema.graphql"
+REQUESTS_LIMIT = 1500
+
+
+@cache
+def schema() -> GraphQLSchema:
+    return build_schema(SCHEMA.read_text())
+
+
+@dataclass
+class Fault:
+    status: int = 500
+    body: bytes = b'{"errors": [{"message": "Internal server error"}]}'
+    headers: dict[str, str] = field(default_factory=dict)
+    hang_seconds: float = 0.0
+
+
+STATES = [("s-backlog", "Backlog", "backlog"), ("s-todo", "Todo", "unstarted"), ("s-doing", "In Progress", "started"),
+          ("s-done", "Done", "completed"), ("s-canceled", "Canceled", "canceled")]  # fmt: skip
+
+
+class Data:
+    """The workspace: one team, its workflow states, and issues."""
+
+    def __init__(self) -> None:
+        self.team = {"id": "team-eng", "key": "ENG", "name": "Engineering"}
+        self.states = {sid: {"id": sid, "name": name, "type": kind, "position": float(i)}
+                       for i, (sid, name, kind) in enumerate(STATES)}  # fmt: skip
+        self.issues: dict[str, dict[str, Any]] = {}
+        self.comments: list[dict[str, Any]] = []
+        self.attachments: list[dict[str, Any]] = []
+        self._numbers = itertools.count(1)
+
+    def add_issue(
+        self, title: str, parent_id: str | None = None, state_id: str = "s-backlog", **extra: Any
+    ) -> dict[str, Any]:
+        number = next(self._numbers)
+        issue = {"id": f"issue-{number}", "identifier": f"ENG-{number}", "title": title, "description": None,
+                 "state_id": state_id, "parent_id": parent_id, "updatedAt": _now(), **extra}  # fmt: skip
+        self.issues[issue["id"]] = issue
+        return issue
+
+    def view(self, issue: dict[str, Any]) -> dict[str, Any]:
+        parent = self.issues.get(issue["parent_id"] or "")
+        children = [i for i in self.issues.values() if i["parent_id"] == issue["id"]]
+        return {
+            **issue,
+            "url": f"https://linear.app/acme/issue/{issue['identifier']}",
+            "state": self.states[issue["state_id"]],
+            "team": self.team,
+            "parent": {"id": parent["id"], "identifier": parent["identifier"]} if parent else None,
+            "children": {"nodes": [{"id": c["id"], "identifier": c["identifier"],
+                                    "state": {"type": self.states[c["state_id"]]["type"]}} for c in children]},
+        }  # fmt: skip
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+
+
+def _page(items: list[Any], first: int | None, after: str | None) -> dict[str, Any]:
+    start = int(after) if after else 0
+    size = first or 50
+    chunk = items[start : start + size]
+    return {
+        "nodes": chunk,
+        "pageInfo": {"hasNextPage": start + size < len(items), "endCursor": str(start + len(chunk))},
+    }
+
+
+class Root:
+    def __init__(self, data: Data) -> None:
+        self.d = data
+
+    # queries
+    def teams(self, _info: Any, first: int | None = None, after: str | None = None, **_: Any) -> dict[str, Any]:
+        return _page([self.d.team], first, after)
+
+    def workflowStates(
+        self, _info: Any, first: int | None = None, after: str | None = None, **_: Any
+    ) -> dict[str, Any]:
+        return _page(list(self.d.states.values()), first, after)
+
+    def issues(
+        self, _info: Any, first: int | None = None, after: str | None = None, filter: Any = None, **_: Any
+    ) -> dict[str, Any]:
+        since = ((filter or {}).get("updatedAt") or {}).get("gt")
+        found = [self.d.view(i) for i in self.d.issues.values() if since is None or i["updatedAt"] > since]
+        return _page(found, first, after)
+
+    def issue(self, _info: Any, id: str) -> dict[str, Any] | None:
+        found = self.d.issues.get(id) or next((i for i in self.d.issues.values() if i["identifier"] == id), None)
+        return self.d.view(found) if found else None
+
+    # mutations
+    def issueCreate(self, _info: Any, input: dict[str, Any]) -> dict[str, Any]:
+        issue = self.d.add_issue(input["title"], input.get("parentId"), input.get("stateId") or "s-backlog",
+                                 description=input.get("description"))  # fmt: skip
+        return {"success": True, "issue": self.d.view(issue)}
+
+    def issueUpdate(self, _info: Any, id: str, input: dict[str, Any]) -> dict[str, Any]:
+        issue = self.d.issues[id]
+        if "stateId" in input:
+            issue["state_id"] = input["stateId"]
+        if "title" in input:
+            issue["title"] = input["title"]
+        issue["updatedAt"] = _now()
+        return {"success": True, "issue": self.d.view(issue)}
+
+    def commentCreate(self, _info: Any, input: dict[str, Any]) -> dict[str, Any]:
+        comment = {"id": f"comment-{len(self.d.comments) + 1}", "body": input["body"], "issueId": input.get("issueId")}
+        self.d.comments.append(comment)
+        return {"success": True, "comment": comment}
+
+    def attachmentLinkGitHubPR(self, _info: Any, issueId: str, url: str, **_: Any) -> dict[str, Any]:
+        attachment = {"id": f"attachment-{len(self.d.attachments) + 1}", "url": url, "issueId": issueId}
+        self.d.attachments.append(attachment)
+        return {"success": True, "attachment": attachment}
+
+
+class FakeLinear:
+    def __init__(self) -> None:
+        self.data = Data()
+        self.faults: deque[Fault] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self.remaining = REQUESTS_LIMIT
+        self.reset_ms = int((time.time() + 3600) * 1000)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/graphql"
+
+    @contextmanager
+    def running(self) -> Iterator[FakeLinear]:
+        thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def answer(self, body: bytes, authorization: str | None) -> tuple[int, dict[str, Any]]:
+        if not authorization:
+            return 401, {"errors": [{"message": "Authentication required, not authenticated",
+                                     "extensions": {"code": "AUTHENTICATION_ERROR"}}]}  # fmt: skip
+        request = json.loads(body)
+        document = parse(request["query"])
+        problems = validate(schema(), document)
+        if problems:
+            return 400, {"errors": [{"message": p.message, "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}
+                                    for p in problems]}  # fmt: skip
+        result = execute(schema(), document, root_value=Root(self.data), variable_values=request.get("variables"))
+        out: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            out["errors"] = [{"message": e.message, "extensions": {"code": "INVALID_INPUT"}} for e in result.errors]
+        return 200, out
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                fake.requests.append({"headers": dict(self.headers), "body": json.loads(body or b"{}")})
+                if fake.faults:
+                    fault = fake.faults.popleft()
+                    time.sleep(fault.hang_seconds)
+                    self._send(fault.status, fault.body, fault.headers)
+                    return
+                fake.remaining -= 1
+                status, doc = fake.answer(body, self.headers.get("authorization"))
+                self._send(status, json.dumps(doc).encode(), {})
+
+            def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+                self.send_response(status)
+                rate = {
+                    "x-ratelimit-requests-limit": str(REQUESTS_LIMIT),
+                    "x-ratelimit-requests-remaining": str(fake.remaining),
+                    "x-ratelimit-requests-reset": str(fake.reset_ms),
+                    "x-ratelimit-complexity-limit": "250000",
+                    "x-ratelimit-complexity-remaining": "249000",
+                    "x-ratelimit-complexity-reset": str(fake.reset_ms),
+                }
+                for name, value in {**rate, "content-type": "application/json", **headers}.items():
+                    self.send_header(name, value)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        return Handler
