@@ -141,6 +141,7 @@ class Root:
 
 class FakeLinear:
     def __init__(self) -> None:
+        schema()  # build it now (about a second), not inside the first request a client is timing
         self.data = Data()
         self.faults: deque[Fault] = deque()
         self.requests: list[dict[str, Any]] = []
