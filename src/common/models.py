@@ -99,6 +99,27 @@ class HealthSample(Model):
     disk: float
 
 
+class PullRequest(Model):
+    project: str
+    number: int
+    title: str
+    head: str  # branch proposed for merge
+    base: str  # the branch it would merge into
+    state: Literal["open", "merged", "closed"] = "open"
+    draft: bool = False
+    url: str = ""
+    head_sha: str = ""
+    updated_at: float = 0.0
+
+
+class Check(Model):
+    name: str
+    status: Literal["queued", "in_progress", "completed"]
+    conclusion: Literal["success", "failure", "cancelled", "timed_out"] | None = None
+    head_sha: str = ""
+    summary: str = ""
+
+
 class BreakerInfo(Model):
     name: str
     state: str  # CLOSED, OPEN or HALF_OPEN

@@ -24,6 +24,7 @@ from contexten.common.models import Event, RunState
 from contexten.common.protocol import EVENT_TOPIC
 from contexten.daemon.engine.failures import FailureClass
 from contexten.daemon.flows.base import FinishContext, FlowSpec, NoParams, StepContext, StepSpec
+from contexten.daemon.git import git
 from contexten.daemon.health import over_thresholds, sample_system
 from contexten.daemon.store import writes
 
@@ -122,14 +123,6 @@ async def bus_lag(ctx: StepContext) -> dict[str, Any]:
     return {"p50_ms": p50, "max_ms": worst, "backlog": ctx.services.events.backlog}
 
 
-async def _git(path: str, *args: str) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec(
-        "git", "-C", path, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
-    )
-    out, _ = await proc.communicate()
-    return proc.returncode or 0, out.decode(errors="replace").strip()
-
-
 async def http_reachable(name: str, url: str, timeout: float) -> dict[str, Any]:
     started = time.monotonic()
     try:
@@ -149,11 +142,11 @@ async def connectors(ctx: StepContext) -> dict[str, Any]:
         ctx.progress(0.1, f"git repository {project.location}")
         if not os.path.isdir(project.location):
             raise HealthCheckFailed(f"project folder {project.location} no longer exists")
-        code, head = await _git(project.location, "rev-parse", "--verify", "--quiet", "HEAD")
-        _, status = await _git(project.location, "status", "--porcelain")
-        if code not in (0, 1):
-            raise HealthCheckFailed(f"git cannot read {project.location}: {head}")
-        checks["git"] = {"head": head if code == 0 else None, "changed_files": len(status.splitlines())}
+        head = await git(project.location, "rev-parse", "--verify", "--quiet", "HEAD")
+        status = await git(project.location, "status", "--porcelain")
+        if head.code not in (0, 1) or not status.ok:
+            raise HealthCheckFailed(f"git cannot read {project.location}: {head.err or status.err}")
+        checks["git"] = {"head": head.out if head.ok else None, "changed_files": len(status.out.splitlines())}
     for name, section in (("github", config.github), ("linear", config.linear)):
         if section is not None:
             ctx.progress(0.5, f"{name} at {section.api_url}")

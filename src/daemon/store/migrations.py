@@ -152,6 +152,37 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        7,
+        """
+        -- The local forge: a pull request is a branch proposed for merge into the default branch.
+        CREATE TABLE local_pull_requests (
+            project    TEXT NOT NULL,
+            number     INTEGER NOT NULL,
+            title      TEXT NOT NULL,
+            body       TEXT NOT NULL DEFAULT '',
+            head       TEXT NOT NULL,
+            base       TEXT NOT NULL,
+            state      TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'merged', 'closed')),
+            head_sha   TEXT NOT NULL,
+            merge_sha  TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (project, number)
+        );
+        CREATE TABLE local_checks (
+            project    TEXT NOT NULL,
+            number     INTEGER NOT NULL,
+            name       TEXT NOT NULL,
+            head_sha   TEXT NOT NULL,
+            status     TEXT NOT NULL,
+            conclusion TEXT,
+            summary    TEXT NOT NULL DEFAULT '',
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (project, number, name, head_sha)
+        );
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -1,0 +1,1 @@
+"""The forge port (repositories, branches, pull requests, checks, merges) and its adapters."""

@@ -1,0 +1,259 @@
+"""The local forge: a git repository on disk.
+
+A pull request is a branch proposed for merge into the default branch, recorded in the store. Its check is
+the project's test command, run in a temporary worktree at the branch's head, so the user's working copy
+is never touched. Merge is a real `git merge --no-ff`: into the working tree when the default branch is
+checked out there and clean (refused otherwise, rather than disturb anyone's work), or in a temporary
+worktree when it is not, moving the branch with a compare-and-swap so a concurrent push is never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import Sequence
+
+import aiosqlite
+
+from contexten.common.clock import Clock
+from contexten.common.models import Check, PullRequest
+from contexten.daemon.connectors.errors import ConnectorError
+from contexten.daemon.engine.failures import FailureClass
+from contexten.daemon.eventlog import EventLog
+from contexten.daemon.forge.port import Forge
+from contexten.daemon.git import git
+
+F = FailureClass
+CHECK_NAME = "tests"
+OUTPUT_TAIL = 2000
+_PR_COLUMNS = "number, title, head, base, state, head_sha, updated_at"
+_AUTHOR = {"GIT_AUTHOR_NAME": "contexten", "GIT_AUTHOR_EMAIL": "contexten@localhost",
+           "GIT_COMMITTER_NAME": "contexten", "GIT_COMMITTER_EMAIL": "contexten@localhost"}  # fmt: skip
+
+
+class LocalForge(Forge):
+    name = "local"
+
+    def __init__(
+        self, project: str, repo: str, db: aiosqlite.Connection, events: EventLog, clock: Clock,
+        test_command: Sequence[str] | None = None, check_timeout: float = 1800.0, default_branch: str | None = None,
+    ) -> None:  # fmt: skip
+        self.project = project
+        self.repo = repo
+        self._db = db
+        self._events = events
+        self._clock = clock
+        self._test_command = list(test_command) if test_command else None
+        self._check_timeout = check_timeout
+        self._default_branch = default_branch
+
+    def _fail(self, message: str, failure: FailureClass) -> ConnectorError:
+        return ConnectorError(self.name, f"{self.repo}: {message}", failure)
+
+    async def _sha(self, ref: str) -> str:
+        result = await git(self.repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+        if not result.ok:
+            raise self._fail(f"no branch or commit {ref!r}", F.NOT_FOUND)
+        return result.out
+
+    async def default_branch(self) -> str:
+        """What pull requests merge into. Not simply what is checked out: a user may be on any branch."""
+        if self._default_branch:
+            return self._default_branch
+        remote = await git(self.repo, "symbolic-ref", "--short", "refs/remotes/origin/HEAD")
+        if remote.ok and "/" in remote.out:
+            return remote.out.split("/", 1)[1]
+        configured = (await git(self.repo, "config", "init.defaultBranch")).out
+        for name in (configured, "main", "master"):
+            if name and (await git(self.repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{name}")).ok:
+                return name
+        head = await git(self.repo, "symbolic-ref", "--short", "HEAD")
+        if head.ok:
+            return head.out
+        raise self._fail("cannot tell the default branch; set it for the project", F.VALIDATION)
+
+    # ---- pull requests -----------------------------------------------------------------------------
+
+    async def pull_requests(self, state: str = "open") -> list[PullRequest]:
+        rows = await self._db.execute_fetchall(
+            f"SELECT {_PR_COLUMNS} FROM local_pull_requests WHERE project = ? AND (? = 'all' OR state = ?) "
+            "ORDER BY number", (self.project, state, state),
+        )  # fmt: skip
+        return [self._pr(r) for r in rows]
+
+    async def pull_request(self, number: int) -> PullRequest:
+        rows = list(await self._db.execute_fetchall(
+            f"SELECT {_PR_COLUMNS} FROM local_pull_requests WHERE project = ? AND number = ?", (self.project, number)
+        ))  # fmt: skip
+        if not rows:
+            raise self._fail(f"no pull request #{number}", F.NOT_FOUND)
+        return self._pr(rows[0])
+
+    def _pr(self, r: Sequence[object]) -> PullRequest:
+        number, title, head, base, state, head_sha, updated_at = r
+        return PullRequest(
+            project=self.project, number=int(str(number)), title=str(title), head=str(head), base=str(base),
+            state=state, head_sha=str(head_sha), updated_at=float(str(updated_at)),
+        )  # fmt: skip
+
+    async def open_pull_request(self, head: str, title: str, body: str = "") -> PullRequest:
+        base = await self.default_branch()
+        if head == base:
+            raise self._fail(f"{head!r} is the default branch; propose another branch", F.VALIDATION)
+        sha = await self._sha(f"refs/heads/{head}")
+        existing = [p for p in await self.pull_requests("open") if p.head == head]
+        if existing:
+            raise self._fail(f"{head!r} already has an open pull request (#{existing[0].number})", F.CONFLICT)
+        rows = list(await self._db.execute_fetchall(
+            "SELECT COALESCE(MAX(number), 0) + 1 FROM local_pull_requests WHERE project = ?", (self.project,)
+        ))  # fmt: skip
+        number, now = int(rows[0][0]), self._clock.now()
+        await self._events.commit(
+            "pr.opened", {"number": number, "head": head, "base": base, "title": title, "forge": self.name},
+            project=self.project,
+            writes=[(
+                "INSERT INTO local_pull_requests (project, number, title, body, head, base, head_sha, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (self.project, number, title, body, head, base, sha, now, now),
+            )],
+        )  # fmt: skip
+        return await self.pull_request(number)
+
+    async def comment(self, number: int, body: str) -> None:
+        await self.pull_request(number)
+        await self._events.commit("pr.comment", {"number": number, "body": body}, project=self.project)
+
+    # ---- checks ------------------------------------------------------------------------------------
+
+    async def checks(self, number: int) -> list[Check]:
+        pr = await self.pull_request(number)
+        rows = await self._db.execute_fetchall(
+            "SELECT name, status, conclusion, head_sha, summary FROM local_checks "
+            "WHERE project = ? AND number = ? AND head_sha = ?", (self.project, number, pr.head_sha),
+        )  # fmt: skip
+        return [Check(name=r[0], status=r[1], conclusion=r[2], head_sha=r[3], summary=r[4]) for r in rows]
+
+    async def run_checks(self, number: int) -> Check:
+        """Run the test command at the pull request's head, in a worktree of its own."""
+        pr = await self.pull_request(number)
+        sha = await self._sha(f"refs/heads/{pr.head}")
+        if self._test_command is None:
+            raise self._fail("no test command is configured for this project", F.VALIDATION)
+        await self._record_check(pr, sha, "in_progress", None, "")
+        workdir = tempfile.mkdtemp(prefix="cx-check-")
+        try:
+            added = await git(self.repo, "worktree", "add", "--detach", workdir, sha)
+            if not added.ok:
+                raise self._fail(f"cannot check out {sha[:12]}: {added.err}", F.INTERNAL_BUG)
+            code, output = await _run(self._test_command, workdir, self._check_timeout)
+        finally:
+            await git(self.repo, "worktree", "remove", "--force", workdir)
+            shutil.rmtree(workdir, ignore_errors=True)
+        conclusion = "success" if code == 0 else ("timed_out" if code is None else "failure")
+        check = await self._record_check(pr, sha, "completed", conclusion, output[-OUTPUT_TAIL:])
+        kind = "check.passed" if conclusion == "success" else "check.failed"
+        self._events.emit(kind, {"number": number, "name": CHECK_NAME, "head_sha": sha}, project=self.project)
+        return check
+
+    async def _record_check(
+        self, pr: PullRequest, sha: str, status: str, conclusion: str | None, summary: str
+    ) -> Check:
+        await self._events.commit(
+            "check.state", {"number": pr.number, "name": CHECK_NAME, "status": status, "conclusion": conclusion},
+            project=self.project,
+            writes=[(
+                "INSERT INTO local_checks (project, number, name, head_sha, status, conclusion, summary, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, number, name, head_sha) DO UPDATE SET "
+                "status = excluded.status, conclusion = excluded.conclusion, summary = excluded.summary, "
+                "updated_at = excluded.updated_at",
+                (self.project, pr.number, CHECK_NAME, sha, status, conclusion, summary, self._clock.now()),
+            )],
+        )  # fmt: skip
+        return Check(name=CHECK_NAME, status=status, conclusion=conclusion, head_sha=sha, summary=summary)
+
+    # ---- merging -----------------------------------------------------------------------------------
+
+    async def merge(self, number: int, require_checks: bool = True) -> PullRequest:
+        pr = await self.pull_request(number)
+        if pr.state != "open":
+            raise self._fail(f"pull request #{number} is {pr.state}", F.CONFLICT)
+        head_sha = await self._sha(f"refs/heads/{pr.head}")
+        if require_checks:
+            passed = [c for c in await self.checks(number) if c.head_sha == head_sha and c.conclusion == "success"]
+            if not passed:
+                raise self._fail(f"pull request #{number} has no passing check at {head_sha[:12]}", F.VALIDATION)
+        message = f"Merge pull request #{number} from {pr.head}\n\n{pr.title}"
+        checked_out = (await git(self.repo, "symbolic-ref", "--short", "HEAD")).out == pr.base
+        merge_sha = await (self._merge_in_place(pr, message) if checked_out else self._merge_aside(pr, message))
+        await self._events.commit(
+            "pr.merged", {"number": number, "merge_sha": merge_sha, "forge": self.name}, project=self.project,
+            writes=[(
+                "UPDATE local_pull_requests SET state = 'merged', merge_sha = ?, updated_at = ? "
+                "WHERE project = ? AND number = ?", (merge_sha, self._clock.now(), self.project, number),
+            )],
+        )  # fmt: skip
+        return await self.pull_request(number)
+
+    async def _merge_in_place(self, pr: PullRequest, message: str) -> str:
+        status = await git(self.repo, "status", "--porcelain", "--untracked-files=no")
+        if status.out:
+            raise self._fail(f"{pr.base!r} is checked out with uncommitted changes; merge refused", F.CONFLICT)
+        merged = await git(self.repo, "merge", "--no-ff", "-m", message, f"refs/heads/{pr.head}", env=_AUTHOR)
+        if not merged.ok:
+            await git(self.repo, "merge", "--abort")
+            raise self._fail(f"merging {pr.head!r} conflicts: {_conflicts(merged)}", F.CONFLICT)
+        return await self._sha("HEAD")
+
+    async def _merge_aside(self, pr: PullRequest, message: str) -> str:
+        base_sha = await self._sha(f"refs/heads/{pr.base}")
+        workdir = tempfile.mkdtemp(prefix="cx-merge-")
+        try:
+            added = await git(self.repo, "worktree", "add", "--detach", workdir, base_sha)
+            if not added.ok:
+                raise self._fail(f"cannot check out {pr.base!r}: {added.err}", F.INTERNAL_BUG)
+            merged = await git(workdir, "merge", "--no-ff", "-m", message, f"refs/heads/{pr.head}", env=_AUTHOR)
+            if not merged.ok:
+                raise self._fail(f"merging {pr.head!r} conflicts: {_conflicts(merged)}", F.CONFLICT)
+            merge_sha = (await git(workdir, "rev-parse", "HEAD")).out
+            # Compare-and-swap: if someone moved the base meanwhile, refuse rather than lose their commit.
+            moved = await git(self.repo, "update-ref", f"refs/heads/{pr.base}", merge_sha, base_sha)
+            if not moved.ok:
+                raise self._fail(f"{pr.base!r} moved during the merge; try again", F.CONFLICT)
+            return merge_sha
+        finally:
+            await git(self.repo, "worktree", "remove", "--force", workdir)
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _conflicts(result: object) -> str:
+    text = f"{getattr(result, 'out', '')}\n{getattr(result, 'err', '')}"
+    files = [line.split("Merge conflict in ", 1)[1] for line in text.splitlines() if "Merge conflict in " in line]
+    return ", ".join(files) or text.strip().splitlines()[-1]
+
+
+async def _run(command: list[str], cwd: str, timeout: float) -> tuple[int | None, str]:
+    """(exit code, or None on timeout; combined output). The command runs in its own process group, which is
+    killed whole on a timeout or when the check is cancelled."""
+    proc = await asyncio.create_subprocess_exec(
+        *command, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "CI": "true"},
+    )  # fmt: skip
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        await _kill_group(proc)
+        return None, f"timed out after {timeout:.0f}s"
+    except asyncio.CancelledError:
+        await _kill_group(proc)
+        raise
+    return proc.returncode, out.decode(errors="replace")
+
+
+async def _kill_group(proc: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    await proc.wait()
