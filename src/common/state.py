@@ -17,6 +17,9 @@ from contexten.common.protocol import Snapshot
 
 HEALTH_HISTORY = 120
 ALERT_HISTORY = 50
+# A console left open for days must not keep every run it ever saw: beyond this, the oldest finished runs go
+# (unfinished ones always stay). The daemon's store keeps them all.
+RUN_HISTORY = 500
 
 
 @dataclass
@@ -80,6 +83,10 @@ def _project_health(state: ConsoleState, event: Event) -> None:
 def _run_created(state: ConsoleState, event: Event) -> None:
     run = Run.model_validate(event.data["run"])
     state.runs[run.id] = run
+    if len(state.runs) > RUN_HISTORY:
+        finished = sorted(r.id for r in state.runs.values() if r.state.terminal)
+        for old in finished[: len(state.runs) - RUN_HISTORY]:
+            del state.runs[old]
 
 
 def _update(target: Any, data: dict[str, Any], fields: tuple[str, ...]) -> None:

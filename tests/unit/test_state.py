@@ -65,3 +65,15 @@ def test_health_history_is_bounded() -> None:
     for i in range(1, 500):
         state.apply(ev(i, EventKind.HEALTH_METRICS, {"ts": i, "cpu": 1.0, "memory": 2.0, "disk": 3.0}))
     assert len(state.health) == 120 and state.health[-1].ts == 499
+
+
+def test_a_long_running_console_keeps_a_bounded_history_but_every_unfinished_run() -> None:
+    from contexten.common.state import RUN_HISTORY
+
+    state = ConsoleState()
+    for i in range(1, RUN_HISTORY + 101):
+        run = Run(id=i, flow="f", created_at=1.0, state=RunState.RUNNING if i == 1 else RunState.COMPLETED)
+        state.apply(ev(i, EventKind.RUN_CREATED, {"run": run.model_dump(mode="json")}, run=i))
+    assert len(state.runs) == RUN_HISTORY
+    assert 1 in state.runs  # still running: kept however old
+    assert min(r for r in state.runs if r != 1) == 102 and max(state.runs) == RUN_HISTORY + 100
