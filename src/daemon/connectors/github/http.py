@@ -29,7 +29,15 @@ from contexten.daemon.engine.failures import FailureClass
 
 F = FailureClass
 SECONDARY_LIMIT_WAIT = 60.0
-_STATUS = {401: F.AUTHENTICATION, 404: F.NOT_FOUND, 409: F.CONFLICT, 422: F.VALIDATION, 400: F.VALIDATION}
+# 405 is how GitHub refuses to merge a pull request that is not mergeable.
+_STATUS = {
+    401: F.AUTHENTICATION,
+    404: F.NOT_FOUND,
+    405: F.CONFLICT,
+    409: F.CONFLICT,
+    422: F.VALIDATION,
+    400: F.VALIDATION,
+}
 
 
 @dataclass

@@ -1,0 +1,96 @@
+"""The GitHub forge adapter against the fake GitHub, with response bodies from recorded webhook payloads
+(their embedded objects have the REST API's shapes)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contexten.common.clock import SystemClock
+from contexten.daemon.connectors.credentials import Secret
+from contexten.daemon.connectors.errors import ConnectorError
+from contexten.daemon.connectors.github.forge import GitHubForge
+from contexten.daemon.connectors.github.http import GitHubHTTP
+from contexten.daemon.connectors.http_cache import HttpCache
+from contexten.daemon.engine.failures import FailureClass
+from tests.fakes.github_server import FakeGitHub
+
+WEBHOOKS = Path(__file__).parents[1] / "fixtures" / "github" / "webhooks"
+REPO = "/repos/Codertocat/Hello-World"
+
+
+def payload(name: str) -> dict[str, Any]:
+    return dict(json.loads((WEBHOOKS / f"{name}.json").read_text()))
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeGitHub]:
+    opened = payload("pull_request.opened")
+    pr, repository = opened["pull_request"], opened["repository"]
+    sha = pr["head"]["sha"]
+    check = {**payload("check_run.completed")["check_run"], "head_sha": sha}
+    status = payload("status")
+    server = FakeGitHub([])
+    merged = {**copy.deepcopy(pr), "state": "closed", "merged": True, "merged_at": "2019-05-15T16:00:00Z"}
+    server.add("GET", REPO, 200, repository)
+    server.add("GET", f"{REPO}/pulls?state=open&per_page=100", 200, [pr])
+    server.add("GET", f"{REPO}/pulls/2", 200, pr)
+    server.add("POST", f"{REPO}/pulls", 201, pr)
+    server.add("GET", f"{REPO}/commits/{sha}/check-runs", 200, {"total_count": 1, "check_runs": [check]})
+    server.add("GET", f"{REPO}/commits/{sha}/status", 200, {"state": "success", "statuses": [status]})
+    server.add("PUT", f"{REPO}/pulls/2/merge", 200, {"sha": "6dcb09b5", "merged": True, "message": "merged"})
+    server.add("POST", f"{REPO}/issues/2/comments", 201, {"id": 1, "body": "hi"})
+    server.merged_pr = merged  # type: ignore[attr-defined]
+    with server.running():
+        yield server
+
+
+@pytest.fixture
+async def forge(fake: FakeGitHub, tmp_path: Path) -> AsyncIterator[GitHubForge]:
+    cache = await HttpCache.open(tmp_path / "cache.db")
+    http = GitHubHTTP(fake.url, Secret("ghp_x"), cache, SystemClock())
+    yield GitHubForge("hello", "Codertocat/Hello-World", http)
+    await http.aclose()
+    await cache.close()
+
+
+async def test_pull_requests_and_their_checks(forge: GitHubForge) -> None:
+    assert await forge.default_branch() == "master"
+    (pr,) = await forge.pull_requests()
+    assert (pr.number, pr.head, pr.base, pr.state, pr.draft) == (2, "changes", "master", "open", False)
+    checks = {c.name: c for c in await forge.checks(2)}
+    assert checks["Octocoders-linter"].conclusion == "success" and checks["default"].status == "completed"
+
+
+async def test_open_comment_and_merge_when_checks_pass(forge: GitHubForge, fake: FakeGitHub) -> None:
+    opened = await forge.open_pull_request("changes", "Update the README with new information.")
+    assert opened.number == 2
+    sent = json.loads(next(r for r in fake.requests if r["method"] == "POST" and r["path"].endswith("/pulls"))["body"])
+    assert sent == {"title": "Update the README with new information.", "head": "changes", "base": "master", "body": ""}
+    await forge.comment(2, "hi")
+    fake.add("GET", f"{REPO}/pulls/2", 200, fake.merged_pr)  # type: ignore[attr-defined]
+    merged = await forge.merge(2)
+    assert merged.state == "merged"
+    assert any(r["method"] == "PUT" and r["path"].endswith("/pulls/2/merge") for r in fake.requests)
+
+
+async def test_a_failing_check_blocks_the_merge(forge: GitHubForge, fake: FakeGitHub) -> None:
+    pr = payload("pull_request.opened")["pull_request"]
+    failing = {**payload("check_run.completed")["check_run"], "conclusion": "failure", "head_sha": pr["head"]["sha"]}
+    fake.add("GET", f"{REPO}/commits/{pr['head']['sha']}/check-runs", 200, {"total_count": 1, "check_runs": [failing]})
+    with pytest.raises(ConnectorError) as info:
+        await forge.merge(2)
+    assert info.value.failure_class == FailureClass.VALIDATION and "Octocoders-linter" in str(info.value)
+    assert not any(r["method"] == "PUT" for r in fake.requests)
+
+
+async def test_github_refusing_a_merge_is_a_conflict(forge: GitHubForge, fake: FakeGitHub) -> None:
+    fake.add("PUT", f"{REPO}/pulls/2/merge", 405, {"message": "Pull Request is not mergeable"})
+    with pytest.raises(ConnectorError) as info:
+        await forge.merge(2, require_checks=False)
+    assert info.value.failure_class == FailureClass.CONFLICT and "not mergeable" in str(info.value)
