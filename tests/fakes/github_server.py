@@ -132,3 +132,29 @@ class FakeGitHub:
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _answer
 
         return Handler
+
+
+WEBHOOKS = FIXTURES / "webhooks"
+
+
+def payload(name: str) -> dict[str, Any]:
+    return dict(json.loads((WEBHOOKS / f"{name}.json").read_text()))
+
+
+def add_hello_world(server: FakeGitHub, repo: str = "Codertocat/Hello-World") -> dict[str, Any]:
+    """Routes for one repository with the recorded pull request #2, its passing check run and status.
+    Returns the recorded objects so a test can change them and `add` them again."""
+    base = f"/repos/{repo}"
+    opened = payload("pull_request.opened")
+    pr, repository = opened["pull_request"], {**opened["repository"], "full_name": repo}
+    sha = pr["head"]["sha"]
+    check = {**payload("check_run.completed")["check_run"], "head_sha": sha}
+    server.add("GET", base, 200, repository)
+    server.add("GET", f"{base}/pulls?state=open&per_page=100", 200, [pr])
+    server.add("GET", f"{base}/pulls/2", 200, pr)
+    server.add("POST", f"{base}/pulls", 201, pr)
+    server.add("GET", f"{base}/commits/{sha}/check-runs", 200, {"total_count": 1, "check_runs": [check]})
+    server.add("GET", f"{base}/commits/{sha}/status", 200, {"state": "success", "statuses": [payload("status")]})
+    server.add("PUT", f"{base}/pulls/2/merge", 200, {"sha": "6dcb09b5", "merged": True, "message": "merged"})
+    server.add("POST", f"{base}/issues/2/comments", 201, {"id": 1, "body": "hi"})
+    return {"base": base, "pr": pr, "check": check, "repository": repository}

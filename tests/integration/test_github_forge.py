@@ -7,7 +7,6 @@ import copy
 import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,34 +17,17 @@ from contexten.daemon.connectors.github.forge import GitHubForge
 from contexten.daemon.connectors.github.http import GitHubHTTP
 from contexten.daemon.connectors.http_cache import HttpCache
 from contexten.daemon.engine.failures import FailureClass
-from tests.fakes.github_server import FakeGitHub
+from tests.fakes.github_server import FakeGitHub, add_hello_world, payload
 
-WEBHOOKS = Path(__file__).parents[1] / "fixtures" / "github" / "webhooks"
 REPO = "/repos/Codertocat/Hello-World"
-
-
-def payload(name: str) -> dict[str, Any]:
-    return dict(json.loads((WEBHOOKS / f"{name}.json").read_text()))
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeGitHub]:
-    opened = payload("pull_request.opened")
-    pr, repository = opened["pull_request"], opened["repository"]
-    sha = pr["head"]["sha"]
-    check = {**payload("check_run.completed")["check_run"], "head_sha": sha}
-    status = payload("status")
     server = FakeGitHub([])
-    merged = {**copy.deepcopy(pr), "state": "closed", "merged": True, "merged_at": "2019-05-15T16:00:00Z"}
-    server.add("GET", REPO, 200, repository)
-    server.add("GET", f"{REPO}/pulls?state=open&per_page=100", 200, [pr])
-    server.add("GET", f"{REPO}/pulls/2", 200, pr)
-    server.add("POST", f"{REPO}/pulls", 201, pr)
-    server.add("GET", f"{REPO}/commits/{sha}/check-runs", 200, {"total_count": 1, "check_runs": [check]})
-    server.add("GET", f"{REPO}/commits/{sha}/status", 200, {"state": "success", "statuses": [status]})
-    server.add("PUT", f"{REPO}/pulls/2/merge", 200, {"sha": "6dcb09b5", "merged": True, "message": "merged"})
-    server.add("POST", f"{REPO}/issues/2/comments", 201, {"id": 1, "body": "hi"})
-    server.merged_pr = merged  # type: ignore[attr-defined]
+    recorded = add_hello_world(server)
+    server.merged_pr = {**copy.deepcopy(recorded["pr"]), "state": "closed", "merged": True,  # type: ignore[attr-defined]
+                        "merged_at": "2019-05-15T16:00:00Z"}  # fmt: skip
     with server.running():
         yield server
 

@@ -43,7 +43,10 @@ class GitHubForge(Forge):
         return self._pr(created)
 
     async def checks(self, number: int) -> list[Check]:
-        sha = (await self.pull_request(number)).head_sha
+        return await self.checks_at((await self.pull_request(number)).head_sha)
+
+    async def checks_at(self, sha: str) -> list[Check]:
+        """Check runs and commit statuses of a commit (when the caller already knows the head)."""
         runs = (await self._http.get(f"{self._base}/commits/{sha}/check-runs")).data.get("check_runs", [])
         statuses = (await self._http.get(f"{self._base}/commits/{sha}/status")).data.get("statuses", [])
         checks = [

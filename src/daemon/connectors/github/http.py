@@ -81,7 +81,7 @@ class GitHubHTTP:
             base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport
         )
         self._cache = cache
-        self._clock = clock
+        self.clock = clock
         self._breaker = breaker
         self.rates: dict[str, RateLimit] = {}
         self.poll_interval: float | None = None
@@ -112,7 +112,7 @@ class GitHubHTTP:
             response.headers.get("etag"),
             response.headers.get("last-modified"),
             response.content,
-            self._clock.now(),
+            self.clock.now(),
         )
         return Page(data, response.status_code, False, next_url)
 
@@ -173,7 +173,7 @@ class GitHubHTTP:
             if h.get("retry-after", "").isdigit():
                 wait = float(h["retry-after"])
             elif h.get("x-ratelimit-remaining") == "0" and h.get("x-ratelimit-reset", "").isdigit():
-                wait = max(0.0, float(h["x-ratelimit-reset"]) - self._clock.now())
+                wait = max(0.0, float(h["x-ratelimit-reset"]) - self.clock.now())
             elif status == 429 or "rate limit" in message.lower():
                 wait = SECONDARY_LIMIT_WAIT
             else:

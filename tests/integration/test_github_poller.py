@@ -1,0 +1,81 @@
+"""Polling a repository on the fake GitHub: changes become events, and an idle repository costs nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contexten.common.clock import SystemClock
+from contexten.daemon.connectors.credentials import Secret
+from contexten.daemon.connectors.github.forge import GitHubForge
+from contexten.daemon.connectors.github.http import GitHubHTTP
+from contexten.daemon.connectors.github.poller import PollSettings, RepoPoller
+from contexten.daemon.connectors.http_cache import HttpCache
+from contexten.daemon.eventlog import EventLog
+from contexten.daemon.store.database import open_database
+from contexten.daemon.store.queries import Queries
+from tests.fakes.github_server import FakeGitHub, add_hello_world
+
+
+@pytest.fixture
+async def setup(tmp_path: Path) -> AsyncIterator[tuple[FakeGitHub, dict[str, Any], RepoPoller, Queries, EventLog]]:
+    fake = FakeGitHub([])
+    recorded = add_hello_world(fake)
+    db = await open_database(tmp_path / "c.db")
+    events = EventLog(db, lambda _p: None, SystemClock(), last_seq=0)
+    events.start()
+    cache = await HttpCache.open(tmp_path / "c.db")
+    with fake.running():
+        http = GitHubHTTP(fake.url, Secret("ghp_x"), cache, SystemClock())
+        forge = GitHubForge("hello", "Codertocat/Hello-World", http)
+        poller = RepoPoller("hello", forge, http, events, PollSettings(interval=10, max_interval=60))
+        yield fake, recorded, poller, Queries(db), events
+        await http.aclose()
+    await cache.close()
+    await events.close()
+    await db.close()
+
+
+async def test_an_idle_repository_costs_nothing_after_the_first_cycle(setup: Any) -> None:
+    fake, _, poller, _, _ = setup
+    first = await poller.poll()
+    assert first.events == [] and first.billable == 3  # the list, then check runs and statuses of PR #2
+    spent = fake.billable
+    intervals = []
+    for _ in range(4):
+        quiet = await poller.poll()
+        assert (quiet.events, quiet.requests, quiet.billable) == ([], 1, 0)  # one 304, free
+        intervals.append(quiet.next_in)
+    assert fake.billable == spent
+    assert intervals == [15.0, 22.5, 33.75, 50.625]  # quiet repositories are polled less and less
+
+
+async def test_changes_become_events(setup: Any) -> None:
+    fake, recorded, poller, queries, events = setup
+    base, pr, check = recorded["base"], recorded["pr"], recorded["check"]
+    await poller.poll()
+    moved = {**pr, "head": {**pr["head"], "sha": "f" * 40}, "updated_at": "2019-05-16T10:00:00Z"}
+    fake.add("GET", f"{base}/pulls?state=open&per_page=100", 200, [moved])
+    fake.add("GET", f"{base}/pulls/2", 200, moved)
+    failed = {**check, "head_sha": "f" * 40, "conclusion": "failure"}
+    fake.add("GET", f"{base}/commits/{'f' * 40}/check-runs", 200, {"total_count": 1, "check_runs": [failed]})
+    fake.add("GET", f"{base}/commits/{'f' * 40}/status", 200, {"state": "success", "statuses": []})
+    changed = await poller.poll()
+    assert changed.events == ["pr.updated", "check.failed"] and changed.next_in == 10
+    merged = {**moved, "state": "closed", "merged_at": "2019-05-16T11:00:00Z"}
+    fake.add("GET", f"{base}/pulls?state=open&per_page=100", 200, [])
+    fake.add("GET", f"{base}/pulls/2", 200, merged)
+    assert (await poller.poll()).events == ["pr.merged"]
+    await events.commit("test.flush", {})
+    kinds = [e.kind for e in await queries.events_since(0, 100)]
+    assert kinds[:3] == ["pr.updated", "check.failed", "pr.merged"]
+
+
+async def test_a_nearly_spent_budget_waits_for_the_reset(setup: Any) -> None:
+    fake, _, poller, _, _ = setup
+    fake.remaining = 150  # below the reserve of 200
+    result = await poller.poll()
+    assert result.next_in > 3000  # the fake's reset is an hour away
