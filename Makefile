@@ -30,6 +30,7 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/event_pipeline.py
+	$(BIN)/python bench/polling.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info
