@@ -83,8 +83,9 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0
 class DaemonProcess:
     """A real `contexten daemon` process on a private home."""
 
-    def __init__(self, home: Path, config: str | None = None) -> None:
+    def __init__(self, home: Path, config: str | None = None, env: dict[str, str] | None = None) -> None:
         self.home = home
+        self.extra_env = env or {}
         self.paths: Paths = resolve_paths({"CONTEXTEN_HOME": str(home)})
         if config is not None:
             self.paths.config_file.parent.mkdir(parents=True, exist_ok=True)
@@ -96,7 +97,7 @@ class DaemonProcess:
         log = open(self.log_path, "a")  # noqa: SIM115 - the child owns it
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "contexten", "daemon"],
-            env=env_for(self.home),
+            env=env_for(self.home, **self.extra_env),
             stdout=log,
             stderr=subprocess.STDOUT,
             text=True,

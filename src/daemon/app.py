@@ -25,6 +25,10 @@ from contexten.daemon.bus import Bus
 from contexten.daemon.commands import CommandHandler
 from contexten.daemon.config import Config, changed_keys, load_config
 from contexten.daemon.config_watch import watch_config
+from contexten.daemon.connectors.credentials import load_token
+from contexten.daemon.connectors.github.http import GitHubHTTP
+from contexten.daemon.connectors.github.polling import GitHubPolling
+from contexten.daemon.connectors.http_cache import HttpCache
 from contexten.daemon.engine.breakers import BreakerRegistry
 from contexten.daemon.engine.healing import Healer
 from contexten.daemon.engine.ledger import EffectLedger
@@ -141,6 +145,9 @@ class Daemon:
         scheduler.configure(self.config.schedules)
         triggers = Triggers(runner.start, queries, events, self.clock)
         triggers.configure(self.config.triggers)
+        polling = await self._github_polling(events, services.breakers)
+        if polling is not None:
+            polling.start(await queries.projects())
         resumed = await runner.recover()
         if resumed:
             log.info("resumed %d interrupted run(s): %s", len(resumed), ", ".join(map(str, resumed)))
@@ -177,10 +184,24 @@ class Daemon:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if polling is not None:
+            await polling.close()
         await events.close()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         log.info("stopped")
+
+    async def _github_polling(self, events: EventLog, breakers: BreakerRegistry) -> GitHubPolling | None:
+        """Pollers for pinned GitHub projects, when a [github] section configures the connector."""
+        section = self.config.github
+        if section is None:
+            return None
+        token = load_token("GITHUB_TOKEN", "github-token")
+        cache = await HttpCache.open(self.paths.database)
+        http = GitHubHTTP(
+            str(section.api_url), token, cache, self.clock, breakers.get("github"), section.timeout_seconds
+        )
+        return GitHubPolling(http, cache, events, lambda: self.config)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         async def guarded() -> None:

@@ -78,6 +78,8 @@ class ConnectorSection(_Section):
 
 class GitHubSection(ConnectorSection):
     api_url: HttpUrl = HttpUrl("https://api.github.com")
+    # A repository that does not change is polled less and less often, down to once per this many seconds.
+    max_poll_interval_seconds: float = Field(default=600.0, ge=1, le=86400)
 
 
 class LinearSection(ConnectorSection):

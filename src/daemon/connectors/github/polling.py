@@ -1,0 +1,75 @@
+"""Keeping one poller per pinned GitHub project running inside the daemon.
+
+Projects come and go with pin/unpin events; each poller runs in its own task. A failed poll (GitHub down,
+a breaker open, a budget spent) never reaches the daemon: it becomes a `connector.error` event and the
+next attempt waits as long as the failure asked (or the current interval, if longer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from contexten.common.errors import ContextenError
+from contexten.common.event_kinds import EventKind
+from contexten.common.models import Project
+from contexten.daemon.config import Config
+from contexten.daemon.connectors.github.forge import GitHubForge
+from contexten.daemon.connectors.github.http import GitHubHTTP
+from contexten.daemon.connectors.github.poller import PollSettings, RepoPoller
+from contexten.daemon.connectors.http_cache import HttpCache
+from contexten.daemon.eventlog import EventLog, Published
+
+log = logging.getLogger(__name__)
+
+
+class GitHubPolling:
+    def __init__(self, http: GitHubHTTP, cache: HttpCache, events: EventLog, config: Callable[[], Config]) -> None:
+        self._http = http
+        self._cache = cache
+        self._events = events
+        self._config = config
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        events.add_listener(self._on_event)
+
+    def start(self, projects: list[Project]) -> None:
+        for project in projects:
+            self._watch(project)
+
+    def _on_event(self, event: Published) -> None:
+        if event.kind == EventKind.PROJECT_PINNED:
+            self._watch(Project.model_validate(event.data["project"]))
+        elif event.kind == EventKind.PROJECT_UNPINNED and event.project in self._tasks:
+            self._tasks.pop(event.project).cancel()
+
+    def _watch(self, project: Project) -> None:
+        if project.kind != "github" or project.id in self._tasks:
+            return
+        forge = GitHubForge(project.id, project.location, self._http)
+        section = self._config().github
+        settings = PollSettings(
+            interval=section.poll_interval_seconds if section else 60.0,
+            max_interval=section.max_poll_interval_seconds if section else 600.0,
+        )
+        poller = RepoPoller(project.id, forge, self._http, self._events, settings)
+        self._tasks[project.id] = asyncio.create_task(self._loop(project.id, poller), name=f"poll-{project.id}")
+
+    async def _loop(self, project: str, poller: RepoPoller) -> None:
+        while True:
+            try:
+                wait = (await poller.poll()).next_in
+            except ContextenError as exc:
+                hint = getattr(exc, "retry_after", None) or 0.0
+                wait = max(poller.interval, hint)
+                self._events.emit(
+                    "connector.error", {"connector": "github", "error": str(exc), "retry_in": wait}, project=project
+                )
+            await asyncio.sleep(wait)
+
+    async def close(self) -> None:
+        for task in self._tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        await self._http.aclose()
+        await self._cache.close()
