@@ -22,7 +22,14 @@ from contexten.daemon.bulkheads import Bulkheads
 from contexten.daemon.engine.execution import RunExecution, StepFailed
 from contexten.daemon.engine.retry import RetryBudget
 from contexten.daemon.engine.states import StateRecorder
-from contexten.daemon.flows.base import FinishContext, FlowDefinitionError, FlowSpec, Services, validate_plan
+from contexten.daemon.flows.base import (
+    FinishContext,
+    FlowDefinitionError,
+    FlowSpec,
+    Services,
+    StepSpec,
+    validate_plan,
+)
 from contexten.daemon.flows.registry import FlowRegistry
 from contexten.daemon.store import writes
 
@@ -102,12 +109,14 @@ class Runner:
             project=project_id,
             writes=writes.insert_run(run),
         )
-        self._launch(run, spec, parsed, project, {})
+        self._launch(run, spec, plan, parsed, project, {})
         return run
 
-    def _launch(self, run: Run, spec: FlowSpec, params: Any, project: Project | None, results: dict[str, Any]) -> None:
+    def _launch(
+        self, run: Run, spec: FlowSpec, plan: list[StepSpec], params: Any, project: Project | None,
+        results: dict[str, Any],
+    ) -> None:  # fmt: skip
         budget = RetryBudget(self._s.config().daemon.run_retry_budget)
-        plan = spec.plan(params)
         execution = RunExecution(self._s, self._record, run, plan, params, project, budget, results)
         self._executions[run.id] = execution
         task = asyncio.create_task(self._execute(execution, spec), name=f"run-{run.id}")
@@ -230,6 +239,13 @@ class Runner:
         """Back to PENDING, keeping completed steps and their checkpointed results."""
         spec = self._spec(run.flow)
         params = self._params(spec, run.params)
+        plan = validate_plan(run.flow, spec.plan(params))
+        if [s.name for s in plan] != [s.name for s in run.steps]:
+            # The flow's definition changed since this run began (an upgrade, say): its checkpoints no
+            # longer line up with the steps, so resuming could skip or repeat work.
+            raise CommandFailed(
+                ErrorCode.CONFLICT, f"flow {run.flow!r} has different steps now than when run {run.id} started"
+            )
         project = await self._s.queries.project(run.project) if run.project else None
         for step in run.steps:
             if step.state != StepState.COMPLETED and step.state != StepState.PENDING:
@@ -237,7 +253,7 @@ class Runner:
         await self._record.run(
             run, interrupted=False, state=RunState.PENDING, attempt=attempt, ended_at=None, error=None
         )
-        self._launch(run, spec, params, project, await self._s.queries.step_results(run.id))
+        self._launch(run, spec, plan, params, project, await self._s.queries.step_results(run.id))
 
     # ---- crashes and shutdown ------------------------------------------------------------------
 

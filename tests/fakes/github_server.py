@@ -13,12 +13,12 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from tests.fakes.loopback import LoopbackServer, QuietHandler
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "github"
 RATE_LIMIT = 5000
@@ -40,7 +40,7 @@ class Recorded:
     headers: dict[str, str]
 
 
-class FakeGitHub:
+class FakeGitHub(LoopbackServer):
     def __init__(self, fixtures: list[str]) -> None:
         self.routes: dict[tuple[str, str], Recorded] = {}
         self.faults: deque[Fault] = deque()
@@ -48,8 +48,7 @@ class FakeGitHub:
         self.remaining = RATE_LIMIT
         self.reset_at = int(time.time()) + 3600
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        super().__init__(self._handler())
         for name in fixtures:
             for entry in json.loads((FIXTURES / f"{name}.json").read_text()):
                 self.add(entry["method"].upper(), entry["path"], entry["status"], entry["response"], entry["headers"])
@@ -65,25 +64,10 @@ class FakeGitHub:
     def billable(self) -> int:
         return RATE_LIMIT - self.remaining
 
-    @contextmanager
-    def running(self) -> Iterator[FakeGitHub]:
-        thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self._server.shutdown()
-            self._server.server_close()
-
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def _answer(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
@@ -115,7 +99,6 @@ class FakeGitHub:
                 self._send(fault.status, body, headers)
 
             def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-                self.send_response(status)
                 rate = {
                     "x-ratelimit-limit": str(RATE_LIMIT),
                     "x-ratelimit-remaining": str(fake.remaining),
@@ -123,11 +106,7 @@ class FakeGitHub:
                     "x-ratelimit-reset": str(fake.reset_at),
                     "x-ratelimit-resource": "search" if self.path.startswith("/search") else "core",
                 }
-                for name, value in {**rate, **headers}.items():  # a fault's own headers win
-                    self.send_header(name, value)
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.reply(status, body, {**rate, **headers})  # a fault's own headers win
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _answer
 

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 import time
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from graphql import GraphQLSchema, build_schema, execute, parse, validate
+
+from tests.fakes.loopback import LoopbackServer, QuietHandler
 
 SCHEMA = Path(__file__).parents[1] / "fixtures" / "linear" / "schema.graphql"
 REQUESTS_LIMIT = 1500
@@ -139,7 +138,7 @@ class Root:
         return {"success": True, "attachment": attachment}
 
 
-class FakeLinear:
+class FakeLinear(LoopbackServer):
     def __init__(self) -> None:
         schema()  # build it now (about a second), not inside the first request a client is timing
         self.data = Data()
@@ -147,18 +146,7 @@ class FakeLinear:
         self.requests: list[dict[str, Any]] = []
         self.remaining = REQUESTS_LIMIT
         self.reset_ms = int((time.time() + 3600) * 1000)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/graphql"
-
-    @contextmanager
-    def running(self) -> Iterator[FakeLinear]:
-        thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self._server.shutdown()
-            self._server.server_close()
+        super().__init__(self._handler(), "/graphql")
 
     def answer(self, body: bytes, authorization: str | None) -> tuple[int, dict[str, Any]]:
         if not authorization:
@@ -179,12 +167,7 @@ class FakeLinear:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 fake.requests.append({"headers": dict(self.headers), "body": json.loads(body or b"{}")})
@@ -198,7 +181,6 @@ class FakeLinear:
                 self._send(status, json.dumps(doc).encode(), {})
 
             def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-                self.send_response(status)
                 rate = {
                     "x-ratelimit-requests-limit": str(REQUESTS_LIMIT),
                     "x-ratelimit-requests-remaining": str(fake.remaining),
@@ -207,10 +189,6 @@ class FakeLinear:
                     "x-ratelimit-complexity-remaining": "249000",
                     "x-ratelimit-complexity-reset": str(fake.reset_ms),
                 }
-                for name, value in {**rate, "content-type": "application/json", **headers}.items():
-                    self.send_header(name, value)
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.reply(status, body, {**rate, "content-type": "application/json", **headers})
 
         return Handler

@@ -323,3 +323,18 @@ async def test_an_effect_happens_once_even_when_asked_twice_or_left_pending(tmp_
     async with engine(tmp_path / "b", flow("g", StepSpec("s", undeclared))) as (runner, queries):
         run = await finished(queries, (await runner.start("g", None, {})).id)
         assert run.state == RunState.FAILED and "does not declare side_effects=True" in (run.error or "")
+
+
+async def test_a_run_whose_flow_changed_its_steps_is_not_resumed_against_the_wrong_checkpoints(tmp_path: Path) -> None:
+    async def fails(_ctx: StepContext) -> dict[str, Any]:
+        raise ValueError("no")
+
+    steps = [StepSpec("a", returns({})), StepSpec("b", fails, after=("a",))]
+    spec = FlowSpec(name="f", description="f", params=NoParams, plan=lambda _p: list(steps))
+    async with engine(tmp_path, spec) as (runner, queries):
+        run = await finished(queries, (await runner.start("f", None, {})).id)
+        assert run.state == RunState.FAILED
+        steps[1] = StepSpec("b-renamed", returns({}), after=("a",))  # as a new contexten version might
+        with pytest.raises(CommandFailed, match="has different steps now than when run 1 started"):
+            await runner.retry(run.id)
+        assert (await queries.run(run.id)).state == RunState.FAILED  # type: ignore[union-attr]

@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
 from contexten.common.errors import ContextenError
 from contexten.daemon.engine.failures import FailureClass
 
@@ -17,3 +22,15 @@ class ConnectorError(ContextenError):
         self.status = status
         self.retry_after = retry_after
         super().__init__(f"{service}: {message}")
+
+
+@contextmanager
+def transport_errors(service: str, what: str) -> Iterator[None]:
+    """httpx's timeouts and connection failures as ConnectorErrors. Only the exception's class is kept:
+    its message can carry request details that have no place in events."""
+    try:
+        yield
+    except httpx.TimeoutException:
+        raise ConnectorError(service, f"{what} timed out", FailureClass.TIMEOUT) from None
+    except httpx.TransportError as exc:
+        raise ConnectorError(service, f"{what} failed ({type(exc).__name__})", FailureClass.TRANSIENT_NETWORK) from None

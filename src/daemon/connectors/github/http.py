@@ -22,7 +22,7 @@ import httpx
 from contexten import __version__
 from contexten.common.clock import Clock
 from contexten.daemon.connectors.credentials import Secret
-from contexten.daemon.connectors.errors import ConnectorError
+from contexten.daemon.connectors.errors import ConnectorError, transport_errors
 from contexten.daemon.connectors.http_cache import HttpCache
 from contexten.daemon.engine.breaker import CircuitBreaker
 from contexten.daemon.engine.failures import FailureClass
@@ -135,14 +135,8 @@ class GitHubHTTP:
         self, method: str, url: str, headers: dict[str, str] | None = None, json_body: Any = None
     ) -> httpx.Response:
         async def call() -> httpx.Response:
-            try:
+            with transport_errors(self.service, f"{method} {_path(url)}"):
                 response = await self._client.request(method, url, headers=headers, json=json_body)
-            except httpx.TimeoutException:
-                raise ConnectorError(self.service, f"{method} {_path(url)} timed out", F.TIMEOUT) from None
-            except httpx.TransportError as exc:
-                raise ConnectorError(
-                    self.service, f"{method} {_path(url)} failed ({type(exc).__name__})", F.TRANSIENT_NETWORK
-                ) from None
             self.sent += 1
             self._track(response)
             if response.status_code >= 400:

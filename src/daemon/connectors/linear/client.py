@@ -18,7 +18,7 @@ import httpx
 from contexten import __version__
 from contexten.common.clock import Clock
 from contexten.daemon.connectors.credentials import Secret
-from contexten.daemon.connectors.errors import ConnectorError
+from contexten.daemon.connectors.errors import ConnectorError, transport_errors
 from contexten.daemon.engine.breaker import CircuitBreaker
 from contexten.daemon.engine.failures import FailureClass
 
@@ -109,14 +109,8 @@ class LinearClient:
 
     async def _post(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
         operation = document.split("(")[0].split("{")[0].strip() or "operation"
-        try:
+        with transport_errors(self.service, operation):
             response = await self._client.post(self._url, json={"query": document, "variables": variables})
-        except httpx.TimeoutException:
-            raise ConnectorError(self.service, f"{operation} timed out", F.TIMEOUT) from None
-        except httpx.TransportError as exc:
-            raise ConnectorError(
-                self.service, f"{operation} failed ({type(exc).__name__})", F.TRANSIENT_NETWORK
-            ) from None
         self.sent += 1
         self._track(response)
         try:
