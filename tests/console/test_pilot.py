@@ -237,3 +237,14 @@ async def test_choosing_a_template_fills_the_form() -> None:
         await pilot.click("#start")
         await await_for(lambda: any(c[0] == "start" for c in link.calls), 5, "the start call")
         assert ("start", ("synthetic", "api", {"steps": 3})) in link.calls
+
+
+async def test_the_health_panel_says_when_no_breaker_is_in_use() -> None:
+    link = FakeDaemonLink()
+    link.snapshot = link.snapshot.model_copy(update={"breakers": []})
+    app = ContextenApp(link=link)
+    async with app.run_test(size=SIZE) as pilot:
+        await await_for(lambda: app.link_status == "connected", 5, "the fake link")
+        await pilot.pause()
+        line = app.screen.query_one("#breaker-line", Label)
+        assert "none in use yet" in str(line.content)

@@ -17,7 +17,7 @@ METRICS = ("cpu", "memory", "disk")
 class HealthPanel(Vertical):
     samples: reactive[list[HealthSample]] = reactive(list, always_update=True)
     alerts: reactive[list[Event]] = reactive(list, always_update=True)
-    breakers: reactive[list[BreakerInfo]] = reactive(list)
+    breakers: reactive[list[BreakerInfo]] = reactive(list, always_update=True)
 
     def compose(self) -> ComposeResult:
         for metric in METRICS:
