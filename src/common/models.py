@@ -120,6 +120,72 @@ class Check(Model):
     summary: str = ""
 
 
+IssueStateType = Literal["triage", "backlog", "unstarted", "started", "completed", "canceled", "duplicate"]
+# The states a tracker's workflow states fall into; Linear's `WorkflowState.type` uses the same names.
+ISSUE_STATE_TYPES: tuple[IssueStateType, ...] = (
+    "triage", "backlog", "unstarted", "started", "completed", "canceled", "duplicate",
+)  # fmt: skip
+DONE_STATE_TYPES = frozenset({"completed", "canceled", "duplicate"})
+
+
+class Team(Model):
+    id: str
+    key: str
+    name: str = ""
+
+
+class WorkflowState(Model):
+    id: str
+    name: str
+    type: IssueStateType
+    position: float = 0.0
+
+
+class Issue(Model):
+    """An issue in a tracker (Linear or the local one), with its place in a tree of sub-issues."""
+
+    id: str  # the tracker's own id
+    identifier: str  # what people type: ENG-123, LOCAL-7
+    tracker: str  # "linear" or "local"
+    project: str | None = None
+    team: str = ""  # the team's key
+    title: str
+    description: str = ""
+    state: IssueStateType = "backlog"
+    state_name: str = ""
+    url: str = ""
+    labels: list[str] = Field(default_factory=list)
+    parent: str | None = None  # the parent's identifier
+    children: list[str] = Field(default_factory=list)  # identifiers
+    pull_requests: list[str] = Field(default_factory=list)  # URLs of linked pull requests
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    started_at: float | None = None  # when it last entered a started state
+
+
+class CiRun(Model):
+    """One CI workflow run (GitHub Actions), or the local forge's check run."""
+
+    id: int
+    name: str
+    head_branch: str = ""
+    head_sha: str = ""
+    status: str = "completed"  # queued, in_progress, completed
+    conclusion: str | None = None  # success, failure, cancelled, timed_out, ...
+    url: str = ""
+    updated_at: float = 0.0
+
+
+class RateBudget(Model):
+    """What is left of one connector's rate limit for one resource ("github core", "linear requests")."""
+
+    connector: str
+    resource: str
+    limit: int
+    remaining: int
+    reset: float  # epoch seconds
+
+
 class BreakerInfo(Model):
     name: str
     state: str  # CLOSED, OPEN or HALF_OPEN

@@ -9,12 +9,13 @@ import json
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import cache
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from graphql import GraphQLSchema, build_schema, execute, parse, validate
+from graphql import GraphQLError, GraphQLSchema, build_schema, execute, parse, validate
 
 from tests.fakes.loopback import LoopbackServer, QuietHandler
 
@@ -55,8 +56,10 @@ class Data:
         self, title: str, parent_id: str | None = None, state_id: str = "s-backlog", **extra: Any
     ) -> dict[str, Any]:
         number = next(self._numbers)
+        now = _now()
         issue = {"id": f"issue-{number}", "identifier": f"ENG-{number}", "title": title, "description": None,
-                 "state_id": state_id, "parent_id": parent_id, "updatedAt": _now(), **extra}  # fmt: skip
+                 "state_id": state_id, "parent_id": parent_id, "createdAt": now, "updatedAt": now,
+                 "startedAt": now if self.states[state_id]["type"] == "started" else None, **extra}  # fmt: skip
         self.issues[issue["id"]] = issue
         return issue
 
@@ -71,11 +74,31 @@ class Data:
             "parent": {"id": parent["id"], "identifier": parent["identifier"]} if parent else None,
             "children": {"nodes": [{"id": c["id"], "identifier": c["identifier"],
                                     "state": {"type": self.states[c["state_id"]]["type"]}} for c in children]},
+            "labels": {"nodes": [{"name": n} for n in issue.get("label_names", [])]},
+            "attachments": {"nodes": [{"url": a["url"]} for a in self.attachments if a["issueId"] == issue["id"]]},
         }  # fmt: skip
+
+    def find(self, id_or_identifier: str) -> dict[str, Any]:
+        found = self.issues.get(id_or_identifier) or next(
+            (i for i in self.issues.values() if i["identifier"] == id_or_identifier), None
+        )
+        if found is None:  # as Linear answers an unknown id
+            raise GraphQLError("Entity not found: Issue", extensions={"code": "ENTITY_NOT_FOUND"})
+        return found
+
+    def touch(self, issue: dict[str, Any]) -> None:
+        """Linear's updatedAt moves on every change, and never backwards."""
+        now = _now()
+        issue["updatedAt"] = now if now > issue["updatedAt"] else _later(issue["updatedAt"])
 
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+
+
+def _later(stamp: str) -> str:
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00")) + timedelta(milliseconds=1)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _page(items: list[Any], first: int | None, after: str | None) -> dict[str, Any]:
@@ -105,34 +128,47 @@ class Root:
         self, _info: Any, first: int | None = None, after: str | None = None, filter: Any = None, **_: Any
     ) -> dict[str, Any]:
         since = ((filter or {}).get("updatedAt") or {}).get("gt")
-        found = [self.d.view(i) for i in self.d.issues.values() if since is None or i["updatedAt"] > since]
+        marker = ((filter or {}).get("description") or {}).get("contains")
+        team = (((filter or {}).get("team") or {}).get("id") or {}).get("eq")
+        found = [self.d.view(i) for i in self.d.issues.values()
+                 if (since is None or i["updatedAt"] > since) and (team is None or team == self.d.team["id"])
+                 and (marker is None or marker in (i["description"] or ""))]  # fmt: skip
         return _page(found, first, after)
 
     def issue(self, _info: Any, id: str) -> dict[str, Any] | None:
-        found = self.d.issues.get(id) or next((i for i in self.d.issues.values() if i["identifier"] == id), None)
-        return self.d.view(found) if found else None
+        return self.d.view(self.d.find(id))
 
     # mutations
     def issueCreate(self, _info: Any, input: dict[str, Any]) -> dict[str, Any]:
+        if input.get("parentId"):
+            self.d.find(input["parentId"])
         issue = self.d.add_issue(input["title"], input.get("parentId"), input.get("stateId") or "s-backlog",
                                  description=input.get("description"))  # fmt: skip
         return {"success": True, "issue": self.d.view(issue)}
 
     def issueUpdate(self, _info: Any, id: str, input: dict[str, Any]) -> dict[str, Any]:
-        issue = self.d.issues[id]
+        issue = self.d.find(id)
         if "stateId" in input:
+            if input["stateId"] not in self.d.states:
+                raise GraphQLError("Entity not found: WorkflowState", extensions={"code": "ENTITY_NOT_FOUND"})
+            if self.d.states[input["stateId"]]["type"] == "started" and issue["state_id"] != input["stateId"]:
+                issue["startedAt"] = _now()
             issue["state_id"] = input["stateId"]
         if "title" in input:
             issue["title"] = input["title"]
-        issue["updatedAt"] = _now()
+        if "parentId" in input:
+            issue["parent_id"] = self.d.find(input["parentId"])["id"] if input["parentId"] else None
+        self.d.touch(issue)
         return {"success": True, "issue": self.d.view(issue)}
 
     def commentCreate(self, _info: Any, input: dict[str, Any]) -> dict[str, Any]:
+        self.d.find(input["issueId"])
         comment = {"id": f"comment-{len(self.d.comments) + 1}", "body": input["body"], "issueId": input.get("issueId")}
         self.d.comments.append(comment)
         return {"success": True, "comment": comment}
 
     def attachmentLinkGitHubPR(self, _info: Any, issueId: str, url: str, **_: Any) -> dict[str, Any]:
+        issueId = self.d.find(issueId)["id"]
         attachment = {"id": f"attachment-{len(self.d.attachments) + 1}", "url": url, "issueId": issueId}
         self.d.attachments.append(attachment)
         return {"success": True, "attachment": attachment}
@@ -161,7 +197,8 @@ class FakeLinear(LoopbackServer):
         result = execute(schema(), document, root_value=Root(self.data), variable_values=request.get("variables"))
         out: dict[str, Any] = {"data": result.data}
         if result.errors:
-            out["errors"] = [{"message": e.message, "extensions": {"code": "INVALID_INPUT"}} for e in result.errors]
+            out["errors"] = [{"message": e.message, "extensions": e.extensions or {"code": "INVALID_INPUT"}}
+                             for e in result.errors]  # fmt: skip
         return 200, out
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

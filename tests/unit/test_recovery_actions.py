@@ -81,7 +81,7 @@ async def test_escalation_notifies_files_one_issue_and_raises_a_critical_alert(p
     assert [n.severity for n in notifier.notices] == ["critical", "critical"]
     assert "run 7 (deploy) failed (authentication)" in notifier.notices[0].body
     stored = await queries.events_since(0, 100)
-    assert [e.kind for e in stored].count("tracker.issue.created") == 1
+    assert [e.kind for e in stored].count("issue.created") == 1
     alerts = [e for e in stored if e.kind == "alert"]
     assert alerts[0].data["tracker"] == "local LOCAL-1" and alerts[0].data["severity"] == "critical"
 

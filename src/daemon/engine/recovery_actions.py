@@ -70,7 +70,7 @@ def recovery_actions(
                 f"contexten: run {run.id} ({run.flow}) needs a person", message,
                 key=f"escalation/run-{run.id}", labels=["contexten", "escalation", failure.value], project=run.project,
             )  # fmt: skip
-            filed = f"{tracker.name} {issue.id}"
+            filed = f"{tracker.name} {issue.identifier}"
         events.emit(
             EventKind.ALERT,
             {"metric": "run", "severity": "critical", "message": message, "resolved": False, "source": "recovery",

@@ -183,6 +183,59 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        8,
+        """
+        -- The local tracker grows comments, links to pull requests, and when an issue was started.
+        ALTER TABLE tracker_issues ADD COLUMN started_at REAL;
+        CREATE TABLE tracker_comments (
+            id         INTEGER PRIMARY KEY,
+            issue_id   INTEGER NOT NULL REFERENCES tracker_issues (id),
+            body       TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE tracker_links (
+            issue_id   INTEGER NOT NULL REFERENCES tracker_issues (id),
+            url        TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (issue_id, url)
+        );
+        -- Issues seen in remote trackers (Linear): what the poller diffs against and the console shows.
+        CREATE TABLE tracker_mirror (
+            tracker    TEXT NOT NULL,
+            id         TEXT NOT NULL,
+            identifier TEXT NOT NULL,
+            team       TEXT NOT NULL,
+            data       TEXT NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (tracker, id)
+        );
+        CREATE INDEX tracker_mirror_by_identifier ON tracker_mirror (identifier);
+        -- Pull requests seen on a remote forge (GitHub), with their checks, for the console.
+        CREATE TABLE forge_mirror (
+            project    TEXT NOT NULL,
+            number     INTEGER NOT NULL,
+            data       TEXT NOT NULL,
+            checks     TEXT NOT NULL DEFAULT '[]',
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (project, number)
+        );
+        -- Every decision the issue sync made, and why.
+        CREATE TABLE sync_log (
+            id           INTEGER PRIMARY KEY,
+            at           REAL NOT NULL,
+            project      TEXT,
+            issue        TEXT,
+            pull_request TEXT,
+            trigger      TEXT NOT NULL,
+            decision     TEXT NOT NULL,
+            from_state   TEXT,
+            to_state     TEXT,
+            reason       TEXT NOT NULL
+        );
+        CREATE INDEX sync_log_by_issue ON sync_log (issue, id);
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

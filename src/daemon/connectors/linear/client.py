@@ -66,7 +66,7 @@ class LinearClient:
             headers["authorization"] = key.reveal() if key_kind == "api_key" else f"Bearer {key.reveal()}"
         self._url = api_url
         self._client = httpx.AsyncClient(headers=headers, timeout=timeout, transport=transport)
-        self._clock = clock
+        self.clock = clock
         self._breaker = breaker
         self.budgets: dict[str, Budget] = {}  # "requests", "complexity"
         self.sent = 0
@@ -99,7 +99,7 @@ class LinearClient:
             after = info["endCursor"]
 
     def _refuse_if_spent(self) -> None:
-        now = self._clock.now()
+        now = self.clock.now()
         for name, budget in self.budgets.items():
             if budget.remaining <= 0 and budget.reset > now:
                 raise ConnectorError(
@@ -152,7 +152,7 @@ class LinearClient:
             hint = response.headers.get("retry-after", "")
             wait = float(hint) if hint.isdigit() else None
             if wait is None:
-                spent = [b.reset - self._clock.now() for b in self.budgets.values() if b.remaining <= 0]
+                spent = [b.reset - self.clock.now() for b in self.budgets.values() if b.remaining <= 0]
                 wait = max(spent, default=60.0)
             return ConnectorError(self.service, message, F.RATE_LIMITED, status, retry_after=max(0.0, wait))
         if status >= 500:

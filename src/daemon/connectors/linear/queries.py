@@ -10,11 +10,15 @@ fragment IssueFields on Issue {
   title
   description
   url
+  createdAt
   updatedAt
+  startedAt
   state { id name type }
   team { id key }
   parent { id identifier }
-  children(first: 50) { nodes { id identifier state { type } } }
+  children(first: 100) { nodes { id identifier state { type } } }
+  labels(first: 50) { nodes { name } }
+  attachments(first: 50) { nodes { url } }
 }
 """
 
@@ -61,6 +65,17 @@ query Issue($id: String!) {
     + ISSUE_FIELDS
 )
 
+ISSUE_BY_MARKER = (
+    """
+query IssueByMarker($marker: String!) {
+  issues(first: 1, filter: { description: { contains: $marker } }) {
+    nodes { ...IssueFields }
+  }
+}
+"""
+    + ISSUE_FIELDS
+)
+
 CREATE_ISSUE = (
     """
 mutation CreateIssue($input: IssueCreateInput!) {
@@ -96,6 +111,7 @@ ALL = {
     "WorkflowStates": WORKFLOW_STATES,
     "Issues": ISSUES,
     "Issue": ISSUE,
+    "IssueByMarker": ISSUE_BY_MARKER,
     "CreateIssue": CREATE_ISSUE,
     "UpdateIssue": UPDATE_ISSUE,
     "Comment": COMMENT,

@@ -1,0 +1,78 @@
+"""The Linear adapter behind the Tracker port, against the fake Linear that runs Linear's real schema."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from contexten.common.clock import SystemClock
+from contexten.daemon.connectors.credentials import Secret
+from contexten.daemon.connectors.errors import ConnectorError
+from contexten.daemon.connectors.linear.client import LinearClient
+from contexten.daemon.connectors.linear.tracker import LinearTracker
+from contexten.daemon.engine.failures import FailureClass
+from tests.fakes.linear_server import FakeLinear
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeLinear]:
+    server = FakeLinear()
+    with server.running():
+        yield server
+
+
+@pytest.fixture
+async def tracker(fake: FakeLinear) -> AsyncIterator[LinearTracker]:
+    client = LinearClient(fake.url, Secret("lin_api_test"), SystemClock(), timeout=2.0)
+    yield LinearTracker(client, default_team="ENG", project="api")
+    await client.aclose()
+
+
+async def test_teams_and_states_come_from_the_workspace(tracker: LinearTracker, fake: FakeLinear) -> None:
+    assert [t.key for t in await tracker.teams()] == ["ENG"]
+    states = await tracker.states("eng")
+    assert [(s.name, s.type) for s in states][:3] == [("Backlog", "backlog"), ("Todo", "unstarted"),
+                                                      ("In Progress", "started")]  # fmt: skip
+    sent = len(fake.requests)
+    await tracker.states("ENG")
+    assert len(fake.requests) == sent, "states are cached"
+    with pytest.raises(ConnectorError, match="no team OPS .teams: ENG."):
+        await tracker.states("OPS")
+
+
+async def test_a_tree_of_issues_with_states_comments_and_pull_requests(
+    tracker: LinearTracker, fake: FakeLinear
+) -> None:
+    main = await tracker.create_issue("Ship search", "the whole feature", key="flow-1/main")
+    research = await tracker.create_issue("Research", key="flow-1/research", parent=main.identifier)
+    again = await tracker.create_issue("Research (retry)", key="flow-1/research", parent=main.identifier)
+    assert again.id == research.id, "the idempotency key finds the first one"
+    assert research.parent == main.identifier and research.project == "api" and research.team == "ENG"
+    assert (await tracker.issue(main.identifier)).children == [research.identifier]  # type: ignore[union-attr]
+
+    started = await tracker.update_issue(research.identifier, state="started")
+    assert (started.state, started.state_name) == ("started", "In Progress") and started.started_at
+    named = await tracker.update_issue(research.identifier, state="done")
+    assert named.state == "completed" and named.updated_at >= started.updated_at
+    await tracker.comment(research.identifier, "findings attached")
+    url = "https://github.com/acme/api/pull/7"
+    await tracker.link_pull_request(research.identifier, url)
+    await tracker.link_pull_request(research.identifier, url)
+    assert (await tracker.issue(research.identifier)).pull_requests == [url]  # type: ignore[union-attr]
+    assert len(fake.data.attachments) == 1 and fake.data.comments[0]["body"] == "findings attached"
+
+    everything = await tracker.issues("ENG")
+    assert {i.identifier for i in everything} == {main.identifier, research.identifier}
+    later = await tracker.issues("ENG", updated_after=named.updated_at)
+    assert later == [], "nothing changed after the last update"
+
+
+async def test_unknown_issues_and_states_are_named(tracker: LinearTracker) -> None:
+    assert await tracker.issue("ENG-404") is None
+    with pytest.raises(ConnectorError) as raised:
+        await tracker.comment("ENG-404", "hello")
+    assert raised.value.failure_class is FailureClass.NOT_FOUND and "ENG-404" in str(raised.value)
+    issue = await tracker.create_issue("x", key="k")
+    with pytest.raises(ConnectorError, match="no state 'shipped'.*Backlog, Todo"):
+        await tracker.update_issue(issue.identifier, state="shipped")
