@@ -110,6 +110,9 @@ class PullRequest(Model):
     url: str = ""
     head_sha: str = ""
     updated_at: float = 0.0
+    body: str = ""
+    labels: list[str] = Field(default_factory=list)
+    requested_reviewers: list[str] = Field(default_factory=list)
 
 
 class Check(Model):

@@ -56,9 +56,12 @@ class FakeGitHub(LoopbackServer):
     def add(self, method: str, path: str, status: int, response: Any, headers: dict[str, str] | None = None) -> None:
         body = json.dumps(response).replace("https://api.github.com", self.url).encode()
         kept = {k: v.replace("https://api.github.com", self.url) for k, v in (headers or {}).items()
-                if k.lower() in {"link", "content-type", "x-poll-interval"}}  # fmt: skip
+                if k.lower() in {"link", "content-type", "x-poll-interval", "location"}}  # fmt: skip
         kept.setdefault("content-type", "application/json; charset=utf-8")
         self.routes[(method, path)] = Recorded(status, body, kept)
+
+    def add_text(self, method: str, path: str, text: str) -> None:
+        self.routes[(method, path)] = Recorded(200, text.encode(), {"content-type": "text/plain"})
 
     @property
     def billable(self) -> int:
@@ -136,4 +139,20 @@ def add_hello_world(server: FakeGitHub, repo: str = "Codertocat/Hello-World") ->
     server.add("GET", f"{base}/commits/{sha}/status", 200, {"state": "success", "statuses": [payload("status")]})
     server.add("PUT", f"{base}/pulls/2/merge", 200, {"sha": "6dcb09b5", "merged": True, "message": "merged"})
     server.add("POST", f"{base}/issues/2/comments", 201, {"id": 1, "body": "hi"})
-    return {"base": base, "pr": pr, "check": check, "repository": repository}
+    server.add("GET", f"{base}/branches?per_page=100", 200, [{"name": "master"}, {"name": "changes"}])
+    labels = [e for e in json.loads((FIXTURES / "add-labels-to-issue.json").read_text()) if e["path"].endswith("/labels")]
+    server.add("POST", f"{base}/issues/2/labels", 200, labels[0]["response"])
+    ci_run = {**payload("workflow_run.completed")["workflow_run"], "head_sha": sha, "head_branch": pr["head"]["ref"]}
+    server.add("GET", f"{base}/actions/runs?per_page=20", 200, {"total_count": 1, "workflow_runs": [ci_run]})
+    job = payload("workflow_job.completed.failure")["workflow_job"]
+    server.add("GET", f"{base}/actions/runs/{ci_run['id']}/jobs", 200, {"total_count": 1, "jobs": [job]})
+    server.add("GET", f"{base}/pulls/2/reviews?per_page=100", 200, [])
+    server.add("GET", f"{base}/compare/{pr['base']['ref']}...{sha}", 200, {
+        "ahead_by": 1, "behind_by": 0, "status": "ahead",
+        "files": [{"filename": "README.md", "status": "modified", "additions": 1, "deletions": 1,
+                   "patch": "@@ -1 +1 @@\n-Hello\n+Hello World"}],
+    })  # fmt: skip
+    # GitHub answers a log download with a redirect to short-lived storage.
+    server.add("GET", f"{base}/actions/jobs/{job['id']}/logs", 302, {}, {"location": "/_storage/job.log"})
+    server.add_text("GET", "/_storage/job.log", "step 1 ok\nnpm test\nError: 2 tests failed\n")
+    return {"base": base, "pr": pr, "check": check, "repository": repository, "ci_run": ci_run, "job": job}

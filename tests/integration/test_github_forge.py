@@ -76,3 +76,33 @@ async def test_github_refusing_a_merge_is_a_conflict(forge: GitHubForge, fake: F
     with pytest.raises(ConnectorError) as info:
         await forge.merge(2, require_checks=False)
     assert info.value.failure_class == FailureClass.CONFLICT and "not mergeable" in str(info.value)
+
+
+async def test_branches_labels_reviews_and_compare(forge: GitHubForge, fake: FakeGitHub) -> None:
+    assert await forge.branches() == ["master", "changes"]
+    assert await forge.add_labels(2, ["Foo", "bAr", "baZ"]) == ["Foo", "bAr", "baZ"]  # as recorded
+    sent = next(r for r in fake.requests if r["path"].endswith("/issues/2/labels"))
+    assert json.loads(sent["body"]) == {"labels": ["Foo", "bAr", "baZ"]}
+    assert await forge.approvals(2) == 0
+    reviews = [
+        {"user": {"login": "a"}, "state": "APPROVED"},
+        {"user": {"login": "b"}, "state": "APPROVED"},
+        {"user": {"login": "b"}, "state": "CHANGES_REQUESTED"},  # b's latest word counts
+        {"user": {"login": "c"}, "state": "COMMENTED"},
+    ]
+    fake.add("GET", f"{REPO}/pulls/2/reviews?per_page=100", 200, reviews)
+    assert await forge.approvals(2) == 1
+    diff = await forge.compare(2)
+    assert (diff.base, diff.ahead_by, [f.path for f in diff.files]) == ("master", 1, ["README.md"])
+    assert "+Hello World" in diff.files[0].patch
+
+
+async def test_actions_runs_jobs_and_the_failed_jobs_log(forge: GitHubForge, fake: FakeGitHub) -> None:
+    (run,) = await forge.ci_runs()
+    assert run.conclusion == "success" and run.head_branch == "changes" and run.id
+    (job,) = await forge.ci_jobs(run.id)
+    assert job["conclusion"] == "failure" and job["name"]
+    log = await forge.job_log(job["id"])
+    assert log.endswith("Error: 2 tests failed\n")
+    storage = [r for r in fake.requests if r["path"] == "/_storage/job.log"]
+    assert len(storage) == 1, "the redirect was followed"

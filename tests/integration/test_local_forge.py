@@ -144,3 +144,23 @@ async def test_uncommitted_changes_on_the_default_branch_refuse_the_merge(repo: 
     with pytest.raises(ConnectorError, match="uncommitted changes; merge refused"):
         await local.merge(1, require_checks=False)
     assert (repo / "README.md").read_text() == "edited but not committed\n"
+
+
+async def test_branches_labels_compare_and_ci_runs(repo: Path, parts: Any) -> None:
+    local = forge(repo, parts, ["sh", "-c", "exit 3"])
+    assert await local.branches() == ["feature", "main"]
+    await local.open_pull_request("feature", "Add the feature", "Fixes LOCAL-1")
+    assert (await local.pull_request(1)).body == "Fixes LOCAL-1"
+    assert await local.add_labels(1, ["ready"]) == ["ready"]
+    assert await local.add_labels(1, ["ready", "small"]) == ["ready", "small"]
+    assert (await local.pull_request(1)).labels == ["ready", "small"]
+    diff = await local.compare(1)
+    assert (diff.ahead_by, diff.behind_by) == (1, 0)
+    assert [(f.path, f.status, f.additions) for f in diff.files] == [("feature.txt", "added", 1)]
+    assert "+new" in diff.files[0].patch
+    await local.run_checks(1)
+    (run,) = await local.ci_runs()
+    assert (run.head_branch, run.conclusion) == ("feature", "failure")
+    assert await local.ci_runs("main") == []
+    seen = await kinds(parts)
+    assert seen.count("pr.labeled") == 2 and "ci.run.failed" in seen

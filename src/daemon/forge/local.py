@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -20,17 +21,18 @@ from collections.abc import Sequence
 import aiosqlite
 
 from contexten.common.clock import Clock
-from contexten.common.models import Check, PullRequest
+from contexten.common.models import Check, CiRun, PullRequest
 from contexten.daemon.connectors.errors import ConnectorError
 from contexten.daemon.engine.failures import FailureClass
 from contexten.daemon.eventlog import EventLog
-from contexten.daemon.forge.port import Forge
+from contexten.daemon.forge.port import ChangedFile, Comparison, Forge
 from contexten.daemon.git import git
 
 F = FailureClass
 CHECK_NAME = "tests"
 OUTPUT_TAIL = 2000
-_PR_COLUMNS = "number, title, head, base, state, head_sha, updated_at"
+_PR_COLUMNS = "number, title, head, base, state, head_sha, updated_at, body, labels"
+_NAME_STATUS = {"A": "added", "M": "modified", "D": "removed", "R": "renamed"}
 _AUTHOR = {"GIT_AUTHOR_NAME": "contexten", "GIT_AUTHOR_EMAIL": "contexten@localhost",
            "GIT_COMMITTER_NAME": "contexten", "GIT_COMMITTER_EMAIL": "contexten@localhost"}  # fmt: skip
 
@@ -94,10 +96,11 @@ class LocalForge(Forge):
         return self._pr(rows[0])
 
     def _pr(self, r: Sequence[object]) -> PullRequest:
-        number, title, head, base, state, head_sha, updated_at = r
+        number, title, head, base, state, head_sha, updated_at, body, labels = r
         return PullRequest(
             project=self.project, number=int(str(number)), title=str(title), head=str(head), base=str(base),
-            state=state, head_sha=str(head_sha), updated_at=float(str(updated_at)),
+            state=state, head_sha=str(head_sha), updated_at=float(str(updated_at)), body=str(body),
+            labels=json.loads(str(labels)),
         )  # fmt: skip
 
     async def open_pull_request(self, head: str, title: str, body: str = "") -> PullRequest:
@@ -112,16 +115,63 @@ class LocalForge(Forge):
             "SELECT COALESCE(MAX(number), 0) + 1 FROM local_pull_requests WHERE project = ?", (self.project,)
         ))  # fmt: skip
         number, now = int(rows[0][0]), self._clock.now()
+        pr = PullRequest(project=self.project, number=number, title=title, head=head, base=base, head_sha=sha,
+                         updated_at=now, body=body)  # fmt: skip
         await self._events.commit(
-            "pr.opened", {"number": number, "head": head, "base": base, "title": title, "forge": self.name},
-            project=self.project,
+            "pr.opened", {"pull_request": pr.model_dump(), "forge": self.name}, project=self.project,
             writes=[(
                 "INSERT INTO local_pull_requests (project, number, title, body, head, base, head_sha, created_at, "
                 "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (self.project, number, title, body, head, base, sha, now, now),
             )],
         )  # fmt: skip
-        return await self.pull_request(number)
+        return pr
+
+    async def branches(self) -> list[str]:
+        listed = await git(self.repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/")
+        return sorted(listed.out.splitlines())
+
+    async def add_labels(self, number: int, labels: list[str]) -> list[str]:
+        pr = await self.pull_request(number)
+        merged = [*pr.labels, *(label for label in labels if label not in pr.labels)]
+        if merged != pr.labels:
+            labelled = pr.model_copy(update={"labels": merged})
+            await self._events.commit(
+                "pr.labeled", {"pull_request": labelled.model_dump(), "added": labels, "forge": self.name},
+                project=self.project,
+                writes=[("UPDATE local_pull_requests SET labels = ? WHERE project = ? AND number = ?",
+                         (json.dumps(merged), self.project, number))],
+            )  # fmt: skip
+        return merged
+
+    async def approvals(self, number: int) -> int:
+        await self.pull_request(number)
+        return 0  # a local repository has no reviewers; see required_approvals in the README
+
+    async def compare(self, number: int) -> Comparison:
+        pr = await self.pull_request(number)
+        counts = await git(self.repo, "rev-list", "--left-right", "--count", f"{pr.base}...{pr.head}")
+        behind, ahead = (int(n) for n in counts.out.split()) if counts.ok else (0, 0)
+        stat = await git(self.repo, "diff", "--numstat", f"{pr.base}...{pr.head}")
+        names = await git(self.repo, "diff", "--name-status", f"{pr.base}...{pr.head}")
+        statuses = {line.split("\t")[-1]: _NAME_STATUS.get(line[:1], "modified") for line in names.out.splitlines()}
+        files = []
+        for line in stat.out.splitlines():
+            added, deleted, path = line.split("\t", 2)
+            patch = await git(self.repo, "diff", f"{pr.base}...{pr.head}", "--", path)
+            files.append(ChangedFile(path, statuses.get(path, "modified"), int(added) if added.isdigit() else 0,
+                                     int(deleted) if deleted.isdigit() else 0, patch.out[-OUTPUT_TAIL:]))  # fmt: skip
+        return Comparison(pr.base, pr.head, ahead, behind, files)
+
+    async def ci_runs(self, branch: str | None = None) -> list[CiRun]:
+        rows = await self._db.execute_fetchall(
+            "SELECT c.rowid, c.name, p.head, c.head_sha, c.status, c.conclusion, c.updated_at FROM local_checks c "
+            "JOIN local_pull_requests p ON p.project = c.project AND p.number = c.number "
+            "WHERE c.project = ? AND (? IS NULL OR p.head = ?) ORDER BY c.updated_at DESC LIMIT 20",
+            (self.project, branch, branch),
+        )  # fmt: skip
+        return [CiRun(id=r[0], name=r[1], head_branch=r[2], head_sha=r[3], status=r[4], conclusion=r[5],
+                      updated_at=r[6]) for r in rows]  # fmt: skip
 
     async def comment(self, number: int, body: str) -> None:
         await self.pull_request(number)
@@ -156,7 +206,11 @@ class LocalForge(Forge):
         conclusion = "success" if code == 0 else ("timed_out" if code is None else "failure")
         check = await self._record_check(pr, sha, "completed", conclusion, output[-OUTPUT_TAIL:])
         kind = "check.passed" if conclusion == "success" else "check.failed"
-        self._events.emit(kind, {"number": number, "name": CHECK_NAME, "head_sha": sha}, project=self.project)
+        data = {"number": number, "name": CHECK_NAME, "head_sha": sha, "conclusion": conclusion, "forge": self.name}
+        self._events.emit(kind, data, project=self.project)
+        if conclusion != "success":
+            # The local test command is the project's CI: a failed check is a failed CI run too.
+            self._events.emit("ci.run.failed", {**data, "head_branch": pr.head}, project=self.project)
         return check
 
     async def _record_check(
@@ -189,8 +243,10 @@ class LocalForge(Forge):
         message = f"Merge pull request #{number} from {pr.head}\n\n{pr.title}"
         checked_out = (await git(self.repo, "symbolic-ref", "--short", "HEAD")).out == pr.base
         merge_sha = await (self._merge_in_place(pr, message) if checked_out else self._merge_aside(pr, message))
+        merged = pr.model_copy(update={"state": "merged", "updated_at": self._clock.now()})
         await self._events.commit(
-            "pr.merged", {"number": number, "merge_sha": merge_sha, "forge": self.name}, project=self.project,
+            "pr.merged", {"pull_request": merged.model_dump(), "merge_sha": merge_sha, "forge": self.name},
+            project=self.project,
             writes=[(
                 "UPDATE local_pull_requests SET state = 'merged', merge_sha = ?, updated_at = ? "
                 "WHERE project = ? AND number = ?", (merge_sha, self._clock.now(), self.project, number),

@@ -3,8 +3,29 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
 
-from contexten.common.models import Check, PullRequest
+from contexten.common.models import Check, CiRun, PullRequest
+
+
+@dataclass(frozen=True)
+class ChangedFile:
+    path: str
+    status: str  # added, modified, removed, renamed
+    additions: int = 0
+    deletions: int = 0
+    patch: str = ""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What a pull request's head adds to its base."""
+
+    base: str
+    head: str
+    ahead_by: int
+    behind_by: int
+    files: list[ChangedFile] = field(default_factory=list)
 
 
 class Forge(ABC):
@@ -14,7 +35,13 @@ class Forge(ABC):
     async def default_branch(self) -> str: ...
 
     @abstractmethod
+    async def branches(self) -> list[str]: ...
+
+    @abstractmethod
     async def pull_requests(self, state: str = "open") -> list[PullRequest]: ...
+
+    @abstractmethod
+    async def pull_request(self, number: int) -> PullRequest: ...
 
     @abstractmethod
     async def open_pull_request(self, head: str, title: str, body: str = "") -> PullRequest: ...
@@ -23,7 +50,22 @@ class Forge(ABC):
     async def checks(self, number: int) -> list[Check]: ...
 
     @abstractmethod
+    async def ci_runs(self, branch: str | None = None) -> list[CiRun]:
+        """Recent CI runs, newest first (GitHub Actions workflow runs; locally, the check runs)."""
+
+    @abstractmethod
+    async def compare(self, number: int) -> Comparison: ...
+
+    @abstractmethod
+    async def approvals(self, number: int) -> int:
+        """How many reviewers currently approve the pull request (their latest review says so)."""
+
+    @abstractmethod
     async def merge(self, number: int, require_checks: bool = True) -> PullRequest: ...
 
     @abstractmethod
     async def comment(self, number: int, body: str) -> None: ...
+
+    @abstractmethod
+    async def add_labels(self, number: int, labels: list[str]) -> list[str]:
+        """Add labels to a pull request; returns all its labels."""

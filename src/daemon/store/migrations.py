@@ -188,6 +188,7 @@ MIGRATIONS: list[tuple[int, str]] = [
         """
         -- The local tracker grows comments, links to pull requests, and when an issue was started.
         ALTER TABLE tracker_issues ADD COLUMN started_at REAL;
+        ALTER TABLE local_pull_requests ADD COLUMN labels TEXT NOT NULL DEFAULT '[]';
         CREATE TABLE tracker_comments (
             id         INTEGER PRIMARY KEY,
             issue_id   INTEGER NOT NULL REFERENCES tracker_issues (id),

@@ -131,12 +131,21 @@ class GitHubHTTP:
         response = await self._send(method, path, json_body=body)
         return self._decode(response.content, path) if response.content else None
 
+    async def download(self, path: str) -> bytes:
+        """A file GitHub serves by redirect (Actions logs). httpx drops the token when the redirect leaves
+        GitHub's origin, so it is never sent to the storage host."""
+        response = await self._send("GET", path, follow_redirects=True)
+        return response.content
+
     async def _send(
-        self, method: str, url: str, headers: dict[str, str] | None = None, json_body: Any = None
-    ) -> httpx.Response:
+        self, method: str, url: str, headers: dict[str, str] | None = None, json_body: Any = None,
+        follow_redirects: bool = False,
+    ) -> httpx.Response:  # fmt: skip
         async def call() -> httpx.Response:
             with transport_errors(self.service, f"{method} {_path(url)}"):
-                response = await self._client.request(method, url, headers=headers, json=json_body)
+                response = await self._client.request(
+                    method, url, headers=headers, json=json_body, follow_redirects=follow_redirects
+                )
             self.sent += 1
             self._track(response)
             if response.status_code >= 400:
