@@ -64,8 +64,9 @@ class RecoverySection(_Section):
 
 
 class TrackerSection(_Section):
-    # "local": issues kept in the daemon's own store (the default, needs no account); "none": no tracker.
-    kind: Literal["local", "none"] = "local"
+    # "local": issues kept in the daemon's own store (the default, needs no account); "linear": Linear (needs
+    # a [linear] section and a key); "none": no tracker.
+    kind: Literal["local", "linear", "none"] = "local"
 
 
 class ConnectorSection(_Section):
@@ -80,11 +81,64 @@ class GitHubSection(ConnectorSection):
     api_url: HttpUrl = HttpUrl("https://api.github.com")
     # A repository that does not change is polled less and less often, down to once per this many seconds.
     max_poll_interval_seconds: float = Field(default=600.0, ge=1, le=86400)
+    # The share of the hourly rate limit the pollers may spend together; the rest is left for flows.
+    budget_share: float = Field(default=0.8, gt=0, le=1)
 
 
 class LinearSection(ConnectorSection):
     api_url: HttpUrl = HttpUrl("https://api.linear.app/graphql")
-    team: str = ""
+    team: str = ""  # the default team's key (ENG); a project can name its own
+    # "api_key": a personal key, sent as is; "oauth": an OAuth token, sent as Bearer.
+    key_kind: Literal["api_key", "oauth"] = "api_key"
+
+
+class StateMapSection(_Section):
+    """Which tracker state a linked issue moves to when its pull request reaches a stage. A state's name
+    ("In Review") or type ("started"); an empty string leaves the issue where it is."""
+
+    draft: str = "started"
+    opened: str = "started"
+    review_requested: str = "started"
+    merged: str = "completed"
+    closed: str = ""
+
+
+class SyncSection(_Section):
+    # Keep linked issues in step with their pull requests as pull-request events arrive.
+    enabled: bool = True
+    # Per team key; the "default" entry applies to teams without one of their own.
+    state_map: dict[str, StateMapSection] = Field(default_factory=lambda: {"default": StateMapSection()})
+    # When every sub-issue is completed (or canceled, with at least one completed), complete the parent.
+    auto_complete_parents: bool = True
+    # An issue in a started state for longer than this escalates (alert + notification); 0 turns it off.
+    stale_started_days: float = Field(default=14.0, ge=0)
+    stale_check_interval_seconds: float = Field(default=3600.0, ge=1)
+
+
+class AutomationSection(_Section):
+    """What github_automation requires before it merges a pull request."""
+
+    required_approvals: int = Field(default=1, ge=0, le=100)  # forges without reviews (local) skip this
+    required_checks: list[str] = Field(default_factory=list)  # names that must pass; empty: every check
+
+
+class ProjectGitHubSection(_Section):
+    poll_interval_seconds: float | None = Field(default=None, ge=1, le=86400)
+    max_poll_interval_seconds: float | None = Field(default=None, ge=1, le=86400)
+
+
+class ProjectLinearSection(_Section):
+    team: str | None = None
+    poll_interval_seconds: float | None = Field(default=None, ge=1, le=86400)
+
+
+class ProjectSection(_Section):
+    """Settings for one pinned project, by its id ([projects.api])."""
+
+    test_command: list[str] = Field(default_factory=list)  # the local forge's check, run at a PR's head
+    default_branch: str = ""  # when it cannot be told from the repository
+    github: ProjectGitHubSection = Field(default_factory=ProjectGitHubSection)
+    linear: ProjectLinearSection = Field(default_factory=ProjectLinearSection)
 
 
 class ScheduleSection(_Section):
@@ -161,6 +215,31 @@ class Config(_Section):
     # A connector is "configured" when its section is present; health_check probes only those.
     github: GitHubSection | None = None
     linear: LinearSection | None = None
+    sync: SyncSection = Field(default_factory=SyncSection)
+    automation: AutomationSection = Field(default_factory=AutomationSection)
+    projects: dict[str, ProjectSection] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _tracker_configured(self) -> Config:
+        if self.tracker.kind == "linear" and self.linear is None:
+            raise ValueError("tracker.kind = 'linear' needs a [linear] section")
+        return self
+
+    def project(self, project_id: str) -> ProjectSection:
+        return self.projects.get(project_id) or ProjectSection()
+
+    def github_interval(self, project_id: str) -> tuple[float, float]:
+        """(active, quiet) poll intervals for one GitHub project: its own, else the [github] ones."""
+        own, section = self.project(project_id).github, self.github or GitHubSection()
+        return (own.poll_interval_seconds or section.poll_interval_seconds,
+                own.max_poll_interval_seconds or section.max_poll_interval_seconds)  # fmt: skip
+
+    def linear_team(self, project_id: str) -> str:
+        return (self.project(project_id).linear.team or (self.linear.team if self.linear else "")).upper()
+
+    def state_map(self, team: str) -> StateMapSection:
+        maps = self.sync.state_map
+        return maps.get(team.upper()) or maps.get(team) or maps.get("default") or StateMapSection()
 
 
 def parse_config(text: str, path: str) -> Config:

@@ -24,6 +24,10 @@ EXAMPLE = Path(__file__).parents[2] / "config" / "contexten.example.toml"
         ("[health]\ncpu_alert_percent = 150\n", "health.cpu_alert_percent", "less than or equal to 100"),
         ("[github]\napi_url = 'not a url'\n", "github.api_url", "URL"),
         ("[linear]\npoll_interval_seconds = 0.5\n", "linear.poll_interval_seconds", "greater than or equal to 1"),
+        ("[projects.api.github]\npoll_interval_seconds = 0\n", "projects.api.github.poll_interval_seconds",
+         "greater than or equal to 1"),
+        ("[sync.state_map.ENG]\nmerge = 'Done'\n", "sync.state_map.ENG.merge", "unknown key"),
+        ("[github]\nbudget_share = 1.5\n", "github.budget_share", "less than or equal to 1"),
     ],
 )
 def test_each_config_error_names_the_file_and_the_key(text: str, key: str, words: str) -> None:
@@ -80,6 +84,9 @@ def _doc_keys(doc: dict[str, Any], prefix: str = "", model: type[BaseModel] | No
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             for item in value:  # an array of tables: each entry documents the same keys
                 out |= _doc_keys(item, f"{prefix}{key}.", None)
+        elif key in _KEYED:
+            for item in value.values():
+                out |= _doc_keys(item, f"{prefix}{key}.", None)
         elif isinstance(value, dict) and not ((field and field.annotation in (dict[str, Any],)) or key in _FREE_FORM):
             out |= _doc_keys(value, f"{prefix}{key}.", None)
         else:
@@ -88,6 +95,7 @@ def _doc_keys(doc: dict[str, Any], prefix: str = "", model: type[BaseModel] | No
 
 
 _FREE_FORM = {"params", "match"}  # tables whose keys are the user's own, not config keys
+_KEYED = {"projects", "state_map"}  # tables of sections keyed by the user's names (project ids, team keys)
 
 
 def test_the_example_config_documents_every_key_and_is_valid() -> None:
@@ -121,6 +129,22 @@ def test_schedule_and_trigger_errors_name_the_entry(text: str, key: str, words: 
     with pytest.raises(ConfigError) as info:
         parse_config(text, "c.toml")
     assert info.value.key == key and words in str(info.value)
+
+
+def test_a_linear_tracker_needs_the_linear_section() -> None:
+    with pytest.raises(ConfigError, match="tracker.kind = 'linear' needs a \\[linear\\] section"):
+        parse_config('[tracker]\nkind = "linear"\n', "c.toml")
+
+
+def test_project_overrides_fall_back_to_the_connector_sections() -> None:
+    config = parse_config(
+        '[github]\npoll_interval_seconds = 60\n[linear]\nteam = "eng"\n'
+        '[projects.api]\ngithub = { poll_interval_seconds = 5 }\nlinear = { team = "ops" }\n'
+        '[sync.state_map.OPS]\nmerged = "Shipped"\n', "c.toml",
+    )  # fmt: skip
+    assert config.github_interval("api") == (5, 600) and config.github_interval("web") == (60, 600)
+    assert config.linear_team("api") == "OPS" and config.linear_team("web") == "ENG"
+    assert config.state_map("ops").merged == "Shipped" and config.state_map("ENG").merged == "completed"
 
 
 def test_changed_keys_names_what_changed() -> None:

@@ -201,26 +201,6 @@ MIGRATIONS: list[tuple[int, str]] = [
             created_at REAL NOT NULL,
             PRIMARY KEY (issue_id, url)
         );
-        -- Issues seen in remote trackers (Linear): what the poller diffs against and the console shows.
-        CREATE TABLE tracker_mirror (
-            tracker    TEXT NOT NULL,
-            id         TEXT NOT NULL,
-            identifier TEXT NOT NULL,
-            team       TEXT NOT NULL,
-            data       TEXT NOT NULL,
-            updated_at REAL NOT NULL,
-            PRIMARY KEY (tracker, id)
-        );
-        CREATE INDEX tracker_mirror_by_identifier ON tracker_mirror (identifier);
-        -- Pull requests seen on a remote forge (GitHub), with their checks, for the console.
-        CREATE TABLE forge_mirror (
-            project    TEXT NOT NULL,
-            number     INTEGER NOT NULL,
-            data       TEXT NOT NULL,
-            checks     TEXT NOT NULL DEFAULT '[]',
-            updated_at REAL NOT NULL,
-            PRIMARY KEY (project, number)
-        );
         -- Every decision the issue sync made, and why.
         CREATE TABLE sync_log (
             id           INTEGER PRIMARY KEY,
