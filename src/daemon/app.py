@@ -9,7 +9,7 @@ import signal
 import sqlite3
 import sys
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -19,24 +19,24 @@ from contexten import __version__
 from contexten.common.clock import Clock, SystemClock
 from contexten.common.errors import ConfigError
 from contexten.common.event_kinds import EventKind
+from contexten.common.models import Project
 from contexten.common.paths import Paths
 from contexten.common.protocol import DaemonInfo, Heartbeat
 from contexten.daemon.bus import Bus
 from contexten.daemon.commands import CommandHandler
 from contexten.daemon.config import Config, changed_keys, load_config
 from contexten.daemon.config_watch import watch_config
-from contexten.daemon.connectors.credentials import load_token
-from contexten.daemon.connectors.github.http import GitHubHTTP
 from contexten.daemon.connectors.github.polling import GitHubPolling
-from contexten.daemon.connectors.http_cache import HttpCache
+from contexten.daemon.connectors.hub import Connectors
 from contexten.daemon.engine.breakers import BreakerRegistry
 from contexten.daemon.engine.healing import Healer
 from contexten.daemon.engine.ledger import EffectLedger
 from contexten.daemon.engine.recovery import RecoveryEngine
 from contexten.daemon.engine.recovery_actions import recovery_actions
-from contexten.daemon.eventlog import EventLog
+from contexten.daemon.eventlog import EventLog, Published
 from contexten.daemon.flows.base import Services
 from contexten.daemon.flows.registry import FlowRegistry, builtin_flows
+from contexten.daemon.forge.port import Forge
 from contexten.daemon.health import AlertTracker, sample_system
 from contexten.daemon.lock import InstanceLock
 from contexten.daemon.logs import setup_logging
@@ -47,7 +47,9 @@ from contexten.daemon.sdnotify import Notifier
 from contexten.daemon.store import backups
 from contexten.daemon.store.database import open_database
 from contexten.daemon.store.queries import Queries
-from contexten.daemon.tracker.local import LocalTracker
+from contexten.daemon.sync.engine import IssueSync
+from contexten.daemon.sync.service import SyncService
+from contexten.daemon.tracker.polling import TrackerPolling
 from contexten.daemon.triggers import Triggers
 
 log = logging.getLogger("contexten.daemon")
@@ -132,12 +134,13 @@ class Daemon:
         flows = builtin_flows()
         self.runner = runner = Runner(services, flows, await queries.max_run_id())
         services.control = runner
+        connectors = services.connectors = Connectors(lambda: self.config, db, events, self.clock, services.breakers)
+        await connectors.open(self.paths.database)
+        notifier = LogNotifier()
         engine = RecoveryEngine(db, events, self.clock)
         actions = recovery_actions(
-            runner, services.breakers, LogNotifier(), events, self.clock, lambda: self.config.recovery,
-            lambda flow: spec.fallback if (spec := flows.get(flow)) else None,
-            LocalTracker(db, events, self.clock) if self.config.tracker.kind == "local" else None,
-            services.ledger,
+            runner, services.breakers, notifier, events, self.clock, lambda: self.config.recovery,
+            lambda flow: spec.fallback if (spec := flows.get(flow)) else None, connectors.tracker(), services.ledger,
         )  # fmt: skip
         services.healer = Healer(engine, actions, queries)
         check_against_flows(self.config, flows, str(self.paths.config_file))
@@ -145,9 +148,21 @@ class Daemon:
         scheduler.configure(self.config.schedules)
         triggers = Triggers(runner.start, queries, events, self.clock)
         triggers.configure(self.config.triggers)
-        polling = await self._github_polling(events, services.breakers)
+        polling = GitHubPolling(connectors.github, events, lambda: self.config) if connectors.github else None
         if polling is not None:
             polling.start(await queries.projects())
+        self.polling = polling
+        issue_polling = TrackerPolling(connectors.linear_tracker(), events, self._linear_interval) \
+            if connectors.linear is not None and self.config.tracker.kind == "linear" else None  # fmt: skip
+        self.issue_polling = issue_polling
+        services.sync = IssueSync(connectors.tracker, self._forge_for(queries, connectors), events, self.clock,
+                                  lambda: self.config)  # fmt: skip
+        projects_now = await queries.projects()
+        sync = SyncService(services.sync, events, lambda: self.config, notifier,
+                           lambda: self._teams(connectors, projects_now))  # fmt: skip
+        if issue_polling is not None:
+            issue_polling.watch(self._team_owners(connectors, projects_now))
+            events.add_listener(lambda e: self._projects_changed(e, queries, connectors, projects_now))
         resumed = await runner.recover()
         if resumed:
             log.info("resumed %d interrupted run(s): %s", len(resumed), ", ".join(map(str, resumed)))
@@ -163,6 +178,8 @@ class Daemon:
             self._spawn(self._sample_health(events), "health-sampler"),
             self._spawn(self._watch_config(events, runner, flows, scheduler, triggers), "config-watch"),
             self._spawn(scheduler.run(), "scheduler"),
+            self._spawn(sync.run(), "issue-sync"),
+            self._spawn(sync.watch_stale(), "stale-issues"),
         ]
         if self._notifier.watchdog_interval:
             tasks.append(self._spawn(self._watchdog(self._notifier.watchdog_interval), "watchdog"))
@@ -186,22 +203,54 @@ class Daemon:
         await asyncio.gather(*tasks, return_exceptions=True)
         if polling is not None:
             await polling.close()
+        if issue_polling is not None:
+            await issue_polling.close()
+        await connectors.close()
         await events.close()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         log.info("stopped")
 
-    async def _github_polling(self, events: EventLog, breakers: BreakerRegistry) -> GitHubPolling | None:
-        """Pollers for pinned GitHub projects, when a [github] section configures the connector."""
-        section = self.config.github
-        if section is None:
-            return None
-        token = load_token("GITHUB_TOKEN", "github-token")
-        cache = await HttpCache.open(self.paths.database)
-        http = GitHubHTTP(
-            str(section.api_url), token, cache, self.clock, breakers.get("github"), section.timeout_seconds
-        )
-        return GitHubPolling(http, cache, events, lambda: self.config)
+    def _linear_interval(self, team: str) -> float:
+        section = self.config.linear
+        own = [p.linear.poll_interval_seconds for p in self.config.projects.values()
+               if p.linear.poll_interval_seconds and (p.linear.team or "").upper() == team]  # fmt: skip
+        return min(own, default=section.poll_interval_seconds if section else 60.0)
+
+    @staticmethod
+    def _forge_for(queries: Queries, connectors: Connectors) -> Callable[[str], Awaitable[Forge | None]]:
+        async def forge_for(project_id: str) -> Forge | None:
+            project = next((p for p in await queries.projects() if p.id == project_id), None)
+            return connectors.forge(project) if project is not None else None
+
+        return forge_for
+
+    def _teams(self, connectors: Connectors, projects: list[Project]) -> list[tuple[str | None, str]]:
+        """(project, team) pairs whose issues the stale check looks at: each team once."""
+        owners = self._team_owners(connectors, projects)
+        return [(project, team) for team, project in owners.items()]
+
+    @staticmethod
+    def _team_owners(connectors: Connectors, projects: list[Project]) -> dict[str, str | None]:
+        """Team key -> the one pinned project that uses it (None when several share it or none does)."""
+        owners: dict[str, list[str]] = {connectors.team(None): []} if connectors.team(None) else {}
+        for project in projects:
+            team = connectors.team(project.id)
+            if team:
+                owners.setdefault(team, []).append(project.id)
+        return {team: ids[0] if len(ids) == 1 else None for team, ids in owners.items()}
+
+    def _projects_changed(
+        self, event: Published, queries: Queries, connectors: Connectors, projects: list[Project]
+    ) -> None:
+        if event.kind == EventKind.PROJECT_PINNED:
+            projects.append(Project.model_validate(event.data["project"]))
+        elif event.kind == EventKind.PROJECT_UNPINNED:
+            projects[:] = [p for p in projects if p.id != event.project]
+        elif event.kind != EventKind.CONFIG_RELOADED:
+            return
+        if self.issue_polling is not None:
+            self.issue_polling.watch(self._team_owners(connectors, projects))
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         async def guarded() -> None:

@@ -42,12 +42,13 @@ async def setup(tmp_path: Path) -> AsyncIterator[tuple[FakeGitHub, dict[str, Any
 async def test_an_idle_repository_costs_nothing_after_the_first_cycle(setup: Any) -> None:
     fake, _, poller, _, _ = setup
     first = await poller.poll()
-    assert first.events == [] and first.billable == 3  # the list, then check runs and statuses of PR #2
+    # The list, check runs and statuses of PR #2, and the Actions runs.
+    assert first.events == [] and first.billable == 4
     spent = fake.billable
     intervals = []
     for _ in range(4):
         quiet = await poller.poll()
-        assert (quiet.events, quiet.requests, quiet.billable) == ([], 1, 0)  # one 304, free
+        assert (quiet.events, quiet.requests, quiet.billable) == ([], 2, 0)  # two 304s, free
         intervals.append(quiet.next_in)
     assert fake.billable == spent
     assert intervals == [15.0, 22.5, 33.75, 50.625]  # quiet repositories are polled less and less
@@ -79,3 +80,30 @@ async def test_a_nearly_spent_budget_waits_for_the_reset(setup: Any) -> None:
     fake.remaining = 150  # below the reserve of 200
     result = await poller.poll()
     assert result.next_in > 3000  # the fake's reset is an hour away
+
+
+async def test_failed_actions_runs_and_review_requests_become_events(setup: Any) -> None:
+    fake, recorded, poller, queries, events = setup
+    base, pr, ci_run = recorded["base"], recorded["pr"], recorded["ci_run"]
+    await poller.poll()
+    failed = {**ci_run, "id": ci_run["id"] + 1, "conclusion": "failure", "updated_at": "2019-05-16T10:00:00Z"}
+    fake.add("GET", f"{base}/actions/runs?per_page=20", 200, {"total_count": 2, "workflow_runs": [failed, ci_run]})
+    asked = {**pr, "requested_reviewers": [{"login": "hubot"}], "updated_at": "2019-05-16T10:00:00Z"}
+    fake.add("GET", f"{base}/pulls?state=open&per_page=100", 200, [asked])
+    assert (await poller.poll()).events == ["pr.review_requested", "ci.run.failed"]
+    assert (await poller.poll()).events == [], "each failure is announced once"
+    await events.commit("test.flush", {})
+    stored = {e.kind: e for e in await queries.events_since(0, 100)}
+    assert stored["ci.run.failed"].data["run"]["id"] == failed["id"]
+    assert stored["pr.review_requested"].data["pull_request"]["requested_reviewers"] == ["hubot"]
+    ((seen, checks),) = poller.view()
+    assert seen.number == 2 and {c.name for c in checks} == {"Octocoders-linter", "default"}
+
+
+async def test_a_repository_without_actions_is_not_asked_again(setup: Any) -> None:
+    fake, recorded, poller, _, _ = setup
+    del fake.routes[("GET", f"{recorded['base']}/actions/runs?per_page=20")]
+    await poller.poll()
+    asked = len([r for r in fake.requests if "/actions/" in r["path"]])
+    await poller.poll()
+    assert asked == 1 and len([r for r in fake.requests if "/actions/" in r["path"]]) == 1

@@ -19,6 +19,7 @@ from contexten.common.errors import ContextenError
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Project, Run, RunState, Step
 from contexten.daemon.config import Config
+from contexten.daemon.connectors.hub import Connectors
 from contexten.daemon.engine.breakers import BreakerRegistry
 from contexten.daemon.engine.healing import Healer
 from contexten.daemon.engine.ledger import EffectLedger, Find, Perform
@@ -27,6 +28,7 @@ from contexten.daemon.engine.retry import RetryPolicy
 from contexten.daemon.eventlog import EventLog
 from contexten.daemon.store import writes
 from contexten.daemon.store.queries import Queries
+from contexten.daemon.sync.engine import IssueSync
 
 # How long a cancelled subprocess step's process group gets between SIGTERM and SIGKILL.
 KILL_GRACE_SECONDS = 5.0
@@ -61,6 +63,9 @@ class Services:
     # Set once the runner exists (it needs these Services first): used by the recovery flows.
     control: RunControl | None = None
     healer: Healer | None = None
+    # Set once the daemon has opened its connectors: forges and trackers by project, and the issue sync.
+    connectors: Connectors | None = None
+    sync: IssueSync | None = None
 
 
 @dataclass

@@ -12,8 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from contexten.common.models import Check, PullRequest
+from contexten.daemon.connectors.budget import BudgetPlan
+from contexten.daemon.connectors.errors import ConnectorError
 from contexten.daemon.connectors.github.forge import GitHubForge
 from contexten.daemon.connectors.github.http import GitHubHTTP
+from contexten.daemon.engine.failures import FailureClass
 from contexten.daemon.eventlog import EventLog
 
 QUIET_STRETCH = 1.5
@@ -36,13 +39,19 @@ class PollResult:
 
 class RepoPoller:
     def __init__(
-        self, project: str, forge: GitHubForge, http: GitHubHTTP, events: EventLog, settings: PollSettings
-    ) -> None:
+        self, project: str, forge: GitHubForge, http: GitHubHTTP, events: EventLog, settings: PollSettings,
+        budget: BudgetPlan | None = None,
+    ) -> None:  # fmt: skip
         self.project = project
+        self.budget = budget or BudgetPlan()
+        self.budget.join(project)
+        self._cost = 0.0  # billable requests per poll, smoothed
+        self._no_actions = False
+        self._runs: dict[int, str | None] | None = None  # Actions run id -> conclusion; None until the first look
         self._forge = forge
         self._http = http
         self._events = events
-        self._settings = settings
+        self.settings = settings
         self.interval = settings.interval
         self._prs: dict[int, PullRequest] | None = None  # None until the first look
         self._checks: dict[int, dict[str, Check]] = {}
@@ -61,10 +70,37 @@ class RepoPoller:
                 emitted += await self._diff_checks(pr, announce=self._prs is not None)
         self._prs = current
         self._checks = {n: c for n, c in self._checks.items() if n in current}
+        emitted += await self._diff_ci_runs()
         requests = self._http.sent - sent
         billable = requests - (self._http.not_modified - free)
+        self._cost = 0.5 * self._cost + 0.5 * billable
         self.interval = self._next_interval(changed=bool(emitted) or billable > 0)
+        self.budget.spent(self.project, billable, self.interval)
         return PollResult(emitted, requests, billable, self.interval)
+
+    async def _diff_ci_runs(self) -> list[str]:
+        """`ci.run.failed` for each Actions run that finished failing since the last look (one conditional
+        request: free while nothing ran)."""
+        if self._no_actions:
+            return []
+        try:
+            runs = await self._forge.ci_runs()
+        except ConnectorError as exc:
+            if exc.failure_class is not FailureClass.NOT_FOUND:
+                raise
+            self._no_actions = True  # Actions is off for this repository (or the token may not see it)
+            return []
+        out = []
+        if self._runs is not None:
+            for run in runs:
+                was = self._runs.get(run.id, "unseen")
+                failed = run.status == "completed" and run.conclusion not in (None, "success", "skipped", "neutral")
+                if failed and was != run.conclusion:
+                    self._events.emit("ci.run.failed", {"run": run.model_dump(), "forge": "github"},
+                                      project=self.project)  # fmt: skip
+                    out.append("ci.run.failed")
+        self._runs = {run.id: run.conclusion for run in runs}
+        return out
 
     async def _diff_pull_requests(self, before: dict[int, PullRequest], now: dict[int, PullRequest]) -> list[str]:
         out = []
@@ -72,12 +108,11 @@ class RepoPoller:
             old = before.get(number)
             if old is None:
                 out.append(self._emit("pr.opened", pr))
-            elif (old.head_sha, old.title, old.draft, old.updated_at) != (
-                pr.head_sha,
-                pr.title,
-                pr.draft,
-                pr.updated_at,
-            ):
+            elif set(pr.requested_reviewers) - set(old.requested_reviewers):
+                out.append(self._emit("pr.review_requested", pr))
+            elif (old.head_sha, old.title, old.draft, old.updated_at, old.body, old.labels) != (
+                pr.head_sha, pr.title, pr.draft, pr.updated_at, pr.body, pr.labels,
+            ):  # fmt: skip
                 out.append(self._emit("pr.updated", pr))
         for number in before.keys() - now.keys():
             gone = await self._forge.pull_request(number)
@@ -105,11 +140,17 @@ class RepoPoller:
         return kind
 
     def _next_interval(self, changed: bool) -> float:
-        s = self._settings
+        s = self.settings
         interval = s.interval if changed else min(s.max_interval, self.interval * QUIET_STRETCH)
         if self._http.poll_interval:
             interval = max(interval, self._http.poll_interval)
         core = self._http.rates.get("core")
         if core is not None and core.remaining < s.reserve:
             interval = max(interval, core.reset - self._http.clock.now())
-        return interval
+        limit = core.limit if core is not None else 5000
+        return max(interval, self.budget.floor(self.project, self._cost, limit))
+
+    def view(self) -> list[tuple[PullRequest, list[Check]]]:
+        """The open pull requests and their checks as last seen (for the console; no request)."""
+        prs = self._prs or {}
+        return [(pr, list(self._checks.get(n, {}).values())) for n, pr in sorted(prs.items())]

@@ -15,22 +15,24 @@ from contexten.common.errors import ContextenError
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Project
 from contexten.daemon.config import Config
+from contexten.daemon.connectors.budget import BudgetPlan
 from contexten.daemon.connectors.github.forge import GitHubForge
 from contexten.daemon.connectors.github.http import GitHubHTTP
 from contexten.daemon.connectors.github.poller import PollSettings, RepoPoller
-from contexten.daemon.connectors.http_cache import HttpCache
 from contexten.daemon.eventlog import EventLog, Published
 
 log = logging.getLogger(__name__)
 
 
 class GitHubPolling:
-    def __init__(self, http: GitHubHTTP, cache: HttpCache, events: EventLog, config: Callable[[], Config]) -> None:
+    def __init__(self, http: GitHubHTTP, events: EventLog, config: Callable[[], Config]) -> None:
         self._http = http
-        self._cache = cache
         self._events = events
         self._config = config
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self.pollers: dict[str, RepoPoller] = {}
+        section = config().github
+        self.budget = BudgetPlan(section.budget_share if section else 1.0)
         events.add_listener(self._on_event)
 
     def start(self, projects: list[Project]) -> None:
@@ -42,17 +44,21 @@ class GitHubPolling:
             self._watch(Project.model_validate(event.data["project"]))
         elif event.kind == EventKind.PROJECT_UNPINNED and event.project in self._tasks:
             self._tasks.pop(event.project).cancel()
+            self.pollers.pop(event.project, None)
+            self.budget.leave(event.project)
+        elif event.kind == EventKind.CONFIG_RELOADED and self._config().github is not None:
+            self.budget.share = self._config().github.budget_share  # type: ignore[union-attr]
+            for project, poller in self.pollers.items():
+                poller.settings.interval, poller.settings.max_interval = self._config().github_interval(project)
 
     def _watch(self, project: Project) -> None:
         if project.kind != "github" or project.id in self._tasks:
             return
         forge = GitHubForge(project.id, project.location, self._http)
-        section = self._config().github
-        settings = PollSettings(
-            interval=section.poll_interval_seconds if section else 60.0,
-            max_interval=section.max_poll_interval_seconds if section else 600.0,
-        )
-        poller = RepoPoller(project.id, forge, self._http, self._events, settings)
+        interval, quiet = self._config().github_interval(project.id)
+        settings = PollSettings(interval=interval, max_interval=quiet)
+        poller = self.pollers[project.id] = RepoPoller(project.id, forge, self._http, self._events, settings,
+                                                       self.budget)  # fmt: skip
         self._tasks[project.id] = asyncio.create_task(self._loop(project.id, poller), name=f"poll-{project.id}")
 
     async def _loop(self, project: str, poller: RepoPoller) -> None:
@@ -71,5 +77,3 @@ class GitHubPolling:
         for task in self._tasks.values():
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
-        await self._http.aclose()
-        await self._cache.close()
