@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from contexten.cli import work
 from contexten.cli.output import emit_json, format_run
 from contexten.cli.spawn import ensure_daemon
 from contexten.client.connection import DaemonClient
@@ -253,6 +254,11 @@ async def _welcome(args: argparse.Namespace, client: DaemonClient, info: Any, st
 
 
 _HANDLERS = {
+    "issues": work.issues,
+    "prs": work.pull_requests,
+    "sync-log": work.sync_log,
+    "issue": work.issue,
+    "propose": work.propose,
     "status": _status,
     "pin": _pin,
     "unpin": _unpin,

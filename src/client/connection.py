@@ -11,19 +11,25 @@ import zmq
 import zmq.asyncio
 
 from contexten.common.errors import CommandFailed, DaemonUnreachable, ProtocolError
-from contexten.common.models import FlowInfo, Project, RecoveryRow, Run
+from contexten.common.models import FlowInfo, Issue, Project, PullRequest, RecoveryRow, Run
 from contexten.common.paths import Paths
 from contexten.common.protocol import (
     CancelRun,
+    CreateIssue,
     DaemonInfo,
     EventPage,
     EventsSince,
     GetRun,
     GetSnapshot,
+    GetSyncLog,
     ListFlows,
+    ListIssues,
+    ListPullRequests,
+    OpenPullRequest,
     PauseRun,
     Ping,
     PinProject,
+    PullRequestView,
     RecoveryTable,
     ResumeRun,
     RetryRun,
@@ -32,7 +38,9 @@ from contexten.common.protocol import (
     Status,
     StatusInfo,
     StopDaemon,
+    SyncEntry,
     UnpinProject,
+    UpdateIssue,
     _Request,
     decode_reply,
     encode_request,
@@ -155,6 +163,28 @@ class DaemonClient:
 
     async def recovery_table(self) -> list[RecoveryRow]:
         return [RecoveryRow.model_validate(r) for r in await self.request(RecoveryTable())]
+
+    async def issues(self, project: str) -> list[Issue]:
+        return [Issue.model_validate(i) for i in await self.request(ListIssues(project=project))]
+
+    async def pull_requests(self, project: str) -> list[PullRequestView]:
+        return [PullRequestView.model_validate(p) for p in await self.request(ListPullRequests(project=project))]
+
+    async def sync_log(self, project: str | None = None, issue: str | None = None, limit: int = 50) -> list[SyncEntry]:
+        entries = await self.request(GetSyncLog(project=project, issue=issue, limit=limit))
+        return [SyncEntry.model_validate(e) for e in entries]
+
+    async def create_issue(self, project: str, title: str, body: str = "", parent: str | None = None) -> Issue:
+        return Issue.model_validate(await self.request(CreateIssue(project=project, title=title, body=body,
+                                                                   parent=parent)))  # fmt: skip
+
+    async def update_issue(self, project: str, identifier: str, state: str | None = None) -> Issue:
+        return Issue.model_validate(await self.request(UpdateIssue(project=project, identifier=identifier,
+                                                                   state=state)))  # fmt: skip
+
+    async def open_pull_request(self, project: str, head: str, title: str, body: str = "") -> PullRequest:
+        request = OpenPullRequest(project=project, head=head, title=title, body=body)
+        return PullRequest.model_validate(await self.request(request))
 
     async def stop(self) -> None:
         await self.request(StopDaemon())

@@ -19,7 +19,17 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from contexten.common.errors import ProtocolError
-from contexten.common.models import BreakerInfo, Event, FlowInfo, HealthSample, Project, Run
+from contexten.common.models import (
+    BreakerInfo,
+    Check,
+    Event,
+    FlowInfo,
+    HealthSample,
+    Project,
+    PullRequest,
+    RateBudget,
+    Run,
+)
 
 PROTOCOL_VERSION = 1
 EVENT_TOPIC = b"ev"
@@ -126,6 +136,49 @@ class StopDaemon(_Request):
     cmd: Literal["daemon.stop"] = "daemon.stop"
 
 
+class ListIssues(_Request):
+    cmd: Literal["issue.list"] = "issue.list"
+    project: str = Field(min_length=1, max_length=200)
+
+
+class ListPullRequests(_Request):
+    cmd: Literal["pr.list"] = "pr.list"
+    project: str = Field(min_length=1, max_length=200)
+
+
+class CreateIssue(_Request):
+    cmd: Literal["issue.create"] = "issue.create"
+    project: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=500)
+    body: str = Field(default="", max_length=100_000)
+    parent: str | None = Field(default=None, max_length=50)
+    key: str = Field(default="", max_length=200)  # an idempotency key; sending the same one twice creates one
+
+
+class UpdateIssue(_Request):
+    cmd: Literal["issue.update"] = "issue.update"
+    project: str = Field(min_length=1, max_length=200)
+    identifier: str = Field(min_length=1, max_length=50)
+    state: str | None = Field(default=None, max_length=100)
+    title: str | None = Field(default=None, min_length=1, max_length=500)
+    parent: str | None = Field(default=None, max_length=50)
+
+
+class OpenPullRequest(_Request):
+    cmd: Literal["pr.open"] = "pr.open"
+    project: str = Field(min_length=1, max_length=200)
+    head: str = Field(min_length=1, max_length=250)
+    title: str = Field(min_length=1, max_length=500)
+    body: str = Field(default="", max_length=100_000)
+
+
+class GetSyncLog(_Request):
+    cmd: Literal["sync.log"] = "sync.log"
+    project: str | None = None
+    issue: str | None = None
+    limit: int = Field(default=50, ge=1, le=1000)
+
+
 Request = Annotated[
     Ping
     | Status
@@ -143,7 +196,13 @@ Request = Annotated[
     | ResumeRun
     | RetryRun
     | RecoveryTable
-    | StopDaemon,
+    | StopDaemon
+    | ListIssues
+    | ListPullRequests
+    | GetSyncLog
+    | CreateIssue
+    | UpdateIssue
+    | OpenPullRequest,
     Field(discriminator="cmd"),
 ]
 _REQUEST = TypeAdapter[Request](Request)
@@ -167,6 +226,12 @@ COMMANDS = frozenset(
         RetryRun,
         RecoveryTable,
         StopDaemon,
+        ListIssues,
+        ListPullRequests,
+        GetSyncLog,
+        CreateIssue,
+        UpdateIssue,
+        OpenPullRequest,
     )
 )
 
@@ -189,6 +254,7 @@ class StatusInfo(DaemonInfo):
     runs_by_state: dict[str, int]
     last_seq: int
     breakers: list[BreakerInfo] = []
+    budgets: list[RateBudget] = []
 
 
 class Snapshot(BaseModel):
@@ -199,6 +265,24 @@ class Snapshot(BaseModel):
     health: list[HealthSample]
     flows: list[FlowInfo]
     breakers: list[BreakerInfo] = []
+    budgets: list[RateBudget] = []
+
+
+class PullRequestView(BaseModel):
+    pull_request: PullRequest
+    checks: list[Check] = []
+
+
+class SyncEntry(BaseModel):
+    at: float
+    project: str | None
+    issue: str | None
+    pull_request: str | None
+    trigger: str
+    decision: str
+    from_state: str | None
+    to_state: str | None
+    reason: str
 
 
 class EventPage(BaseModel):

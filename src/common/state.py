@@ -12,7 +12,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contexten.common.event_kinds import EventKind
-from contexten.common.models import BreakerInfo, Event, HealthSample, Project, Run, RunState, Step, StepState
+from contexten.common.models import (
+    BreakerInfo,
+    Event,
+    HealthSample,
+    Project,
+    RateBudget,
+    Run,
+    RunState,
+    Step,
+    StepState,
+)
 from contexten.common.protocol import Snapshot
 
 HEALTH_HISTORY = 120
@@ -31,6 +41,7 @@ class ConsoleState:
     health: deque[HealthSample] = field(default_factory=lambda: deque(maxlen=HEALTH_HISTORY))
     alerts: deque[Event] = field(default_factory=lambda: deque(maxlen=ALERT_HISTORY))
     breakers: dict[str, BreakerInfo] = field(default_factory=dict)
+    budgets: dict[tuple[str, str], RateBudget] = field(default_factory=dict)  # (connector, resource)
 
     @classmethod
     def from_snapshot(cls, snapshot: Snapshot) -> ConsoleState:
@@ -39,6 +50,7 @@ class ConsoleState:
         state.runs = {r.id: r for r in snapshot.runs}
         state.health.extend(snapshot.health)
         state.breakers = {b.name: b for b in snapshot.breakers}
+        state.budgets = {(b.connector, b.resource): b for b in snapshot.budgets}
         return state
 
     def apply(self, event: Event) -> None:
@@ -130,6 +142,11 @@ def _breaker(state: ConsoleState, event: Event) -> None:
     state.breakers[name] = BreakerInfo(name=name, state=event.data["state"], reopen_at=event.data.get("reopen_at"))
 
 
+def _budget(state: ConsoleState, event: Event) -> None:
+    budget = RateBudget.model_validate(event.data)
+    state.budgets[(budget.connector, budget.resource)] = budget
+
+
 _HANDLERS: dict[str, Callable[[ConsoleState, Event], None]] = {
     EventKind.PROJECT_PINNED: _pinned,
     EventKind.PROJECT_UNPINNED: _unpinned,
@@ -141,4 +158,5 @@ _HANDLERS: dict[str, Callable[[ConsoleState, Event], None]] = {
     EventKind.HEALTH_METRICS: _metrics,
     EventKind.ALERT: _alert,
     EventKind.BREAKER_STATE: _breaker,
+    EventKind.CONNECTOR_BUDGET: _budget,
 }

@@ -51,8 +51,10 @@ from contexten.daemon.sync.engine import IssueSync
 from contexten.daemon.sync.service import SyncService
 from contexten.daemon.tracker.polling import TrackerPolling
 from contexten.daemon.triggers import Triggers
+from contexten.daemon.work_items import WorkItems
 
 log = logging.getLogger("contexten.daemon")
+BUDGET_PUBLISH_SECONDS = 2.0
 
 
 class Daemon:
@@ -166,7 +168,8 @@ class Daemon:
         resumed = await runner.recover()
         if resumed:
             log.info("resumed %d interrupted run(s): %s", len(resumed), ", ".join(map(str, resumed)))
-        handler = CommandHandler(services, runner, flows, self.info, self.request_stop)
+        work = WorkItems(queries, connectors, polling, issue_polling)
+        handler = CommandHandler(services, runner, flows, self.info, self.request_stop, work)
 
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -180,6 +183,7 @@ class Daemon:
             self._spawn(scheduler.run(), "scheduler"),
             self._spawn(sync.run(), "issue-sync"),
             self._spawn(sync.watch_stale(), "stale-issues"),
+            self._spawn(self._publish_budgets(events, connectors), "budgets"),
         ]
         if self._notifier.watchdog_interval:
             tasks.append(self._spawn(self._watchdog(self._notifier.watchdog_interval), "watchdog"))
@@ -210,6 +214,18 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         log.info("stopped")
+
+    async def _publish_budgets(self, events: EventLog, connectors: Connectors) -> None:
+        """A `connector.budget` event whenever a rate budget moved (checked every few seconds), so the
+        console's health view shows what is left without asking."""
+        last: dict[tuple[str, str], tuple[int, int]] = {}
+        while True:
+            await asyncio.sleep(BUDGET_PUBLISH_SECONDS)
+            for budget in connectors.budgets():
+                key, now = (budget.connector, budget.resource), (budget.limit, budget.remaining)
+                if last.get(key) != now:
+                    last[key] = now
+                    events.emit(EventKind.CONNECTOR_BUDGET, budget.model_dump())
 
     def _linear_interval(self, team: str) -> float:
         section = self.config.linear

@@ -12,8 +12,10 @@ from pydantic import BaseModel
 
 from contexten.common.errors import CommandFailed, ProtocolError
 from contexten.common.event_kinds import EventKind
+from contexten.common.models import RateBudget
 from contexten.common.protocol import (
     CancelRun,
+    CreateIssue,
     DaemonInfo,
     ErrorBody,
     ErrorCode,
@@ -21,9 +23,13 @@ from contexten.common.protocol import (
     EventsSince,
     GetRun,
     GetSnapshot,
+    GetSyncLog,
     ListFlows,
+    ListIssues,
     ListProjects,
+    ListPullRequests,
     ListRuns,
+    OpenPullRequest,
     PauseRun,
     Ping,
     PinProject,
@@ -37,6 +43,7 @@ from contexten.common.protocol import (
     StatusInfo,
     StopDaemon,
     UnpinProject,
+    UpdateIssue,
     decode_request,
     encode_reply,
     peek_request_id,
@@ -47,6 +54,7 @@ from contexten.daemon.flows.registry import FlowRegistry
 from contexten.daemon.projects import new_project, resolve_target
 from contexten.daemon.runner import Runner
 from contexten.daemon.store import writes
+from contexten.daemon.work_items import WorkItems
 
 log = logging.getLogger(__name__)
 SNAPSHOT_RUNS = 50
@@ -60,8 +68,10 @@ class CommandHandler:
         flows: FlowRegistry,
         info: Callable[[], DaemonInfo],
         request_stop: Callable[[], None],
+        work: WorkItems | None = None,
     ) -> None:
         self._s = services
+        self._work = work
         self._runner = runner
         self._flows = flows
         self._info = info
@@ -84,6 +94,12 @@ class CommandHandler:
             RetryRun: self._retry_run,
             RecoveryTable: self._recovery_table,
             StopDaemon: self._stop,
+            ListIssues: self._issues,
+            ListPullRequests: self._pull_requests,
+            GetSyncLog: self._sync_log,
+            CreateIssue: self._create_issue,
+            UpdateIssue: self._update_issue,
+            OpenPullRequest: self._open_pull_request,
         }
 
     async def handle(self, raw: bytes) -> bytes:
@@ -115,7 +131,37 @@ class CommandHandler:
             runs_by_state=await q.runs_by_state(),
             last_seq=self._s.events.published_seq,
             breakers=self._s.breakers.infos(),
+            budgets=self._budgets(),
         )
+
+    def _budgets(self) -> list[RateBudget]:
+        return self._s.connectors.budgets() if self._s.connectors is not None else []
+
+    def _work_items(self) -> WorkItems:
+        if self._work is None:
+            raise CommandFailed(ErrorCode.INTERNAL, "issues and pull requests are not available yet")
+        return self._work
+
+    async def _issues(self, req: ListIssues) -> list[dict[str, Any]]:
+        return [i.model_dump(mode="json") for i in await self._work_items().issues(req.project)]
+
+    async def _pull_requests(self, req: ListPullRequests) -> list[dict[str, Any]]:
+        return [v.model_dump(mode="json") for v in await self._work_items().pull_requests(req.project)]
+
+    async def _create_issue(self, req: CreateIssue) -> dict[str, Any]:
+        issue = await self._work_items().create_issue(req.project, req.title, req.body, req.parent, req.key)
+        return issue.model_dump(mode="json")
+
+    async def _update_issue(self, req: UpdateIssue) -> dict[str, Any]:
+        work = self._work_items()
+        return (await work.update_issue(req.project, req.identifier, req.state, req.title, req.parent)).model_dump()
+
+    async def _open_pull_request(self, req: OpenPullRequest) -> dict[str, Any]:
+        return (await self._work_items().open_pull_request(req.project, req.head, req.title, req.body)).model_dump()
+
+    async def _sync_log(self, req: GetSyncLog) -> list[dict[str, Any]]:
+        entries = await self._work_items().sync_log(req.project, req.issue, req.limit)
+        return [e.model_dump(mode="json") for e in entries]
 
     async def _snapshot(self, _: GetSnapshot) -> Snapshot:
         # One connection serves reads and writes in order, and every write commits with its event,
@@ -130,6 +176,7 @@ class CommandHandler:
             health=await q.recent_health(HEALTH_HISTORY),
             flows=self._flows.infos(self._s.config().templates),
             breakers=self._s.breakers.infos(),
+            budgets=self._budgets(),
         )
 
     async def _events_since(self, req: EventsSince) -> EventPage:

@@ -8,7 +8,9 @@ from contexten.daemon.flows import (
     backup_operations,
     data_recovery,
     error_healing,
+    github_automation,
     health_check,
+    linear_sync,
     synthetic,
     system_recovery,
 )
@@ -59,5 +61,7 @@ def builtin_flows() -> FlowRegistry:
             data_recovery.FLOW,
             error_healing.FLOW,
             system_recovery.FLOW,
+            linear_sync.FLOW,
+            github_automation.FLOW,
         ]
     )

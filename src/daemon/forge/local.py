@@ -80,11 +80,12 @@ class LocalForge(Forge):
 
     # ---- pull requests -----------------------------------------------------------------------------
 
-    async def pull_requests(self, state: str = "open") -> list[PullRequest]:
+    async def pull_requests(self, state: str = "open", limit: int | None = None) -> list[PullRequest]:
         rows = await self._db.execute_fetchall(
             f"SELECT {_PR_COLUMNS} FROM local_pull_requests WHERE project = ? AND (? = 'all' OR state = ?) "
-            "ORDER BY number", (self.project, state, state),
+            "ORDER BY updated_at DESC, number DESC LIMIT ?", (self.project, state, state, limit or -1),
         )  # fmt: skip
+        rows = sorted(rows, key=lambda r: int(r[0]))
         return [self._pr(r) for r in rows]
 
     async def pull_request(self, number: int) -> PullRequest:

@@ -38,7 +38,8 @@ class Forge(ABC):
     async def branches(self) -> list[str]: ...
 
     @abstractmethod
-    async def pull_requests(self, state: str = "open") -> list[PullRequest]: ...
+    async def pull_requests(self, state: str = "open", limit: int | None = None) -> list[PullRequest]:
+        """Pull requests in a state (open, closed, merged, all), most recently updated first when limited."""
 
     @abstractmethod
     async def pull_request(self, number: int) -> PullRequest: ...

@@ -10,6 +10,7 @@ import aiosqlite
 
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Event, HealthSample, Project, Run, RunState, Step
+from contexten.common.protocol import SyncEntry
 
 _PROJECT_COLUMNS = "id, name, kind, location, pinned_at, health"
 _RUN_COLUMNS = "id, flow, project, params, state, created_at, started_at, ended_at, error, attempt, waiting_for"
@@ -23,6 +24,15 @@ class Queries:
 
     async def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
         return list(await self._db.execute_fetchall(sql, tuple(params)))
+
+    async def sync_log(self, project: str | None, issue: str | None, limit: int) -> list[SyncEntry]:
+        rows = await self._rows(
+            "SELECT at, project, issue, pull_request, trigger, decision, from_state, to_state, reason FROM sync_log "
+            "WHERE (? IS NULL OR project = ?) AND (? IS NULL OR issue = ?) ORDER BY id DESC LIMIT ?",
+            (project, project, issue, issue, limit),
+        )
+        names = ("at", "project", "issue", "pull_request", "trigger", "decision", "from_state", "to_state", "reason")
+        return [SyncEntry(**dict(zip(names, r, strict=True))) for r in rows]
 
     async def projects(self) -> list[Project]:
         return [_project(r) for r in await self._rows(f"SELECT {_PROJECT_COLUMNS} FROM projects ORDER BY pinned_at")]

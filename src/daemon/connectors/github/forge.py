@@ -31,10 +31,18 @@ class GitHubForge(Forge):
     async def branches(self) -> list[str]:
         return [b["name"] async for b in self._http.paginate(f"{self._base}/branches", {"per_page": 100})]
 
-    async def pull_requests(self, state: str = "open") -> list[PullRequest]:
-        return [
-            self._pr(p) async for p in self._http.paginate(f"{self._base}/pulls", {"state": state, "per_page": 100})
-        ]
+    async def pull_requests(self, state: str = "open", limit: int | None = None) -> list[PullRequest]:
+        params: dict[str, Any] = {"state": "closed" if state == "merged" else state, "per_page": 100}
+        if limit is not None:
+            params |= {"sort": "updated", "direction": "desc", "per_page": min(100, limit)}
+        out: list[PullRequest] = []
+        async for p in self._http.paginate(f"{self._base}/pulls", params):
+            pr = self._pr(p)
+            if state != "merged" or pr.state == "merged":
+                out.append(pr)
+            if limit is not None and len(out) >= limit:
+                break
+        return out
 
     async def pull_request(self, number: int) -> PullRequest:
         return self._pr((await self._http.get(f"{self._base}/pulls/{number}")).data)
