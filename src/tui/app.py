@@ -24,6 +24,7 @@ from contexten.tui.screens.pin import PinScreen
 from contexten.tui.screens.recovery import RecoveryScreen
 from contexten.tui.screens.run_detail import RunScreen
 from contexten.tui.screens.start_flow import StartFlowScreen, StartRequest
+from contexten.tui.screens.work import WorkScreen
 from contexten.tui.widgets.connection_indicator import LinkStatus
 from contexten.tui.widgets.run_list import RunList
 
@@ -45,6 +46,7 @@ class ContextenApp(App[None]):
         ("retry", "Retry the highlighted run (completed steps are kept)", "r", "Retry"),
         ("open", "Open the highlighted run", "o", ""),
         ("recovery", "Show the recovery engine's strategies and results", "e", ""),
+        ("work", "Issues and pull requests of the highlighted project", "i", "Issues"),
         ("help", "Show every key", "question_mark", "Help"),
         ("quit", "Quit the console", "q", "Quit"),
     ]
@@ -81,6 +83,9 @@ class ContextenApp(App[None]):
         async for item in self.link.feed():
             if isinstance(item, Event):
                 self.state.apply(item)
+                for screen in self.screen_stack:
+                    if isinstance(screen, WorkScreen) and screen.concerns(item.kind, item.project):
+                        screen.reload()
             elif isinstance(item, Snapshot):
                 self.state = ConsoleState.from_snapshot(item)
                 self.flows = item.flows
@@ -211,6 +216,12 @@ class ContextenApp(App[None]):
             self.notify(str(exc), severity="error")
             return
         self.push_screen(RecoveryScreen(rows))
+
+    def action_work(self) -> None:
+        if self.selected_project is None:
+            self.notify("no project highlighted", severity="warning")
+            return
+        self.push_screen(WorkScreen(self.selected_project, self.link))
 
     def action_open(self) -> None:
         run_id = self._selected_run()

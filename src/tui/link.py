@@ -9,8 +9,9 @@ from typing import Any
 
 from contexten.client.connection import DaemonClient
 from contexten.client.feed import FeedItem, console_feed
-from contexten.common.models import Project, RecoveryRow, Run
+from contexten.common.models import Issue, Project, RecoveryRow, Run
 from contexten.common.paths import Paths
+from contexten.common.protocol import PullRequestView
 
 
 class DaemonLink(ABC):
@@ -41,6 +42,12 @@ class DaemonLink(ABC):
 
     @abstractmethod
     async def recovery_table(self) -> list[RecoveryRow]: ...
+
+    @abstractmethod
+    async def issues(self, project: str) -> list[Issue]: ...
+
+    @abstractmethod
+    async def pull_requests(self, project: str) -> list[PullRequestView]: ...
 
     async def close(self) -> None:
         return None
@@ -78,6 +85,12 @@ class ZmqDaemonLink(DaemonLink):
 
     async def recovery_table(self) -> list[RecoveryRow]:
         return await self._client.recovery_table()
+
+    async def issues(self, project: str) -> list[Issue]:
+        return await self._client.issues(project)
+
+    async def pull_requests(self, project: str) -> list[PullRequestView]:
+        return await self._client.pull_requests(project)
 
     async def close(self) -> None:
         await self._client.aclose()

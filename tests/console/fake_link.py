@@ -10,9 +10,13 @@ from contexten.client.feed import Connected, FeedItem
 from contexten.common.errors import CommandFailed
 from contexten.common.models import (
     BreakerInfo,
+    Check,
     FlowInfo,
     HealthSample,
+    Issue,
     Project,
+    PullRequest,
+    RateBudget,
     RecoveryRow,
     Run,
     RunState,
@@ -20,10 +24,38 @@ from contexten.common.models import (
     StepState,
     TemplateInfo,
 )
-from contexten.common.protocol import Snapshot
+from contexten.common.protocol import PullRequestView, Snapshot
 from contexten.tui.link import DaemonLink
 
 T0 = 1_700_000_000.0
+
+
+def sample_issues(project: str) -> list[Issue]:
+    url = "https://github.com/acme/api/pull/7"
+    return [
+        Issue(id="1", identifier="ENG-1", tracker="linear", project=project, team="ENG", title="Ship search",
+              state="started", state_name="In Progress", children=["ENG-2", "ENG-3", "ENG-4"]),
+        Issue(id="2", identifier="ENG-2", tracker="linear", project=project, team="ENG", title="Research indexes",
+              state="completed", state_name="Done", parent="ENG-1"),
+        Issue(id="3", identifier="ENG-3", tracker="linear", project=project, team="ENG", title="Build the index",
+              state="started", state_name="In Review", parent="ENG-1", pull_requests=[url]),
+        Issue(id="4", identifier="ENG-4", tracker="linear", project=project, team="ENG", title="Query syntax",
+              state="unstarted", state_name="Todo", parent="ENG-1"),
+    ]  # fmt: skip
+
+
+def sample_pull_requests(project: str) -> list[PullRequestView]:
+    pr = PullRequest(project=project, number=7, title="Build the index", head="eng-3-index", base="main",
+                     url="https://github.com/acme/api/pull/7", updated_at=T0)  # fmt: skip
+    merged = PullRequest(project=project, number=5, title="Research notes", head="eng-2-notes", base="main",
+                         state="merged", updated_at=T0)  # fmt: skip
+    return [
+        PullRequestView(pull_request=pr, checks=[
+            Check(name="tests", status="completed", conclusion="success"),
+            Check(name="lint", status="completed", conclusion="failure"),
+        ]),
+        PullRequestView(pull_request=merged, checks=[Check(name="tests", status="completed", conclusion="success")]),
+    ]  # fmt: skip
 
 
 def sample_snapshot() -> Snapshot:
@@ -125,6 +157,10 @@ def sample_snapshot() -> Snapshot:
             BreakerInfo(name="github", state="CLOSED", failure_rate=10.0, calls=20),
             BreakerInfo(name="linear", state="OPEN", reopen_at=T0 + 25),
         ],
+        budgets=[
+            RateBudget(connector="github", resource="core", limit=5000, remaining=4812, reset=T0 + 1800),
+            RateBudget(connector="linear", resource="requests", limit=1500, remaining=90, reset=T0 + 600),
+        ],
         flows=[
             FlowInfo(name="health_check", description="System metrics, store integrity, bus lag.", params_schema={}),
             FlowInfo(
@@ -179,6 +215,14 @@ class FakeDaemonLink(DaemonLink):
                 failure_class="timeout", strategy="escalate", rank=3, attempts=0, successes=0, success_rate=0.0
             ),
         ]
+
+    async def issues(self, project: str) -> list[Issue]:
+        self.calls.append(("issues", project))
+        return sample_issues(project)
+
+    async def pull_requests(self, project: str) -> list[PullRequestView]:
+        self.calls.append(("pull_requests", project))
+        return sample_pull_requests(project)
 
     async def retry_run(self, run_id: int) -> Run:
         self.calls.append(("retry", run_id))

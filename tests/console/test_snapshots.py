@@ -43,3 +43,15 @@ def test_failed_run_detail(snap_compare: Any) -> None:
         await settle(pilot)
 
     assert snap_compare(make_app(), terminal_size=(120, 20), run_before=open_failed)
+
+
+def test_issue_tree_and_pull_requests(snap_compare: Any) -> None:
+    async def open_work(pilot: Any) -> None:
+        await settle(pilot)
+        await await_for(lambda: pilot.app.selected_project is not None, 5, "a highlighted project")
+        await pilot.press("i")
+        await await_for(lambda: ("pull_requests", "api") in pilot.app.link.calls, 5, "the work items")
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=(120, 30), run_before=open_work)

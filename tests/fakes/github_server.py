@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import threading
 import time
 from collections import deque
@@ -40,8 +41,19 @@ class Recorded:
     headers: dict[str, str]
 
 
+RANDOM_FAULTS = [
+    Fault(500),
+    Fault(502, body=b"<html>Bad Gateway</html>"),
+    Fault(429, headers={"retry-after": "1"}, body=b'{"message": "You have exceeded a secondary rate limit"}'),
+    Fault(200, body=b'{"number": 2, "title": "cut off', truncate=True),
+]
+
+
 class FakeGitHub(LoopbackServer):
-    def __init__(self, fixtures: list[str]) -> None:
+    def __init__(self, fixtures: list[str], fault_rate: float = 0.0, seed: int = 0) -> None:
+        self.fault_rate = fault_rate  # the share of requests answered with a random fault instead
+        self._random = random.Random(seed)
+        self.applied: list[dict[str, Any]] = []  # requests that changed something and were answered 2xx
         self.routes: dict[tuple[str, str], Recorded] = {}
         self.faults: deque[Fault] = deque()
         self.requests: list[dict[str, Any]] = []
@@ -78,6 +90,8 @@ class FakeGitHub(LoopbackServer):
                                       "body": body})  # fmt: skip
                 with fake._lock:
                     fault = fake.faults.popleft() if fake.faults else None
+                    if fault is None and fake.fault_rate and fake._random.random() < fake.fault_rate:
+                        fault = fake._random.choice(RANDOM_FAULTS)
                 if fault is not None:
                     self._fault(fault)
                     return
@@ -92,6 +106,8 @@ class FakeGitHub(LoopbackServer):
                 if self.headers.get("authorization"):
                     with fake._lock:
                         fake.remaining -= 1
+                if self.command != "GET" and recorded.status < 300:
+                    fake.applied.append({"method": self.command, "path": self.path, "body": body})
                 self._send(recorded.status, recorded.body, {**recorded.headers, "etag": etag})
 
             def _fault(self, fault: Fault) -> None:
@@ -140,7 +156,9 @@ def add_hello_world(server: FakeGitHub, repo: str = "Codertocat/Hello-World") ->
     server.add("PUT", f"{base}/pulls/2/merge", 200, {"sha": "6dcb09b5", "merged": True, "message": "merged"})
     server.add("POST", f"{base}/issues/2/comments", 201, {"id": 1, "body": "hi"})
     server.add("GET", f"{base}/branches?per_page=100", 200, [{"name": "master"}, {"name": "changes"}])
-    labels = [e for e in json.loads((FIXTURES / "add-labels-to-issue.json").read_text()) if e["path"].endswith("/labels")]
+    labels = [
+        e for e in json.loads((FIXTURES / "add-labels-to-issue.json").read_text()) if e["path"].endswith("/labels")
+    ]
     server.add("POST", f"{base}/issues/2/labels", 200, labels[0]["response"])
     ci_run = {**payload("workflow_run.completed")["workflow_run"], "head_sha": sha, "head_branch": pr["head"]["ref"]}
     server.add("GET", f"{base}/actions/runs?per_page=20", 200, {"total_count": 1, "workflow_runs": [ci_run]})

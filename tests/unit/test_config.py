@@ -24,8 +24,11 @@ EXAMPLE = Path(__file__).parents[2] / "config" / "contexten.example.toml"
         ("[health]\ncpu_alert_percent = 150\n", "health.cpu_alert_percent", "less than or equal to 100"),
         ("[github]\napi_url = 'not a url'\n", "github.api_url", "URL"),
         ("[linear]\npoll_interval_seconds = 0.5\n", "linear.poll_interval_seconds", "greater than or equal to 1"),
-        ("[projects.api.github]\npoll_interval_seconds = 0\n", "projects.api.github.poll_interval_seconds",
-         "greater than or equal to 1"),
+        (
+            "[projects.api.github]\npoll_interval_seconds = 0\n",
+            "projects.api.github.poll_interval_seconds",
+            "greater than or equal to 1",
+        ),
         ("[sync.state_map.ENG]\nmerge = 'Done'\n", "sync.state_map.ENG.merge", "unknown key"),
         ("[github]\nbudget_share = 1.5\n", "github.budget_share", "less than or equal to 1"),
     ],
@@ -132,7 +135,7 @@ def test_schedule_and_trigger_errors_name_the_entry(text: str, key: str, words: 
 
 
 def test_a_linear_tracker_needs_the_linear_section() -> None:
-    with pytest.raises(ConfigError, match="tracker.kind = 'linear' needs a \\[linear\\] section"):
+    with pytest.raises(ConfigError, match=r"tracker.kind = 'linear' needs a \[linear\] section"):
         parse_config('[tracker]\nkind = "linear"\n', "c.toml")
 
 

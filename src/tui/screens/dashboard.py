@@ -64,6 +64,8 @@ class DashboardScreen(Screen[None]):
         health.samples = list(state.health)
         health.alerts = list(state.alerts)
         health.breakers = list(state.breakers.values())
+        health.now = now
+        health.budgets = list(state.budgets.values())
 
     def show_link(self, status: LinkStatus, detail: str) -> None:
         indicator = self.query_one(ConnectionIndicator)

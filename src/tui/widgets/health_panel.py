@@ -8,7 +8,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Label
 
-from contexten.common.models import BreakerInfo, Event, HealthSample
+from contexten.common.models import BreakerInfo, Event, HealthSample, RateBudget
 from contexten.tui.widgets.percent_sparkline import PercentSparkline
 
 METRICS = ("cpu", "memory", "disk")
@@ -18,6 +18,8 @@ class HealthPanel(Vertical):
     samples: reactive[list[HealthSample]] = reactive(list, always_update=True)
     alerts: reactive[list[Event]] = reactive(list, always_update=True)
     breakers: reactive[list[BreakerInfo]] = reactive(list, always_update=True)
+    budgets: reactive[list[RateBudget]] = reactive(list, always_update=True)
+    now: float = 0.0  # the console's clock, set before budgets (resets are shown as time left)
 
     def compose(self) -> ComposeResult:
         for metric in METRICS:
@@ -27,6 +29,21 @@ class HealthPanel(Vertical):
                 yield Label("  -", id=f"value-{metric}", classes="metric-value")
         yield Label("", id="alert-line")
         yield Label("", id="breaker-line")
+        yield Label("", id="budget-line")
+
+    def watch_budgets(self, budgets: list[RateBudget]) -> None:
+        if not self.is_mounted:
+            return
+        line = Text("budgets   ", style="dim")
+        if not budgets:
+            line.append("no connector has answered yet", style="dim")
+        for b in sorted(budgets, key=lambda b: (b.connector, b.resource)):
+            share = b.remaining / b.limit if b.limit else 0.0
+            style = "green" if share > 0.5 else "yellow" if share > 0.1 else "bold red"
+            line.append(f"{b.connector} {b.resource} ", style="")
+            line.append(f"{b.remaining:,}/{b.limit:,}", style=style)
+            line.append(f" resets in {_minutes(b.reset - self.now)}   ", style="dim")
+        self.query_one("#budget-line", Label).update(line)
 
     def watch_samples(self, samples: list[HealthSample]) -> None:
         if not self.is_mounted:
@@ -60,3 +77,7 @@ class HealthPanel(Vertical):
         last = alerts[-1]
         style = "green" if last.data.get("resolved") else "bold red"
         line.update(Text(f"alert: {last.data.get('message', last.kind)}", style=style))
+
+
+def _minutes(seconds: float) -> str:
+    return f"{max(0, seconds) / 60:.0f}m" if seconds < 5400 else f"{seconds / 3600:.1f}h"
