@@ -93,7 +93,8 @@ class Data:
 
 
 def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
 
 
 def _later(stamp: str) -> str:
@@ -127,12 +128,17 @@ class Root:
     def issues(
         self, _info: Any, first: int | None = None, after: str | None = None, filter: Any = None, **_: Any
     ) -> dict[str, Any]:
-        since = ((filter or {}).get("updatedAt") or {}).get("gt")
+        bounds = (filter or {}).get("updatedAt") or {}
         marker = ((filter or {}).get("description") or {}).get("contains")
         team = (((filter or {}).get("team") or {}).get("id") or {}).get("eq")
-        found = [self.d.view(i) for i in self.d.issues.values()
-                 if (since is None or i["updatedAt"] > since) and (team is None or team == self.d.team["id"])
-                 and (marker is None or marker in (i["description"] or ""))]  # fmt: skip
+
+        def wanted(i: dict[str, Any]) -> bool:
+            stamp = i["updatedAt"]
+            return (("gt" not in bounds or stamp > bounds["gt"]) and ("gte" not in bounds or stamp >= bounds["gte"])
+                    and (team is None or team == self.d.team["id"])
+                    and (marker is None or marker in (i["description"] or "")))  # fmt: skip
+
+        found = [self.d.view(i) for i in self.d.issues.values() if wanted(i)]
         return _page(found, first, after)
 
     def issue(self, _info: Any, id: str) -> dict[str, Any] | None:

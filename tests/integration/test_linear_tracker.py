@@ -64,8 +64,10 @@ async def test_a_tree_of_issues_with_states_comments_and_pull_requests(
 
     everything = await tracker.issues("ENG")
     assert {i.identifier for i in everything} == {main.identifier, research.identifier}
-    later = await tracker.issues("ENG", updated_after=named.updated_at)
+    later = await tracker.issues("ENG", updated_after=named.updated_at + 0.001)
     assert later == [], "nothing changed after the last update"
+    boundary = await tracker.issues("ENG", updated_after=named.updated_at)
+    assert [i.identifier for i in boundary] == [research.identifier], "the bound is inclusive"
 
 
 async def test_unknown_issues_and_states_are_named(tracker: LinearTracker) -> None:

@@ -46,7 +46,7 @@ query Issues($teamId: ID!, $updatedAfter: DateTimeOrDuration, $first: Int, $afte
   issues(
     first: $first
     after: $after
-    filter: { team: { id: { eq: $teamId } }, updatedAt: { gt: $updatedAfter } }
+    filter: { team: { id: { eq: $teamId } }, updatedAt: { gte: $updatedAfter } }
   ) {
     nodes { ...IssueFields }
     pageInfo { hasNextPage endCursor }

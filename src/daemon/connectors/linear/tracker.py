@@ -60,6 +60,8 @@ class LinearTracker(Tracker):
         return list(cached[1])
 
     async def issues(self, team: str, *, updated_after: float | None = None) -> list[Issue]:
+        # `gte`, not `gt`: two issues can share a millisecond, and a strict bound would skip the second one
+        # for good. The poller drops what it has already seen.
         found = await self._team(team)
         since = _iso(updated_after) if updated_after is not None else "1970-01-01T00:00:00.000Z"
         variables = {"teamId": found.id, "updatedAfter": since}
@@ -164,4 +166,5 @@ def _epoch(value: str | None) -> float | None:
 
 
 def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(epoch * 1000) % 1000:03d}Z"
+    millis = round(epoch * 1000)  # round, not truncate: 0.001 is 0.000999... in binary
+    return datetime.fromtimestamp(millis // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis % 1000:03d}Z"
