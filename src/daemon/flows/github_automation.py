@@ -17,7 +17,6 @@ from contexten.daemon.connectors.errors import ConnectorError
 from contexten.daemon.engine.failures import FailureClass
 from contexten.daemon.engine.retry import RetryPolicy
 from contexten.daemon.flows.base import FlowSpec, StepContext, StepSpec
-from contexten.daemon.forge.local import LocalForge
 from contexten.daemon.forge.port import Forge
 
 RETRY = RetryPolicy(max_attempts=4, backoff_seconds=1.0, max_backoff_seconds=30.0)
@@ -83,10 +82,8 @@ async def merge(ctx: StepContext) -> dict[str, Any]:
     pr = await forge.pull_request(number)
     if pr.state == "merged":
         return {"merged": True, "already": True}
-    checks = await forge.checks(number)
-    if not checks and isinstance(forge, LocalForge):
-        ctx.progress(0.3, "running the project's test command")
-        checks = [await forge.run_checks(number)]
+    ctx.progress(0.3, "checks")
+    checks = await forge.ensure_checks(number)
     wanted = rule.required_checks or [c.name for c in checks]
     passing = {c.name for c in checks if c.conclusion == "success"}
     missing = [name for name in wanted if name not in passing]
@@ -95,7 +92,7 @@ async def merge(ctx: StepContext) -> dict[str, Any]:
         problems.append("no checks have run")
     if missing:
         problems.append(f"checks not passing: {', '.join(missing)}")
-    if rule.required_approvals and not isinstance(forge, LocalForge):
+    if rule.required_approvals and forge.has_reviews:
         approvals = await forge.approvals(number)
         if approvals < rule.required_approvals:
             problems.append(f"{approvals} of {rule.required_approvals} required approvals")

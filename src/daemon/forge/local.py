@@ -39,6 +39,7 @@ _AUTHOR = {"GIT_AUTHOR_NAME": "contexten", "GIT_AUTHOR_EMAIL": "contexten@localh
 
 class LocalForge(Forge):
     name = "local"
+    has_reviews = False
 
     def __init__(
         self, project: str, repo: str, db: aiosqlite.Connection, events: EventLog, clock: Clock,
@@ -187,6 +188,10 @@ class LocalForge(Forge):
             "WHERE project = ? AND number = ? AND head_sha = ?", (self.project, number, pr.head_sha),
         )  # fmt: skip
         return [Check(name=r[0], status=r[1], conclusion=r[2], head_sha=r[3], summary=r[4]) for r in rows]
+
+    async def ensure_checks(self, number: int) -> list[Check]:
+        checks = await self.checks(number)
+        return checks if checks else [await self.run_checks(number)]
 
     async def run_checks(self, number: int) -> Check:
         """Run the test command at the pull request's head, in a worktree of its own."""

@@ -30,6 +30,7 @@ class Comparison:
 
 class Forge(ABC):
     name: str
+    has_reviews: bool = True  # whether approvals mean anything here (a local repository has no reviewers)
 
     @abstractmethod
     async def default_branch(self) -> str: ...
@@ -49,6 +50,10 @@ class Forge(ABC):
 
     @abstractmethod
     async def checks(self, number: int) -> list[Check]: ...
+
+    async def ensure_checks(self, number: int) -> list[Check]:
+        """The pull request's checks, starting them first where the forge runs them itself (locally)."""
+        return await self.checks(number)
 
     @abstractmethod
     async def ci_runs(self, branch: str | None = None) -> list[CiRun]:

@@ -36,7 +36,7 @@ class HealthPanel(Vertical):
             return
         line = Text("budgets   ", style="dim")
         if not budgets:
-            line.append("no connector has answered yet", style="dim")
+            line.append("no rate-limited service has answered yet", style="dim")
         for b in sorted(budgets, key=lambda b: (b.connector, b.resource)):
             share = b.remaining / b.limit if b.limit else 0.0
             style = "green" if share > 0.5 else "yellow" if share > 0.1 else "bold red"
