@@ -92,6 +92,10 @@ async def test_branches_labels_reviews_and_compare(forge: GitHubForge, fake: Fak
     ]
     fake.add("GET", f"{REPO}/pulls/2/reviews?per_page=100", 200, reviews)
     assert await forge.approvals(2) == 1
+    fake.add("POST", f"{REPO}/pulls/2/comments", 201, {"id": 9, "body": "nit"})
+    await forge.review_comment(2, "nit", "README.md", 1)
+    sent = json.loads(next(r for r in fake.requests if r["path"].endswith("/pulls/2/comments"))["body"])
+    assert sent["path"] == "README.md" and sent["line"] == 1 and sent["commit_id"] and sent["side"] == "RIGHT"
     diff = await forge.compare(2)
     assert (diff.base, diff.ahead_by, [f.path for f in diff.files]) == ("master", 1, ["README.md"])
     assert "+Hello World" in diff.files[0].patch

@@ -3,6 +3,7 @@ side wins a conflict, parents follow their sub-issues, and stale work escalates 
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from contexten.common.clock import FakeClock
 from contexten.common.models import PullRequest
 from contexten.daemon.config import Config, parse_config
 from contexten.daemon.eventlog import EventLog
+from contexten.daemon.forge.local import LocalForge
 from contexten.daemon.forge.port import Forge
 from contexten.daemon.notifier import RecordingNotifier
 from contexten.daemon.store.database import open_database
@@ -158,3 +160,40 @@ async def test_work_started_too_long_ago_escalates_once(world: World) -> None:
     assert len(notifier.notices) == 1 and old.identifier in notifier.notices[0].body
     kinds = await world.kinds()
     assert kinds.count("issue.stale") == 1 and "alert" in kinds
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x",
+           "PATH": "/usr/bin:/bin"}  # fmt: skip
+    path = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True, env=env)
+    subprocess.run(["git", "-C", str(path), "commit", "-q", "--allow-empty", "-m", "first"], check=True, env=env)
+    subprocess.run(["git", "-C", str(path), "branch", "local-1-fix"], check=True, env=env)
+    return path
+
+
+async def test_an_issue_finished_in_the_tracker_is_told_to_its_open_pull_request(tmp_path: Path, repo: Path) -> None:
+    db = await open_database(tmp_path / "c.db")
+    clock = FakeClock()
+    events = EventLog(db, lambda _p: None, clock, last_seq=0)
+    events.start()
+    tracker = LocalTracker(db, events, clock)
+    forge = LocalForge("api", str(repo), db, events, clock)
+
+    async def forge_for(_project: str) -> Forge | None:
+        return forge
+
+    sync = IssueSync(lambda _p: tracker, forge_for, events, clock, Config)
+    issue = await tracker.create_issue("Fix it", key="i", project="api")
+    pr = await forge.open_pull_request("local-1-fix", "Fix it")
+    await sync.pull_request_changed("api", pr, "pr.opened")
+    clock.advance(30)
+    done = await tracker.update_issue(issue.identifier, state="canceled")  # decided elsewhere, later
+    decisions = await sync.issue_changed("api", done)
+    assert [d.decision for d in decisions] == ["commented"]
+    await events.commit("test.flush", {})
+    comments = [e.data["body"] for e in await Queries(db).events_since(0, 100) if e.kind == "pr.comment"]
+    assert comments == ["LOCAL-1 is now Canceled in the tracker, while this pull request is still open."]
+    await events.close()
+    await db.close()
