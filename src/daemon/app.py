@@ -9,7 +9,7 @@ import signal
 import sqlite3
 import sys
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,6 @@ from contexten import __version__
 from contexten.common.clock import Clock, SystemClock
 from contexten.common.errors import ConfigError
 from contexten.common.event_kinds import EventKind
-from contexten.common.models import Project
 from contexten.common.paths import Paths
 from contexten.common.protocol import DaemonInfo, Heartbeat
 from contexten.daemon.bus import Bus
@@ -33,10 +32,9 @@ from contexten.daemon.engine.healing import Healer
 from contexten.daemon.engine.ledger import EffectLedger
 from contexten.daemon.engine.recovery import RecoveryEngine
 from contexten.daemon.engine.recovery_actions import recovery_actions
-from contexten.daemon.eventlog import EventLog, Published
+from contexten.daemon.eventlog import EventLog
 from contexten.daemon.flows.base import Services
 from contexten.daemon.flows.registry import FlowRegistry, builtin_flows
-from contexten.daemon.forge.port import Forge
 from contexten.daemon.health import AlertTracker, sample_system
 from contexten.daemon.lock import InstanceLock
 from contexten.daemon.logs import setup_logging
@@ -153,18 +151,16 @@ class Daemon:
         polling = GitHubPolling(connectors.github, events, lambda: self.config) if connectors.github else None
         if polling is not None:
             polling.start(await queries.projects())
-        self.polling = polling
-        issue_polling = TrackerPolling(connectors.linear_tracker(), events, self._linear_interval) \
-            if connectors.linear is not None and self.config.tracker.kind == "linear" else None  # fmt: skip
-        self.issue_polling = issue_polling
-        services.sync = IssueSync(connectors.tracker, self._forge_for(queries, connectors), events, self.clock,
-                                  lambda: self.config)  # fmt: skip
-        projects_now = await queries.projects()
-        sync = SyncService(services.sync, events, lambda: self.config, notifier,
-                           lambda: self._teams(connectors, projects_now))  # fmt: skip
+        issue_polling = None
+        if connectors.linear is not None and self.config.tracker.kind == "linear":
+            issue_polling = TrackerPolling(connectors.linear_tracker(), events, self.config.linear_interval)
+        connectors.follow_pins(
+            await queries.projects(), lambda: issue_polling.watch(connectors.team_owners()) if issue_polling else None
+        )
         if issue_polling is not None:
-            issue_polling.watch(self._team_owners(connectors, projects_now))
-            events.add_listener(lambda e: self._projects_changed(e, queries, connectors, projects_now))
+            issue_polling.watch(connectors.team_owners())
+        services.sync = IssueSync(connectors.tracker, connectors.forge_of, events, self.clock, lambda: self.config)
+        sync = SyncService(services.sync, events, lambda: self.config, notifier, connectors.team_owners)
         resumed = await runner.recover()
         if resumed:
             log.info("resumed %d interrupted run(s): %s", len(resumed), ", ".join(map(str, resumed)))
@@ -226,47 +222,6 @@ class Daemon:
                 if last.get(key) != now:
                     last[key] = now
                     events.emit(EventKind.CONNECTOR_BUDGET, budget.model_dump())
-
-    def _linear_interval(self, team: str) -> float:
-        section = self.config.linear
-        own = [p.linear.poll_interval_seconds for p in self.config.projects.values()
-               if p.linear.poll_interval_seconds and (p.linear.team or "").upper() == team]  # fmt: skip
-        return min(own, default=section.poll_interval_seconds if section else 60.0)
-
-    @staticmethod
-    def _forge_for(queries: Queries, connectors: Connectors) -> Callable[[str], Awaitable[Forge | None]]:
-        async def forge_for(project_id: str) -> Forge | None:
-            project = next((p for p in await queries.projects() if p.id == project_id), None)
-            return connectors.forge(project) if project is not None else None
-
-        return forge_for
-
-    def _teams(self, connectors: Connectors, projects: list[Project]) -> list[tuple[str | None, str]]:
-        """(project, team) pairs whose issues the stale check looks at: each team once."""
-        owners = self._team_owners(connectors, projects)
-        return [(project, team) for team, project in owners.items()]
-
-    @staticmethod
-    def _team_owners(connectors: Connectors, projects: list[Project]) -> dict[str, str | None]:
-        """Team key -> the one pinned project that uses it (None when several share it or none does)."""
-        owners: dict[str, list[str]] = {connectors.team(None): []} if connectors.team(None) else {}
-        for project in projects:
-            team = connectors.team(project.id)
-            if team:
-                owners.setdefault(team, []).append(project.id)
-        return {team: ids[0] if len(ids) == 1 else None for team, ids in owners.items()}
-
-    def _projects_changed(
-        self, event: Published, queries: Queries, connectors: Connectors, projects: list[Project]
-    ) -> None:
-        if event.kind == EventKind.PROJECT_PINNED:
-            projects.append(Project.model_validate(event.data["project"]))
-        elif event.kind == EventKind.PROJECT_UNPINNED:
-            projects[:] = [p for p in projects if p.id != event.project]
-        elif event.kind != EventKind.CONFIG_RELOADED:
-            return
-        if self.issue_polling is not None:
-            self.issue_polling.watch(self._team_owners(connectors, projects))
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         async def guarded() -> None:

@@ -234,6 +234,13 @@ class Config(_Section):
         return (own.poll_interval_seconds or section.poll_interval_seconds,
                 own.max_poll_interval_seconds or section.max_poll_interval_seconds)  # fmt: skip
 
+    def linear_interval(self, team: str) -> float:
+        """How often a Linear team is polled: the shortest interval a project on that team asks for, else
+        the [linear] one."""
+        own = [p.linear.poll_interval_seconds for p in self.projects.values()
+               if p.linear.poll_interval_seconds and (p.linear.team or "").upper() == team.upper()]  # fmt: skip
+        return min(own, default=self.linear.poll_interval_seconds if self.linear else 60.0)
+
     def linear_team(self, project_id: str) -> str:
         return (self.project(project_id).linear.team or (self.linear.team if self.linear else "")).upper()
 

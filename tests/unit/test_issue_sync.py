@@ -149,7 +149,7 @@ async def test_parents_stay_open_when_configured_so(world: World) -> None:
 
 async def test_work_started_too_long_ago_escalates_once(world: World) -> None:
     notifier = RecordingNotifier()
-    service = SyncService(world.sync, world.events, lambda: world.config, notifier, lambda: [("api", "LOCAL")])
+    service = SyncService(world.sync, world.events, lambda: world.config, notifier, lambda: {"LOCAL": "api"})
     old = await world.tracker.create_issue("Old", key="o", project="api")
     await world.tracker.update_issue(old.identifier, state="started")
     world.clock.advance(15 * 86400)

@@ -12,6 +12,7 @@ from pathlib import Path
 import aiosqlite
 
 from contexten.common.clock import Clock
+from contexten.common.event_kinds import EventKind
 from contexten.common.models import Project, RateBudget
 from contexten.daemon.config import Config
 from contexten.daemon.connectors.credentials import load_token
@@ -21,7 +22,7 @@ from contexten.daemon.connectors.http_cache import HttpCache
 from contexten.daemon.connectors.linear.client import LinearClient
 from contexten.daemon.connectors.linear.tracker import LinearTracker
 from contexten.daemon.engine.breakers import BreakerRegistry
-from contexten.daemon.eventlog import EventLog
+from contexten.daemon.eventlog import EventLog, Published
 from contexten.daemon.forge.local import LocalForge
 from contexten.daemon.forge.port import Forge
 from contexten.daemon.tracker.local import LocalTracker
@@ -43,6 +44,29 @@ class Connectors:
         self.local_tracker = LocalTracker(db, events, clock)
         self._cache: HttpCache | None = None
         self._linear_trackers: dict[str, LinearTracker] = {}
+        self.pinned: dict[str, Project] = {}
+        self._pins_changed: Callable[[], None] = lambda: None
+
+    def follow_pins(self, projects: list[Project], changed: Callable[[], None]) -> None:
+        """Keep the pinned projects current from pin/unpin events; `changed` runs after each change (and
+        after a config reload, which can move a project to another team)."""
+        self.pinned = {p.id: p for p in projects}
+        self._pins_changed = changed
+        self._events.add_listener(self._on_event)
+
+    def _on_event(self, event: Published) -> None:
+        if event.kind == EventKind.PROJECT_PINNED:
+            project = Project.model_validate(event.data["project"])
+            self.pinned[project.id] = project
+        elif event.kind == EventKind.PROJECT_UNPINNED and event.project is not None:
+            self.pinned.pop(event.project, None)
+        elif event.kind != EventKind.CONFIG_RELOADED:
+            return
+        self._pins_changed()
+
+    async def forge_of(self, project_id: str) -> Forge | None:
+        project = self.pinned.get(project_id)
+        return self.forge(project) if project is not None else None
 
     async def open(self, database: Path) -> None:
         config = self._config()
@@ -99,6 +123,15 @@ class Connectors:
         if self._config().tracker.kind == "linear":
             return self._config().linear_team(project or "")
         return "LOCAL"
+
+    def team_owners(self) -> dict[str, str | None]:
+        """Team key -> the one pinned project that uses it (None when several share it, or none does)."""
+        owners: dict[str, list[str]] = {self.team(None): []} if self.team(None) else {}
+        for project in self.pinned.values():
+            team = self.team(project.id)
+            if team:
+                owners.setdefault(team, []).append(project.id)
+        return {team: ids[0] if len(ids) == 1 else None for team, ids in owners.items()}
 
     def budgets(self) -> list[RateBudget]:
         out = []

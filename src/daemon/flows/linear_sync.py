@@ -81,7 +81,8 @@ async def parents(ctx: StepContext) -> dict[str, Any]:
     assert connectors is not None
     team = connectors.team(ctx.project.id)
     issues = await tracker.issues(team)
-    with_children = [i for i in issues if i.children]
+    # A tracker team can serve several projects (the local tracker serves them all): keep to this one's.
+    with_children = [i for i in issues if i.children and i.project in (None, ctx.project.id)]
     completed = 0
     for n, issue in enumerate(with_children, 1):
         if await sync.parent_progress(ctx.project.id, issue.identifier) is not None:

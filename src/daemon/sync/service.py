@@ -30,7 +30,7 @@ ISSUE_EVENTS = frozenset({"issue.state_changed"})
 class SyncService:
     def __init__(
         self, sync: IssueSync, events: EventLog, config: Callable[[], Config], notifier: Notifier,
-        teams: Callable[[], list[tuple[str | None, str]]],
+        teams: Callable[[], dict[str, str | None]],
     ) -> None:  # fmt: skip
         self._sync = sync
         self._events = events
@@ -81,7 +81,7 @@ class SyncService:
 
     async def check_stale(self) -> list[Issue]:
         found: list[Issue] = []
-        for project, team in self._teams():
+        for team, project in self._teams().items():
             for issue in await self._sync.stale(project, team, self._escalated):
                 days = self._config().sync.stale_started_days
                 message = f"{issue.identifier} ({issue.title}) has been {issue.state_name or 'started'} for over " \

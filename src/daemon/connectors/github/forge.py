@@ -112,16 +112,21 @@ class GitHubForge(Forge):
         return sum(1 for state in latest.values() if state == "APPROVED")
 
     async def merge(self, number: int, require_checks: bool = True) -> PullRequest:
+        pr = await self.pull_request(number)
         if require_checks:
-            checks = await self.checks(number)
+            checks = await self.checks_at(pr.head_sha)
             failing = [c.name for c in checks if c.conclusion != "success"]
             if not checks or failing:
                 why = f"failing or unfinished: {', '.join(failing)}" if failing else "no checks have run"
                 raise ConnectorError(
                     self.name, f"{self.repository}#{number} cannot merge: {why}", FailureClass.VALIDATION
                 )
-        await self._http.send("PUT", f"{self._base}/pulls/{number}/merge", {"merge_method": "merge"})
-        return await self.pull_request(number)
+        # `sha` makes GitHub refuse (409) if the head moved after it was checked: only what passed is merged.
+        answer = await self._http.send(
+            "PUT", f"{self._base}/pulls/{number}/merge", {"merge_method": "merge", "sha": pr.head_sha}
+        )
+        merged = bool(answer and answer.get("merged"))
+        return pr.model_copy(update={"state": "merged"}) if merged else await self.pull_request(number)
 
     async def comment(self, number: int, body: str) -> None:
         await self._http.send("POST", f"{self._base}/issues/{number}/comments", {"body": body})
