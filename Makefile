@@ -25,7 +25,7 @@ test: $(STAMP)
 typecheck: $(STAMP)
 	rm -rf build/typecheck && mkdir -p build/typecheck/contexten
 	for d in src/contexten/*; do ln -s ../../../$$d build/typecheck/contexten/; done
-	for d in common daemon tui client cli; do ln -s ../../../src/$$d build/typecheck/contexten/$$d; done
+	for d in common daemon tui client cli analysis; do ln -s ../../../src/$$d build/typecheck/contexten/$$d; done
 	$(BIN)/mypy -p contexten
 
 bench: $(STAMP)

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from contexten import __version__
-from contexten.cli import commands
+from contexten.cli import analyze, commands
 from contexten.cli.output import emit_json, error
 from contexten.common.errors import (
     AlreadyRunning,
@@ -96,6 +96,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--issue", metavar="IDENTIFIER")
     p.add_argument("--limit", type=int, default=50)
 
+    p = sub.add_parser("analyze", parents=[common], help="analyse a source tree (no daemon needed)")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--diff", metavar="FILE", help="a unified diff (- for stdin): report its blast radius")
+    p.add_argument("--depth", type=int, default=3, help="how far the blast radius follows callers (default 3)")
+    p.add_argument("--top", type=int, default=20, help="how many rows of each table to print (default 20)")
+    p.add_argument("--min-tokens", type=int, default=50, help="smallest duplicated block, in tokens (default 50)")
+    p.add_argument("--min-lines", type=int, default=6, help="smallest duplicated block, in lines (default 6)")
+    p.add_argument("--max-bytes", type=int, default=1_000_000, help="skip files larger than this (default 1 MB)")
+    p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="leave out paths (repeatable)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the analysis cache")
+
     p = sub.add_parser("events", parents=[common], help="the event log, in seq order")
     p.add_argument("--run", type=int, metavar="RUN")
     p.add_argument("--since", type=int, default=0, metavar="SEQ", help="only events after this seq")
@@ -111,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return commands.daemon(paths)
         if args.command == "tui":
             return commands.tui(paths)
+        if args.command == "analyze":
+            return analyze.run(args, paths)
         if args.command == "up":
             # The console runs on the main thread, after the set-up's event loop has closed.
             return commands.tui(paths) if asyncio.run(commands.up(args, paths)) else 0

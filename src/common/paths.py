@@ -28,6 +28,10 @@ class Paths:
         return self.state_dir / "contexten.db"
 
     @property
+    def analysis_cache(self) -> Path:
+        return self.state_dir / "analysis.db"
+
+    @property
     def log_file(self) -> Path:
         return self.state_dir / "daemon.log"
 

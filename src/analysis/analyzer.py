@@ -1,0 +1,150 @@
+"""Analysing a tree: find its files, take what the cache has, extract the rest (in worker processes when
+there are many), then derive the cross-file findings. `update` re-reads only the files named, so a watch
+can keep a report current for the price of the files that changed.
+
+Bad input never stops an analysis: a file that cannot be read or parsed is recorded with its reason and
+the rest goes on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import Counter
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+from contexten.analysis.cache import AnalysisCache
+from contexten.analysis.churn import DEFAULT_WINDOW_DAYS, file_churn, hotspots
+from contexten.analysis.dead_code import find_dead_code
+from contexten.analysis.duplicates import DEFAULT_MIN_LINES, DEFAULT_MIN_TOKENS, find_duplicates, shapes_of
+from contexten.analysis.extract import content_hash, extract
+from contexten.analysis.graph import build_graph
+from contexten.analysis.languages import language_of
+from contexten.analysis.model import FileAnalysis
+from contexten.analysis.report import Report
+from contexten.analysis.source import DEFAULT_MAX_BYTES, read_source
+from contexten.analysis.walk import discover
+
+# Below this many files to extract, worker start-up costs more than it saves.
+POOL_THRESHOLD = 200
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    max_file_bytes: int = DEFAULT_MAX_BYTES
+    min_duplicate_tokens: int = DEFAULT_MIN_TOKENS
+    min_duplicate_lines: int = DEFAULT_MIN_LINES
+    churn_days: int = DEFAULT_WINDOW_DAYS
+    exclude: tuple[str, ...] = ()
+    workers: int = 0  # 0: one per CPU
+
+
+def _extract_one(item: tuple[str, bytes, str]) -> FileAnalysis:
+    path, data, sha = item
+    spec = language_of(path)
+    assert spec is not None
+    return extract(spec, path, data, sha)
+
+
+class Analyzer:
+    def __init__(self, root: str, settings: AnalysisSettings | None = None, cache: AnalysisCache | None = None):
+        self.root = os.path.abspath(root)
+        self.settings = settings or AnalysisSettings()
+        self.cache = cache
+        self.files: dict[str, FileAnalysis] = {}
+        self._names: Counter[str] = Counter()
+        self._shapes: Counter[int] = Counter()
+        self._churn: Counter[str] = Counter()
+        self.extracted = 0  # files parsed (not from the cache) by the last analyse() or update()
+
+    def analyse(self) -> Report:
+        found = discover(self.root, self.settings.exclude)
+        self.files, self._names, self._shapes = {}, Counter(), Counter()
+        for path, reason in found.problems:
+            self._store(FileAnalysis(path, "", "", skipped=reason))
+        self._load(found.files)
+        self._churn = file_churn(self.root, self.settings.churn_days)
+        return self.report()
+
+    def update(self, paths: Iterable[str]) -> list[str]:
+        """Re-analyse these files (absolute, or relative to the root); returns the ones whose facts changed.
+        A path that no longer exists, or is no source file, leaves the analysis."""
+        wanted: list[str] = []
+        changed: list[str] = []
+        for raw in paths:
+            rel = os.path.relpath(os.path.abspath(os.path.join(self.root, raw)), self.root).replace(os.sep, "/")
+            if rel.startswith("../") or language_of(rel) is None:
+                continue
+            if not os.path.isfile(os.path.join(self.root, rel)):
+                if self._forget(rel):
+                    changed.append(rel)
+                continue
+            wanted.append(rel)
+        before = {p: self.files[p].sha for p in wanted if p in self.files}
+        self._load(wanted)
+        changed += [p for p in wanted if before.get(p) != self.files[p].sha or p not in before]
+        return sorted(set(changed))
+
+    def report(self) -> Report:
+        live = {p: f for p, f in self.files.items() if not f.skipped}
+        graph = build_graph(live)
+        s = self.settings
+        return Report(
+            root=self.root,
+            files=dict(sorted(self.files.items())),
+            graph=graph,
+            dead_code=find_dead_code(live, graph, self._names),
+            duplicates=find_duplicates(live, self._shapes, s.min_duplicate_tokens, s.min_duplicate_lines),
+            hotspots=hotspots(live, self._churn),
+        )
+
+    def _load(self, paths: list[str]) -> None:
+        read: list[tuple[str, bytes, str]] = []
+        for rel in paths:
+            source = read_source(os.path.join(self.root, rel), self.settings.max_file_bytes)
+            if source.data is None:
+                spec = language_of(rel)
+                self._store(FileAnalysis(rel, spec.name if spec else "", "", skipped=source.reason))
+                continue
+            read.append((rel, source.data, content_hash(source.data)))
+        versions = {rel: language_of(rel).version for rel, _, _ in read}  # type: ignore[union-attr]
+        cached = self.cache.get_many({(sha, versions[rel]) for rel, _, sha in read}) if self.cache else {}
+        misses = [item for item in read if (item[2], versions[item[0]]) not in cached]
+        for rel, _, sha in read:
+            hit = cached.get((sha, versions[rel]))
+            if hit is not None:
+                hit.path = rel
+                self._store(hit)
+        fresh = self._extract(misses)
+        self.extracted = len(fresh)
+        for result in fresh:
+            self._store(result)
+        if self.cache is not None:
+            self.cache.put_many((versions[a.path], a) for a in fresh)
+
+    def _extract(self, items: list[tuple[str, bytes, str]]) -> list[FileAnalysis]:
+        workers = self.settings.workers or os.cpu_count() or 1
+        if workers == 1 or len(items) < POOL_THRESHOLD:
+            return [_extract_one(item) for item in items]
+        # forkserver: the daemon has threads, and forking a threaded process can deadlock the child.
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            return list(pool.map(_extract_one, items, chunksize=max(1, len(items) // (workers * 8))))
+
+    def _store(self, result: FileAnalysis) -> None:
+        self._forget(result.path)
+        self.files[result.path] = result
+        if not result.skipped:
+            self._names.update(result.names)
+            self._shapes.update(shapes_of(result))
+
+    def _forget(self, path: str) -> bool:
+        old = self.files.pop(path, None)
+        if old is None:
+            return False
+        if not old.skipped:
+            self._names.subtract(old.names)
+            self._shapes.subtract(shapes_of(old))
+        return True

@@ -1,0 +1,169 @@
+"""Dead code candidates, each with a confidence, resolved across files through the import graph.
+
+Names are matched as vulture matches them (a definition is used if its name is read anywhere), with the
+import graph added on top: a module-level function or class whose name is read only in files that do not
+import its module is still reported, with a low confidence (a different thing of the same name).
+
+Confidence, in percent:
+- 95 an import never read in its file (90 for a plain `import x`, which may be imported for its effects);
+- 90 a private (underscore) module-level function or class read nowhere;
+- 70 a public one read nowhere (it may be API used from outside the tree);
+- 60 a method or nested function read nowhere (it may be called by a framework or through getattr);
+- 40 a module-level name read only in files that do not import its module.
+Never reported: test files and test functions, dunder names, names in `__all__`, decorated definitions
+(routes, fixtures, commands, properties register themselves), framework hooks, `__init__` re-exports, and
+JS/TS definitions imported by another file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from contexten.analysis.graph import DependencyGraph
+from contexten.analysis.model import DeadCode, FileAnalysis
+
+HIGH_CONFIDENCE = 90
+
+_TEST_FILE = re.compile(r"(^|/)(tests?|__tests__|testing|spec)/|(^|/)test_[^/]*$|_test\.\w+$|\.(test|spec)\.\w+$|"
+                        r"(^|/)conftest\.py$")  # fmt: skip
+HOOK_NAMES = frozenset(
+    [
+        "setUp",
+        "tearDown",
+        "setUpClass",
+        "tearDownClass",
+        "setUpModule",
+        "tearDownModule",
+        "asyncSetUp",
+        "asyncTearDown",
+        "main",
+        "run",
+        "handle",
+        "get",
+        "post",
+        "put",
+        "patch",
+        "delete",
+        "head",
+        "options",
+        "dispatch",
+        "save",
+        "clean",
+        "compose",
+        "render",
+        "on_mount",
+        "on_load",
+        "connectedCallback",
+        "disconnectedCallback",
+        "componentDidMount",
+        "componentWillUnmount",
+        "init",
+        "String",
+        "Error",
+        "toString",
+        "valueOf",
+        "toJSON",
+        "constructor",
+        "default",
+    ]
+)
+HOOK_PREFIXES = ("test", "visit_", "depart_", "do_", "pytest_", "action_", "watch_", "validate_", "compute_",
+                 "on_", "handle_", "Test", "Benchmark", "Example", "Fuzz")  # fmt: skip
+
+
+def is_test_file(path: str) -> bool:
+    return bool(_TEST_FILE.search(path))
+
+
+def _hook(name: str) -> bool:
+    return name in HOOK_NAMES or name.startswith(HOOK_PREFIXES) or (name.startswith("__") and name.endswith("__"))
+
+
+def _import_occurrences(file: FileAnalysis) -> Counter[str]:
+    """How often each name is written inside the file's import statements themselves."""
+    words: Counter[str] = Counter()
+    for imp in file.imports:
+        if file.language == "python":  # JS module specifiers are strings: blanked, never counted
+            words.update(re.findall(r"[A-Za-z_]\w*", imp.module))
+        for bound, taken in zip(imp.names, imp.imported or imp.names, strict=False):
+            if taken not in ("default", "*") and taken != imp.module:
+                words[taken] += 1
+            if bound != taken and bound not in imp.module.split("."):
+                words[bound] += 1
+    return words
+
+
+def unused_imports(file: FileAnalysis) -> list[DeadCode]:
+    if file.path.endswith(("__init__.py", "__init__.pyi")) or file.language not in _WITH_IMPORTS:
+        return []  # a package's __init__ imports to re-export
+    exported = set(file.exports or ())
+    written = _import_occurrences(file)
+    found: list[DeadCode] = []
+    for imp in file.imports:
+        if imp.module == "__future__" or "*" in imp.names:
+            continue
+        for bound, taken in zip(imp.names, imp.imported or imp.names, strict=False):
+            if not bound or bound in exported or file.names.get(bound, 0) > written[bound]:
+                continue
+            plain = file.language == "python" and taken == imp.module  # `import x`: maybe for its side effects
+            source = imp.module if not imp.level else "." * imp.level + imp.module
+            found.append(DeadCode(file.path, bound, "import", imp.line, imp.line, 90 if plain else 95,
+                                  f"imported from {source} and never used"))  # fmt: skip
+    return found
+
+
+_WITH_IMPORTS = frozenset({"python", "javascript", "typescript", "tsx"})
+
+
+def find_dead_code(files: dict[str, FileAnalysis], graph: DependencyGraph, totals: Counter[str]) -> list[DeadCode]:
+    """`totals` is the sum of every file's name counts (kept by the caller, who updates it per file)."""
+    defined: Counter[str] = Counter()
+    for file in files.values():
+        defined.update(f.short_name for f in file.functions)
+        defined.update(c.name for c in file.classes)
+    found: list[DeadCode] = []
+    # Module-level names read elsewhere: are they read by an importer? Checked together after the loop.
+    elsewhere: list[tuple[str, str, str, int, int]] = []
+    for path, file in files.items():
+        if file.skipped or is_test_file(path):
+            continue
+        found += unused_imports(file)
+        exported = set(file.exports or ())
+        importers = graph.importers.get(path, set())
+        candidates = [
+            (
+                f.short_name,
+                "method" if f.kind == "method" else "function",
+                f.start_line,
+                f.end_line,
+                f.decorated,
+                f.exported,
+                f.name.count("."),
+            )
+            for f in file.functions
+        ]
+        candidates += [(c.name, "class", c.start_line, c.end_line, c.decorated, c.exported, 0) for c in file.classes]
+        for name, kind, line, end, decorated, exported_js, depth in candidates:
+            if decorated or name in exported or _hook(name) or name == "(anonymous)" or not name.isidentifier():
+                continue
+            if file.language in _WITH_IMPORTS - {"python"} and exported_js and importers:
+                continue
+            uses = totals.get(name, 0) - defined.get(name, 0)
+            if uses <= 0:
+                confidence = 60 if kind == "method" or depth > 0 else 90 if name.startswith("_") else 70
+                found.append(DeadCode(path, name, kind, line, end, confidence, f"{name} is never read"))
+                continue
+            if depth > 0 or kind == "method" or file.names.get(name, 0) > 1:
+                continue  # methods dispatch dynamically; a name read in its own file is used
+            elsewhere.append((path, name, kind, line, end))
+    wanted = {name for _, name, _, _, _ in elsewhere}
+    readers: dict[str, set[str]] = {}
+    for path, file in files.items():
+        for name in wanted.intersection(file.names):
+            readers.setdefault(name, set()).add(path)
+    for path, name, kind, line, end in elsewhere:
+        if not readers.get(name, set()) & graph.importers.get(path, set()):
+            found.append(DeadCode(path, name, kind, line, end, 40,
+                                  f"{name} is read only in files that do not import {path}"))  # fmt: skip
+    return sorted(found, key=lambda d: (-d.confidence, d.file, d.line))

@@ -1,0 +1,91 @@
+"""Which files an analysis reads: what git tracks (and untracked files it does not ignore) inside a work
+tree, or a plain walk elsewhere. The plain walk follows symlinks but never enters a directory twice, so a
+symlink loop is reported instead of followed forever."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+
+from contexten.analysis.languages import language_of
+
+# Never source: dependencies, build output, caches and virtual environments.
+SKIP_DIRS = frozenset(
+    {
+        ".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".nox", ".mypy_cache",
+        ".pytest_cache", ".ruff_cache", "dist", "build", "target", ".next", "vendor",
+    }
+)  # fmt: skip
+
+
+@dataclass
+class Discovery:
+    files: list[str] = field(default_factory=list)  # relative paths, forward slashes, sorted
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (relative path, reason)
+
+
+def discover(root: str, excluded: tuple[str, ...] = ()) -> Discovery:
+    found = _git_files(root)
+    result = _walk(root) if found is None else Discovery(files=found)
+    result.files = sorted(
+        f for f in result.files
+        if language_of(f) is not None and not any(part in SKIP_DIRS for part in f.split("/")[:-1])
+        and not any(_matches(f, pattern) for pattern in excluded)
+    )  # fmt: skip
+    return result
+
+
+def _matches(path: str, pattern: str) -> bool:
+    from fnmatch import fnmatch
+
+    return fnmatch(path, pattern) or path.startswith(pattern.rstrip("/") + "/")
+
+
+def _git_files(root: str) -> list[str] | None:
+    try:
+        proc = subprocess.run(
+            ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True, timeout=60, check=False, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    files = sorted({p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p})
+    # Not a work tree, or one that ignores this directory (a checkout of tools holding a Python install):
+    # walk it instead.
+    return files if proc.returncode == 0 and files else None
+
+
+def _walk(root: str) -> Discovery:
+    result = Discovery()
+    seen: set[tuple[int, int]] = set()
+
+    def visit(directory: str, relative: str) -> None:
+        try:
+            info = os.stat(directory)
+        except OSError as exc:
+            result.problems.append((relative or ".", f"unreadable: {exc.strerror}"))
+            return
+        if (info.st_dev, info.st_ino) in seen:
+            result.problems.append((relative, "symlink loop (directory already visited)"))
+            return
+        seen.add((info.st_dev, info.st_ino))
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            result.problems.append((relative or ".", f"unreadable: {exc.strerror}"))
+            return
+        for entry in entries:
+            rel = f"{relative}/{entry.name}" if relative else entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=True)
+            except OSError:  # a dangling link or a loop of links
+                is_dir = False
+            if is_dir:
+                if entry.name not in SKIP_DIRS:
+                    visit(entry.path, rel)
+            else:
+                result.files.append(rel)
+
+    visit(root, "")
+    return result
