@@ -269,6 +269,8 @@ def _attribute(functions: list[Function], caps: dict[str, list[tree_sitter.Node]
         return
     functions.sort(key=lambda f: (f.start_byte, -f.end_byte))
     decisions = sorted(n.start_byte for n in caps.get("decision", ()))
+    if "lizard.assigned" in caps:
+        decisions = _without_lizard_parameters(decisions, caps["lizard.assigned"], data)
     for owner in _innermost(functions, decisions):
         if owner >= 0:
             functions[owner].ccn += 1
@@ -279,6 +281,26 @@ def _attribute(functions: list[Function], caps: dict[str, list[tree_sitter.Node]
             calls.setdefault(owner, set()).add(data[node.start_byte : node.end_byte])
     for owner, names in calls.items():
         functions[owner].calls = sorted(n.decode("utf-8", "replace") for n in names)
+
+
+def _without_lizard_parameters(decisions: list[int], values: Sequence[tree_sitter.Node], data: bytes) -> list[int]:
+    """Lizard reads `name = (...)` as a possible arrow function: the tokens inside the parenthesis, and the
+    token just after it, never reach the enclosing function's count. Drop those decisions too."""
+    skipped: list[tuple[int, int]] = []
+    for value in values:
+        if value.type == "arrow_function" or data[value.start_byte : value.start_byte + 1] != b"(":
+            continue
+        group = value
+        while group.type != "parenthesized_expression" and group.child_count:
+            group = group.children[0]
+        if group.type != "parenthesized_expression":
+            continue
+        after = group.next_sibling
+        end = after.end_byte if after is not None and not after.is_named else group.end_byte
+        skipped.append((group.start_byte, end))
+    if not skipped:
+        return decisions
+    return [d for d in decisions if not any(start <= d < end for start, end in skipped)]
 
 
 def _exports(caps: dict[str, list[tree_sitter.Node]], data: bytes) -> list[str] | None:

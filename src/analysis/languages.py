@@ -7,8 +7,12 @@ Cyclomatic complexity follows lizard's rules (lizard 1.24, `lizard_languages/*.p
 - Python: `if` (statements, `elif`-less ternaries and comprehension filters alike), `elif`, `for` (also in
   comprehensions), `while`, `except`, `finally`, `and`, `or`, and each `case` of a `match`. Lambdas are not
   functions: their tokens count for the function around them.
-- JavaScript / TypeScript / TSX: `if`, `for`, `while`, `catch`, `case`, `&&`, `||`, `??` and `?` (the
-  ternary, and, as lizard counts tokens, the `?` of optional TypeScript parameters and members).
+- JavaScript / TypeScript / TSX: `if`, `for`, `while`, `catch`, `case`, `&&`, `||`, `??` and the ternary
+  `?` (not the `?` of optional parameters and members), and each parameter default (`x = 1`). Overload
+  signatures in a class body and top-level function overloads are functions of CCN 1, as lizard lists them.
+  One lizard quirk is reproduced: in
+  `name = (...)`, lizard reads the parenthesis as a possible arrow function's parameter list, so the
+  conditions inside it, and a condition token right after it, are not counted.
 - Go: `if`, `for`, `case`, `&&`, `||`.
 - Rust: `if`, `for`, `while`, `where`, `&&`, `||`, the `?` operator, and each match arm (`=>`). Closures
   are not functions.
@@ -81,7 +85,10 @@ _JS_COMMON = """
 (method_definition name: (_) @name) @function
 (class_declaration name: (_) @name) @class
 (class name: (_) @name) @class
-["if" "for" "while" "catch" "case" "&&" "||" "??" "?"] @decision
+["if" "for" "while" "catch" "case" "&&" "||" "??"] @decision
+(ternary_expression "?" @decision)
+(assignment_expression left: [(identifier) (member_expression)] right: (_) @lizard.assigned)
+(variable_declarator name: (identifier) value: (_) @lizard.assigned)
 (import_statement source: (string) @import.source) @import
 (export_statement source: (string) @import.source) @import
 (call_expression function: [(identifier) (import)] @import.call arguments: (arguments . (string) @import.source))
@@ -91,13 +98,25 @@ _JS_COMMON = """
 [(string_fragment) (escape_sequence) (regex_pattern) (regex_flags)] @blank
 """
 
-JS_QUERY = _JS_COMMON + "(jsx_text) @blank\n"
+JS_QUERY = (
+    _JS_COMMON
+    + """
+(jsx_text) @blank
+(formal_parameters (assignment_pattern "=" @decision))
+(formal_parameters (object_pattern (object_assignment_pattern "=" @decision)))
+"""
+)
 
 TS_QUERY = (
     _JS_COMMON
     + """
 (abstract_class_declaration name: (_) @name) @class
 (interface_declaration name: (_) @name) @class
+(formal_parameters [(required_parameter "=" @decision) (optional_parameter "=" @decision)])
+(required_parameter pattern: (object_pattern (object_assignment_pattern "=" @decision)))
+(class_body (method_signature name: (_) @name) @function)
+(program (function_signature name: (_) @name) @function)
+(export_statement (function_signature name: (_) @name) @function)
 """
 )
 
@@ -365,7 +384,8 @@ KEYWORDS = {
 }
 
 _JS_FUNCTIONS = frozenset({"function_declaration", "generator_function_declaration", "function_expression",
-                           "arrow_function", "method_definition"})  # fmt: skip
+                           "arrow_function", "method_definition", "method_signature",
+                           "function_signature"})  # fmt: skip
 _JS_CLASSES = frozenset({"class_declaration", "class", "abstract_class_declaration", "interface_declaration"})
 
 LANGUAGES: tuple[LanguageSpec, ...] = (

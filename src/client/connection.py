@@ -10,6 +10,7 @@ from typing import Any
 import zmq
 import zmq.asyncio
 
+from contexten.common.analysis_view import AnalysisView
 from contexten.common.errors import CommandFailed, DaemonUnreachable, ProtocolError
 from contexten.common.models import FlowInfo, Issue, Project, PullRequest, RecoveryRow, Run
 from contexten.common.paths import Paths
@@ -19,6 +20,7 @@ from contexten.common.protocol import (
     DaemonInfo,
     EventPage,
     EventsSince,
+    GetAnalysis,
     GetRun,
     GetSnapshot,
     GetSyncLog,
@@ -169,6 +171,9 @@ class DaemonClient:
 
     async def pull_requests(self, project: str) -> list[PullRequestView]:
         return [PullRequestView.model_validate(p) for p in await self.request(ListPullRequests(project=project))]
+
+    async def analysis(self, project: str, trend: int = 30) -> AnalysisView:
+        return AnalysisView.model_validate(await self.request(GetAnalysis(project=project, trend=trend)))
 
     async def sync_log(self, project: str | None = None, issue: str | None = None, limit: int = 50) -> list[SyncEntry]:
         entries = await self.request(GetSyncLog(project=project, issue=issue, limit=limit))

@@ -39,3 +39,5 @@ class EventKind(StrEnum):
     ISSUE_PROGRESS = "issue.progress"
     ISSUE_STALE = "issue.stale"
     SYNC_DECISION = "sync.decision"
+    ANALYSIS_UPDATED = "analysis.updated"  # a watched repository was re-analysed after files changed
+    ANALYSIS_REPORT = "analysis.report"  # an analysis flow stored a report (the quality trend grows)

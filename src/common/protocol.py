@@ -172,6 +172,12 @@ class OpenPullRequest(_Request):
     body: str = Field(default="", max_length=100_000)
 
 
+class GetAnalysis(_Request):
+    cmd: Literal["analysis.get"] = "analysis.get"
+    project: str = Field(min_length=1, max_length=200)
+    trend: int = Field(default=30, ge=0, le=1000)  # how many stored reports to include
+
+
 class GetSyncLog(_Request):
     cmd: Literal["sync.log"] = "sync.log"
     project: str | None = None
@@ -180,7 +186,8 @@ class GetSyncLog(_Request):
 
 
 Request = Annotated[
-    Ping
+    GetAnalysis
+    | Ping
     | Status
     | GetSnapshot
     | EventsSince

@@ -22,6 +22,7 @@ from contexten.common.event_kinds import EventKind
 from contexten.common.paths import Paths
 from contexten.common.protocol import DaemonInfo, Heartbeat
 from contexten.daemon.bus import Bus
+from contexten.daemon.code_analysis import CodeAnalysis
 from contexten.daemon.commands import CommandHandler
 from contexten.daemon.config import Config, changed_keys, load_config
 from contexten.daemon.config_watch import watch_config
@@ -154,9 +155,15 @@ class Daemon:
         issue_polling = None
         if connectors.linear is not None and self.config.tracker.kind == "linear":
             issue_polling = TrackerPolling(connectors.linear_tracker(), events, self.config.linear_interval)
-        connectors.follow_pins(
-            await queries.projects(), lambda: issue_polling.watch(connectors.team_owners()) if issue_polling else None
-        )
+        analysis = services.analysis = CodeAnalysis(events, queries, self.paths.analysis_cache, lambda: self.config)
+
+        def pins_changed() -> None:
+            if issue_polling is not None:
+                issue_polling.watch(connectors.team_owners())
+            analysis.follow(connectors.pinned.values())
+
+        connectors.follow_pins(await queries.projects(), pins_changed)
+        analysis.follow(connectors.pinned.values())
         if issue_polling is not None:
             issue_polling.watch(connectors.team_owners())
         services.sync = IssueSync(connectors.tracker, connectors.forge_of, events, self.clock, lambda: self.config)
@@ -206,6 +213,7 @@ class Daemon:
         if issue_polling is not None:
             await issue_polling.close()
         await connectors.close()
+        await analysis.close()
         await events.close()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)

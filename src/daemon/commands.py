@@ -21,6 +21,7 @@ from contexten.common.protocol import (
     ErrorCode,
     EventPage,
     EventsSince,
+    GetAnalysis,
     GetRun,
     GetSnapshot,
     GetSyncLog,
@@ -49,6 +50,7 @@ from contexten.common.protocol import (
     peek_request_id,
 )
 from contexten.common.state import HEALTH_HISTORY
+from contexten.daemon.code_analysis import NotAnalysable
 from contexten.daemon.flows.base import Services
 from contexten.daemon.flows.registry import FlowRegistry
 from contexten.daemon.projects import new_project, resolve_target
@@ -100,6 +102,7 @@ class CommandHandler:
             CreateIssue: self._create_issue,
             UpdateIssue: self._update_issue,
             OpenPullRequest: self._open_pull_request,
+            GetAnalysis: self._analysis,
         }
 
     async def handle(self, raw: bytes) -> bytes:
@@ -147,6 +150,17 @@ class CommandHandler:
 
     async def _pull_requests(self, req: ListPullRequests) -> list[dict[str, Any]]:
         return [v.model_dump(mode="json") for v in await self._work_items().pull_requests(req.project)]
+
+    async def _analysis(self, req: GetAnalysis) -> dict[str, Any]:
+        project = await self._s.queries.project(req.project)
+        if project is None:
+            raise CommandFailed(ErrorCode.NOT_FOUND, f"no pinned project {req.project!r}")
+        if self._s.analysis is None:
+            raise CommandFailed(ErrorCode.INTERNAL, "code analysis is not running yet")
+        try:
+            return (await self._s.analysis.view(project, req.trend)).model_dump(mode="json")
+        except NotAnalysable as exc:
+            raise CommandFailed(ErrorCode.INVALID_PARAMS, str(exc)) from None
 
     async def _create_issue(self, req: CreateIssue) -> dict[str, Any]:
         issue = await self._work_items().create_issue(req.project, req.title, req.body, req.parent, req.key)

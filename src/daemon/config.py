@@ -122,6 +122,30 @@ class AutomationSection(_Section):
     required_checks: list[str] = Field(default_factory=list)  # names that must pass; empty: every check
 
 
+class QualityThresholds(_Section):
+    """What code_quality_check fails on; 0 turns a limit off (except where 0 is the only sensible limit)."""
+
+    max_ccn: int = Field(default=25, ge=0)  # the most complex function
+    max_average_ccn: float = Field(default=5.0, ge=0)
+    max_complex_functions: int = Field(default=0, ge=0)  # functions over CCN 10; 0: no limit
+    max_duplicated_lines_percent: float = Field(default=10.0, ge=0, le=100)
+    max_dead_code: int = Field(default=0, ge=0)  # high-confidence findings; 0: no limit
+    max_cycles: int = Field(default=0, ge=0)  # 0: no limit
+
+
+class AnalysisSection(_Section):
+    """Code intelligence: what the analysis reads and the limits code_quality_check applies."""
+
+    watch: bool = True  # re-analyse pinned local repositories as files change
+    max_file_bytes: int = Field(default=1_000_000, ge=1024)  # larger files are skipped, with the reason
+    min_duplicate_tokens: int = Field(default=50, ge=10)
+    min_duplicate_lines: int = Field(default=6, ge=2)
+    churn_days: int = Field(default=90, ge=1, le=3650)  # the git window hotspots count commits in
+    exclude: list[str] = Field(default_factory=list)  # path globs to leave out
+    debounce_seconds: float = Field(default=0.3, ge=0, le=60)  # let an editor's burst of writes settle
+    thresholds: QualityThresholds = Field(default_factory=QualityThresholds)
+
+
 class ProjectGitHubSection(_Section):
     poll_interval_seconds: float | None = Field(default=None, ge=1, le=86400)
     max_poll_interval_seconds: float | None = Field(default=None, ge=1, le=86400)
@@ -217,6 +241,7 @@ class Config(_Section):
     linear: LinearSection | None = None
     sync: SyncSection = Field(default_factory=SyncSection)
     automation: AutomationSection = Field(default_factory=AutomationSection)
+    analysis: AnalysisSection = Field(default_factory=AnalysisSection)
     projects: dict[str, ProjectSection] = Field(default_factory=dict)
 
     @model_validator(mode="after")

@@ -18,6 +18,7 @@ from contexten.common.clock import Clock
 from contexten.common.errors import ContextenError
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Project, Run, RunState, Step
+from contexten.daemon.code_analysis import CodeAnalysis
 from contexten.daemon.config import Config
 from contexten.daemon.connectors.hub import Connectors
 from contexten.daemon.engine.breakers import BreakerRegistry
@@ -66,6 +67,8 @@ class Services:
     # Set once the daemon has opened its connectors: forges and trackers by project, and the issue sync.
     connectors: Connectors | None = None
     sync: IssueSync | None = None
+    # Set once the daemon has opened its analysis cache: per-project code analysis and its watch.
+    analysis: CodeAnalysis | None = None
 
 
 @dataclass

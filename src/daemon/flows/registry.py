@@ -6,7 +6,10 @@ from contexten.common.models import FlowInfo, TemplateInfo
 from contexten.daemon.config import TemplateSection
 from contexten.daemon.flows import (
     backup_operations,
+    code_quality_check,
+    component_analysis,
     data_recovery,
+    dead_code_cleanup,
     error_healing,
     github_automation,
     health_check,
@@ -63,5 +66,8 @@ def builtin_flows() -> FlowRegistry:
             system_recovery.FLOW,
             linear_sync.FLOW,
             github_automation.FLOW,
+            component_analysis.FLOW,
+            code_quality_check.FLOW,
+            dead_code_cleanup.FLOW,
         ]
     )

@@ -217,6 +217,23 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX sync_log_by_issue ON sync_log (issue, id);
         """,
     ),
+    (
+        9,
+        """
+        -- Reports stored by the analysis flows: the quality trend of each project.
+        CREATE TABLE analysis_reports (
+            id         INTEGER PRIMARY KEY,
+            project    TEXT NOT NULL,
+            run        INTEGER,
+            flow       TEXT NOT NULL,
+            scope      TEXT NOT NULL DEFAULT '',
+            created_at REAL NOT NULL,
+            summary    TEXT NOT NULL,
+            report     TEXT NOT NULL
+        );
+        CREATE INDEX analysis_reports_by_project ON analysis_reports (project, id);
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

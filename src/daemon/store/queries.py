@@ -34,6 +34,15 @@ class Queries:
         names = ("at", "project", "issue", "pull_request", "trigger", "decision", "from_state", "to_state", "reason")
         return [SyncEntry(**dict(zip(names, r, strict=True))) for r in rows]
 
+    async def analysis_summaries(self, project: str, limit: int) -> list[tuple[float, str, int | None, str]]:
+        """The latest stored analysis summaries of a project, oldest first: (at, flow, run, summary JSON)."""
+        rows = await self._rows(
+            "SELECT created_at, flow, run, summary FROM analysis_reports WHERE project = ? AND scope = '' "
+            "ORDER BY id DESC LIMIT ?",
+            (project, limit),
+        )
+        return [(r[0], r[1], r[2], r[3]) for r in reversed(rows)]
+
     async def projects(self) -> list[Project]:
         return [_project(r) for r in await self._rows(f"SELECT {_PROJECT_COLUMNS} FROM projects ORDER BY pinned_at")]
 

@@ -1,0 +1,30 @@
+"""What the analysis flows share: the project's analysis service, and checks that fail by name."""
+
+from __future__ import annotations
+
+from contexten.analysis.report import Report
+from contexten.daemon.code_analysis import CodeAnalysis, NotAnalysable
+from contexten.daemon.connectors.errors import ConnectorError
+from contexten.daemon.engine.failures import FailureClass
+from contexten.daemon.flows.base import StepContext
+
+
+def analysis_of(ctx: StepContext) -> CodeAnalysis:
+    if ctx.project is None:
+        raise ConnectorError("analysis", f"{ctx.run.flow} needs a project", FailureClass.VALIDATION)
+    if ctx.services.analysis is None:
+        raise ConnectorError("analysis", "the daemon's code analysis is not running", FailureClass.INTERNAL_BUG)
+    return ctx.services.analysis
+
+
+async def analyse(ctx: StepContext, scope: str = "") -> Report:
+    service = analysis_of(ctx)
+    assert ctx.project is not None
+    ctx.progress(0.1, f"analysing {scope or ctx.project.location}")
+    try:
+        report = await service.report(ctx.project, scope, refresh=True)
+    except NotAnalysable as exc:
+        raise ConnectorError("analysis", str(exc), FailureClass.VALIDATION) from None
+    summary = report.summary()
+    ctx.progress(1.0, f"{summary['files']} files, {summary['functions']} functions, {summary['dead_code']} dead code")
+    return report
