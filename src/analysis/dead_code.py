@@ -9,6 +9,7 @@ Confidence, in percent:
 - 90 a private (underscore) module-level function or class read nowhere;
 - 70 a public one read nowhere (it may be API used from outside the tree);
 - 60 a method or nested function read nowhere (it may be called by a framework or through getattr);
+- 50 an import unused in its file but read by a file importing that one (maybe a re-export);
 - 40 a module-level name read only in files that do not import its module.
 Never reported: test files and test functions, dunder names, names in `__all__`, decorated definitions
 (routes, fixtures, commands, properties register themselves), framework hooks, `__init__` re-exports, and
@@ -128,7 +129,13 @@ def find_dead_code(files: dict[str, FileAnalysis], graph: DependencyGraph, total
     for path, file in files.items():
         if file.skipped or is_test_file(path):
             continue
-        found += unused_imports(file)
+        for finding in unused_imports(file):
+            # `from json import dumps` read elsewhere as `module.dumps`: a re-export, not dead.
+            via = sorted(r for r in graph.importers.get(path, ()) if files[r].names.get(finding.name)
+                         ) if path in graph.importers else []  # fmt: skip
+            if via:
+                finding.confidence, finding.reason = 50, f"unused here, but read by {via[0]}, which imports this file"
+            found.append(finding)
         exported = set(file.exports or ())
         importers = graph.importers.get(path, set())
         candidates = [

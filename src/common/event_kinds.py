@@ -39,5 +39,6 @@ class EventKind(StrEnum):
     ISSUE_PROGRESS = "issue.progress"
     ISSUE_STALE = "issue.stale"
     SYNC_DECISION = "sync.decision"
+    ANALYSIS_WATCHING = "analysis.watching"  # a pinned repository's first analysis is done; changes are followed
     ANALYSIS_UPDATED = "analysis.updated"  # a watched repository was re-analysed after files changed
     ANALYSIS_REPORT = "analysis.report"  # an analysis flow stored a report (the quality trend grows)

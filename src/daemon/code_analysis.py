@@ -155,8 +155,10 @@ class CodeAnalysis:
 
     async def _watch(self, project: Project, stop: asyncio.Event) -> None:
         try:
-            await self.report(project)  # the first full analysis, so the console's view is ready
+            report = await self.report(project)  # the first full analysis, so the console's view is ready
             debounce = int(self._config().analysis.debounce_seconds * 1000)
+            self._events.emit(EventKind.ANALYSIS_WATCHING, {"root": report.root, "summary": report.summary()},
+                              project=project.id)  # fmt: skip
             async for changes in awatch(project.location, watch_filter=_SourceFilter(), debounce=debounce,
                                         step=20, stop_event=stop):  # fmt: skip
                 await self.changed(project, [path for _, path in changes])
