@@ -18,6 +18,7 @@ from contexten.common.protocol import Snapshot
 from contexten.common.state import ConsoleState
 from contexten.tui.link import DaemonLink, ZmqDaemonLink
 from contexten.tui.palette import ContextenCommands
+from contexten.tui.screens.analysis import AnalysisScreen
 from contexten.tui.screens.dashboard import DashboardScreen
 from contexten.tui.screens.help import HelpScreen
 from contexten.tui.screens.pin import PinScreen
@@ -47,6 +48,7 @@ class ContextenApp(App[None]):
         ("open", "Open the highlighted run", "o", ""),
         ("recovery", "Show the recovery engine's strategies and results", "e", ""),
         ("work", "Issues and pull requests of the highlighted project", "i", "Issues"),
+        ("analysis", "Code analysis of the highlighted project", "a", "Analysis"),
         ("help", "Show every key", "question_mark", "Help"),
         ("quit", "Quit the console", "q", "Quit"),
     ]
@@ -84,7 +86,7 @@ class ContextenApp(App[None]):
             if isinstance(item, Event):
                 self.state.apply(item)
                 for screen in self.screen_stack:
-                    if isinstance(screen, WorkScreen) and screen.concerns(item.kind, item.project):
+                    if isinstance(screen, WorkScreen | AnalysisScreen) and screen.concerns(item.kind, item.project):
                         screen.reload()
             elif isinstance(item, Snapshot):
                 self.state = ConsoleState.from_snapshot(item)
@@ -222,6 +224,12 @@ class ContextenApp(App[None]):
             self.notify("no project highlighted", severity="warning")
             return
         self.push_screen(WorkScreen(self.selected_project, self.link))
+
+    def action_analysis(self) -> None:
+        if self.selected_project is None:
+            self.notify("no project highlighted", severity="warning")
+            return
+        self.push_screen(AnalysisScreen(self.selected_project, self.link))
 
     def action_open(self) -> None:
         run_id = self._selected_run()

@@ -9,6 +9,7 @@ from typing import Any
 
 from contexten.client.connection import DaemonClient
 from contexten.client.feed import FeedItem, console_feed
+from contexten.common.analysis_view import AnalysisView
 from contexten.common.models import Issue, Project, RecoveryRow, Run
 from contexten.common.paths import Paths
 from contexten.common.protocol import PullRequestView
@@ -48,6 +49,9 @@ class DaemonLink(ABC):
 
     @abstractmethod
     async def pull_requests(self, project: str) -> list[PullRequestView]: ...
+
+    @abstractmethod
+    async def analysis(self, project: str) -> AnalysisView: ...
 
     async def close(self) -> None:
         return None
@@ -91,6 +95,9 @@ class ZmqDaemonLink(DaemonLink):
 
     async def pull_requests(self, project: str) -> list[PullRequestView]:
         return await self._client.pull_requests(project)
+
+    async def analysis(self, project: str) -> AnalysisView:
+        return await self._client.analysis(project)
 
     async def close(self) -> None:
         await self._client.aclose()

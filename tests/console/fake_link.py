@@ -7,6 +7,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from contexten.client.feed import Connected, FeedItem
+from contexten.common.analysis_view import (
+    AnalysisView,
+    DeadCodeItem,
+    DuplicateItem,
+    FunctionMetric,
+    HotspotItem,
+    TrendPoint,
+)
 from contexten.common.errors import CommandFailed
 from contexten.common.models import (
     BreakerInfo,
@@ -28,6 +36,30 @@ from contexten.common.protocol import PullRequestView, Snapshot
 from contexten.tui.link import DaemonLink
 
 T0 = 1_700_000_000.0
+
+
+def sample_analysis(project: str) -> AnalysisView:
+    summary = {"files": 42, "skipped": 1, "functions": 310, "nloc": 8120, "ccn_average": 3.4, "ccn_max": 27,
+               "complex_functions": 6, "dead_code": 5, "dead_code_high": 2, "duplicate_blocks": 2,
+               "duplicated_lines_percent": 1.8, "cycles": 1}  # fmt: skip
+    functions = [("api/search.py", "Index.rank", 120, 188, 27, 61), ("api/parse.py", "parse_query", 10, 52, 14, 38),
+                 ("api/util.py", "slugify", 3, 9, 2, 6), ("api/search.py", "Index.add", 190, 240, 11, 44),
+                 ("api/cli.py", "main", 5, 30, 6, 22)]  # fmt: skip
+    return AnalysisView(
+        project=project, root=f"/srv/{project}", analysed_at=T0 - 30, summary=summary,
+        functions=[FunctionMetric(file=f, name=n, start_line=s, end_line=e, ccn=c, nloc=loc)
+                   for f, n, s, e, c, loc in sorted(functions, key=lambda x: -x[4])],
+        dead_code=[DeadCodeItem(file="api/util.py", name="os", kind="import", line=1, confidence=95,
+                                reason="imported from os and never used"),
+                   DeadCodeItem(file="api/legacy.py", name="_old_rank", kind="function", line=12, confidence=90,
+                                reason="_old_rank is never read")],
+        duplicates=[DuplicateItem(tokens=88, lines=12, occurrences=["api/search.py:120-131", "api/rank.py:8-19"])],
+        cycles=[["api/index.py", "api/search.py"]],
+        hotspots=[HotspotItem(file="api/search.py", name="Index.rank", ccn=27, churn=9, score=243)],
+        trend=[TrendPoint(at=T0 - 86400 * (3 - n), flow="code_quality_check", run=n,
+                          summary={**summary, "ccn_average": 3.0 + n * 0.2, "dead_code_high": 4 - n})
+               for n in range(3)],
+    )  # fmt: skip
 
 
 def sample_issues(project: str) -> list[Issue]:
@@ -223,6 +255,10 @@ class FakeDaemonLink(DaemonLink):
     async def pull_requests(self, project: str) -> list[PullRequestView]:
         self.calls.append(("pull_requests", project))
         return sample_pull_requests(project)
+
+    async def analysis(self, project: str) -> AnalysisView:
+        self.calls.append(("analysis", project))
+        return sample_analysis(project)
 
     async def retry_run(self, run_id: int) -> Run:
         self.calls.append(("retry", run_id))

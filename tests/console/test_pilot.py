@@ -8,10 +8,12 @@ from pathlib import Path
 from rich.console import Console
 from textual.command import CommandPalette
 from textual.pilot import Pilot
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import DataTable, Input, Label, Select, Static
 
 from contexten.common.models import RunState, StepState
+from contexten.common.paths import resolve_paths
 from contexten.tui.app import ContextenApp
+from contexten.tui.screens.analysis import AnalysisScreen
 from contexten.tui.screens.help import HelpScreen
 from contexten.tui.screens.pin import PinScreen
 from contexten.tui.screens.run_detail import RunScreen
@@ -248,3 +250,18 @@ async def test_the_health_panel_says_when_no_breaker_is_in_use() -> None:
         await pilot.pause()
         line = app.screen.query_one("#breaker-line", Label)
         assert "none in use yet" in str(line.content)
+
+
+async def test_a_opens_the_analysis_sorted_by_complexity_and_s_changes_the_order() -> None:
+    app = ContextenApp(resolve_paths({"CONTEXTEN_HOME": "/srv/contexten"}), FakeDaemonLink())
+    async with app.run_test(size=(120, 30)) as pilot:
+        await await_for(lambda: app.selected_project is not None, 5, "a highlighted project")
+        await pilot.press("a")
+        await await_for(lambda: isinstance(app.screen, AnalysisScreen), 5, "the analysis screen")
+        table = app.screen.query_one("#functions-table", DataTable)
+        await await_for(lambda: table.row_count == 5, 5, "the functions")
+        assert [str(table.get_row_at(i)[0]) for i in range(5)] == ["27", "14", "11", "6", "2"]
+        await pilot.press("s")  # by NLOC
+        assert [str(table.get_row_at(i)[1]) for i in range(5)] == ["61", "44", "38", "22", "6"]
+        await pilot.press("escape")
+        await await_for(lambda: not isinstance(app.screen, AnalysisScreen), 5, "back to the dashboard")

@@ -55,3 +55,15 @@ def test_issue_tree_and_pull_requests(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=(120, 30), run_before=open_work)
+
+
+def test_analysis_view(snap_compare: Any) -> None:
+    async def open_analysis(pilot: Any) -> None:
+        await settle(pilot)
+        await await_for(lambda: pilot.app.selected_project is not None, 5, "a highlighted project")
+        await pilot.press("a")
+        await await_for(lambda: ("analysis", "api") in pilot.app.link.calls, 5, "the analysis")
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=(120, 30), run_before=open_analysis)

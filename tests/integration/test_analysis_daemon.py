@@ -16,7 +16,7 @@ from tests.helpers import DaemonProcess, cli, cli_json, wait_for
 ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
        "GIT_COMMITTER_EMAIL": "t@example.invalid", "PATH": "/usr/bin:/bin"}  # fmt: skip
 
-APP = '''import os
+APP = """import os
 from json import dumps
 
 
@@ -28,7 +28,7 @@ def run(x):
 
 def _unused_helper():
     return 1
-'''
+"""
 
 
 def _events(home: Path, kind: str) -> list[dict[str, Any]]:

@@ -1,0 +1,141 @@
+"""One project's code analysis: functions sortable by complexity, dead code, duplicated blocks, import
+cycles, hotspots, and the trend of the quality metrics. Fetched in a worker when opened, and again when
+the daemon announces a new analysis of this project (the watch, or an analysis flow)."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, TabbedContent, TabPane
+
+from contexten.common.analysis_view import AnalysisView, FunctionMetric
+from contexten.common.errors import ContextenError
+from contexten.tui.link import DaemonLink
+from contexten.tui.widgets.quality_trend import QualityTrend
+
+WATCHED = ("analysis.",)
+# Sort orders for the functions table, cycled with `s`: (label, key, most-first)
+SORTS = [
+    ("CCN", lambda f: (-f.ccn, f.file, f.start_line)),
+    ("NLOC", lambda f: (-f.nloc, f.file, f.start_line)),
+    ("name", lambda f: (f.name, f.file)),
+    ("file", lambda f: (f.file, f.start_line)),
+]
+
+
+def ago(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.0f}s ago"
+    return f"{seconds / 60:.0f}m ago" if seconds < 3600 else f"{seconds / 3600:.1f}h ago"
+
+
+def ccn_style(ccn: int) -> str:
+    return "bold red" if ccn > 20 else "yellow" if ccn > 10 else ""
+
+
+class AnalysisScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape,a,q", "dismiss", "Back"),
+        Binding("s", "sort", "Sort"),
+        Binding("r", "reload", "Reload"),
+    ]
+
+    def __init__(self, project: str, link: DaemonLink) -> None:
+        super().__init__()
+        self.project = project
+        self._link = link
+        self._sort = 0
+        self._functions: list[FunctionMetric] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="analysis"):
+            yield Label(Text("analysing…", style="dim"), id="analysis-status")
+            with TabbedContent(id="analysis-tabs"):
+                for pane, table in (("Functions", "functions"), ("Dead code", "dead"), ("Duplicates", "dups"),
+                                    ("Cycles", "cycles"), ("Hotspots", "hotspots")):  # fmt: skip
+                    with TabPane(pane, id=f"tab-{table}"):
+                        yield DataTable(id=f"{table}-table", cursor_type="row", zebra_stripes=True)
+                with TabPane("Trend", id="tab-trend"):
+                    yield QualityTrend(id="quality-trend")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        columns = {
+            "functions": ("CCN", "NLOC", "function", "where"),
+            "dead": ("conf", "kind", "name", "where", "why"),
+            "dups": ("lines", "tokens", "copies", "where"),
+            "cycles": ("files", "cycle"),
+            "hotspots": ("score", "CCN", "commits", "function", "file"),
+        }
+        for table, names in columns.items():
+            self.query_one(f"#{table}-table", DataTable).add_columns(*names)
+        self.reload()
+
+    def concerns(self, kind: str, project: str | None) -> bool:
+        return project == self.project and kind.startswith(WATCHED)
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_sort(self) -> None:
+        self._sort = (self._sort + 1) % len(SORTS)
+        self._show_functions()
+        self.notify(f"functions by {SORTS[self._sort][0]}", timeout=1.5)
+
+    @work(exclusive=True, group="analysis")
+    async def reload(self) -> None:
+        try:
+            view = await self._link.analysis(self.project)
+        except ContextenError as exc:
+            self.query_one("#analysis-status", Label).update(Text(f"cannot analyse: {exc}", style="bold red"))
+            return
+        self.show(view)
+
+    def show(self, view: AnalysisView) -> None:
+        s = view.summary
+        when = f" · analysed {ago(self._now() - view.analysed_at)}" if view.analysed_at else ""
+        self.query_one("#analysis-status", Label).update(Text(
+            f"{self.project}: {s.get('files', 0):g} files, {s.get('functions', 0):g} functions, "
+            f"{s.get('nloc', 0):g} NLOC · CCN avg {s.get('ccn_average', 0):g} max {s.get('ccn_max', 0):g} · "
+            f"dead code {s.get('dead_code', 0):g} · duplicated {s.get('duplicated_lines_percent', 0):g}% · "
+            f"cycles {s.get('cycles', 0):g} · skipped {s.get('skipped', 0):g}{when}"
+        ))  # fmt: skip
+        self._functions = view.functions
+        self._show_functions()
+        dead = self.query_one("#dead-table", DataTable)
+        dead.clear()
+        for d in view.dead_code:
+            dead.add_row(f"{d.confidence}%", d.kind, d.name, f"{d.file}:{d.line}", d.reason)
+        dups = self.query_one("#dups-table", DataTable)
+        dups.clear()
+        for b in view.duplicates:
+            dups.add_row(str(b.lines), str(b.tokens), str(len(b.occurrences)), ", ".join(b.occurrences))
+        cycles = self.query_one("#cycles-table", DataTable)
+        cycles.clear()
+        for c in view.cycles:
+            cycles.add_row(str(len(c)), " → ".join([*c, c[0]]))
+        hot = self.query_one("#hotspots-table", DataTable)
+        hot.clear()
+        for h in view.hotspots:
+            hot.add_row(str(h.score), str(h.ccn), str(h.churn), h.name, h.file)
+        self.query_one(QualityTrend).points = view.trend
+
+    def _now(self) -> float:
+        clock = getattr(self.app, "clock", None)  # the console's clock (a fixed one in tests)
+        return clock.now() if clock is not None else time.time()
+
+    def _show_functions(self) -> None:
+        table = self.query_one("#functions-table", DataTable)
+        table.clear()
+        label, key = SORTS[self._sort]
+        table.border_title = f"by {label}"
+        for f in sorted(self._functions, key=key):
+            table.add_row(Text(str(f.ccn), style=ccn_style(f.ccn)), str(f.nloc), f.name,
+                          f"{f.file}:{f.start_line}-{f.end_line}")  # fmt: skip
