@@ -17,12 +17,12 @@ from dataclasses import dataclass
 
 from contexten.analysis.cache import AnalysisCache
 from contexten.analysis.churn import DEFAULT_WINDOW_DAYS, file_churn, hotspots
-from contexten.analysis.dead_code import find_dead_code
-from contexten.analysis.duplicates import DEFAULT_MIN_LINES, DEFAULT_MIN_TOKENS, find_duplicates, shapes_of
+from contexten.analysis.dead_code import Candidate, definitions, find_dead_code
+from contexten.analysis.duplicates import DEFAULT_MIN_LINES, DEFAULT_MIN_TOKENS, CodeLines, find_duplicates
 from contexten.analysis.extract import content_hash, extract
 from contexten.analysis.graph import build_graph
 from contexten.analysis.languages import language_of
-from contexten.analysis.model import FileAnalysis
+from contexten.analysis.model import DeadCode, FileAnalysis
 from contexten.analysis.report import Report
 from contexten.analysis.source import DEFAULT_MAX_BYTES, read_source
 from contexten.analysis.walk import discover
@@ -55,13 +55,16 @@ class Analyzer:
         self.cache = cache
         self.files: dict[str, FileAnalysis] = {}
         self._names: Counter[str] = Counter()
-        self._shapes: Counter[int] = Counter()
         self._churn: Counter[str] = Counter()
+        # Per-file derivations that depend on content alone, kept by (path, content hash) between reports.
+        self._lines_memo: dict[tuple[str, str, int], CodeLines] = {}
+        self._dead_memo: dict[tuple[str, str], tuple[list[DeadCode], list[Candidate]]] = {}
+        self._defined: Counter[str] = Counter()
         self.extracted = 0  # files parsed (not from the cache) by the last analyse() or update()
 
     def analyse(self) -> Report:
         found = discover(self.root, self.settings.exclude)
-        self.files, self._names, self._shapes = {}, Counter(), Counter()
+        self.files, self._names, self._defined = {}, Counter(), Counter()
         for path, reason in found.problems:
             self._store(FileAnalysis(path, "", "", skipped=reason))
         self._load(found.files)
@@ -95,8 +98,8 @@ class Analyzer:
             root=self.root,
             files=dict(sorted(self.files.items())),
             graph=graph,
-            dead_code=find_dead_code(live, graph, self._names),
-            duplicates=find_duplicates(live, self._shapes, s.min_duplicate_tokens, s.min_duplicate_lines),
+            dead_code=find_dead_code(live, graph, self._names, self._dead_memo, self._defined),
+            duplicates=find_duplicates(live, s.min_duplicate_tokens, s.min_duplicate_lines, self._lines_memo),
             hotspots=hotspots(live, self._churn),
         )
 
@@ -138,13 +141,15 @@ class Analyzer:
         self.files[result.path] = result
         if not result.skipped:
             self._names.update(result.names)
-            self._shapes.update(shapes_of(result))
+            self._defined.update(definitions(result))
 
     def _forget(self, path: str) -> bool:
         old = self.files.pop(path, None)
         if old is None:
             return False
+        self._lines_memo.pop((path, old.sha, self.settings.min_duplicate_lines), None)
+        self._dead_memo.pop((path, old.sha), None)
         if not old.skipped:
             self._names.subtract(old.names)
-            self._shapes.subtract(shapes_of(old))
+            self._defined.subtract(definitions(old))
         return True

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 
 from contexten.analysis.graph import DependencyGraph
 from contexten.analysis.model import DeadCode, FileAnalysis
@@ -117,44 +118,68 @@ def unused_imports(file: FileAnalysis) -> list[DeadCode]:
 _WITH_IMPORTS = frozenset({"python", "javascript", "typescript", "tsx"})
 
 
-def find_dead_code(files: dict[str, FileAnalysis], graph: DependencyGraph, totals: Counter[str]) -> list[DeadCode]:
-    """`totals` is the sum of every file's name counts (kept by the caller, who updates it per file)."""
-    defined: Counter[str] = Counter()
-    for file in files.values():
-        defined.update(f.short_name for f in file.functions)
-        defined.update(c.name for c in file.classes)
+Candidate = tuple[str, str, int, int, bool, int]  # name, kind, line, end line, exported (JS/TS), depth
+
+
+def definitions(file: FileAnalysis) -> list[str]:
+    """The names a file defines (functions, methods, classes), once per definition."""
+    return [f.short_name for f in file.functions] + [c.name for c in file.classes]
+
+
+def candidates(file: FileAnalysis) -> list[Candidate]:
+    """Definitions that could be dead: all but the decorated, the exported by `__all__`, hooks, dunders and
+    anonymous functions. A function of the file's content alone."""
+    exported = set(file.exports or ())
+    found = [
+        (
+            f.short_name,
+            "method" if f.kind == "method" else "function",
+            f.start_line,
+            f.end_line,
+            f.exported,
+            f.name.count("."),
+            f.decorated,
+        )
+        for f in file.functions
+    ]
+    found += [(c.name, "class", c.start_line, c.end_line, c.exported, 0, c.decorated) for c in file.classes]
+    return [(name, kind, line, end, js, depth) for name, kind, line, end, js, depth, decorated in found
+            if not decorated and name not in exported and not _hook(name) and name.isidentifier()]  # fmt: skip
+
+
+def find_dead_code(
+    files: dict[str, FileAnalysis],
+    graph: DependencyGraph,
+    totals: Counter[str],
+    memo: dict[tuple[str, str], tuple[list[DeadCode], list[Candidate]]] | None = None,
+    defined: Counter[str] | None = None,
+) -> list[DeadCode]:
+    """`totals` is the sum of every file's name counts, `defined` of every file's definitions (both kept by
+    the caller, who updates them per file); `memo` keeps each file's unused imports and candidates (functions
+    of its content alone) by (path, content hash)."""
+    memo = {} if memo is None else memo
+    if defined is None:
+        defined = Counter(name for file in files.values() for name in definitions(file))
     found: list[DeadCode] = []
     # Module-level names read elsewhere: are they read by an importer? Checked together after the loop.
     elsewhere: list[tuple[str, str, str, int, int]] = []
     for path, file in files.items():
         if file.skipped or is_test_file(path):
             continue
-        for finding in unused_imports(file):
-            # `from json import dumps` read elsewhere as `module.dumps`: a re-export, not dead.
-            via = sorted(r for r in graph.importers.get(path, ()) if files[r].names.get(finding.name)
-                         ) if path in graph.importers else []  # fmt: skip
-            if via:
-                finding.confidence, finding.reason = 50, f"unused here, but read by {via[0]}, which imports this file"
-            found.append(finding)
-        exported = set(file.exports or ())
+        derived = memo.get((path, file.sha))
+        if derived is None:
+            derived = memo[(path, file.sha)] = (unused_imports(file), candidates(file))
+        imports, possible = derived
         importers = graph.importers.get(path, set())
-        candidates = [
-            (
-                f.short_name,
-                "method" if f.kind == "method" else "function",
-                f.start_line,
-                f.end_line,
-                f.decorated,
-                f.exported,
-                f.name.count("."),
-            )
-            for f in file.functions
-        ]
-        candidates += [(c.name, "class", c.start_line, c.end_line, c.decorated, c.exported, 0) for c in file.classes]
-        for name, kind, line, end, decorated, exported_js, depth in candidates:
-            if decorated or name in exported or _hook(name) or name == "(anonymous)" or not name.isidentifier():
-                continue
-            if file.language in _WITH_IMPORTS - {"python"} and exported_js and importers:
+        for finding in imports:
+            # `from json import dumps` read elsewhere as `module.dumps`: a re-export, not dead.
+            via = sorted(r for r in importers if files[r].names.get(finding.name))
+            if via:
+                reason = f"unused here, but read by {via[0]}, which imports this file"
+                finding = replace(finding, confidence=50, reason=reason)
+            found.append(finding)
+        for name, kind, line, end, exported_js, depth in possible:
+            if exported_js and importers and file.language in _WITH_IMPORTS - {"python"}:
                 continue
             uses = totals.get(name, 0) - defined.get(name, 0)
             if uses <= 0:

@@ -13,8 +13,6 @@ import itertools
 import re
 from array import array
 from collections import Counter
-from collections.abc import Iterable
-from functools import cache
 
 from contexten.analysis.model import DuplicateBlock, FileAnalysis
 
@@ -22,56 +20,67 @@ DEFAULT_MIN_TOKENS = 50
 DEFAULT_MIN_LINES = 6
 
 
-def code_lines(file: FileAnalysis) -> tuple[list[int], list[int], list[int]]:
-    """The file's code lines: (line numbers, shape hashes, token counts), blank and comment lines left out."""
+CodeLines = tuple[list[int], list[int], list[int], bytes, "array[int]"]
+
+
+def code_lines(file: FileAnalysis, min_lines: int = DEFAULT_MIN_LINES) -> CodeLines:
+    """The file's code lines — (line numbers, shape hashes, token counts, the hashes packed as bytes, and a
+    hash of every window of `min_lines` lines) — blank and comment lines left out. A function of the file's
+    content alone, so callers keep it by content hash between reports."""
     shapes = array("I")
     shapes.frombytes(file.shapes)
     tokens = array("H")
     tokens.frombytes(file.tokens)
     numbers = [i + 1 for i, h in enumerate(shapes) if h]
-    return numbers, [shapes[n - 1] for n in numbers], [tokens[n - 1] for n in numbers]
-
-
-def shapes_of(file: FileAnalysis) -> array[int]:
-    shapes = array("I")
-    shapes.frombytes(file.shapes)
-    return shapes
+    hashes = [shapes[n - 1] for n in numbers]
+    packed = array("I", hashes).tobytes()
+    width = 4 * min_lines
+    # Window keys as 64-bit hashes of the packed bytes: compact, and counted in C. (In-process only: the
+    # memo is never stored, so the per-process salt of hash() does not matter.)
+    windows = array("q", (hash(packed[i : i + width]) for i in range(0, len(packed) - width + 4, 4)))
+    return numbers, hashes, [tokens[n - 1] for n in numbers], packed, windows
 
 
 def find_duplicates(
     files: dict[str, FileAnalysis],
-    counts: Counter[int],
     min_tokens: int = DEFAULT_MIN_TOKENS,
     min_lines: int = DEFAULT_MIN_LINES,
+    memo: dict[tuple[str, str, int], CodeLines] | None = None,
 ) -> list[DuplicateBlock]:
-    """`counts` is how often each line shape occurs over all files (kept by the caller, updated per file)."""
-    windows: dict[tuple[int, ...], list[tuple[str, int]]] = {}
-    lines_of: dict[str, tuple[list[int], list[int], list[int]]] = {}
+    """`memo` keeps each file's code lines by (path, content hash, window) between calls."""
+    lines_of: dict[str, CodeLines] = {}
+    memo = {} if memo is None else memo
     for path, file in files.items():
         if file.skipped or not file.shapes:
             continue
-        numbers, hashes, tokens = code_lines(file)
-        lines_of[path] = (numbers, hashes, tokens)
-        # Runs of lines whose shape repeats somewhere, found by a regular expression over one byte per line.
-        repeated = bytes(counts[h] > 1 for h in hashes)
-        for run in long_runs(min_lines).finditer(repeated):
-            for start in range(run.start(), run.end() - min_lines + 1):
-                windows.setdefault(tuple(hashes[start : start + min_lines]), []).append((path, start))
+        lines = memo.get((path, file.sha, min_lines))
+        if lines is None:
+            lines = memo[(path, file.sha, min_lines)] = code_lines(file, min_lines)
+        lines_of[path] = lines
+    seen = Counter(itertools.chain.from_iterable(lines[4] for lines in lines_of.values()))
+    repeats = (1).__lt__
+    windows: dict[int, list[tuple[str, int]]] = {}
+    for path, lines in lines_of.items():
+        # Windows seen more than once anywhere, found by a regular expression over one byte per window.
+        shared = bytes(map(repeats, map(seen.__getitem__, lines[4])))
+        for run in _ONES.finditer(shared):
+            for start in range(run.start(), run.end()):
+                windows.setdefault(lines[4][start], []).append((path, start))
     blocks: list[DuplicateBlock] = []
-    covered: set[tuple[str, int]] = set()
-    for key in sorted(windows, key=lambda k: windows[k][0]):
-        places = [p for p in windows[key] if p not in covered]
-        places = _non_overlapping(places, min_lines)
+    # Window starts already inside a reported block, per file: one byte per code line.
+    covered = {path: bytearray(len(lines[1])) for path, lines in lines_of.items()}
+    # Only windows seen more than once can start a clone; most windows in a run of common lines are unique.
+    shared = sorted(windows.values(), key=lambda p: p[0])
+    for found in shared:
+        places = _non_overlapping([p for p in found if not covered[p[0]][p[1]]], min_lines)
+        places = _same_window(lines_of, places, min_lines)
         if len(places) < 2:
             continue
-        length = min_lines
-        while all(_same_next(lines_of, places, length)) and _apart(places, length + 1):
-            length += 1
+        length = _common_length(lines_of, places, min_lines)
         for path, start in places:
-            covered.update((path, start + k) for k in range(length - min_lines + 1))
+            covered[path][start : start + length - min_lines + 1] = b"\x01" * (length - min_lines + 1)
         path, start = places[0]
-        numbers, _, tokens = lines_of[path]
-        count = sum(tokens[start : start + length])
+        count = sum(lines_of[path][2][start : start + length])
         if count < min_tokens:
             continue
         occurrences = [(p, lines_of[p][0][s], lines_of[p][0][s + length - 1]) for p, s in places]
@@ -79,13 +88,40 @@ def find_duplicates(
     return sorted(blocks, key=lambda b: (-b.tokens * len(b.occurrences), b.occurrences))
 
 
-@cache
-def long_runs(length: int) -> re.Pattern[bytes]:
-    return re.compile(b"\x01{%d,}" % length)
+def _common_length(lines_of: dict[str, CodeLines], places: list[tuple[str, int]], known: int) -> int:
+    """The longest run of lines all places share from their starts (at least `known`), found by comparing
+    packed hashes as byte slices — memcmp, not a Python loop per line — doubling, then bisecting."""
+    first_path, first_start = places[0]
+    first = lines_of[first_path][3]
+    limit = min(len(lines_of[p][1]) - s for p, s in places)
+    for a, b in itertools.pairwise(places):
+        if a[0] == b[0]:
+            limit = min(limit, b[1] - a[1])  # copies in one file may not grow into each other
+
+    def shared(length: int) -> bool:
+        want = first[4 * first_start : 4 * (first_start + length)]
+        return all(lines_of[p][3][4 * s : 4 * (s + length)] == want for p, s in places[1:])
+
+    good, step = known, 1
+    while good + step <= limit and shared(good + step):
+        good, step = good + step, step * 2
+    bad = min(good + step, limit + 1)
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        good, bad = (middle, bad) if shared(middle) else (good, middle)
+    return good
 
 
-def _apart(places: list[tuple[str, int]], length: int) -> bool:
-    return all(a[0] != b[0] or b[1] - a[1] >= length for a, b in itertools.pairwise(places))
+_ONES = re.compile(b"\x01+")
+
+
+def _same_window(lines_of: dict[str, CodeLines], places: list[tuple[str, int]], width: int) -> list[tuple[str, int]]:
+    """The places whose window really equals the first's (a 64-bit hash can, very rarely, collide)."""
+    if len(places) < 2:
+        return places
+    path, start = places[0]
+    want = lines_of[path][3][4 * start : 4 * (start + width)]
+    return [(p, s) for p, s in places if lines_of[p][3][4 * s : 4 * (s + width)] == want]
 
 
 def _non_overlapping(places: list[tuple[str, int]], min_lines: int) -> list[tuple[str, int]]:
@@ -95,16 +131,3 @@ def _non_overlapping(places: list[tuple[str, int]], min_lines: int) -> list[tupl
             continue  # a repeated line pattern overlapping itself is one region, not a clone
         kept.append((path, start))
     return kept
-
-
-def _same_next(lines_of: dict[str, tuple[list[int], list[int], list[int]]], places: list[tuple[str, int]],
-               length: int) -> Iterable[bool]:  # fmt: skip
-    first_path, first_start = places[0]
-    first = lines_of[first_path][1]
-    if first_start + length >= len(first):
-        yield False
-        return
-    want = first[first_start + length]
-    for path, start in places[1:]:
-        hashes = lines_of[path][1]
-        yield start + length < len(hashes) and hashes[start + length] == want

@@ -40,6 +40,6 @@ def check_source(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> str | None:
     lines = data.count(b"\n") + 1
     if len(data) / lines > MINIFIED_AVERAGE_LINE or (lines < 20 and len(data) > 20 * MINIFIED_LINE_LENGTH):
         return "minified (average line longer than 300 characters)"
-    if any(len(line) > MINIFIED_LINE_LENGTH * 10 for line in data.split(b"\n")):
+    if max(map(len, data.split(b"\n"))) > MINIFIED_LINE_LENGTH * 10:
         return "minified (a line longer than 10,000 characters)"
     return None
