@@ -41,6 +41,19 @@ class AnalysisSettings:
     workers: int = 0  # 0: one per CPU
 
 
+def package_of(root: str) -> str:
+    """The dotted package a directory is itself part of ('' when it holds no __init__.py)."""
+    parts: list[str] = []
+    directory = root
+    while os.path.isfile(os.path.join(directory, "__init__.py")):
+        parts.append(os.path.basename(directory))
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    return ".".join(reversed(parts))
+
+
 def _extract_one(item: tuple[str, bytes, str]) -> FileAnalysis:
     path, data, sha = item
     spec = language_of(path)
@@ -60,6 +73,7 @@ class Analyzer:
         self._lines_memo: dict[tuple[str, str, int], CodeLines] = {}
         self._dead_memo: dict[tuple[str, str], tuple[list[DeadCode], list[Candidate]]] = {}
         self._defined: Counter[str] = Counter()
+        self._package = package_of(self.root)
         self.extracted = 0  # files parsed (not from the cache) by the last analyse() or update()
 
     def analyse(self) -> Report:
@@ -92,7 +106,7 @@ class Analyzer:
 
     def report(self) -> Report:
         live = {p: f for p, f in self.files.items() if not f.skipped}
-        graph = build_graph(live)
+        graph = build_graph(live, self._package)
         s = self.settings
         return Report(
             root=self.root,

@@ -62,16 +62,15 @@ def find_duplicates(
     windows: dict[int, list[tuple[str, int]]] = {}
     for path, lines in lines_of.items():
         # Windows seen more than once anywhere, found by a regular expression over one byte per window.
-        shared = bytes(map(repeats, map(seen.__getitem__, lines[4])))
-        for run in _ONES.finditer(shared):
+        repeated = bytes(map(repeats, map(seen.__getitem__, lines[4])))
+        for run in _ONES.finditer(repeated):
             for start in range(run.start(), run.end()):
                 windows.setdefault(lines[4][start], []).append((path, start))
     blocks: list[DuplicateBlock] = []
     # Window starts already inside a reported block, per file: one byte per code line.
     covered = {path: bytearray(len(lines[1])) for path, lines in lines_of.items()}
     # Only windows seen more than once can start a clone; most windows in a run of common lines are unique.
-    shared = sorted(windows.values(), key=lambda p: p[0])
-    for found in shared:
+    for found in sorted(windows.values(), key=lambda p: p[0]):
         places = _non_overlapping([p for p in found if not covered[p[0]][p[1]]], min_lines)
         places = _same_window(lines_of, places, min_lines)
         if len(places) < 2:

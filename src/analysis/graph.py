@@ -37,8 +37,10 @@ class DependencyGraph:
     cycles: list[list[str]] = field(default_factory=list)
 
 
-def python_module_names(paths: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
-    """Dotted module name -> file for every Python file, and each file's own (package-chain) name."""
+def python_module_names(paths: Iterable[str], prefix: str = "") -> tuple[dict[str, str], dict[str, str]]:
+    """Dotted module name -> file for every Python file, and each file's own (package-chain) name. `prefix`
+    is the package the analysed root itself is in (`concurrent` when analysing `concurrent/`), so imports
+    written from the top (`concurrent.futures._base`) still resolve when only a sub-package is analysed."""
     paths = [p for p in paths if p.endswith((".py", ".pyi"))]
     packages = {posixpath.dirname(p) for p in paths if posixpath.basename(p) in ("__init__.py", "__init__.pyi")}
     names: dict[str, str] = {}
@@ -53,8 +55,11 @@ def python_module_names(paths: Iterable[str]) -> tuple[dict[str, str], dict[str,
         # The package chain: stop at the first directory without __init__.py.
         while top > 0 and "/".join(stem.split("/")[:top]) in packages:
             top -= 1
-        canonical[path] = ".".join(parts[top:])
-        for dotted in (".".join(parts[top:]), ".".join(parts)):
+        own = ".".join(parts[top:])
+        if top == 0 and prefix:
+            own = f"{prefix}.{own}" if own else prefix
+        canonical[path] = own
+        for dotted in (own, ".".join(parts), ".".join(parts[top:])):
             if dotted:
                 names.setdefault(dotted, path)
     return names, canonical
@@ -102,8 +107,8 @@ def _js_target(file: FileAnalysis, spec: str, present: set[str]) -> str | None:
     return next((c for c in candidates if c in present), None)
 
 
-def build_graph(files: dict[str, FileAnalysis]) -> DependencyGraph:
-    modules, canonical = python_module_names(files)
+def build_graph(files: dict[str, FileAnalysis], prefix: str = "") -> DependencyGraph:
+    modules, canonical = python_module_names(files, prefix)
     present = set(files)
     graph = DependencyGraph()
     runtime: dict[str, set[str]] = {}

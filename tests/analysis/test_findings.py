@@ -185,3 +185,16 @@ def test_hotspots_multiply_complexity_by_commits_in_the_window(tmp_path: Path) -
         git(root, "commit", "-qam", f"change {n}")
     hotspots = {h.name: (h.ccn, h.churn, h.score) for h in analyse(root).hotspots}
     assert hotspots == {"f": (2, 4, 8), "g": (3, 1, 3)}
+
+
+def test_a_sub_package_analysed_alone_still_resolves_imports_written_from_the_top(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "top/__init__.py": "",
+        "top/sub/__init__.py": "from top.sub.core import Engine\n",
+        "top/sub/core.py": "class Engine:\n    pass\n",
+        "top/sub/use.py": "from top.sub import core\n\ndef make():\n    return core.Engine()\n",
+    })  # fmt: skip
+    report = analyse(tmp_path / "top" / "sub")
+    edges = {(e.source, e.target) for e in report.graph.edges}
+    assert {("__init__.py", "core.py"), ("use.py", "core.py")} <= edges
+    assert not any(d.name == "Engine" for d in report.dead_code)
