@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from contexten.analysis.cache import AnalysisCache
 from contexten.analysis.churn import DEFAULT_WINDOW_DAYS, file_churn, hotspots
 from contexten.analysis.dead_code import Candidate, definitions, find_dead_code
-from contexten.analysis.duplicates import DEFAULT_MIN_LINES, DEFAULT_MIN_TOKENS, CodeLines, find_duplicates
+from contexten.analysis.duplicates import DEFAULT_MIN_LINES, DEFAULT_MIN_TOKENS, CodeLines, code_lines, find_duplicates
 from contexten.analysis.extract import content_hash, extract
 from contexten.analysis.graph import build_graph
 from contexten.analysis.languages import language_of
@@ -54,11 +54,14 @@ def package_of(root: str) -> str:
     return ".".join(reversed(parts))
 
 
-def _extract_one(item: tuple[str, bytes, str]) -> FileAnalysis:
-    path, data, sha = item
+def _extract_one(item: tuple[str, bytes, str, int]) -> tuple[FileAnalysis, CodeLines | None]:
+    """A file's facts, and its code lines for duplicate detection: computed here, so that with a worker
+    pool this part of the cross-file work runs in parallel too."""
+    path, data, sha, min_lines = item
     spec = language_of(path)
     assert spec is not None
-    return extract(spec, path, data, sha)
+    result = extract(spec, path, data, sha)
+    return result, None if result.skipped else code_lines(result, min_lines)
 
 
 class Analyzer:
@@ -134,14 +137,17 @@ class Analyzer:
             if hit is not None:
                 hit.path = rel
                 self._store(hit)
-        fresh = self._extract(misses)
+        fresh = self._extract([(rel, data, sha, self.settings.min_duplicate_lines) for rel, data, sha in misses])
         self.extracted = len(fresh)
-        for result in fresh:
+        for result, lines in fresh:
             self._store(result)
+            if lines is not None:
+                self._lines_memo[(result.path, result.sha, self.settings.min_duplicate_lines)] = lines
+        fresh_results = [result for result, _ in fresh]
         if self.cache is not None:
-            self.cache.put_many((versions[a.path], a) for a in fresh)
+            self.cache.put_many((versions[a.path], a) for a in fresh_results)
 
-    def _extract(self, items: list[tuple[str, bytes, str]]) -> list[FileAnalysis]:
+    def _extract(self, items: list[tuple[str, bytes, str, int]]) -> list[tuple[FileAnalysis, CodeLines | None]]:
         workers = self.settings.workers or os.cpu_count() or 1
         if workers == 1 or len(items) < POOL_THRESHOLD:
             return [_extract_one(item) for item in items]

@@ -85,10 +85,10 @@ def _blank(text: bytearray, nodes: Sequence[tree_sitter.Node]) -> None:
 
 _TO_SPACE = bytes(b if b == 10 else 32 for b in range(256))
 _WORD = re.compile(rb"\b[A-Za-z_][A-Za-z0-9_]*")
-_NUMBER = re.compile(rb"\b[0-9][A-Za-z0-9_.]*")
-_NAME = re.compile(rb"(?<![\x01A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_]*")
-_RUN = re.compile(rb"[A-Za-z0-9_]+")
-_SPACE = b" \t\r\x0b\x0c\x01"
+# A name or a number not just after a keyword marker (\x01): a "value" in a token shape.
+_VALUE = re.compile(rb"(?<![\x01A-Za-z0-9_])(?:[A-Za-z_][A-Za-z0-9_]*|[0-9][A-Za-z0-9_.]*)")
+_SPACE = b" \t\r\x0b\x0c"
+_WORD_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
 
 
 def names_in(spec: LanguageSpec, code: bytes, start: int = 0, end: int | None = None) -> dict[str, int]:
@@ -125,12 +125,14 @@ def _keyword_pattern(spec: LanguageSpec) -> re.Pattern[bytes]:
 
 
 def token_shapes(spec: LanguageSpec, code: bytes) -> tuple[bytes, bytes]:
-    """Per line, a CRC of its token shape — names become I, numbers N, keywords and punctuation stay, string
-    contents and whitespace go — and how many tokens it has. Renamed copies of a block share a shape."""
-    marked = _keyword_pattern(spec).sub(b"\x01", code)
-    shaped = _NAME.sub(b"I", _NUMBER.sub(b"N", marked))
-    shapes = array("I", map(zlib.crc32, shaped.translate(None, _SPACE).split(b"\n")))
-    counts = array("H", map(len, _RUN.sub(b"w", shaped).translate(None, _SPACE).split(b"\n")))
+    """Per line, a CRC of its token shape — names and numbers become one value symbol, keywords and
+    punctuation stay, string contents and whitespace go — and how many tokens it has. Renamed copies of a
+    block share a shape. Three passes in C: mark keywords, replace values, then translate."""
+    shaped = _VALUE.sub(b"\x02", _keyword_pattern(spec).sub(b"\x01", code))
+    compact = shaped.translate(None, _SPACE)
+    shapes = array("I", map(zlib.crc32, compact.split(b"\n")))
+    # What is left once keyword letters go is one byte per token: \x01 a keyword, \x02 a value, punctuation.
+    counts = array("H", map(len, compact.translate(None, _WORD_BYTES).split(b"\n")))
     return shapes.tobytes(), counts.tobytes()
 
 
