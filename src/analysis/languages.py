@@ -34,7 +34,7 @@ from functools import cached_property
 
 import tree_sitter
 
-ANALYZER_VERSION = "2"  # bump when extraction changes, so cached results are recomputed
+ANALYZER_VERSION = "3"  # bump when extraction changes, so cached results are recomputed
 
 
 @dataclass(frozen=True)
