@@ -64,8 +64,9 @@ def extract(spec: LanguageSpec, path: str, data: bytes, sha: str | None = None) 
     code = bytes(text)
     result = FileAnalysis(path, spec.name, sha, lines=lines, nloc=prefix[-1])
     result.classes = [_class(spec, node, data) for node in caps.get("class", ())]
-    result.functions = _functions(spec, caps.get("function", ()), caps.get("class", ()), data, prefix)
-    _attribute(result.functions, caps, data)
+    detached: dict[int, int] = {}
+    result.functions = _functions(spec, caps.get("function", ()), caps.get("class", ()), data, prefix, detached)
+    _attribute(result.functions, caps, data, detached)
     result.names = names_in(spec, code)
     result.imports = sorted(imports_of(spec, caps, data), key=lambda i: i.line)
     result.exports = _exports(caps, data) if spec.name == "python" else None
@@ -210,7 +211,11 @@ def _functions(
     classes: Sequence[tree_sitter.Node],
     data: bytes,
     prefix: list[int],
+    detached: dict[int, int] | None = None,
 ) -> list[Function]:
+    """Functions with qualified names and spans. `detached` collects, by start byte, the arrow functions
+    whose expression body begins on a later line than their `=>`: lizard ends such an arrow at that line
+    break, so the body's conditions count for the function around it (and so do they here)."""
     # Containers (classes, impl blocks, enclosing functions) qualify names: Class.method, outer.inner.
     scopes = sorted(
         [(n.start_byte, n.end_byte, n, True) for n in nodes] + [(n.start_byte, n.end_byte, n, False) for n in classes],
@@ -237,6 +242,12 @@ def _functions(
                 Function(qualified, kind, first, last, start, end, 1, prefix[last] - prefix[first - 1],
                          _decorated(node), _exported(spec, node, name))
             )  # fmt: skip
+            if detached is not None and node.type == "arrow_function":
+                body = node.child_by_field_name("body")
+                arrow = next((c for c in node.children if c.type == "=>"), None)
+                if body is not None and arrow is not None and body.type != "statement_block" \
+                        and body.start_point.row > arrow.start_point.row:  # fmt: skip
+                    detached[start] = body.start_byte
         stack.append((end, qualified, is_function))
     return functions
 
@@ -265,15 +276,21 @@ def _innermost(functions: list[Function], positions: Sequence[int]) -> list[int]
     return owners
 
 
-def _attribute(functions: list[Function], caps: dict[str, list[tree_sitter.Node]], data: bytes) -> None:
-    """Decisions, calls and names, each to the innermost function that contains it."""
+def _attribute(
+    functions: list[Function], caps: dict[str, list[tree_sitter.Node]], data: bytes, detached: dict[int, int]
+) -> None:
+    """Decisions and calls, each to the innermost function that contains it (see `_functions` for the
+    detached arrow bodies, whose decisions go to the function around them)."""
     if not functions:
         return
     functions.sort(key=lambda f: (f.start_byte, -f.end_byte))
     decisions = sorted(n.start_byte for n in caps.get("decision", ()))
+    owners = _innermost(functions, decisions)
     if "lizard.assigned" in caps:
-        decisions = _without_lizard_parameters(decisions, caps["lizard.assigned"], data)
-    for owner in _innermost(functions, decisions):
+        owners = _without_lizard_parameters(functions, decisions, owners, caps["lizard.assigned"], data)
+    if detached:
+        owners = _reattach(functions, decisions, owners, detached)
+    for owner in owners:
         if owner >= 0:
             functions[owner].ccn += 1
     nodes = caps.get("call", ())
@@ -285,9 +302,30 @@ def _attribute(functions: list[Function], caps: dict[str, list[tree_sitter.Node]
         functions[owner].calls = sorted(n.decode("utf-8", "replace") for n in names)
 
 
-def _without_lizard_parameters(decisions: list[int], values: Sequence[tree_sitter.Node], data: bytes) -> list[int]:
+def _reattach(
+    functions: list[Function], decisions: list[int], owners: list[int], detached: dict[int, int]
+) -> list[int]:
+    parent: list[int] = []
+    stack: list[int] = []
+    for i, function in enumerate(functions):
+        while stack and functions[stack[-1]].end_byte <= function.start_byte:
+            stack.pop()
+        parent.append(stack[-1] if stack else -1)
+        stack.append(i)
+    body = {i: detached[f.start_byte] for i, f in enumerate(functions) if f.start_byte in detached}
+    return [parent[o] if o in body and d >= body[o] else o for d, o in zip(decisions, owners, strict=True)]
+
+
+def _without_lizard_parameters(
+    functions: list[Function],
+    decisions: list[int],
+    owners: list[int],
+    values: Sequence[tree_sitter.Node],
+    data: bytes,
+) -> list[int]:
     """Lizard reads `name = (...)` as a possible arrow function: the tokens inside the parenthesis, and the
-    token just after it, never reach the enclosing function's count. Drop those decisions too."""
+    token just after it, never reach the enclosing function's count (functions nested inside the parenthesis
+    still count their own). Drop those decisions from the owners list (as -1)."""
     skipped: list[tuple[int, int]] = []
     for value in values:
         if value.type == "arrow_function" or data[value.start_byte : value.start_byte + 1] != b"(":
@@ -301,8 +339,14 @@ def _without_lizard_parameters(decisions: list[int], values: Sequence[tree_sitte
         end = after.end_byte if after is not None and not after.is_named else group.end_byte
         skipped.append((group.start_byte, end))
     if not skipped:
-        return decisions
-    return [d for d in decisions if not any(start <= d < end for start, end in skipped)]
+        return owners
+    around = _innermost(functions, sorted(start for start, _ in skipped))
+    enclosing = dict(zip(sorted(start for start, _ in skipped), around, strict=True))
+    spans = sorted(skipped)
+    return [
+        -1 if any(start <= d < end and owner == enclosing[start] for start, end in spans) else owner
+        for d, owner in zip(decisions, owners, strict=True)
+    ]
 
 
 def _exports(caps: dict[str, list[tree_sitter.Node]], data: bytes) -> list[str] | None:

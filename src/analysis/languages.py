@@ -8,11 +8,14 @@ Cyclomatic complexity follows lizard's rules (lizard 1.24, `lizard_languages/*.p
   comprehensions), `while`, `except`, `finally`, `and`, `or`, and each `case` of a `match`. Lambdas are not
   functions: their tokens count for the function around them.
 - JavaScript / TypeScript / TSX: `if`, `for`, `while`, `catch`, `case`, `&&`, `||`, `??` and the ternary
-  `?` (not the `?` of optional parameters and members), and each parameter default (`x = 1`). Overload
+  `?` (in TSX every `?`, optional parameters and members too, as lizard's TSX reader counts tokens), and
+  each parameter default (`x = 1`). Overload
   signatures in a class body and top-level function overloads are functions of CCN 1, as lizard lists them.
   One lizard quirk is reproduced: in
   `name = (...)`, lizard reads the parenthesis as a possible arrow function's parameter list, so the
-  conditions inside it, and a condition token right after it, are not counted.
+  conditions inside it, and a condition token right after it, are not counted (functions nested inside
+  still count their own). Another: an arrow function whose expression body starts on the line after its
+  `=>` ends, for lizard, at that line break, so the body's conditions count for the enclosing function.
 - Go: `if`, `for`, `case`, `&&`, `||`.
 - Rust: `if`, `for`, `while`, `where`, `&&`, `||`, the `?` operator, and each match arm (`=>`). Closures
   are not functions.
@@ -34,7 +37,7 @@ from functools import cached_property
 
 import tree_sitter
 
-ANALYZER_VERSION = "3"  # bump when extraction changes, so cached results are recomputed
+ANALYZER_VERSION = "4"  # bump when extraction changes, so cached results are recomputed
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,6 @@ _JS_COMMON = """
 (class_declaration name: (_) @name) @class
 (class name: (_) @name) @class
 ["if" "for" "while" "catch" "case" "&&" "||" "??"] @decision
-(ternary_expression "?" @decision)
 (assignment_expression left: [(identifier) (member_expression)] right: (_) @lizard.assigned)
 (variable_declarator name: (identifier) value: (_) @lizard.assigned)
 (import_statement source: (string) @import.source) @import
@@ -99,7 +101,8 @@ _JS_COMMON = """
 """
 
 JS_QUERY = (
-    _JS_COMMON
+    '(ternary_expression "?" @decision)\n'
+    + _JS_COMMON
     + """
 (jsx_text) @blank
 (formal_parameters (assignment_pattern "=" @decision))
@@ -120,7 +123,11 @@ TS_QUERY = (
 """
 )
 
-TSX_QUERY = TS_QUERY + "(jsx_text) @blank\n"
+# Lizard's TSX reader counts every `?` token (optional parameters and members too); its TypeScript reader
+# counts only the ternary's.
+TSX_QUERY = TS_QUERY + '(jsx_text) @blank\n"?" @decision\n'
+TS_QUERY += '(ternary_expression "?" @decision)\n'
+
 
 GO_QUERY = """
 (function_declaration name: (identifier) @name) @function

@@ -63,7 +63,7 @@ def test_js_ts_sample_matches_lizard_where_both_see_a_function() -> None:
     assert total > 150
     # Lizard also lists TypeScript function *types* (`now: () => number`) and optional members as functions;
     # those are the "missing" ones (docs/analysis.md lists the known differences).
-    assert same / (total - missing) >= 0.95, differences
+    assert same / (total - missing) >= 0.97, differences
 
 
 def test_combined_corpus_meets_the_98_percent_bar() -> None:
