@@ -31,6 +31,8 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/event_pipeline.py
 	$(BIN)/python bench/polling.py
+	$(BIN)/python bench/analysis.py
+	$(BIN)/python bench/dead_code_vs_vulture.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info

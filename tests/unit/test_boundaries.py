@@ -1,5 +1,6 @@
 """Import boundaries: common imports neither textual nor zmq nor the other packages; the daemon never
-imports textual or the console; the console never imports the daemon."""
+imports textual or the console; the console never imports the daemon (nor the analysis library: it sees
+analyses through the protocol); the analysis library imports none of the others."""
 
 from __future__ import annotations
 
@@ -11,9 +12,27 @@ import pytest
 SRC = Path(__file__).parents[2] / "src"
 
 FORBIDDEN = {
-    "common": ("textual", "zmq", "contexten.daemon", "contexten.tui", "contexten.client", "contexten.cli"),
+    "common": (
+        "textual",
+        "zmq",
+        "contexten.daemon",
+        "contexten.tui",
+        "contexten.client",
+        "contexten.cli",
+        "contexten.analysis",
+    ),
     "daemon": ("textual", "contexten.tui", "contexten.client", "contexten.cli"),
-    "tui": ("contexten.daemon", "contexten.cli"),
+    "tui": ("contexten.daemon", "contexten.cli", "contexten.analysis"),
+    # Code intelligence is a library: the daemon and the CLI use it; it knows neither of them, nor the wire.
+    "analysis": (
+        "textual",
+        "zmq",
+        "contexten.daemon",
+        "contexten.tui",
+        "contexten.client",
+        "contexten.cli",
+        "contexten.common",
+    ),
     "client": ("textual", "contexten.daemon", "contexten.tui", "contexten.cli"),
 }
 
