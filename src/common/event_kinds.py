@@ -30,6 +30,7 @@ class EventKind(StrEnum):
     PR_REVIEW_REQUESTED = "pr.review_requested"
     PR_MERGED = "pr.merged"
     PR_CLOSED = "pr.closed"
+    PR_IMPACT = "pr.impact"  # the blast radius of a pull request, computed when it is validated
     CHECK_PASSED = "check.passed"
     CHECK_FAILED = "check.failed"
     CI_RUN_FAILED = "ci.run.failed"

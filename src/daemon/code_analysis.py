@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
@@ -21,7 +23,9 @@ from watchfiles import Change, DefaultFilter, awatch
 
 from contexten.analysis.analyzer import AnalysisSettings, Analyzer
 from contexten.analysis.cache import AnalysisCache
+from contexten.analysis.impact import blast_radius
 from contexten.analysis.languages import language_of
+from contexten.analysis.model import Impacted
 from contexten.analysis.report import Report
 from contexten.common.analysis_view import (
     AnalysisView,
@@ -35,6 +39,7 @@ from contexten.common.event_kinds import EventKind
 from contexten.common.models import Project
 from contexten.daemon.config import Config
 from contexten.daemon.eventlog import EventLog
+from contexten.daemon.git import git
 from contexten.daemon.store.queries import Queries
 
 log = logging.getLogger(__name__)
@@ -128,6 +133,23 @@ class CodeAnalysis:
     async def trend(self, project: str, limit: int = 30) -> list[TrendPoint]:
         rows = await self._queries.analysis_summaries(project, limit)
         return [TrendPoint(at=at, flow=flow, run=run, summary=json.loads(summary)) for at, flow, run, summary in rows]
+
+    async def impact(self, project: Project, head: str, patches: list[tuple[str, str]], depth: int) -> list[Impacted]:
+        """The blast radius of a change: `patches` are (path, unified diff or bare hunks) against the base,
+        and the code is read as it is at `head`, in a worktree of its own (the cache makes that cheap)."""
+        root = self.root_of(project)
+        diff = "".join(f"--- a/{path}\n+++ b/{path}\n{patch}\n" for path, patch in patches)
+        workdir = tempfile.mkdtemp(prefix="cx-impact-")
+        try:
+            added = await git(root, "worktree", "add", "--detach", workdir, head)
+            if not added.ok:
+                raise NotAnalysable(f"cannot check out {head}: {added.err}")
+            analyzer = Analyzer(workdir, settings_from(self._config()), self._cache)
+            report = await asyncio.to_thread(analyzer.analyse)
+            return await asyncio.to_thread(blast_radius, report.files, report.graph, workdir, diff, depth)
+        finally:
+            await git(root, "worktree", "remove", "--force", workdir)
+            shutil.rmtree(workdir, ignore_errors=True)
 
     def store(self, project: str, run: int | None, flow: str, scope: str, report: Report) -> int:
         """Keep a report (for the trend) and announce it, in one transaction."""

@@ -1,6 +1,6 @@
 """Code analysis in a real daemon: the watch re-analyses a changed file and says so, the quality check
-fails by name against its thresholds, component_analysis files issues, and dead_code_cleanup proposes a
-tested branch through the forge."""
+fails by name against its thresholds, component_analysis files issues, dead_code_cleanup proposes a
+tested branch through the forge, and validating that pull request reports its blast radius."""
 
 from __future__ import annotations
 
@@ -91,5 +91,14 @@ def test_watch_quality_check_issues_and_cleanup(home: Path, git_repo: Path) -> N
         # `dumps` is unused in app.py but read through it by check.py: a re-export, so it stays
         assert "from json import dumps" in cleaned
         assert (git_repo / "app.py").read_text() == APP  # the user's checkout is untouched
+
+        # Validating that pull request reports its blast radius, read from the code at its head.
+        number = str(prs[0]["pull_request"]["number"])
+        assert cli(home, "run", "github_automation", "--project", "repo", "--param", f"number={number}",
+                   "--wait").returncode == 0  # fmt: skip
+        (impact,) = _events(home, "pr.impact")
+        rows = {(r["file"], r["name"], r["depth"]) for r in impact["data"]["impact"]}
+        assert ("app.py", "<module>", 0) in rows  # the removed import and helper were at module level
+        assert ("check.py", "<module>", 1) in rows  # check.py imports app
     finally:
         daemon.stop()

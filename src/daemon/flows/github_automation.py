@@ -1,4 +1,5 @@
-"""`github_automation`: label, comment on, and merge a pull request.
+"""`github_automation`: label, comment on, and merge a pull request, reporting the blast radius of its
+change on the way (for projects with a local work tree).
 
 Merging happens only when the rule holds: the required checks (or, if none are named, every check) passed
 at the pull request's head, and enough reviewers approve (`[automation] required_approvals`; a forge
@@ -17,6 +18,7 @@ from contexten.daemon.connectors.errors import ConnectorError
 from contexten.daemon.engine.failures import FailureClass
 from contexten.daemon.engine.retry import RetryPolicy
 from contexten.daemon.flows.base import FlowSpec, StepContext, StepSpec
+from contexten.daemon.flows.pull_request_impact import pull_request_impact
 from contexten.daemon.forge.port import Forge
 
 RETRY = RetryPolicy(max_attempts=4, backoff_seconds=1.0, max_backoff_seconds=30.0)
@@ -28,6 +30,8 @@ class AutomationParams(BaseModel):
     labels: list[str] = Field(default_factory=list, description="Labels to add")
     comment: str = Field(default="", description="A comment to post")
     merge: bool = Field(default=False, description="Merge when the checks and approvals allow")
+    impact: bool = Field(default=True, description="Report the change's blast radius (local work trees)")
+    impact_depth: int = Field(default=3, ge=0, le=10, description="How far the blast radius follows callers")
 
 
 def forge_of(ctx: StepContext) -> Forge:
@@ -112,6 +116,12 @@ async def merge(ctx: StepContext) -> dict[str, Any]:
     return {"merged": merged["state"] == "merged"}
 
 
+async def impact(ctx: StepContext) -> dict[str, Any]:
+    if not ctx.params.impact:
+        return {"skipped": "not asked for"}
+    return await pull_request_impact(ctx, forge_of(ctx), ctx.params.number, ctx.params.impact_depth)
+
+
 FLOW = FlowSpec(
     name="github_automation",
     description="Label and comment on a pull request, and merge it when its checks pass and approvals suffice.",
@@ -119,6 +129,7 @@ FLOW = FlowSpec(
     plan=lambda _params: [
         StepSpec(name="label", fn=label, retry=RETRY, side_effects=True, timeout=120),
         StepSpec(name="comment", fn=comment, retry=RETRY, side_effects=True, timeout=120),
+        StepSpec(name="impact", fn=impact, retry=RETRY, timeout=900),
         StepSpec(name="merge", fn=merge, after=("label", "comment"), retry=RETRY, side_effects=True, timeout=600),
     ],
     category="forge",
