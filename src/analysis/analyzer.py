@@ -13,7 +13,7 @@ import os
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from contexten.analysis.cache import AnalysisCache
 from contexten.analysis.churn import DEFAULT_WINDOW_DAYS, file_churn, hotspots
@@ -85,6 +85,9 @@ class Analyzer:
         for path, reason in found.problems:
             self._store(FileAnalysis(path, "", "", skipped=reason))
         self._load(found.files)
+        current = {(p, f.sha) for p, f in self.files.items()}
+        self._lines_memo = {k: v for k, v in self._lines_memo.items() if k[:2] in current}
+        self._dead_memo = {k: v for k, v in self._dead_memo.items() if k in current}
         self._churn = file_churn(self.root, self.settings.churn_days)
         return self.report()
 
@@ -135,8 +138,8 @@ class Analyzer:
         for rel, _, sha in read:
             hit = cached.get((sha, versions[rel]))
             if hit is not None:
-                hit.path = rel
-                self._store(hit)
+                # A copy per path: files with the same content (empty __init__.py files) share a cache row.
+                self._store(replace(hit, path=rel))
         fresh = self._extract([(rel, data, sha, self.settings.min_duplicate_lines) for rel, data, sha in misses])
         self.extracted = len(fresh)
         for result, lines in fresh:

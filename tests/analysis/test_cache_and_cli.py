@@ -101,3 +101,16 @@ def test_analyze_refuses_a_missing_path_and_a_non_diff_by_name(home: Path, tmp_p
     (tmp_path / "x.diff").write_text("just words\n")
     bad = cli(home, "analyze", str(root), "--diff", str(tmp_path / "x.diff"))
     assert bad.returncode == 1 and "not a unified diff" in bad.stderr
+
+
+def test_files_with_the_same_content_keep_their_own_paths_from_the_cache(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "repo", {"a/__init__.py": "", "b/__init__.py": "", "a/x.py": "def f():\n    pass\n",
+                                          "b/x.py": "def f():\n    pass\n"})  # fmt: skip
+    cache = AnalysisCache(str(tmp_path / "cache.db"))
+    try:
+        Analyzer(str(root), AnalysisSettings(workers=1), cache).analyse()
+        warm = Analyzer(str(root), AnalysisSettings(workers=1), cache).analyse()
+        assert {p: f.path for p, f in warm.files.items()} == {p: p for p in warm.files}
+        assert sorted(warm.files) == ["a/__init__.py", "a/x.py", "b/__init__.py", "b/x.py"]
+    finally:
+        cache.close()
