@@ -8,6 +8,7 @@ the rest goes on.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 from collections import Counter
@@ -52,6 +53,13 @@ def package_of(root: str) -> str:
             break
         directory = parent
     return ".".join(reversed(parts))
+
+
+def _lower_priority() -> None:
+    """Workers yield to the daemon and the console: a cold analysis of a large tree must not make the
+    machine someone is working on over SSH feel slow."""
+    with contextlib.suppress(OSError):
+        os.nice(5)
 
 
 def _extract_one(item: tuple[str, bytes, str, int]) -> tuple[FileAnalysis, CodeLines | None]:
@@ -156,7 +164,7 @@ class Analyzer:
             return [_extract_one(item) for item in items]
         # forkserver: the daemon has threads, and forking a threaded process can deadlock the child.
         context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_lower_priority) as pool:
             return list(pool.map(_extract_one, items, chunksize=max(1, len(items) // (workers * 8))))
 
     def _store(self, result: FileAnalysis) -> None:

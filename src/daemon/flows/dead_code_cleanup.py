@@ -58,15 +58,20 @@ def removals(report: Report, min_confidence: int) -> dict[str, list[tuple[int, i
     return {path: sorted(set(spans)) for path, spans in by_file.items()}
 
 
-def remove_lines(text: str, spans: list[tuple[int, int, str]]) -> str | None:
-    """The text without those lines; None when an import line is not a whole statement on its own."""
+def remove_lines(text: str, spans: list[tuple[int, int, str]]) -> tuple[str, list[tuple[int, int, str]]]:
+    """The text without those lines, and the spans actually removed: an import whose statement continues
+    on the next lines (`from x import (`) is left for a person."""
     lines = text.splitlines(keepends=True)
     drop: set[int] = set()
+    applied = []
     for start, end, what in spans:
+        if start > len(lines):
+            continue
         if what.startswith("import") and lines[start - 1].rstrip().endswith(("(", "\\", ",")):
-            return None  # a statement continued on the next lines: left for a person
-        drop.update(range(start - 1, end))
-    return "".join(line for i, line in enumerate(lines) if i not in drop)
+            continue
+        drop.update(range(start - 1, min(end, len(lines))))
+        applied.append((start, end, what))
+    return "".join(line for i, line in enumerate(lines) if i not in drop), applied
 
 
 async def find(ctx: StepContext) -> dict[str, Any]:
@@ -140,10 +145,10 @@ async def _build_branch(
                 text = target.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
                 continue  # not on the base branch as analysed (an uncommitted file): leave it
-            edited = remove_lines(text, spans)
-            if edited is not None and edited != text:
+            edited, applied = remove_lines(text, spans)
+            if applied:
                 target.write_text(edited, encoding="utf-8")
-                removed[path] = spans
+                removed[path] = applied
         if not removed:
             raise ConnectorError("analysis", "nothing could be removed safely", FailureClass.VALIDATION)
         ctx.progress(0.5, f"running {' '.join(command)}")
