@@ -11,7 +11,8 @@ from contexten.analysis.analyzer import AnalysisSettings, Analyzer
 from contexten.analysis.cache import AnalysisCache
 from contexten.analysis.impact import DiffError, blast_radius
 from contexten.analysis.report import Report
-from contexten.cli.output import emit_json
+from contexten.cli.output import clock, emit_json
+from contexten.client.connection import DaemonClient
 from contexten.common.errors import ContextenError
 from contexten.common.paths import Paths
 
@@ -47,6 +48,49 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
         emit_json(document)
     else:
         print_report(report, document, args.top)
+    return 0
+
+
+async def show(args: argparse.Namespace, client: DaemonClient) -> int:
+    """`contexten analysis PROJECT`: the daemon's current analysis of a pinned project (what the console's
+    analysis view shows), with the trend of its stored reports."""
+    view = await client.analysis(args.project)
+    if args.json:
+        emit_json(view)
+        return 0
+    s = view.summary
+    print(
+        f"{view.project} ({view.root}): {s.get('files', 0):g} files, {s.get('functions', 0):g} functions, "
+        f"{s.get('nloc', 0):g} NLOC, average CCN {s.get('ccn_average', 0):g}, max {s.get('ccn_max', 0):g}"
+    )
+    top = args.top
+    _table(
+        "Most complex functions",
+        ["CCN", "NLOC", "function", "where"],
+        [[f.ccn, f.nloc, f.name, f"{f.file}:{f.start_line}-{f.end_line}"] for f in view.functions[:top]],
+    )
+    _table(
+        "Dead code",
+        ["conf", "kind", "name", "where", "why"],
+        [[f"{d.confidence}%", d.kind, d.name, f"{d.file}:{d.line}", d.reason] for d in view.dead_code[:top]],
+        total=len(view.dead_code),
+    )
+    _table(
+        "Duplicated blocks",
+        ["tokens", "lines", "where"],
+        [[b.tokens, b.lines, ", ".join(b.occurrences[:3])] for b in view.duplicates[:top]],
+        total=len(view.duplicates),
+    )
+    _table("Dependency cycles", ["cycle"], [[" -> ".join([*c, c[0]])] for c in view.cycles[:top]])
+    _table(
+        "Hotspots",
+        ["score", "CCN", "commits", "function", "file"],
+        [[h.score, h.ccn, h.churn, h.name, h.file] for h in view.hotspots[:top]],
+    )
+    _table("Trend (stored reports)", ["when", "flow", "avg CCN", "max CCN", "dead (high)", "dup %", "cycles"],
+           [[clock(p.at), p.flow, p.summary.get("ccn_average"), p.summary.get("ccn_max"),
+             p.summary.get("dead_code_high"), p.summary.get("duplicated_lines_percent"), p.summary.get("cycles")]
+            for p in view.trend[-top:]])  # fmt: skip
     return 0
 
 

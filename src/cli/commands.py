@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from contexten.cli import work
+from contexten.cli import analyze, work
 from contexten.cli.output import emit_json, format_run
 from contexten.cli.spawn import ensure_daemon
 from contexten.client.connection import DaemonClient
@@ -254,6 +254,7 @@ async def _welcome(args: argparse.Namespace, client: DaemonClient, info: Any, st
 
 
 _HANDLERS = {
+    "analysis": analyze.show,
     "issues": work.issues,
     "prs": work.pull_requests,
     "sync-log": work.sync_log,

@@ -107,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="leave out paths (repeatable)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the analysis cache")
 
+    p = sub.add_parser("analysis", parents=[common], help="the daemon's current analysis of a pinned project")
+    p.add_argument("project", metavar="PROJECT")
+    p.add_argument("--top", type=int, default=20, help="how many rows of each table to print (default 20)")
+
     p = sub.add_parser("events", parents=[common], help="the event log, in seq order")
     p.add_argument("--run", type=int, metavar="RUN")
     p.add_argument("--since", type=int, default=0, metavar="SEQ", help="only events after this seq")

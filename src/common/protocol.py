@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -213,34 +213,8 @@ Request = Annotated[
     Field(discriminator="cmd"),
 ]
 _REQUEST = TypeAdapter[Request](Request)
-COMMANDS = frozenset(
-    t.model_fields["cmd"].default
-    for t in (
-        Ping,
-        Status,
-        GetSnapshot,
-        EventsSince,
-        ListFlows,
-        ListProjects,
-        PinProject,
-        UnpinProject,
-        StartRun,
-        GetRun,
-        ListRuns,
-        CancelRun,
-        PauseRun,
-        ResumeRun,
-        RetryRun,
-        RecoveryTable,
-        StopDaemon,
-        ListIssues,
-        ListPullRequests,
-        GetSyncLog,
-        CreateIssue,
-        UpdateIssue,
-        OpenPullRequest,
-    )
-)
+# Every command the Request union accepts, read from the union itself so the two can never drift apart.
+COMMANDS = frozenset(t.model_fields["cmd"].default for t in get_args(get_args(Request)[0]))
 
 
 # ---- results -------------------------------------------------------------------------------------

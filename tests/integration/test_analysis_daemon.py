@@ -54,6 +54,9 @@ def test_watch_quality_check_issues_and_cleanup(home: Path, git_repo: Path) -> N
         wait_for(lambda: bool(_events(home, "analysis.watching")), 30, "the first analysis")
         (watching,) = _events(home, "analysis.watching")
         assert watching["data"]["summary"]["functions"] == 2
+        view = cli_json(home, "analysis", "repo")  # analysis.get, as the console asks for it
+        assert [f["name"] for f in view["functions"]] == ["run", "_unused_helper"]
+        assert {d["name"] for d in view["dead_code"]} >= {"os", "_unused_helper"}
 
         # An edit is re-analysed on its own and announced; retouch if the watcher was not yet listening.
         deadline = time.monotonic() + 20
@@ -73,6 +76,8 @@ def test_watch_quality_check_issues_and_cleanup(home: Path, git_repo: Path) -> N
         assert reports and reports[-1]["data"]["summary"]["ccn_max"] == 3
         failures = [e for e in _events(home, "step.state") if "max_ccn" in json.dumps(e)]
         assert failures, "the failure names the threshold"
+        trend = cli_json(home, "analysis", "repo")["trend"]
+        assert [p["flow"] for p in trend] == ["code_quality_check"] and trend[0]["summary"]["ccn_max"] == 3
 
         # component_analysis files a main issue and one sub-issue per category found.
         assert cli(home, "run", "component_analysis", "--project", "repo", "--param", "create_issues=true",

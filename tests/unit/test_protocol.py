@@ -120,3 +120,13 @@ def test_arbitrary_json_objects_never_escape_as_anything_but_a_protocol_error(do
 
 def test_version_constant_is_what_requests_carry() -> None:
     assert json.loads(encode_request("a", Ping()))["v"] == PROTOCOL_VERSION
+
+
+def test_every_request_model_is_a_known_command() -> None:
+    from typing import get_args
+
+    from contexten.common.protocol import COMMANDS, Request
+
+    models = get_args(get_args(Request)[0])
+    assert {m.model_fields["cmd"].default for m in models} == COMMANDS
+    assert "analysis.get" in COMMANDS
