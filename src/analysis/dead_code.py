@@ -10,7 +10,8 @@ Confidence, in percent:
 - 70 a public one read nowhere (it may be API used from outside the tree);
 - 60 a method or nested function read nowhere (it may be called by a framework or through getattr);
 - 50 an import unused in its file but read by a file importing that one (maybe a re-export);
-- 40 a module-level name read only in files that do not import its module.
+- 40 a module-level name read only in files that do not import its module (unless one of them has an
+  import that resolves to no file here and names the definition or its module: then it is assumed used).
 Never reported: test files and test functions, dunder names, names in `__all__`, decorated definitions
 (routes, fixtures, commands, properties register themselves), framework hooks, `__init__` re-exports, and
 JS/TS definitions imported by another file.
@@ -195,7 +196,13 @@ def find_dead_code(
         for name in wanted.intersection(file.names):
             readers.setdefault(name, set()).add(path)
     for path, name, kind, line, end in elsewhere:
-        if not readers.get(name, set()) & graph.importers.get(path, set()):
-            found.append(DeadCode(path, name, kind, line, end, 40,
-                                  f"{name} is read only in files that do not import {path}"))  # fmt: skip
+        names = readers.get(name, set())
+        if names & graph.importers.get(path, set()):
+            continue
+        # A reader whose unresolved import names this definition, or its module, probably means it.
+        module = path.rsplit("/", 1)[-1].split(".")[0]
+        if any(name in graph.unresolved.get(r, ()) or module in graph.unresolved.get(r, ()) for r in names):
+            continue
+        found.append(DeadCode(path, name, kind, line, end, 40,
+                              f"{name} is read only in files that do not import {path}"))  # fmt: skip
     return sorted(found, key=lambda d: (-d.confidence, d.file, d.line))

@@ -34,6 +34,9 @@ class Edge:
 class DependencyGraph:
     edges: list[Edge] = field(default_factory=list)
     importers: dict[str, set[str]] = field(default_factory=dict)  # target -> files importing it (any import)
+    # Per file, the words of its imports that resolved to no file here (module parts and names): a module
+    # installed elsewhere, or this tree under a layout we cannot see (a package-dir mapping, a src root).
+    unresolved: dict[str, set[str]] = field(default_factory=dict)
     cycles: list[list[str]] = field(default_factory=list)
 
 
@@ -84,14 +87,12 @@ def _python_target(file: FileAnalysis, module: str, level: int, imported: list[s
             found.append((sub, []))
         else:
             rest.append(name)
-    parts = module.split(".") if module else []
-    while parts:
-        target = modules.get(".".join(parts))
-        if target is not None:
-            if rest or not imported:
-                found.append((target, rest))
-            break
-        parts.pop()
+    # The module itself, exactly: falling back to a parent package that happens to exist here would draw an
+    # edge Python never follows (`contexten.analysis.x` is not `contexten/__init__.py` when the tree maps
+    # its packages elsewhere); such an import is unresolved instead.
+    target = modules.get(module) if module else None
+    if target is not None and (rest or not imported):
+        found.append((target, rest))
     return found
 
 
@@ -123,6 +124,9 @@ def build_graph(files: dict[str, FileAnalysis], prefix: str = "") -> DependencyG
                 targets = [(target, imp.imported or ["*"])] if target else []
             else:
                 targets = []
+            if not targets and (file.language == "python" or imp.module.startswith(".")):
+                words = {*imp.module.replace("/", ".").split("."), *imp.imported, *imp.names} - {"", "*", "default"}
+                graph.unresolved.setdefault(path, set()).update(words)
             for target, names in targets:
                 if target == path:
                     continue
