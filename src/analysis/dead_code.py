@@ -148,6 +148,9 @@ def candidates(file: FileAnalysis) -> list[Candidate]:
             if not decorated and name not in exported and not _hook(name) and name.isidentifier()]  # fmt: skip
 
 
+Elsewhere = tuple[str, str, str, int, int]  # path, name, kind, line, end line
+
+
 def find_dead_code(
     files: dict[str, FileAnalysis],
     graph: DependencyGraph,
@@ -163,7 +166,7 @@ def find_dead_code(
         defined = Counter(name for file in files.values() for name in definitions(file))
     found: list[DeadCode] = []
     # Module-level names read elsewhere: are they read by an importer? Checked together after the loop.
-    elsewhere: list[tuple[str, str, str, int, int]] = []
+    elsewhere: list[Elsewhere] = []
     for path, file in files.items():
         if file.skipped or is_test_file(path):
             continue
@@ -171,30 +174,51 @@ def find_dead_code(
         if derived is None:
             derived = memo[(path, file.sha)] = (unused_imports(file), candidates(file))
         imports, possible = derived
-        importers = graph.importers.get(path, set())
-        for finding in imports:
-            # `from json import dumps` read elsewhere as `module.dumps`: a re-export, not dead.
-            via = sorted(r for r in importers if files[r].names.get(finding.name))
-            if via:
-                reason = f"unused here, but read by {via[0]}, which imports this file"
-                finding = replace(finding, confidence=50, reason=reason)
-            found.append(finding)
-        for name, kind, line, end, exported_js, depth in possible:
-            if exported_js and importers and file.language in _WITH_IMPORTS - {"python"}:
-                continue
-            uses = totals.get(name, 0) - defined.get(name, 0)
-            if uses <= 0:
-                confidence = 60 if kind == "method" or depth > 0 else 90 if name.startswith("_") else 70
-                found.append(DeadCode(path, name, kind, line, end, confidence, f"{name} is never read"))
-                continue
-            if depth > 0 or kind == "method" or file.names.get(name, 0) > 1:
-                continue  # methods dispatch dynamically; a name read in its own file is used
+        found += _judge_imports(files, imports, graph.importers.get(path, set()))
+        found += _judge_definitions(path, file, possible, graph, totals, defined, elsewhere)
+    found += _judge_elsewhere(files, graph, elsewhere)
+    return sorted(found, key=lambda d: (-d.confidence, d.file, d.line))
+
+
+def _judge_imports(files: dict[str, FileAnalysis], imports: list[DeadCode], importers: set[str]) -> list[DeadCode]:
+    judged = []
+    for finding in imports:
+        # `from json import dumps` read elsewhere as `module.dumps`: a re-export, not dead.
+        via = sorted(r for r in importers if files[r].names.get(finding.name))
+        if via:
+            reason = f"unused here, but read by {via[0]}, which imports this file"
+            finding = replace(finding, confidence=50, reason=reason)
+        judged.append(finding)
+    return judged
+
+
+def _judge_definitions(
+    path: str, file: FileAnalysis, possible: list[Candidate], graph: DependencyGraph, totals: Counter[str],
+    defined: Counter[str], elsewhere: list[Elsewhere],
+) -> list[DeadCode]:  # fmt: skip
+    judged = []
+    shared = bool(graph.importers.get(path)) and file.language in _WITH_IMPORTS - {"python"}
+    for name, kind, line, end, exported_js, depth in possible:
+        if exported_js and shared:
+            continue  # a JS/TS export another file imports
+        if totals.get(name, 0) - defined.get(name, 0) <= 0:
+            confidence = 60 if kind == "method" or depth > 0 else 90 if name.startswith("_") else 70
+            judged.append(DeadCode(path, name, kind, line, end, confidence, f"{name} is never read"))
+        elif depth == 0 and kind != "method" and file.names.get(name, 0) <= 1:
+            # Methods dispatch dynamically and a name read in its own file is used; the rest need the graph.
             elsewhere.append((path, name, kind, line, end))
+    return judged
+
+
+def _judge_elsewhere(
+    files: dict[str, FileAnalysis], graph: DependencyGraph, elsewhere: list[Elsewhere]
+) -> list[DeadCode]:
     wanted = {name for _, name, _, _, _ in elsewhere}
     readers: dict[str, set[str]] = {}
     for path, file in files.items():
         for name in wanted.intersection(file.names):
             readers.setdefault(name, set()).add(path)
+    judged = []
     for path, name, kind, line, end in elsewhere:
         names = readers.get(name, set())
         if names & graph.importers.get(path, set()):
@@ -203,6 +227,6 @@ def find_dead_code(
         module = path.rsplit("/", 1)[-1].split(".")[0]
         if any(name in graph.unresolved.get(r, ()) or module in graph.unresolved.get(r, ()) for r in names):
             continue
-        found.append(DeadCode(path, name, kind, line, end, 40,
-                              f"{name} is read only in files that do not import {path}"))  # fmt: skip
-    return sorted(found, key=lambda d: (-d.confidence, d.file, d.line))
+        judged.append(DeadCode(path, name, kind, line, end, 40,
+                               f"{name} is read only in files that do not import {path}"))  # fmt: skip
+    return judged

@@ -117,11 +117,6 @@ class ContextenApp(App[None]):
                     continue
                 if not screen.display:
                     continue  # being torn down (the console is closing): its widgets are going away
-                if screen is not self.screen:
-                    # Covered by another screen: repainting it there can bleed through (a sparkline cell
-                    # showed over the analysis view), so it catches up when it is on top again.
-                    self._dirty = True
-                    continue
                 screen.refresh_view(self.state, now)
                 if isinstance(screen, DashboardScreen):
                     screen.show_link(self.link_status, self.link_detail)

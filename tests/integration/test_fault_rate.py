@@ -8,6 +8,7 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from contexten.daemon.engine.failures import FailureClass
 from tests.conftest import FAST_CONFIG
@@ -53,22 +54,29 @@ def test_a_thirty_percent_fault_rate_loses_and_duplicates_nothing(home: Path) ->
             assert outcomes["COMPLETED"] >= 1, outcomes  # retries get runs through
             print(f"outcomes at a 30% fault rate: {dict(outcomes)}; {len(fake.requests)} requests")
 
-            comments = Counter(
-                re.search(rb"contexten (run-\d+)/", c["body"]).group(1)  # type: ignore[union-attr]
-                for c in fake.applied if c["path"].endswith("/issues/2/comments")
-            )  # fmt: skip
-            assert all(count == 1 for count in comments.values()), comments
-            merges = [a for a in fake.applied if a["path"].endswith("/pulls/2/merge")]
-            merged_runs = [i for n, i in enumerate(ids) if n % 2 == 0 and runs[i]["state"] == "COMPLETED"]
-            assert len(merges) == len(merged_runs), "each completed merging run merged exactly once"
-            completed = {f"run-{i}".encode() for i in ids if runs[i]["state"] == "COMPLETED"}
-            assert completed <= set(comments), "every completed run commented exactly once"
-
-            events = [json.loads(x) for x in cli(home, "events", "--json").stdout.splitlines()]
-            seqs = [e["seq"] for e in events]
-            assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "no gaps in the event log"
-            assert "connector.error" in {e["kind"] for e in events}, "the poller met faults and said so"
-            assert cli(home, "status").returncode == 0 and daemon.proc is not None and daemon.proc.poll() is None
-            assert "Traceback" not in daemon.log()
+            _check_effects_happened_once(fake, ids, runs)
+            _check_the_daemon_kept_its_log_and_stayed_up(home, daemon)
         finally:
             daemon.stop()
+
+
+def _check_effects_happened_once(fake: FakeGitHub, ids: list[int], runs: dict[int, Any]) -> None:
+    comments = Counter(
+        re.search(rb"contexten (run-\d+)/", c["body"]).group(1)  # type: ignore[union-attr]
+        for c in fake.applied if c["path"].endswith("/issues/2/comments")
+    )  # fmt: skip
+    assert all(count == 1 for count in comments.values()), comments
+    merges = [a for a in fake.applied if a["path"].endswith("/pulls/2/merge")]
+    merged_runs = [i for n, i in enumerate(ids) if n % 2 == 0 and runs[i]["state"] == "COMPLETED"]
+    assert len(merges) == len(merged_runs), "each completed merging run merged exactly once"
+    completed = {f"run-{i}".encode() for i in ids if runs[i]["state"] == "COMPLETED"}
+    assert completed <= set(comments), "every completed run commented exactly once"
+
+
+def _check_the_daemon_kept_its_log_and_stayed_up(home: Path, daemon: DaemonProcess) -> None:
+    events = [json.loads(x) for x in cli(home, "events", "--json").stdout.splitlines()]
+    seqs = [e["seq"] for e in events]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "no gaps in the event log"
+    assert "connector.error" in {e["kind"] for e in events}, "the poller met faults and said so"
+    assert cli(home, "status").returncode == 0 and daemon.proc is not None and daemon.proc.poll() is None
+    assert "Traceback" not in daemon.log()
