@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -72,6 +73,10 @@ def _extract_one(item: tuple[str, bytes, str, int]) -> tuple[FileAnalysis, CodeL
     return result, None if result.skipped else code_lines(result, min_lines)
 
 
+class AnalysisCancelled(Exception):
+    """Analyzer.cancel() was called while it worked."""
+
+
 class Analyzer:
     def __init__(self, root: str, settings: AnalysisSettings | None = None, cache: AnalysisCache | None = None):
         self.root = os.path.abspath(root)
@@ -86,6 +91,7 @@ class Analyzer:
         self._defined: Counter[str] = Counter()
         self._package = package_of(self.root)
         self.extracted = 0  # files parsed (not from the cache) by the last analyse() or update()
+        self._cancelled = threading.Event()
 
     def analyse(self) -> Report:
         found = discover(self.root, self.settings.exclude)
@@ -134,6 +140,7 @@ class Analyzer:
     def _load(self, paths: list[str]) -> None:
         read: list[tuple[str, bytes, str]] = []
         for rel in paths:
+            self._check()
             source = read_source(os.path.join(self.root, rel), self.settings.max_file_bytes)
             if source.data is None:
                 spec = language_of(rel)
@@ -158,14 +165,34 @@ class Analyzer:
         if self.cache is not None:
             self.cache.put_many((versions[a.path], a) for a in fresh_results)
 
+    def cancel(self) -> None:
+        """Stop an analysis running in another thread at the next file (it raises AnalysisCancelled): a
+        daemon shutting down must not wait for a cold analysis of a large tree."""
+        self._cancelled.set()
+
+    def _check(self) -> None:
+        if self._cancelled.is_set():
+            raise AnalysisCancelled(f"analysis of {self.root} cancelled")
+
     def _extract(self, items: list[tuple[str, bytes, str, int]]) -> list[tuple[FileAnalysis, CodeLines | None]]:
         workers = self.settings.workers or os.cpu_count() or 1
         if workers == 1 or len(items) < POOL_THRESHOLD:
-            return [_extract_one(item) for item in items]
+            done = []
+            for item in items:
+                self._check()
+                done.append(_extract_one(item))
+            return done
         # forkserver: the daemon has threads, and forking a threaded process can deadlock the child.
         context = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_lower_priority) as pool:
-            return list(pool.map(_extract_one, items, chunksize=max(1, len(items) // (workers * 8))))
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_lower_priority)
+        try:
+            results = []
+            for result in pool.map(_extract_one, items, chunksize=max(1, len(items) // (workers * 8))):
+                self._check()
+                results.append(result)
+            return results
+        finally:
+            pool.shutdown(wait=not self._cancelled.is_set(), cancel_futures=True)
 
     def _store(self, result: FileAnalysis) -> None:
         self._forget(result.path)

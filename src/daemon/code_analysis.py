@@ -21,7 +21,7 @@ from typing import Any
 
 from watchfiles import Change, DefaultFilter, awatch
 
-from contexten.analysis.analyzer import AnalysisSettings, Analyzer
+from contexten.analysis.analyzer import AnalysisCancelled, AnalysisSettings, Analyzer
 from contexten.analysis.cache import AnalysisCache
 from contexten.analysis.impact import blast_radius
 from contexten.analysis.languages import language_of
@@ -95,6 +95,7 @@ class CodeAnalysis:
         self._reports: dict[str, tuple[Report, float]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._watches: dict[str, tuple[asyncio.Task[None], asyncio.Event]] = {}
+        self._running: set[Analyzer] = set()
 
     def root_of(self, project: Project, scope: str = "") -> str:
         if project.kind != "local":
@@ -112,7 +113,7 @@ class CodeAnalysis:
         root = self.root_of(project, scope)
         settings = settings_from(self._config())
         if scope:
-            return await asyncio.to_thread(Analyzer(root, settings, self._cache).analyse)
+            return await self._run(Analyzer(root, settings, self._cache))
         async with self._lock(project.id):
             current = self._reports.get(project.id)
             if current is not None and not refresh:
@@ -120,9 +121,19 @@ class CodeAnalysis:
             analyzer = self._analyzers.get(project.id)
             if analyzer is None or analyzer.settings != settings:
                 analyzer = self._analyzers[project.id] = Analyzer(root, settings, self._cache)
-            report = await asyncio.to_thread(analyzer.analyse)
+            report = await self._run(analyzer)
             self._reports[project.id] = (report, time.time())
             return report
+
+    async def _run(self, analyzer: Analyzer) -> Report:
+        """A full analysis in a thread, cancellable by close() so shutdown never waits for one."""
+        self._running.add(analyzer)
+        try:
+            return await asyncio.to_thread(analyzer.analyse)
+        except AnalysisCancelled:
+            raise NotAnalysable("the daemon is shutting down") from None
+        finally:
+            self._running.discard(analyzer)
 
     async def view(self, project: Project, trend: int = 30) -> AnalysisView:
         report = await self.report(project)
@@ -144,8 +155,7 @@ class CodeAnalysis:
             added = await git(root, "worktree", "add", "--detach", workdir, head)
             if not added.ok:
                 raise NotAnalysable(f"cannot check out {head}: {added.err}")
-            analyzer = Analyzer(workdir, settings_from(self._config()), self._cache)
-            report = await asyncio.to_thread(analyzer.analyse)
+            report = await self._run(Analyzer(workdir, settings_from(self._config()), self._cache))
             return await asyncio.to_thread(blast_radius, report.files, report.graph, workdir, diff, depth)
         finally:
             await git(root, "worktree", "remove", "--force", workdir)
@@ -219,6 +229,8 @@ class CodeAnalysis:
         return self._locks.setdefault(project, asyncio.Lock())
 
     async def close(self) -> None:
+        for analyzer in self._running:
+            analyzer.cancel()
         for task, stop in self._watches.values():
             stop.set()
             task.cancel()

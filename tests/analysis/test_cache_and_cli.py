@@ -6,7 +6,9 @@ import json
 import sqlite3
 from pathlib import Path
 
-from contexten.analysis.analyzer import AnalysisSettings, Analyzer
+import pytest
+
+from contexten.analysis.analyzer import AnalysisCancelled, AnalysisSettings, Analyzer
 from contexten.analysis.cache import AnalysisCache
 from tests.analysis.helpers import write_tree
 from tests.helpers import cli
@@ -114,3 +116,12 @@ def test_files_with_the_same_content_keep_their_own_paths_from_the_cache(tmp_pat
         assert sorted(warm.files) == ["a/__init__.py", "a/x.py", "b/__init__.py", "b/x.py"]
     finally:
         cache.close()
+
+
+def test_a_cancelled_analysis_stops_at_the_next_file(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "repo", {f"m{n}.py": f"def f{n}():\n    return {n}\n" for n in range(50)})
+    analyzer = Analyzer(str(root), AnalysisSettings(workers=1))
+    analyzer.cancel()
+    with pytest.raises(AnalysisCancelled, match="cancelled"):
+        analyzer.analyse()
+    assert len(analyzer.files) == 0
