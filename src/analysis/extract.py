@@ -1,5 +1,5 @@
-"""One file's facts from one tree-sitter query: functions (qualified names, spans, CCN, NLOC, calls and
-names read), classes, imports, identifier counts and `__all__`.
+"""One file's facts from one tree-sitter query: functions (qualified names, spans, CCN, NLOC, call sites),
+classes, imports, name counts, `__all__`, and the per-line token shapes duplicate detection uses.
 
 Everything is captured by the language's query in C; Python then walks only the captures, once, in
 document order, assigning each to the innermost function around it. No per-node tree walk: that is what
@@ -92,9 +92,9 @@ _SPACE = b" \t\r\x0b\x0c"
 _WORD_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_"
 
 
-def names_in(spec: LanguageSpec, code: bytes, start: int = 0, end: int | None = None) -> dict[str, int]:
+def names_in(spec: LanguageSpec, code: bytes) -> dict[str, int]:
     """Names read or written in code (comments and strings already blanked), with counts; keywords excluded."""
-    counts = Counter(_WORD.findall(code, start, len(code) if end is None else end))
+    counts = Counter(_WORD.findall(code))
     keywords = spec.keywords
     return {k.decode(): v for k, v in counts.items() if k.decode() not in keywords}
 
