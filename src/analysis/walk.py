@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 
 from contexten.analysis.languages import language_of
 
@@ -37,8 +38,6 @@ def discover(root: str, excluded: tuple[str, ...] = ()) -> Discovery:
 
 
 def _matches(path: str, pattern: str) -> bool:
-    from fnmatch import fnmatch
-
     return fnmatch(path, pattern) or path.startswith(pattern.rstrip("/") + "/")
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from typing import get_args
 
 import pytest
 from hypothesis import given
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 
 from contexten.common.errors import ProtocolError
 from contexten.common.protocol import (
+    COMMANDS,
     PROTOCOL_VERSION,
     CancelRun,
     ErrorBody,
@@ -22,6 +24,7 @@ from contexten.common.protocol import (
     Ping,
     PinProject,
     Reply,
+    Request,
     StartRun,
     Status,
     StopDaemon,
@@ -123,10 +126,6 @@ def test_version_constant_is_what_requests_carry() -> None:
 
 
 def test_every_request_model_is_a_known_command() -> None:
-    from typing import get_args
-
-    from contexten.common.protocol import COMMANDS, Request
-
     models = get_args(get_args(Request)[0])
     assert {m.model_fields["cmd"].default for m in models} == COMMANDS
     assert "analysis.get" in COMMANDS
