@@ -27,7 +27,7 @@ from contexten.analysis.languages import language_of
 from contexten.analysis.model import DeadCode, FileAnalysis
 from contexten.analysis.report import Report
 from contexten.analysis.source import DEFAULT_MAX_BYTES, read_source
-from contexten.analysis.walk import discover
+from contexten.analysis.walk import discover, git_ignored, included
 
 # Below this many files to extract, worker start-up costs more than it saves.
 POOL_THRESHOLD = 200
@@ -112,13 +112,16 @@ class Analyzer:
         changed: list[str] = []
         for raw in paths:
             rel = os.path.relpath(os.path.abspath(os.path.join(self.root, raw)), self.root).replace(os.sep, "/")
-            if rel.startswith("../") or language_of(rel) is None:
+            if rel.startswith("../") or not included(rel, self.settings.exclude):
                 continue
             if not os.path.isfile(os.path.join(self.root, rel)):
                 if self._forget(rel):
                     changed.append(rel)
                 continue
             wanted.append(rel)
+        # A new file git ignores (generated, a local scratch file) stays out, as the full analysis leaves it.
+        ignored = git_ignored(self.root, [p for p in wanted if p not in self.files])
+        wanted = [p for p in wanted if p not in ignored]
         before = {p: self.files[p].sha for p in wanted if p in self.files}
         self._load(wanted)
         changed += [p for p in wanted if before.get(p) != self.files[p].sha or p not in before]

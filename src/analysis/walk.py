@@ -29,12 +29,35 @@ class Discovery:
 def discover(root: str, excluded: tuple[str, ...] = ()) -> Discovery:
     found = _git_files(root)
     result = _walk(root) if found is None else Discovery(files=found)
-    result.files = sorted(
-        f for f in result.files
-        if language_of(f) is not None and not any(part in SKIP_DIRS for part in f.split("/")[:-1])
-        and not any(_matches(f, pattern) for pattern in excluded)
-    )  # fmt: skip
+    result.files = sorted(f for f in result.files if included(f, excluded))
     return result
+
+
+def included(path: str, excluded: tuple[str, ...] = ()) -> bool:
+    """Whether a relative path is a source file an analysis reads (a language we parse, outside dependency
+    and build folders, not excluded by the user's globs)."""
+    return (
+        language_of(path) is not None
+        and not any(part in SKIP_DIRS for part in path.split("/")[:-1])
+        and not any(_matches(path, pattern) for pattern in excluded)
+    )
+
+
+def git_ignored(root: str, paths: list[str]) -> set[str]:
+    """Which of these relative paths git ignores (none outside a work tree)."""
+    if not paths:
+        return set()
+    try:
+        proc = subprocess.run(
+            ["git", "-C", root, "check-ignore", "-z", "--stdin"], input="\0".join(paths).encode() + b"\0",
+            capture_output=True, timeout=30, check=False, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return set()
+    # 0: some are ignored, 1: none are; anything else (not a work tree) means nothing is known to be ignored.
+    return (
+        {p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p} if proc.returncode == 0 else set()
+    )
 
 
 def _matches(path: str, pattern: str) -> bool:

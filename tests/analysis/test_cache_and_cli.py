@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,15 @@ def test_a_cancelled_analysis_stops_at_the_next_file(tmp_path: Path) -> None:
     with pytest.raises(AnalysisCancelled, match="cancelled"):
         analyzer.analyse()
     assert len(analyzer.files) == 0
+
+
+def test_an_update_leaves_out_what_the_full_analysis_leaves_out(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "repo", {**TREE, ".gitignore": "generated/\n"})
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    analyzer = Analyzer(str(root), AnalysisSettings(workers=1, exclude=("vendor_copy/*",)))
+    analyzer.analyse()
+    write_tree(root, {"generated/out.py": "def g():\n    pass\n", "node_modules/x/i.js": "function i() {}\n",
+                      "vendor_copy/v.py": "def v():\n    pass\n", "new.py": "def n():\n    pass\n"})  # fmt: skip
+    touched = ["generated/out.py", "node_modules/x/i.js", "vendor_copy/v.py", "new.py", "README.md"]
+    assert analyzer.update(touched) == ["new.py"]
+    assert sorted(analyzer.files) == sorted(Analyzer(str(root), analyzer.settings).analyse().files)
