@@ -20,7 +20,8 @@ DEFAULT_MIN_TOKENS = 50
 DEFAULT_MIN_LINES = 6
 
 
-CodeLines = tuple[list[int], list[int], list[int], bytes, "array[int]"]
+# Arrays, not lists: the daemon keeps these for every file of every watched repository.
+CodeLines = tuple["array[int]", "array[int]", "array[int]", bytes, "array[int]"]
 
 
 def code_lines(file: FileAnalysis, min_lines: int = DEFAULT_MIN_LINES) -> CodeLines:
@@ -31,14 +32,14 @@ def code_lines(file: FileAnalysis, min_lines: int = DEFAULT_MIN_LINES) -> CodeLi
     shapes.frombytes(file.shapes)
     tokens = array("H")
     tokens.frombytes(file.tokens)
-    numbers = [i + 1 for i, h in enumerate(shapes) if h]
-    hashes = [shapes[n - 1] for n in numbers]
-    packed = array("I", hashes).tobytes()
+    numbers = array("I", [i + 1 for i, h in enumerate(shapes) if h])
+    hashes = array("I", [shapes[n - 1] for n in numbers])
+    packed = hashes.tobytes()
     width = 4 * min_lines
     # Window keys as 64-bit hashes of the packed bytes: compact, and counted in C. (In-process only: the
     # memo is never stored, so the per-process salt of hash() does not matter.)
     windows = array("q", (hash(packed[i : i + width]) for i in range(0, len(packed) - width + 4, 4)))
-    return numbers, hashes, [tokens[n - 1] for n in numbers], packed, windows
+    return numbers, hashes, array("H", [tokens[n - 1] for n in numbers]), packed, windows
 
 
 def find_duplicates(
