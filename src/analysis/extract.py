@@ -284,7 +284,11 @@ def _attribute(
     if not functions:
         return
     functions.sort(key=lambda f: (f.start_byte, -f.end_byte))
-    decisions = sorted(n.start_byte for n in caps.get("decision", ()))
+    first_arms = {n.start_byte for n in caps.get("lizard.first_arm", ())}  # a match's first arm is no branch
+    decisions = sorted(
+        [n.start_byte for n in caps.get("decision", ()) if n.start_byte not in first_arms]
+        + [n.start_byte for n in caps.get("lizard.closure", ()) if n.end_byte - n.start_byte == 2]  # `||`
+    )
     owners = _innermost(functions, decisions)
     if "lizard.assigned" in caps:
         owners = _without_lizard_parameters(functions, decisions, owners, caps["lizard.assigned"], data)

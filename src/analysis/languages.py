@@ -17,10 +17,11 @@ Cyclomatic complexity follows lizard's rules (lizard 1.24, `lizard_languages/*.p
   still count their own). Another: an arrow function whose expression body starts on the line after its
   `=>` ends, for lizard, at that line break, so the body's conditions count for the enclosing function.
 - Go: `if`, `for`, `case`, `&&`, `||`.
-- Rust: `if`, `for`, `while`, `where`, `&&`, `||`, the `?` operator, and each match arm (`=>`). Closures
-  are not functions.
-- Java: `if`, `for`, `while`, `catch`, `case`, `&&`, `||`, `?` (ternaries and generic wildcards alike).
-  Lambdas are not functions.
+- Rust: `if`, `for`, `while`, `where`, `&&`, `||`, the `?` operator, and each match arm but the first
+  (every `=>` but the first arm's, as lizard counts). Closures are not functions, and a closure without
+  parameters (`|| ...`) counts once, as lizard reads its `||` as the operator.
+- Java: `if`, `for`, `while`, `catch`, `case`, `&&`, `||` and the ternary `?` (not a generic wildcard's).
+  Lambdas are not functions; neither are abstract and interface methods without a body.
 
 The tokens are anonymous nodes of the grammar, so comments and strings never count, as in lizard.
 """
@@ -38,7 +39,7 @@ import tree_sitter
 
 from contexten.analysis.keywords import KEYWORDS
 
-ANALYZER_VERSION = "4"  # bump when extraction changes, so cached results are recomputed
+ANALYZER_VERSION = "5"  # bump when extraction changes, so cached results are recomputed
 
 
 @dataclass(frozen=True)
@@ -144,10 +145,11 @@ GO_QUERY = """
 
 RUST_QUERY = """
 (function_item name: (identifier) @name) @function
-(function_signature_item name: (identifier) @name) @function
 [(struct_item name: (type_identifier) @name) (enum_item name: (type_identifier) @name)
  (trait_item name: (type_identifier) @name) (union_item name: (type_identifier) @name)] @class
 ["if" "for" "while" "where" "&&" "||" "?" "=>"] @decision
+(match_block . (match_arm "=>" @lizard.first_arm))
+(closure_parameters) @lizard.closure
 (use_declaration argument: (_) @import.source) @import
 (call_expression function: [(identifier) @call (field_expression field: (field_identifier) @call)
                             (scoped_identifier name: (identifier) @call)])
@@ -157,13 +159,14 @@ RUST_QUERY = """
 """
 
 JAVA_QUERY = """
-(method_declaration name: (identifier) @name) @function
+(method_declaration name: (identifier) @name body: (block)) @function
 (constructor_declaration name: (identifier) @name) @function
 (compact_constructor_declaration name: (identifier) @name) @function
 [(class_declaration name: (identifier) @name) (interface_declaration name: (identifier) @name)
  (enum_declaration name: (identifier) @name) (record_declaration name: (identifier) @name)
  (annotation_type_declaration name: (identifier) @name)] @class
-["if" "for" "while" "catch" "case" "&&" "||" "?"] @decision
+["if" "for" "while" "catch" "case" "&&" "||"] @decision
+(ternary_expression "?" @decision)
 (import_declaration (_) @import.source) @import
 (method_invocation name: (identifier) @call)
 (object_creation_expression type: (type_identifier) @call)
@@ -188,7 +191,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec("go", (".go",), "tree-sitter-go", "tree_sitter_go", "language", GO_QUERY,
                  frozenset({"function_declaration", "method_declaration", "func_literal"}), frozenset({"type_spec"})),
     LanguageSpec("rust", (".rs",), "tree-sitter-rust", "tree_sitter_rust", "language", RUST_QUERY,
-                 frozenset({"function_item", "function_signature_item"}),
+                 frozenset({"function_item"}),
                  frozenset({"struct_item", "enum_item", "trait_item", "union_item", "impl_item"})),
     LanguageSpec("java", (".java",), "tree-sitter-java", "tree_sitter_java", "language", JAVA_QUERY,
                  frozenset({"method_declaration", "constructor_declaration", "compact_constructor_declaration"}),

@@ -57,7 +57,7 @@ def test_python_functions_classes_imports_and_complexity() -> None:
         ("tsx", "a.tsx", b"export function App({ on }: P) {\n  return on ? <b>yes</b> : <i>no</i>\n}\n", {"App": 2}),
         ("go", "a.go", b"package m\nfunc (s *S) Run(x int) int {\n  if x > 0 && x < 9 { return 1 }\n  return 0\n}\n",
          {"S.Run": 3}),
-        ("rust", "a.rs", b"impl S {\n  fn run(&self, x: i32) -> i32 {\n    match x { 1 => 1, _ => 0 }\n  }\n}\n",
+        ("rust", "a.rs", b"impl S {\n  fn run(&self, x: i32) -> i32 {\n    match x { 1 => 1, 2 => 2, _ => 0 }\n  }\n}",
          {"S.run": 3}),
         ("java", "A.java", b"class A {\n  int f(int x) {\n    for (;;) { if (x > 1 || x < 0) return 1; }\n  }\n}\n",
          {"A.f": 4}),

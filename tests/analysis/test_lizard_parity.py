@@ -6,6 +6,7 @@ bodied arrow at its body)."""
 from __future__ import annotations
 
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import lizard
@@ -37,7 +38,8 @@ def agreement(paths: list[Path]) -> tuple[int, int, int, list[str]]:
             by_end.setdefault((f.end_line, f.short_name), f)
         for theirs in lizard.analyze_file.analyze_source_code(str(path), source.data.decode()).function_list:
             total += 1
-            mine = by_start.get(theirs.start_line) or by_end.get((theirs.end_line, theirs.name.rsplit(".", 1)[-1]))
+            short = theirs.name.replace("::", ".").rsplit(".", 1)[-1]  # Java methods are Class::name
+            mine = by_start.get(theirs.start_line) or by_end.get((theirs.end_line, short))
             if mine is None:
                 missing += 1
             elif mine.ccn == theirs.cyclomatic_complexity:
@@ -72,3 +74,21 @@ def test_combined_corpus_meets_the_98_percent_bar() -> None:
     jsts = sorted(p for p in JSTS.rglob("*") if p.suffix in (".js", ".ts", ".tsx"))
     total, same, missing, differences = agreement(python + jsts)
     assert (same / (total - missing)) >= 0.98, differences
+
+
+def _jdk_sources() -> Path | None:
+    found = sorted(Path("/usr/lib/jvm").glob("*/lib/src.zip")) if Path("/usr/lib/jvm").is_dir() else []
+    return next((p.resolve() for p in found if p.resolve().is_file()), None)
+
+
+@pytest.mark.skipif(_jdk_sources() is None, reason="no JDK source archive on this machine")
+def test_java_sample_from_the_jdk_sources_matches_lizard(tmp_path: Path) -> None:
+    archive = _jdk_sources()
+    assert archive is not None
+    with zipfile.ZipFile(archive) as jdk:
+        names = sorted(n for n in jdk.namelist() if n.startswith("java.base/java/util/") and n.endswith(".java"))
+        for name in names[::5]:
+            (tmp_path / Path(name).name).write_bytes(jdk.read(name))
+    total, same, missing, differences = agreement(sorted(tmp_path.glob("*.java")))
+    assert total > 500
+    assert same / (total - missing) >= 0.98, differences
