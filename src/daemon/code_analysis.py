@@ -173,12 +173,17 @@ class CodeAnalysis:
 
     def follow(self, projects: Iterable[Project]) -> None:
         """Watch every pinned local project (when [analysis] watch is on); stop watching the rest."""
+        projects = list(projects)
         wanted = {p.id: p for p in projects if p.kind == "local"} if self._config().analysis.watch else {}
         for project_id in list(self._watches):
             if project_id not in wanted:
                 task, stop = self._watches.pop(project_id)
                 stop.set()
                 task.cancel()
+        pinned = {p.id for p in projects}
+        for project_id in [p for p in self._analyzers if p not in pinned]:
+            del self._analyzers[project_id]  # unpinned: its per-file state goes too (the cache stays)
+            self._reports.pop(project_id, None)
         for project_id, project in wanted.items():
             if project_id not in self._watches:
                 stop = asyncio.Event()
