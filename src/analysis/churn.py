@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections import Counter
 
+from contexten.analysis.gitrun import run_git
 from contexten.analysis.model import FileAnalysis, Hotspot
 
 DEFAULT_WINDOW_DAYS = 90
@@ -13,17 +12,11 @@ DEFAULT_WINDOW_DAYS = 90
 
 def file_churn(root: str, days: int = DEFAULT_WINDOW_DAYS) -> Counter[str]:
     """Commits per file (paths relative to root) over the last `days`; empty outside a git work tree."""
-    try:
-        proc = subprocess.run(
-            ["git", "-C", root, "log", f"--since={days}.days", "--relative", "--name-only", "--format=",
-             "--no-renames"],
-            capture_output=True, timeout=120, check=False, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-        )  # fmt: skip
-    except (OSError, subprocess.TimeoutExpired):
+    result = run_git(root, "log", f"--since={days}.days", "--relative", "--name-only", "--format=", "--no-renames",
+                     timeout=120)  # fmt: skip
+    if result is None or result[0] != 0:
         return Counter()
-    if proc.returncode != 0:
-        return Counter()
-    return Counter(line for line in proc.stdout.decode("utf-8", "replace").splitlines() if line)
+    return Counter(line for line in result[1].splitlines() if line)
 
 
 def hotspots(files: dict[str, FileAnalysis], churn: Counter[str], limit: int = 20) -> list[Hotspot]:

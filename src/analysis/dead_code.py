@@ -12,8 +12,9 @@ Confidence, in percent:
 - 50 an import unused in its file but read by a file importing that one (maybe a re-export);
 - 40 a module-level name read only in files that do not import its module (unless one of them has an
   import that resolves to no file here and names the definition or its module: then it is assumed used).
-Never reported: test files and test functions, dunder names, names in `__all__`, decorated definitions
-(routes, fixtures, commands, properties register themselves), framework hooks, `__init__` re-exports, and
+Never reported: test files and test functions, dunder names, names in `__all__`, definitions under a
+registering decorator or annotation (routes, fixtures, commands; `@dataclass`, `@property`, `@cache` and
+the like register nothing, see `extract.PLAIN_DECORATORS`), framework hooks, `__init__` re-exports, and
 JS/TS definitions imported by another file.
 """
 

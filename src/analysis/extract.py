@@ -20,7 +20,7 @@ from typing import Any
 
 import tree_sitter
 
-from contexten.analysis.imports import imports_of
+from contexten.analysis.imports import imports_of, node_text
 from contexten.analysis.languages import LanguageSpec, parser_for
 from contexten.analysis.model import ClassDef, FileAnalysis, Function
 
@@ -137,20 +137,33 @@ def token_shapes(spec: LanguageSpec, code: bytes) -> tuple[bytes, bytes]:
     return shapes.tobytes(), counts.tobytes()
 
 
-def _text(node: tree_sitter.Node | None, data: bytes) -> str:
-    return data[node.start_byte : node.end_byte].decode("utf-8", "replace") if node is not None else ""
+# Decorators and annotations that change a definition without registering it anywhere: a definition
+# carrying only these is still dead if nothing reads it (a decorated route or fixture is an entry point).
+PLAIN_DECORATORS = frozenset({
+    "dataclass", "property", "setter", "getter", "deleter", "staticmethod", "classmethod", "cache",
+    "lru_cache", "cached_property", "wraps", "abstractmethod", "override", "overload", "final",
+    "contextmanager", "asynccontextmanager", "total_ordering", "unique", "runtime_checkable",
+    "Override", "Deprecated", "SuppressWarnings", "SafeVarargs", "FunctionalInterface",
+})  # fmt: skip
 
 
 def _decorated(node: tree_sitter.Node) -> bool:
+    """Whether a registering decorator or annotation sits on the definition (see PLAIN_DECORATORS)."""
     parent = node.parent
-    if parent is not None and parent.type == "decorated_definition":
-        return True
+    marks = [c for c in parent.children if c.type == "decorator"] if parent is not None and \
+        parent.type == "decorated_definition" else []  # fmt: skip
     for child in node.children:  # Java annotations and TypeScript decorators sit inside the node
         if child.type == "decorator":
-            return True
-        if child.type == "modifiers" and any(m.type.endswith("annotation") for m in child.children):
-            return True
-    return False
+            marks.append(child)
+        elif child.type == "modifiers":
+            marks += [m for m in child.children if m.type.endswith("annotation")]
+    return any(_decorator_name(mark) not in PLAIN_DECORATORS for mark in marks)
+
+
+def _decorator_name(mark: tree_sitter.Node) -> str:
+    """`@functools.lru_cache(maxsize=2)` -> `lru_cache`; `@name.setter` -> `setter`."""
+    text = (mark.text or b"").decode("utf-8", "replace").lstrip("@").split("(", 1)[0].strip()
+    return text.rsplit(".", 1)[-1]
 
 
 def _exported(spec: LanguageSpec, node: tree_sitter.Node, name: str) -> bool:
@@ -177,24 +190,24 @@ def _js_function_name(node: tree_sitter.Node, data: bytes) -> str:
     parent = node.parent
     if parent is not None:
         if parent.type == "variable_declarator":
-            return _text(parent.child_by_field_name("name"), data)
+            return node_text(parent.child_by_field_name("name"), data)
         if parent.type == "assignment_expression":
-            return _text(parent.child_by_field_name("left"), data).rsplit(".", 1)[-1]
+            return node_text(parent.child_by_field_name("left"), data).rsplit(".", 1)[-1]
         if parent.type == "pair":
-            return _text(parent.child_by_field_name("key"), data).strip("'\"")
+            return node_text(parent.child_by_field_name("key"), data).strip("'\"")
         if parent.type in ("public_field_definition", "field_definition"):
-            return _text(parent.child_by_field_name("name") or parent.child_by_field_name("property"), data)
+            return node_text(parent.child_by_field_name("name") or parent.child_by_field_name("property"), data)
     return "(anonymous)"
 
 
 def _name_of(spec: LanguageSpec, node: tree_sitter.Node, data: bytes) -> str:
     name = node.child_by_field_name("name")
     if name is not None:
-        return _text(name, data)
+        return node_text(name, data)
     if spec.name in ("javascript", "typescript", "tsx"):
         return _js_function_name(node, data)
     if spec.name == "rust" and node.type == "impl_item":
-        return _text(node.child_by_field_name("type"), data)
+        return node_text(node.child_by_field_name("type"), data)
     return "(anonymous)"
 
 
@@ -228,11 +241,11 @@ def _functions(
             stack.pop()
         name = _name_of(spec, node, data)
         if spec.name == "go" and node.type == "method_declaration":
-            receiver = _GO_RECEIVER.search(_text(node.child_by_field_name("receiver"), data))
+            receiver = _GO_RECEIVER.search(node_text(node.child_by_field_name("receiver"), data))
             name = f"{receiver.group(1)}.{name}" if receiver else name
         elif spec.name == "rust" and is_function:
             impl = _enclosing_impl(node)
-            name = f"{_text(impl.child_by_field_name('type'), data)}.{name}" if impl is not None else name
+            name = f"{node_text(impl.child_by_field_name('type'), data)}.{name}" if impl is not None else name
         qualified = f"{stack[-1][1]}.{name}" if stack else name
         if is_function:
             first, last = node.start_point.row + 1, node.end_point.row + 1
@@ -355,8 +368,8 @@ def _without_lizard_parameters(
 
 def _exports(caps: dict[str, list[tree_sitter.Node]], data: bytes) -> list[str] | None:
     for name, value in zip(caps.get("all.name", ()), caps.get("all.value", ()), strict=False):
-        if _text(name, data) == "__all__" and name.parent is not None and name.parent.parent is not None:
+        if node_text(name, data) == "__all__" and name.parent is not None and name.parent.parent is not None:
             statement = name.parent.parent
             if statement.parent is not None and statement.parent.type == "module":
-                return _ALL_NAMES.findall(_text(value, data))
+                return _ALL_NAMES.findall(node_text(value, data))
     return None

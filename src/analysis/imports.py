@@ -13,7 +13,7 @@ from contexten.analysis.model import Import
 Captures = dict[str, list[tree_sitter.Node]]
 
 
-def _text(node: tree_sitter.Node | None, data: bytes) -> str:
+def node_text(node: tree_sitter.Node | None, data: bytes) -> str:
     return data[node.start_byte : node.end_byte].decode("utf-8", "replace") if node is not None else ""
 
 
@@ -27,7 +27,7 @@ def _python_toplevel(node: tree_sitter.Node, data: bytes) -> bool:
     while up is not None:
         if up.type in ("function_definition", "class_definition"):
             return False
-        if up.type == "if_statement" and "TYPE_CHECKING" in _text(up.child_by_field_name("condition"), data):
+        if up.type == "if_statement" and "TYPE_CHECKING" in node_text(up.child_by_field_name("condition"), data):
             return False
         up = up.parent
     return True
@@ -40,15 +40,15 @@ def _python(caps: Captures, data: bytes) -> list[Import]:
         if node.type == "import_statement":
             for child in node.named_children:
                 if child.type == "aliased_import":
-                    module = _text(child.child_by_field_name("name"), data)
-                    found.append(Import(module, [_text(child.child_by_field_name("alias"), data)], line,
+                    module = node_text(child.child_by_field_name("name"), data)
+                    found.append(Import(module, [node_text(child.child_by_field_name("alias"), data)], line,
                                         toplevel=toplevel, imported=[module]))  # fmt: skip
                 elif child.type == "dotted_name":
-                    module = _text(child, data)
+                    module = node_text(child, data)
                     found.append(Import(module, [module.split(".")[0]], line, toplevel=toplevel, imported=[module]))
             continue
         module_node = node.child_by_field_name("module_name")
-        module, level = _text(module_node, data), 0
+        module, level = node_text(module_node, data), 0
         if module_node is not None and module_node.type == "relative_import":
             level = len(module) - len(module.lstrip("."))
             module = module[level:]
@@ -58,10 +58,10 @@ def _python(caps: Captures, data: bytes) -> list[Import]:
         imported: list[str] = []
         for child in node.children_by_field_name("name"):
             if child.type == "aliased_import":
-                imported.append(_text(child.child_by_field_name("name"), data))
-                names.append(_text(child.child_by_field_name("alias"), data))
+                imported.append(node_text(child.child_by_field_name("name"), data))
+                names.append(node_text(child.child_by_field_name("alias"), data))
             else:
-                imported.append(_text(child, data))
+                imported.append(node_text(child, data))
                 names.append(imported[-1])
         if any(c.type == "wildcard_import" for c in node.children):
             names, imported = ["*"], ["*"]
@@ -74,18 +74,18 @@ def _js_bindings(clause: tree_sitter.Node, data: bytes) -> tuple[list[str], list
     imported: list[str] = []
     for child in clause.named_children:
         if child.type == "identifier":  # default import
-            names.append(_text(child, data))
+            names.append(node_text(child, data))
             imported.append("default")
         elif child.type == "namespace_import":
-            names += [_text(c, data) for c in child.named_children]
+            names += [node_text(c, data) for c in child.named_children]
             imported.append("*")
         elif child.type == "named_imports":
             for spec in child.named_children:
                 if spec.type == "import_specifier":
                     name = spec.child_by_field_name("name")
                     alias = spec.child_by_field_name("alias")
-                    imported.append(_text(name, data))
-                    names.append(_text(alias or name, data))
+                    imported.append(node_text(name, data))
+                    names.append(node_text(alias or name, data))
     return names, imported
 
 
@@ -100,9 +100,9 @@ def _javascript(caps: Captures, data: bytes) -> list[Import]:
         for child in node.named_children:
             if child.type == "import_clause":
                 names, imported = _js_bindings(child, data)
-        found.append(Import(_unquote(_text(source, data)), names, node.start_point.row + 1, imported=imported))
+        found.append(Import(_unquote(node_text(source, data)), names, node.start_point.row + 1, imported=imported))
     for fn, source in zip(caps.get("import.call", ()), caps.get("import.source", ()), strict=False):
-        if fn.type != "import" and _text(fn, data) != "require":
+        if fn.type != "import" and node_text(fn, data) != "require":
             continue
         call = fn.parent
         binding = call.parent if call is not None else None
@@ -110,9 +110,9 @@ def _javascript(caps: Captures, data: bytes) -> list[Import]:
         if binding is not None and binding.type == "variable_declarator":
             target = binding.child_by_field_name("name")
             if target is not None and target.type == "identifier":
-                names = [_text(target, data)]
+                names = [node_text(target, data)]
         toplevel = fn.type != "import"  # a dynamic import() loads lazily, like a function-level import
-        found.append(Import(_unquote(_text(source, data)), names, fn.start_point.row + 1, toplevel=toplevel))
+        found.append(Import(_unquote(node_text(source, data)), names, fn.start_point.row + 1, toplevel=toplevel))
     return found
 
 
@@ -122,11 +122,11 @@ def _by_source(caps: Captures, data: bytes) -> list[Import]:
     for node in caps.get("import.source", ()):
         if node.parent is None or node.parent.type not in ("import_spec", "use_declaration", "import_declaration"):
             continue
-        module = _unquote(_text(node, data))
+        module = _unquote(node_text(node, data))
         spec = node.parent
         alias = spec.child_by_field_name("name") if spec.type == "import_spec" else None
         last = module.replace("::", ".").replace("/", ".").rstrip(".*{} ").split(".")[-1]
-        found.append(Import(module, [_text(alias, data) if alias is not None else last], node.start_point.row + 1))
+        found.append(Import(module, [node_text(alias, data) if alias is not None else last], node.start_point.row + 1))
     return found
 
 

@@ -39,7 +39,7 @@ import tree_sitter
 
 from contexten.analysis.keywords import KEYWORDS
 
-ANALYZER_VERSION = "5"  # bump when extraction changes, so cached results are recomputed
+ANALYZER_VERSION = "6"  # bump when extraction changes, so cached results are recomputed
 
 
 @dataclass(frozen=True)

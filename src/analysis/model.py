@@ -123,9 +123,3 @@ class Impacted:
     name: str
     depth: int  # 0: changed itself; 1: calls or uses a changed symbol; ...
     via: str | None  # the symbol at depth-1 that brought it in
-
-
-@dataclass(slots=True)
-class Skipped:
-    file: str
-    reason: str

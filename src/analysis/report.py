@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from contexten.analysis.dead_code import HIGH_CONFIDENCE
 from contexten.analysis.graph import DependencyGraph
 from contexten.analysis.model import DeadCode, DuplicateBlock, FileAnalysis, Function, Hotspot
 
@@ -41,7 +42,7 @@ class Report:
             "ccn_max": max(ccns, default=0),
             "complex_functions": sum(1 for c in ccns if c > COMPLEX_CCN),
             "dead_code": len(self.dead_code),
-            "dead_code_high": sum(1 for d in self.dead_code if d.confidence >= 90),
+            "dead_code_high": sum(1 for d in self.dead_code if d.confidence >= HIGH_CONFIDENCE),
             "duplicate_blocks": len(self.duplicates),
             "duplicated_lines_percent": round(100 * duplicated / nloc, 2) if nloc else 0.0,
             "cycles": len(self.graph.cycles),

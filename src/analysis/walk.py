@@ -5,10 +5,10 @@ symlink loop is reported instead of followed forever."""
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 
+from contexten.analysis.gitrun import run_git
 from contexten.analysis.languages import language_of
 
 # Never source: dependencies, build output, caches and virtual environments.
@@ -47,17 +47,11 @@ def git_ignored(root: str, paths: list[str]) -> set[str]:
     """Which of these relative paths git ignores (none outside a work tree)."""
     if not paths:
         return set()
-    try:
-        proc = subprocess.run(
-            ["git", "-C", root, "check-ignore", "-z", "--stdin"], input="\0".join(paths).encode() + b"\0",
-            capture_output=True, timeout=30, check=False, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-        )  # fmt: skip
-    except (OSError, subprocess.TimeoutExpired):
-        return set()
+    result = run_git(root, "check-ignore", "-z", "--stdin", stdin="\0".join(paths).encode() + b"\0", timeout=30)
     # 0: some are ignored, 1: none are; anything else (not a work tree) means nothing is known to be ignored.
-    return (
-        {p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p} if proc.returncode == 0 else set()
-    )
+    if result is None or result[0] != 0:
+        return set()
+    return {p for p in result[1].split("\0") if p}
 
 
 def _matches(path: str, pattern: str) -> bool:
@@ -65,17 +59,11 @@ def _matches(path: str, pattern: str) -> bool:
 
 
 def _git_files(root: str) -> list[str] | None:
-    try:
-        proc = subprocess.run(
-            ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True, timeout=60, check=False, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-        )  # fmt: skip
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    files = sorted({p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p})
+    result = run_git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    files = sorted({p for p in result[1].split("\0") if p}) if result is not None and result[0] == 0 else []
     # Not a work tree, or one that ignores this directory (a checkout of tools holding a Python install):
     # walk it instead.
-    return files if proc.returncode == 0 and files else None
+    return files or None
 
 
 def _walk(root: str) -> Discovery:

@@ -79,6 +79,14 @@ def test_dead_code_across_files_with_confidence_and_exclusions(tmp_path: Path) -
             def decorated_entry():
                 pass
 
+            @dataclass
+            class PlainRecord:
+                x: int
+
+            @functools.lru_cache(maxsize=2)
+            def _cached_unused():
+                pass
+
             class Thing:
                 def __repr__(self):
                     return "t"
@@ -104,6 +112,9 @@ def test_dead_code_across_files_with_confidence_and_exclusions(tmp_path: Path) -
     assert found[("app/helpers.py", "coincidence")].confidence == 40
     # excluded: __all__, decorated entry points, dunders, framework hooks, test files, __init__ re-exports
     assert found[("app/api.py", "Thing")].kind == "class"
+    # @dataclass and @lru_cache register nothing: still dead; @app.route registers a route: an entry point
+    assert found[("app/api.py", "PlainRecord")].confidence == 70
+    assert found[("app/api.py", "_cached_unused")].confidence == 90
     for name in ("exported", "decorated_entry", "__repr__", "setUp", "public_api", "used_helper"):
         assert ("app/api.py", name) not in found and ("app/helpers.py", name) not in found
     assert not any(d.file.startswith("tests/") for d in report.dead_code)

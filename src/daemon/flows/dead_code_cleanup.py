@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contexten.analysis.dead_code import HIGH_CONFIDENCE
 from contexten.analysis.report import Report
 from contexten.daemon.connectors.errors import ConnectorError
 from contexten.daemon.engine.failures import FailureClass
@@ -30,7 +31,7 @@ OUTPUT_TAIL = 4000
 
 class CleanupParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    min_confidence: int = Field(default=90, ge=50, le=100, description="Remove only findings this sure")
+    min_confidence: int = Field(default=HIGH_CONFIDENCE, ge=50, le=100, description="Remove only findings this sure")
     propose: bool = Field(default=False, description="Remove them on a branch, test it, open a pull request")
     branch: str = Field(default="contexten/dead-code-cleanup", min_length=1, max_length=200,
                         pattern=r"^[A-Za-z0-9._/-]+$")  # fmt: skip
