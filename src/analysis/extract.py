@@ -150,8 +150,9 @@ PLAIN_DECORATORS = frozenset({
 def _decorated(node: tree_sitter.Node) -> bool:
     """Whether a registering decorator or annotation sits on the definition (see PLAIN_DECORATORS)."""
     parent = node.parent
-    marks = [c for c in parent.children if c.type == "decorator"] if parent is not None and \
-        parent.type == "decorated_definition" else []  # fmt: skip
+    marks = []
+    if parent is not None and parent.type == "decorated_definition":  # Python: decorators wrap the definition
+        marks = [c for c in parent.children if c.type == "decorator"]
     for child in node.children:  # Java annotations and TypeScript decorators sit inside the node
         if child.type == "decorator":
             marks.append(child)
