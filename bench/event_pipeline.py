@@ -30,9 +30,9 @@ import zmq
 from contexten.common.clock import SystemClock
 from contexten.common.models import Event
 from contexten.common.paths import Paths, resolve_paths
-from contexten.daemon.bus import Bus
-from contexten.daemon.eventlog import EventLog
-from contexten.daemon.store.database import open_database
+from contexten.daemon.platform.bus import Bus
+from contexten.daemon.platform.eventlog import EventLog
+from contexten.daemon.platform.store.database import open_database
 
 PAYLOAD = {"index": 3, "progress": 0.5, "message": "5/10", "pad": "x" * 80}
 

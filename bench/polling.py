@@ -24,13 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for the fake ser
 from tests.fakes.github_server import FakeGitHub, add_hello_world
 
 from contexten.common.clock import SystemClock
-from contexten.daemon.connectors.credentials import Secret
-from contexten.daemon.connectors.github.forge import GitHubForge
-from contexten.daemon.connectors.github.http import GitHubHTTP
-from contexten.daemon.connectors.github.poller import PollSettings, RepoPoller
-from contexten.daemon.connectors.http_cache import Cached, HttpCache
-from contexten.daemon.eventlog import EventLog
-from contexten.daemon.store.database import open_database
+from contexten.daemon.platform.eventlog import EventLog
+from contexten.daemon.platform.store.database import open_database
+from contexten.daemon.slices.connectors.forge.github.forge import GitHubForge
+from contexten.daemon.slices.connectors.forge.github.http import GitHubHTTP
+from contexten.daemon.slices.connectors.forge.github.poller import PollSettings, RepoPoller
+from contexten.daemon.slices.connectors.http.cache import Cached, HttpCache
+from contexten.daemon.slices.connectors.http.credentials import Secret
 
 BUDGET = 5000
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from contexten.client.connection import DaemonClient
 from contexten.common.errors import ContextenError
 from contexten.common.paths import Paths, resolve_paths
+from contexten.common.protocol import Ping, StartRun, Status
 
 CONFIG = """
 [daemon]
@@ -67,7 +68,7 @@ class Daemon:
                 if self.proc.poll() is not None:
                     raise SystemExit(f"daemon exited with {self.proc.returncode}; see {self.home / 'daemon.log'}")
                 try:
-                    await client.ping()
+                    await client.call(Ping())
                     return
                 except ContextenError:
                     if time.monotonic() > deadline:
@@ -97,7 +98,7 @@ async def launch(daemon: Daemon, rng: random.Random, n: int, effects: Path, trac
                 "effect_file": str(effects), "trace_file": str(trace),
             }  # fmt: skip
             try:
-                await client.start_run("synthetic", None, params)
+                await client.call(StartRun(flow="synthetic", params=params))
                 started += 1
             except ContextenError:
                 break  # the daemon is being killed under us; that is the point
@@ -111,7 +112,7 @@ async def wait_all_finished(daemon: Daemon, timeout: float) -> dict[str, int]:
     deadline = time.monotonic() + timeout
     try:
         while True:
-            status = await client.status()
+            status = await client.call(Status())
             unfinished = {k: v for k, v in status.runs_by_state.items() if k not in TERMINAL}
             if not unfinished:
                 return status.runs_by_state

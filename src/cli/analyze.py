@@ -15,6 +15,7 @@ from contexten.cli.output import clock, emit_json
 from contexten.client.connection import DaemonClient
 from contexten.common.errors import ContextenError
 from contexten.common.paths import Paths
+from contexten.common.protocol import GetAnalysis
 
 
 class AnalysisFailed(ContextenError):
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace, paths: Paths) -> int:
 async def show(args: argparse.Namespace, client: DaemonClient) -> int:
     """`contexten analysis PROJECT`: the daemon's current analysis of a pinned project (what the console's
     analysis view shows), with the trend of its stored reports."""
-    view = await client.analysis(args.project)
+    view = await client.call(GetAnalysis(project=args.project))
     if args.json:
         emit_json(view)
         return 0

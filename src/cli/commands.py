@@ -19,6 +19,22 @@ from contexten.common.errors import CommandFailed, DaemonUnreachable
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Event, RunState
 from contexten.common.paths import Paths
+from contexten.common.protocol import (
+    CancelRun,
+    EventsSince,
+    GetRun,
+    ListFlows,
+    PauseRun,
+    Ping,
+    PinProject,
+    RecoveryTable,
+    ResumeRun,
+    RetryRun,
+    StartRun,
+    Status,
+    StopDaemon,
+    UnpinProject,
+)
 
 STOP_TIMEOUT = 30.0
 
@@ -46,7 +62,7 @@ async def dispatch(args: argparse.Namespace, paths: Paths) -> int:
 
 
 async def _status(args: argparse.Namespace, client: DaemonClient) -> int:
-    info = await client.status()
+    info = await client.call(Status())
     if args.json:
         emit_json(info)
         return 0
@@ -65,7 +81,7 @@ async def _pin(args: argparse.Namespace, client: DaemonClient) -> int:
     target = args.target
     if os.path.exists(target):
         target = str(Path(target).resolve())
-    project = await client.pin(target)
+    project = await client.call(PinProject(target=target))
     if args.json:
         emit_json(project)
     else:
@@ -74,7 +90,7 @@ async def _pin(args: argparse.Namespace, client: DaemonClient) -> int:
 
 
 async def _unpin(args: argparse.Namespace, client: DaemonClient) -> int:
-    project = await client.unpin(args.id)
+    project = await client.call(UnpinProject(id=args.id))
     if args.json:
         emit_json(project)
     else:
@@ -99,14 +115,14 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
 async def _run(args: argparse.Namespace, client: DaemonClient) -> int:
     params = parse_params(args.param)
     if not args.wait:
-        run = await client.start_run(args.flow, args.project, params, args.template)
+        run = await client.call(StartRun(flow=args.flow, project=args.project, params=params, template=args.template))
         if args.json:
             emit_json(run)
         else:
             print(run.id)
         return 0
-    since = (await client.status()).last_seq
-    run = await client.start_run(args.flow, args.project, params, args.template)
+    since = (await client.call(Status())).last_seq
+    run = await client.call(StartRun(flow=args.flow, project=args.project, params=params, template=args.template))
     if not args.json:
         print(f"run {run.id} started: {run.flow}", flush=True)
     async for event in follow(client, since, run=run.id):
@@ -114,7 +130,7 @@ async def _run(args: argparse.Namespace, client: DaemonClient) -> int:
             _print_progress(event)
         if event.kind == EventKind.RUN_STATE and RunState(event.data["state"]).terminal:
             break
-    final = await client.get_run(run.id)
+    final = await client.call(GetRun(id=run.id))
     if args.json:
         emit_json(final)
     else:
@@ -131,7 +147,7 @@ def _print_progress(event: Event) -> None:
 
 
 async def _show(args: argparse.Namespace, client: DaemonClient) -> int:
-    run = await client.get_run(args.run)
+    run = await client.call(GetRun(id=args.run))
     if args.json:
         emit_json(run)
     else:
@@ -142,14 +158,14 @@ async def _show(args: argparse.Namespace, client: DaemonClient) -> int:
 async def _control(args: argparse.Namespace, client: DaemonClient) -> int:
     """cancel / pause / resume / retry: one request each, then say what happened."""
     if args.command == "retry":
-        run = await client.retry_run(args.run)
+        run = await client.call(RetryRun(id=args.run))
         if args.json:
             emit_json(run)
         else:
             print(f"retrying run {run.id} (attempt {run.attempt})")
         return 0
-    action = {"cancel": client.cancel_run, "pause": client.pause_run, "resume": client.resume_run}[args.command]
-    await action(args.run)
+    request = {"cancel": CancelRun, "pause": PauseRun, "resume": ResumeRun}[args.command](id=args.run)
+    await client.call(request)
     word = {"cancel": "cancelling", "pause": "pausing", "resume": "resuming"}[args.command]
     if args.json:
         emit_json({"id": args.run, word: True})
@@ -159,7 +175,7 @@ async def _control(args: argparse.Namespace, client: DaemonClient) -> int:
 
 
 async def _flows(args: argparse.Namespace, client: DaemonClient) -> int:
-    flows = await client.flows()
+    flows = await client.call(ListFlows())
     if args.json:
         emit_json(flows)
         return 0
@@ -173,7 +189,7 @@ async def _flows(args: argparse.Namespace, client: DaemonClient) -> int:
 
 
 async def _recovery(args: argparse.Namespace, client: DaemonClient) -> int:
-    rows = await client.recovery_table()
+    rows = await client.call(RecoveryTable())
     if args.json:
         emit_json(rows)
         return 0
@@ -201,7 +217,7 @@ async def _events(args: argparse.Namespace, client: DaemonClient) -> int:
         return 0
     last = args.since
     while True:
-        page = await client.events_since(last, limit=5000, run=args.run)
+        page = await client.call(EventsSince(since=last, limit=5000, run=args.run))
         for event in page.events:
             _print_event(event, args.json)
         if len(page.events) < 5000:
@@ -210,10 +226,10 @@ async def _events(args: argparse.Namespace, client: DaemonClient) -> int:
 
 
 async def _stop(args: argparse.Namespace, client: DaemonClient) -> int:
-    from contexten.daemon.lock import lock_holder
+    from contexten.daemon.platform.lock import lock_holder
 
-    info = await client.ping()
-    await client.stop()
+    info = await client.call(Ping())
+    await client.call(StopDaemon())
     deadline = time.monotonic() + STOP_TIMEOUT
     while lock_holder(client.paths.lock_file) is not None:
         if time.monotonic() > deadline:
@@ -239,14 +255,14 @@ async def up(args: argparse.Namespace, paths: Paths) -> bool:
 async def _welcome(args: argparse.Namespace, client: DaemonClient, info: Any, started: bool) -> bool:
     pinned = None
     first_run = None
-    if not (await client.status()).projects:
+    if not (await client.call(Status())).projects:
         cwd = Path.cwd()
         try:
-            pinned = await client.pin(str(cwd))
+            pinned = await client.call(PinProject(target=str(cwd)))
         except CommandFailed:
             pinned = None  # not a git repository: nothing to pin for the newcomer
         if pinned is not None:
-            first_run = await client.start_run("health_check", pinned.id)
+            first_run = await client.call(StartRun(flow="health_check", project=pinned.id))
     if args.json:
         emit_json({"daemon": info, "started": started, "pinned": pinned, "run": first_run})
         return False

@@ -11,8 +11,8 @@ import time
 from contexten.client.connection import DaemonClient
 from contexten.common.errors import ContextenError, DaemonUnreachable
 from contexten.common.paths import Paths
-from contexten.common.protocol import DaemonInfo
-from contexten.daemon.lock import lock_holder
+from contexten.common.protocol import DaemonInfo, Ping
+from contexten.daemon.platform.lock import lock_holder
 
 START_TIMEOUT = 20.0
 
@@ -49,7 +49,7 @@ async def _wait_ready(client: DaemonClient, proc: subprocess.Popen[bytes] | None
                 f"the daemon exited during start-up (code {proc.returncode}):\n{_log_tail(client.paths)}"
             )
         try:
-            return await client.ping(timeout=0.5)
+            return await client.call(Ping(), timeout=0.5)
         except DaemonUnreachable:
             await asyncio.sleep(0.1)
     raise DaemonUnreachable(f"the daemon did not answer within {START_TIMEOUT:.0f}s; see {client.paths.log_file}")

@@ -8,10 +8,18 @@ import time
 from contexten.cli.output import emit_json
 from contexten.client.connection import DaemonClient
 from contexten.common.issue_tree import issue_tree, walk
+from contexten.common.protocol import (
+    CreateIssue,
+    GetSyncLog,
+    ListIssues,
+    ListPullRequests,
+    OpenPullRequest,
+    UpdateIssue,
+)
 
 
 async def issues(args: argparse.Namespace, client: DaemonClient) -> int:
-    found = await client.issues(args.project)
+    found = await client.call(ListIssues(project=args.project))
     if args.json:
         emit_json(found)
         return 0
@@ -27,7 +35,7 @@ async def issues(args: argparse.Namespace, client: DaemonClient) -> int:
 
 
 async def pull_requests(args: argparse.Namespace, client: DaemonClient) -> int:
-    views = await client.pull_requests(args.project)
+    views = await client.call(ListPullRequests(project=args.project))
     if args.json:
         emit_json(views)
         return 0
@@ -42,7 +50,7 @@ async def pull_requests(args: argparse.Namespace, client: DaemonClient) -> int:
 
 
 async def sync_log(args: argparse.Namespace, client: DaemonClient) -> int:
-    entries = await client.sync_log(args.project, args.issue, args.limit)
+    entries = await client.call(GetSyncLog(project=args.project, issue=args.issue, limit=args.limit))
     if args.json:
         emit_json(entries)
         return 0
@@ -55,9 +63,11 @@ async def sync_log(args: argparse.Namespace, client: DaemonClient) -> int:
 
 async def issue(args: argparse.Namespace, client: DaemonClient) -> int:
     if args.action == "create":
-        made = await client.create_issue(args.project, args.title, args.body, args.parent)
+        made = await client.call(
+            CreateIssue(project=args.project, title=args.title, body=args.body, parent=args.parent)
+        )
     else:
-        made = await client.update_issue(args.project, args.identifier, args.state)
+        made = await client.call(UpdateIssue(project=args.project, identifier=args.identifier, state=args.state))
     if args.json:
         emit_json(made)
     else:
@@ -66,7 +76,7 @@ async def issue(args: argparse.Namespace, client: DaemonClient) -> int:
 
 
 async def propose(args: argparse.Namespace, client: DaemonClient) -> int:
-    pr = await client.open_pull_request(args.project, args.branch, args.title, args.body)
+    pr = await client.call(OpenPullRequest(project=args.project, head=args.branch, title=args.title, body=args.body))
     if args.json:
         emit_json(pr)
     else:

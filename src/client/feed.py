@@ -20,7 +20,7 @@ from contexten.client.connection import DaemonClient
 from contexten.common.errors import ContextenError, DaemonUnreachable
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Event
-from contexten.common.protocol import EVENT_TOPIC, HEARTBEAT_TOPIC, Heartbeat, Snapshot
+from contexten.common.protocol import EVENT_TOPIC, HEARTBEAT_TOPIC, EventsSince, GetSnapshot, Heartbeat, Snapshot
 
 HEARTBEAT_TIMEOUT = 3.0
 RECONNECT_EVERY = 0.5
@@ -105,7 +105,7 @@ class Subscription:
     async def _fill(self, last: int, upto: int) -> AsyncIterator[Event]:
         """Fetch (last, upto] from the store."""
         while last < upto:
-            page = await self._client.events_since(last, limit=min(5000, upto - last))
+            page = await self._client.call(EventsSince(since=last, limit=min(5000, upto - last)))
             if not page.events:
                 return
             for event in page.events:
@@ -139,7 +139,7 @@ async def console_feed(client: DaemonClient) -> AsyncIterator[FeedItem]:
     try:
         while True:
             try:
-                snapshot = await client.snapshot(timeout=2.0)
+                snapshot = await client.call(GetSnapshot(), timeout=2.0)
             except (DaemonUnreachable, ContextenError) as exc:
                 if connected:
                     connected = False

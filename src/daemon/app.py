@@ -1,4 +1,13 @@
-"""The daemon process: startup, main loop, graceful shutdown (after uvicorn's shape)."""
+"""The daemon process, and the map of it: the platform, the slices built on it, and their lifecycle.
+
+Startup → main loop → shutdown, after uvicorn's shape. `serve` opens the platform (lock, store, bus, event
+log), `_build` wires every slice with exactly what it uses, `_run` starts them in order and waits for a
+stop; the `finally` stops them in reverse order, each on its own, so an error in one never skips the rest.
+
+    platform  lock · store · event log · bus · config · ledger · pinned projects
+    slices    resilience → connectors → analysis → work → health → projects → runs → daemon
+    flows     declare what they need; the runs slice hands them exactly that
+"""
 
 from __future__ import annotations
 
@@ -9,7 +18,7 @@ import signal
 import sqlite3
 import sys
 import uuid
-from collections.abc import Coroutine
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -20,40 +29,54 @@ from contexten.common.clock import Clock, SystemClock
 from contexten.common.errors import ConfigError
 from contexten.common.event_kinds import EventKind
 from contexten.common.paths import Paths
-from contexten.common.protocol import DaemonInfo, Heartbeat
-from contexten.daemon.bus import Bus
-from contexten.daemon.code_analysis import CodeAnalysis
-from contexten.daemon.commands import CommandHandler
-from contexten.daemon.config import Config, changed_keys, load_config
-from contexten.daemon.config_watch import watch_config
-from contexten.daemon.connectors.github.polling import GitHubPolling
-from contexten.daemon.connectors.hub import Connectors
-from contexten.daemon.engine.breakers import BreakerRegistry
-from contexten.daemon.engine.healing import Healer
-from contexten.daemon.engine.ledger import EffectLedger
-from contexten.daemon.engine.recovery import RecoveryEngine
-from contexten.daemon.engine.recovery_actions import recovery_actions
-from contexten.daemon.eventlog import EventLog
-from contexten.daemon.flows.base import Services
-from contexten.daemon.flows.registry import FlowRegistry, builtin_flows
-from contexten.daemon.health import AlertTracker, sample_system
-from contexten.daemon.lock import InstanceLock
-from contexten.daemon.logs import setup_logging
-from contexten.daemon.notifier import LogNotifier
-from contexten.daemon.runner import Runner
-from contexten.daemon.scheduler import Scheduler, check_against_flows
-from contexten.daemon.sdnotify import Notifier
-from contexten.daemon.store import backups
-from contexten.daemon.store.database import open_database
-from contexten.daemon.store.queries import Queries
-from contexten.daemon.sync.engine import IssueSync
-from contexten.daemon.sync.service import SyncService
-from contexten.daemon.tracker.polling import TrackerPolling
-from contexten.daemon.triggers import Triggers
-from contexten.daemon.work_items import WorkItems
+from contexten.common.protocol import DaemonInfo
+from contexten.daemon.control import DaemonSlice
+from contexten.daemon.flows import builtin_flows
+from contexten.daemon.platform.bus import Bus
+from contexten.daemon.platform.config import Config, changed_keys, load_config
+from contexten.daemon.platform.config_watch import watch_config
+from contexten.daemon.platform.eventlog import EventLog
+from contexten.daemon.platform.handle import DaemonHandle
+from contexten.daemon.platform.ledger import EffectLedger
+from contexten.daemon.platform.lifecycle import Slice
+from contexten.daemon.platform.lock import InstanceLock
+from contexten.daemon.platform.logs import setup_logging
+from contexten.daemon.platform.projects import PinnedProjects, ProjectStore
+from contexten.daemon.platform.router import Router
+from contexten.daemon.platform.sdnotify import SystemdNotifier
+from contexten.daemon.platform.store import backups
+from contexten.daemon.platform.store.database import open_database
+from contexten.daemon.platform.store.events import EventReader
+from contexten.daemon.slices.analysis.service import CodeAnalysis
+from contexten.daemon.slices.analysis.slice import AnalysisSlice
+from contexten.daemon.slices.analysis.store import ReportStore
+from contexten.daemon.slices.connectors.hub import Connectors
+from contexten.daemon.slices.connectors.slice import ConnectorsSlice
+from contexten.daemon.slices.health.slice import HealthSlice
+from contexten.daemon.slices.notify.port import LogNotifier
+from contexten.daemon.slices.projects.slice import ProjectsSlice
+from contexten.daemon.slices.resilience.actions import recovery_actions
+from contexten.daemon.slices.resilience.breakers import BreakerRegistry
+from contexten.daemon.slices.resilience.healing import Healer
+from contexten.daemon.slices.resilience.recovery import RecoveryEngine
+from contexten.daemon.slices.resilience.slice import ResilienceSlice
+from contexten.daemon.slices.runs.flow import FlowPlatform, Provided
+from contexten.daemon.slices.runs.runner import Runner
+from contexten.daemon.slices.runs.scheduler import Scheduler
+from contexten.daemon.slices.runs.slice import RunsSlice
+from contexten.daemon.slices.runs.store import RunStore
+from contexten.daemon.slices.runs.triggers import Triggers
+from contexten.daemon.slices.work.items import WorkItems
+from contexten.daemon.slices.work.slice import WorkSlice
+from contexten.daemon.slices.work.store import SyncLog
+from contexten.daemon.slices.work.sync import IssueSync
+from contexten.daemon.slices.work.sync_service import SyncService
 
 log = logging.getLogger("contexten.daemon")
-BUDGET_PUBLISH_SECONDS = 2.0
+
+
+class StartupError(Exception):
+    """The daemon was put together wrongly (a flow needs a service nobody provides): a bug, said by name."""
 
 
 class Daemon:
@@ -64,9 +87,12 @@ class Daemon:
         self.instance = uuid.uuid4().hex[:12]
         self.started_at = self.clock.now()
         self._stop = asyncio.Event()
-        self._notifier = Notifier()
-        self._alerts = AlertTracker()
+        self._systemd = SystemdNotifier()
         self.restart_reason: str | None = None
+        self.slices: list[Slice] = []
+        self.router = Router()
+        self._events: EventLog | None = None
+        self._projects: ProjectStore | None = None
 
     def info(self) -> DaemonInfo:
         return DaemonInfo(
@@ -85,22 +111,34 @@ class Daemon:
         self.restart_reason = reason
         self._stop.set()
 
+    def live_config(self) -> Config:
+        return self.config
+
+    # ---- startup ---------------------------------------------------------------------------------
+
     async def serve(self) -> None:
         lock = InstanceLock(self.paths.lock_file)
         lock.acquire()
-        db: aiosqlite.Connection | None = None
-        bus: Bus | None = None
         try:
-            restored = self._apply_staged_restore()
-            db = await open_database(self.paths.database)
-            bus = Bus(self.paths)
-            bus.bind()
-            await self._main(db, bus, restored)
+            async with AsyncExitStack() as platform:
+                restored = self._apply_staged_restore()
+                db = await open_database(self.paths.database)
+                platform.push_async_callback(db.close)
+                bus = Bus(self.paths)
+                bus.bind()
+                platform.callback(bus.close)
+                reader = EventReader(db)
+                last_seq = await reader.last_seq()
+                # After a restore, numbering continues above the old store's: no seq is ever used for two events.
+                start_seq = max(last_seq, restored["previous_last_seq"]) if restored else last_seq
+                events = EventLog(db, bus.publish_events, self.clock, start_seq)
+                events.start()
+                platform.push_async_callback(events.close)
+                if restored:
+                    await events.commit(EventKind.STORE_RESTORED, {**restored, "restored_last_seq": last_seq})
+                await self._build(db, bus, events, reader)
+                await self._run(bus, events)
         finally:
-            if bus is not None:
-                bus.close()
-            if db is not None:
-                await db.close()
             lock.release()
 
     def _apply_staged_restore(self) -> dict[str, Any] | None:
@@ -110,186 +148,160 @@ class Daemon:
         log.warning("restored the store from a staged backup; the previous store is kept at %s", kept)
         return {"kept": str(kept), "previous_last_seq": _last_seq(kept)}
 
-    async def _main(self, db: aiosqlite.Connection, bus: Bus, restored: dict[str, Any] | None) -> None:
-        queries = Queries(db)
-        last_seq = await queries.last_seq()
-        # After a restore, numbering continues above the old store's: no seq is ever used for two events.
-        start_seq = max(last_seq, restored["previous_last_seq"]) if restored else last_seq
-        events = EventLog(db, bus.publish_events, self.clock, start_seq)
-        events.start()
-        services = Services(
-            config=lambda: self.config,
-            events=events,
-            queries=queries,
-            clock=self.clock,
-            database=self.paths.database,
-            events_endpoint=self.paths.events_endpoint,
-            ledger=EffectLedger(db, events, self.clock),
-            breakers=BreakerRegistry(events, self.clock, self.config),
-            request_restart=self.request_restart,
-        )
-        if restored:
-            await events.commit(EventKind.STORE_RESTORED, {**restored, "restored_last_seq": last_seq})
-        await services.breakers.load(db)
-        self.breakers = services.breakers
+    async def _build(self, db: aiosqlite.Connection, bus: Bus, events: EventLog, reader: EventReader) -> None:
+        """Every slice, given exactly what it uses. The order of `self.slices` is the start order."""
+        config, clock, paths = self.live_config, self.clock, self.paths
+        projects = self._projects = ProjectStore(db)
+        self._events = events
+        pinned = PinnedProjects(await projects.all())
+        events.add_listener(pinned.on_event)
+        ledger = EffectLedger(db, events, clock)
+        breakers = BreakerRegistry(events, clock, self.config)
         flows = builtin_flows()
-        self.runner = runner = Runner(services, flows, await queries.max_run_id())
-        services.control = runner
-        connectors = services.connectors = Connectors(lambda: self.config, db, events, self.clock, services.breakers)
-        await connectors.open(self.paths.database)
+        run_store = RunStore(db)
+        provided = Provided([])
+        platform = FlowPlatform(config=config, events=events, clock=clock, ledger=ledger)
+        runner = Runner(platform, run_store, projects, flows, provided, await run_store.max_id())
+
+        hub = Connectors(config, db, events, clock, breakers, pinned)
+        connectors = ConnectorsSlice(hub, events, pinned, paths.database, self.config)
         notifier = LogNotifier()
-        engine = RecoveryEngine(db, events, self.clock)
         actions = recovery_actions(
-            runner, services.breakers, notifier, events, self.clock, lambda: self.config.recovery,
-            lambda flow: spec.fallback if (spec := flows.get(flow)) else None, connectors.tracker(), services.ledger,
+            runner, breakers, notifier, events, clock, lambda: self.config.recovery,
+            lambda flow: spec.fallback if (spec := flows.get(flow)) else None, hub.tracker, ledger,
         )  # fmt: skip
-        services.healer = Healer(engine, actions, queries)
-        check_against_flows(self.config, flows, str(self.paths.config_file))
-        scheduler = Scheduler(runner.start, events, self.clock)
-        scheduler.configure(self.config.schedules)
-        triggers = Triggers(runner.start, queries, events, self.clock)
-        triggers.configure(self.config.triggers)
-        polling = GitHubPolling(connectors.github, events, lambda: self.config) if connectors.github else None
-        if polling is not None:
-            polling.start(await queries.projects())
-        issue_polling = None
-        if connectors.linear is not None and self.config.tracker.kind == "linear":
-            issue_polling = TrackerPolling(connectors.linear_tracker(), events, self.config.linear_interval)
-        analysis = services.analysis = CodeAnalysis(events, queries, self.paths.analysis_cache, lambda: self.config)
+        healer = Healer(RecoveryEngine(db, events, clock), actions, runner)
+        resilience = ResilienceSlice(breakers, healer, db)
+        analysis = AnalysisSlice(CodeAnalysis(events, ReportStore(db), paths.analysis_cache, config), pinned)
+        sync = IssueSync(hub.tracker, hub.forge_of, events, clock, config)
+        work = WorkSlice(
+            sync, SyncService(sync, events, config, notifier, hub.team_owners), WorkItems(hub, SyncLog(db))
+        )
+        health = HealthSlice(events, reader, clock, config, paths.state_dir)
+        scheduler, triggers = Scheduler(runner.start, events, clock), Triggers(runner.start, run_store, events, clock)
+        runs = RunsSlice(runner, run_store, flows, scheduler, triggers, self.config, str(paths.config_file))
+        handle = DaemonHandle(paths.database, paths.events_endpoint, lambda: events.backlog, self.request_restart)
+        daemon = DaemonSlice(
+            self.info, self.request_stop, config, events, reader, bus, projects, run_store, flows, health, breakers,
+            hub, self._systemd,
+        )  # fmt: skip
+        # What flows may ask for with ctx.use(); each flow's `needs` is checked against it here, not at run time.
+        provided.add(hub, analysis.service, healer, runner, breakers, sync, handle)
+        for spec in (flows.get(name) for name in flows.names()):
+            missing = provided.missing(spec.needs) if spec else []
+            if spec and missing:
+                raise StartupError(f"flow {spec.name!r} needs {', '.join(k.__name__ for k in missing)}: not provided")
+        self.slices = [
+            resilience,
+            connectors,
+            analysis,
+            work,
+            health,
+            ProjectsSlice(projects, events, clock),
+            runs,
+            daemon,
+        ]
+        for slice_ in self.slices:
+            self.router.add(slice_.name, slice_.handlers())
+            slice_.on_crash(lambda _where: self.request_stop())
+        self.router.check_complete()
 
-        def pins_changed() -> None:
-            if issue_polling is not None:
-                issue_polling.watch(connectors.team_owners())
-            analysis.follow(connectors.pinned.values())
+    # ---- main loop and shutdown ------------------------------------------------------------------
 
-        connectors.follow_pins(await queries.projects(), pins_changed)
-        analysis.follow(connectors.pinned.values())
-        if issue_polling is not None:
-            issue_polling.watch(connectors.team_owners())
-        services.sync = IssueSync(connectors.tracker, connectors.forge_of, events, self.clock, lambda: self.config)
-        sync = SyncService(services.sync, events, lambda: self.config, notifier, connectors.team_owners)
-        resumed = await runner.recover()
-        if resumed:
-            log.info("resumed %d interrupted run(s): %s", len(resumed), ", ".join(map(str, resumed)))
-        work = WorkItems(queries, connectors, polling, issue_polling)
-        handler = CommandHandler(services, runner, flows, self.info, self.request_stop, work)
-
+    async def _run(self, bus: Bus, events: EventLog) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
+        started: list[Slice] = []
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            for slice_ in self.slices:
+                await slice_.start()
+                started.append(slice_)
+            tasks = [
+                asyncio.create_task(bus.serve_commands(self.router.handle, self.router.refuse), name="commands"),
+                asyncio.create_task(
+                    watch_config(self.paths.config_file, self._apply_config, self._refuse_config), name="config-watch"
+                ),
+            ]
+            for task in tasks:
+                task.add_done_callback(self._died)
+            await events.commit(
+                EventKind.DAEMON_STARTED, {"pid": os.getpid(), "version": __version__, "instance": self.instance}
+            )
+            log.info("contexten %s ready (pid %d, home %s)", __version__, os.getpid(), self.paths.state_dir)
+            pinned = len(await self._projects.all()) if self._projects is not None else 0
+            self._systemd.ready(f"ready; {pinned} pinned projects")
+            await self._stop.wait()
+        finally:
+            log.info("shutting down")
+            self._systemd.stopping()
+            for slice_ in reversed(started):
+                if isinstance(slice_, RunsSlice):
+                    await self._stop_one(slice_)
+            events.emit(EventKind.DAEMON_STOPPING, {"pid": os.getpid()})
+            await bus.drain()
+            for task in tasks:
+                task.remove_done_callback(self._died)
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for slice_ in reversed(started):
+                if not isinstance(slice_, RunsSlice):
+                    await self._stop_one(slice_)
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+            log.info("stopped")
 
-        tasks = [
-            self._spawn(bus.serve_commands(handler.handle, handler.refuse), "commands"),
-            self._spawn(self._heartbeat(bus, events), "heartbeat"),
-            self._spawn(self._sample_health(events), "health-sampler"),
-            self._spawn(self._watch_config(events, runner, flows, scheduler, triggers), "config-watch"),
-            self._spawn(scheduler.run(), "scheduler"),
-            self._spawn(sync.run(), "issue-sync"),
-            self._spawn(sync.watch_stale(), "stale-issues"),
-            self._spawn(self._publish_budgets(events, connectors), "budgets"),
-        ]
-        if self._notifier.watchdog_interval:
-            tasks.append(self._spawn(self._watchdog(self._notifier.watchdog_interval), "watchdog"))
+    async def _stop_one(self, slice_: Slice) -> None:
+        try:
+            await slice_.stop()
+        except Exception:
+            log.exception("stopping the %s slice failed; stopping the others", slice_.name)
 
-        await events.commit(
-            EventKind.DAEMON_STARTED, {"pid": os.getpid(), "version": __version__, "instance": self.instance}
-        )
-        log.info("contexten %s ready (pid %d, home %s)", __version__, os.getpid(), self.paths.state_dir)
-        self._notifier.ready(f"ready; {len(await queries.projects())} pinned projects")
+    def _died(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s failed; stopping the daemon", task.get_name(), exc_info=task.exception())
+            self.request_stop()
 
-        await self._stop.wait()
+    # ---- live configuration ----------------------------------------------------------------------
 
-        log.info("shutting down")
-        self._notifier.stopping()
-        timeout = self.config.daemon.shutdown_timeout_seconds
-        await runner.shutdown(timeout)
-        events.emit(EventKind.DAEMON_STOPPING, {"pid": os.getpid()})
-        await bus.drain()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if polling is not None:
-            await polling.close()
-        if issue_polling is not None:
-            await issue_polling.close()
-        await connectors.close()
-        await analysis.close()
-        await events.close()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
-        log.info("stopped")
-
-    async def _publish_budgets(self, events: EventLog, connectors: Connectors) -> None:
-        """A `connector.budget` event whenever a rate budget moved (checked every few seconds), so the
-        console's health view shows what is left without asking."""
-        last: dict[tuple[str, str], tuple[int, int]] = {}
-        while True:
-            await asyncio.sleep(BUDGET_PUBLISH_SECONDS)
-            for budget in connectors.budgets():
-                key, now = (budget.connector, budget.resource), (budget.limit, budget.remaining)
-                if last.get(key) != now:
-                    last[key] = now
-                    events.emit(EventKind.CONNECTOR_BUDGET, budget.model_dump())
-
-    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-        async def guarded() -> None:
-            # A background loop that dies takes the daemon down with a clear log, rather than leaving
-            # a process that looks alive and does nothing (systemd restarts it).
+    async def _apply_config(self, new: Config) -> None:
+        keys = changed_keys(self.config, new)
+        if not keys:
+            return
+        sections = {_section_of(k) for k in keys}
+        concerned = [s for s in self.slices if s.config_sections & sections]
+        try:
+            for slice_ in concerned:
+                slice_.check(new)
+        except ConfigError as exc:
+            self._refuse_config(exc)
+            return
+        self.config = new
+        logging.getLogger().setLevel(new.daemon.log_level.upper())
+        took = []
+        for slice_ in concerned:
             try:
-                await coro
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("%s failed; stopping the daemon", name)
-                self.request_stop()
+                await slice_.reconfigure(new)
+                took.append(slice_.name)
+            except Exception as exc:
+                log.exception("the %s slice could not take the edited config", slice_.name)
+                self._emit(EventKind.CONFIG_ERROR, {"file": str(self.paths.config_file), "key": "",
+                                    "message": f"{slice_.name}: {type(exc).__name__}: {exc}"})  # fmt: skip
+        log.info("config reloaded: %s (taken by %s)", ", ".join(keys), ", ".join(took) or "no slice")
+        self._emit(EventKind.CONFIG_RELOADED, {"changed": keys, "slices": took})
 
-        return asyncio.create_task(guarded(), name=name)
+    def _emit(self, kind: EventKind, data: dict[str, Any]) -> None:
+        if self._events is not None:
+            self._events.emit(kind, data)
 
-    async def _heartbeat(self, bus: Bus, events: EventLog) -> None:
-        while True:
-            beat = Heartbeat(instance=self.instance, seq=events.published_seq, ts=self.clock.now())
-            bus.publish_heartbeat(beat.model_dump_json().encode())
-            await asyncio.sleep(self.config.daemon.heartbeat_seconds)
+    def _refuse_config(self, exc: ConfigError) -> None:
+        self._emit(EventKind.CONFIG_ERROR, {"file": exc.path, "key": exc.key, "message": str(exc)})
 
-    async def _sample_health(self, events: EventLog) -> None:
-        sample_system(self.clock.now(), self.paths.state_dir)  # primes psutil's CPU counter
-        while True:
-            await asyncio.sleep(self.config.health.sample_interval_seconds)
-            sample = await asyncio.to_thread(sample_system, self.clock.now(), self.paths.state_dir)
-            events.emit(EventKind.HEALTH_METRICS, sample.model_dump())
-            for alert in self._alerts.update(sample, self.config.health):
-                events.emit(EventKind.ALERT, {**alert, "source": "sampler"})
 
-    async def _watch_config(
-        self, events: EventLog, runner: Runner, flows: FlowRegistry, scheduler: Scheduler, triggers: Triggers
-    ) -> None:
-        def apply(new: Config) -> None:
-            keys = changed_keys(self.config, new)
-            if not keys:
-                return
-            try:
-                check_against_flows(new, flows, str(self.paths.config_file))
-            except ConfigError as exc:
-                refuse(exc)
-                return
-            self.config = new
-            scheduler.configure(new.schedules)
-            triggers.configure(new.triggers)
-            self.breakers.config = new
-            logging.getLogger().setLevel(new.daemon.log_level.upper())
-            log.info("config reloaded: %s", ", ".join(keys))
-            events.emit(EventKind.CONFIG_RELOADED, {"changed": keys})
-            asyncio.get_running_loop().create_task(runner.bulkheads.limits_changed())
-
-        def refuse(exc: ConfigError) -> None:
-            events.emit(EventKind.CONFIG_ERROR, {"file": exc.path, "key": exc.key, "message": str(exc)})
-
-        await watch_config(self.paths.config_file, apply, refuse)
-
-    async def _watchdog(self, interval: float) -> None:
-        while True:
-            self._notifier.watchdog()
-            await asyncio.sleep(interval)
+def _section_of(key: str) -> str:
+    """'github.api_url' -> 'github'; 'schedules[0].cron' -> 'schedules'."""
+    return key.split(".", 1)[0].split("[", 1)[0]
 
 
 def run_daemon(paths: Paths) -> int:
@@ -301,7 +313,7 @@ def run_daemon(paths: Paths) -> int:
     asyncio.run(daemon.serve())
     if daemon.restart_reason:
         log.info("restarting: %s", daemon.restart_reason)
-        Notifier().notify("RELOADING=1", f"STATUS=restarting: {daemon.restart_reason}")
+        SystemdNotifier().notify("RELOADING=1", f"STATUS=restarting: {daemon.restart_reason}")
         logging.shutdown()
         # Same pid: systemd (and `contexten up`) keep tracking the daemon across the restart.
         os.execv(sys.executable, [sys.executable, "-m", "contexten", "daemon"])

@@ -14,7 +14,17 @@ from contexten.common.clock import Clock, SystemClock
 from contexten.common.errors import ContextenError
 from contexten.common.models import Event, FlowInfo, RunState
 from contexten.common.paths import Paths, resolve_paths
-from contexten.common.protocol import Snapshot
+from contexten.common.protocol import (
+    CancelRun,
+    PauseRun,
+    PinProject,
+    RecoveryTable,
+    ResumeRun,
+    RetryRun,
+    Snapshot,
+    StartRun,
+    UnpinProject,
+)
 from contexten.common.state import ConsoleState
 from contexten.tui.link import DaemonLink, ZmqDaemonLink
 from contexten.tui.palette import ContextenCommands
@@ -156,7 +166,7 @@ class ContextenApp(App[None]):
         if os.path.exists(os.path.expanduser(target)):
             target = str(Path(target).expanduser().resolve())
         try:
-            project = await self.link.pin(target)
+            project = await self.link.call(PinProject(target=target))
         except ContextenError as exc:
             return str(exc)
         self.notify(f"pinned {project.id}")
@@ -169,7 +179,7 @@ class ContextenApp(App[None]):
         if project is None:
             self.notify("no project highlighted", severity="warning")
             return
-        self._call(self.link.unpin(project), f"unpinned {project}")
+        self._call(self.link.call(UnpinProject(id=project)), f"unpinned {project}")
 
     def action_start(self, flow: str | None = None) -> None:
         if not self.flows:
@@ -180,7 +190,7 @@ class ContextenApp(App[None]):
 
     async def _start(self, request: StartRequest) -> str | None:
         try:
-            run = await self.link.start_run(request.flow, request.project, request.params)
+            run = await self.link.call(StartRun(flow=request.flow, project=request.project, params=request.params))
         except ContextenError as exc:
             return str(exc)
         self.notify(f"started run #{run.id} ({run.flow})")
@@ -191,7 +201,7 @@ class ContextenApp(App[None]):
         if run_id is None:
             self.notify("no run highlighted", severity="warning")
             return
-        self._call(self.link.cancel_run(run_id), f"cancelling run #{run_id}")
+        self._call(self.link.call(CancelRun(id=run_id)), f"cancelling run #{run_id}")
 
     def action_pause(self) -> None:
         run_id = self._selected_run()
@@ -199,21 +209,21 @@ class ContextenApp(App[None]):
         if run is None:
             self.notify("no run highlighted", severity="warning")
         elif run.state == RunState.PAUSED:
-            self._call(self.link.resume_run(run.id), f"resuming run #{run.id}")
+            self._call(self.link.call(ResumeRun(id=run.id)), f"resuming run #{run.id}")
         else:
-            self._call(self.link.pause_run(run.id), f"pausing run #{run.id} once its running steps finish")
+            self._call(self.link.call(PauseRun(id=run.id)), f"pausing run #{run.id} once its running steps finish")
 
     def action_retry(self) -> None:
         run_id = self._selected_run()
         if run_id is None:
             self.notify("no run highlighted", severity="warning")
             return
-        self._call(self.link.retry_run(run_id), f"retrying run #{run_id}")
+        self._call(self.link.call(RetryRun(id=run_id)), f"retrying run #{run_id}")
 
     @work(group="actions")
     async def action_recovery(self) -> None:
         try:
-            rows = await self.link.recovery_table()
+            rows = await self.link.call(RecoveryTable())
         except ContextenError as exc:
             self.notify(str(exc), severity="error")
             return

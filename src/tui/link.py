@@ -1,18 +1,19 @@
-"""The console's port to the daemon. The real adapter speaks ZeroMQ through contexten.client; tests can
-hand the app a fake that replays fixed data, for deterministic snapshots."""
+"""The console's port to the daemon: a feed of snapshots and events, and one generic call for every
+request the protocol declares. The real adapter speaks ZeroMQ through contexten.client; tests hand the
+app a fake that answers from fixed data, for deterministic snapshots."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TypeVar
 
 from contexten.client.connection import DaemonClient
 from contexten.client.feed import FeedItem, console_feed
-from contexten.common.analysis_view import AnalysisView
-from contexten.common.models import Issue, Project, RecoveryRow, Run
 from contexten.common.paths import Paths
-from contexten.common.protocol import PullRequestView
+from contexten.common.protocol import Request
+
+R = TypeVar("R")
 
 
 class DaemonLink(ABC):
@@ -21,37 +22,8 @@ class DaemonLink(ABC):
         """Snapshots, events in seq order, and connection changes, forever."""
 
     @abstractmethod
-    async def pin(self, target: str) -> Project: ...
-
-    @abstractmethod
-    async def unpin(self, project_id: str) -> Project: ...
-
-    @abstractmethod
-    async def start_run(self, flow: str, project: str | None, params: dict[str, Any]) -> Run: ...
-
-    @abstractmethod
-    async def cancel_run(self, run_id: int) -> None: ...
-
-    @abstractmethod
-    async def pause_run(self, run_id: int) -> None: ...
-
-    @abstractmethod
-    async def resume_run(self, run_id: int) -> None: ...
-
-    @abstractmethod
-    async def retry_run(self, run_id: int) -> Run: ...
-
-    @abstractmethod
-    async def recovery_table(self) -> list[RecoveryRow]: ...
-
-    @abstractmethod
-    async def issues(self, project: str) -> list[Issue]: ...
-
-    @abstractmethod
-    async def pull_requests(self, project: str) -> list[PullRequestView]: ...
-
-    @abstractmethod
-    async def analysis(self, project: str) -> AnalysisView: ...
+    async def call(self, request: Request[R]) -> R:
+        """Send one request; its answer, of the type the request names."""
 
     async def close(self) -> None:
         return None
@@ -66,38 +38,8 @@ class ZmqDaemonLink(DaemonLink):
     def feed(self) -> AsyncIterator[FeedItem]:
         return console_feed(self._feed_client)
 
-    async def pin(self, target: str) -> Project:
-        return await self._client.pin(target)
-
-    async def unpin(self, project_id: str) -> Project:
-        return await self._client.unpin(project_id)
-
-    async def start_run(self, flow: str, project: str | None, params: dict[str, Any]) -> Run:
-        return await self._client.start_run(flow, project, params)
-
-    async def cancel_run(self, run_id: int) -> None:
-        await self._client.cancel_run(run_id)
-
-    async def pause_run(self, run_id: int) -> None:
-        await self._client.pause_run(run_id)
-
-    async def resume_run(self, run_id: int) -> None:
-        await self._client.resume_run(run_id)
-
-    async def retry_run(self, run_id: int) -> Run:
-        return await self._client.retry_run(run_id)
-
-    async def recovery_table(self) -> list[RecoveryRow]:
-        return await self._client.recovery_table()
-
-    async def issues(self, project: str) -> list[Issue]:
-        return await self._client.issues(project)
-
-    async def pull_requests(self, project: str) -> list[PullRequestView]:
-        return await self._client.pull_requests(project)
-
-    async def analysis(self, project: str) -> AnalysisView:
-        return await self._client.analysis(project)
+    async def call(self, request: Request[R]) -> R:
+        return await self._client.call(request)
 
     async def close(self) -> None:
         await self._client.aclose()

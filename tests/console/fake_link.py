@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, TypeVar
 
 from contexten.client.feed import Connected, FeedItem
 from contexten.common.analysis_view import (
@@ -32,10 +32,27 @@ from contexten.common.models import (
     StepState,
     TemplateInfo,
 )
-from contexten.common.protocol import PullRequestView, Snapshot
+from contexten.common.protocol import (
+    Ack,
+    CancelRun,
+    GetAnalysis,
+    ListIssues,
+    ListPullRequests,
+    PauseRun,
+    PinProject,
+    PullRequestView,
+    RecoveryTable,
+    Request,
+    ResumeRun,
+    RetryRun,
+    Snapshot,
+    StartRun,
+    UnpinProject,
+)
 from contexten.tui.link import DaemonLink
 
 T0 = 1_700_000_000.0
+R = TypeVar("R")
 
 
 def sample_analysis(project: str) -> AnalysisView:
@@ -215,51 +232,50 @@ class FakeDaemonLink(DaemonLink):
         yield Connected(self.snapshot.instance)
         await asyncio.Event().wait()  # then nothing more happens
 
-    async def pin(self, target: str) -> Project:
-        self.calls.append(("pin", target))
-        raise CommandFailed("invalid_request", f"{target!r} is neither a folder nor a GitHub repository")
+    async def call(self, request: Request[R]) -> R:
+        """Answers every request the console sends from the sample data, recording what was asked. The
+        answer is validated as the request's response type, as the real client does."""
+        answer = await self._answer(request)
+        return type(request).response_adapter().validate_python(answer)  # type: ignore[no-any-return]
 
-    async def unpin(self, project_id: str) -> Project:
-        self.calls.append(("unpin", project_id))
-        raise CommandFailed("not_found", f"no pinned project {project_id!r}")
+    async def _answer(self, request: Request[Any]) -> Any:
+        match request:
+            case PinProject(target=target):
+                self.calls.append(("pin", target))
+                raise CommandFailed("invalid_request", f"{target!r} is neither a folder nor a GitHub repository")
+            case UnpinProject(id=project_id):
+                self.calls.append(("unpin", project_id))
+                raise CommandFailed("not_found", f"no pinned project {project_id!r}")
+            case StartRun(flow=flow, project=project, params=params):
+                self.calls.append(("start", (flow, project, params)))
+                return Run(id=99, flow=flow, project=project, params=params, created_at=T0)
+            case CancelRun(id=run_id) | PauseRun(id=run_id) | ResumeRun(id=run_id):
+                action = {CancelRun: "cancel", PauseRun: "pause", ResumeRun: "resume"}[type(request)]
+                self.calls.append((action, run_id))
+                return Ack(id=run_id, action=action)
+            case RetryRun(id=run_id):
+                self.calls.append(("retry", run_id))
+                return Run(id=run_id, flow="synthetic", created_at=T0, attempt=2)
+            case RecoveryTable():
+                self.calls.append(("recovery", None))
+                return sample_recovery_table()
+            case ListIssues(project=project):
+                self.calls.append(("issues", project))
+                return sample_issues(project)
+            case ListPullRequests(project=project):
+                self.calls.append(("pull_requests", project))
+                return sample_pull_requests(project)
+            case GetAnalysis(project=project):
+                self.calls.append(("analysis", project))
+                return sample_analysis(project)
+        raise CommandFailed("unknown_command", f"the fake link does not answer {request.command()}")
 
-    async def start_run(self, flow: str, project: str | None, params: dict[str, Any]) -> Run:
-        self.calls.append(("start", (flow, project, params)))
-        return Run(id=99, flow=flow, project=project, params=params, created_at=T0)
 
-    async def cancel_run(self, run_id: int) -> None:
-        self.calls.append(("cancel", run_id))
-
-    async def pause_run(self, run_id: int) -> None:
-        self.calls.append(("pause", run_id))
-
-    async def resume_run(self, run_id: int) -> None:
-        self.calls.append(("resume", run_id))
-
-    async def recovery_table(self) -> list[RecoveryRow]:
-        self.calls.append(("recovery", None))
-        return [
-            RecoveryRow(failure_class="timeout", strategy="retry", rank=1, attempts=8, successes=6, success_rate=0.75),
-            RecoveryRow(
-                failure_class="timeout", strategy="rollback_rerun", rank=2, attempts=2, successes=0, success_rate=0.0
-            ),
-            RecoveryRow(
-                failure_class="timeout", strategy="escalate", rank=3, attempts=0, successes=0, success_rate=0.0
-            ),
-        ]
-
-    async def issues(self, project: str) -> list[Issue]:
-        self.calls.append(("issues", project))
-        return sample_issues(project)
-
-    async def pull_requests(self, project: str) -> list[PullRequestView]:
-        self.calls.append(("pull_requests", project))
-        return sample_pull_requests(project)
-
-    async def analysis(self, project: str) -> AnalysisView:
-        self.calls.append(("analysis", project))
-        return sample_analysis(project)
-
-    async def retry_run(self, run_id: int) -> Run:
-        self.calls.append(("retry", run_id))
-        return Run(id=run_id, flow="synthetic", created_at=T0, attempt=2)
+def sample_recovery_table() -> list[RecoveryRow]:
+    return [
+        RecoveryRow(failure_class="timeout", strategy="retry", rank=1, attempts=8, successes=6, success_rate=0.75),
+        RecoveryRow(
+            failure_class="timeout", strategy="rollback_rerun", rank=2, attempts=2, successes=0, success_rate=0.0
+        ),
+        RecoveryRow(failure_class="timeout", strategy="escalate", rank=3, attempts=0, successes=0, success_rate=0.0),
+    ]

@@ -11,7 +11,7 @@ from contexten.client.connection import DaemonClient
 from contexten.client.feed import follow
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Event, RunState
-from contexten.common.protocol import EVENT_TOPIC, Heartbeat
+from contexten.common.protocol import EVENT_TOPIC, EventsSince, GetRun, Heartbeat, StartRun, Status
 from contexten.common.state import ConsoleState
 from tests.helpers import DaemonProcess
 
@@ -32,7 +32,7 @@ async def test_every_event_of_a_run_arrives_in_order_and_matches_the_store(daemo
     sub = await _subscribe(daemon)
     client = DaemonClient(daemon.paths)
     try:
-        run = await client.start_run("health_check")
+        run = await client.call(StartRun(flow="health_check"))
         received: list[Event] = []  # everything on the wire from this run's creation to its end
         while True:
             topic, payload = await asyncio.wait_for(sub.recv_multipart(), 20)
@@ -47,13 +47,13 @@ async def test_every_event_of_a_run_arrives_in_order_and_matches_the_store(daemo
                     break
         seqs = [e.seq for e in received]
         assert seqs == list(range(seqs[0], seqs[-1] + 1)), "gap or reorder on the wire"
-        stored = (await client.events_since(seqs[0] - 1, limit=len(seqs))).events
+        stored = (await client.call(EventsSince(since=seqs[0] - 1, limit=len(seqs)))).events
         assert [e.model_dump() for e in stored] == [e.model_dump() for e in received]
         # The events alone rebuild the run exactly as the store has it.
         state = ConsoleState()
         for event in received:
             state.apply(event)
-        assert state.runs[run.id] == await client.get_run(run.id)
+        assert state.runs[run.id] == await client.call(GetRun(id=run.id))
         kinds = {e.kind for e in received}
         assert {EventKind.STEP_PROGRESS, EventKind.HEALTH_METRICS, EventKind.STEP_STATE} <= kinds
     finally:
@@ -65,7 +65,7 @@ async def test_heartbeats_carry_the_last_published_seq(daemon: DaemonProcess) ->
     sub = await _subscribe(daemon)
     client = DaemonClient(daemon.paths)
     try:
-        status = await client.status()
+        status = await client.call(Status())
         while True:
             topic, payload = await asyncio.wait_for(sub.recv_multipart(), 5)
             if topic == b"hb":
@@ -82,7 +82,7 @@ async def test_follow_fills_a_gap_from_the_store(daemon: DaemonProcess) -> None:
     """A subscriber that joins late still gets every event after its starting seq, in order."""
     client = DaemonClient(daemon.paths)
     try:
-        run = await client.start_run("synthetic", params={"steps": 2, "step_ms": 10})
+        run = await client.call(StartRun(flow="synthetic", params={"steps": 2, "step_ms": 10}))
         await asyncio.sleep(0)  # nothing to wait for: the gap is the point
         seen: list[Event] = []
         async for event in follow(client, since=0):

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from contexten.daemon.engine.failures import FailureClass
+from contexten.daemon.platform.failures import FailureClass
 from tests.conftest import FAST_CONFIG
 from tests.fakes.github_server import FakeGitHub, add_hello_world
 from tests.helpers import DaemonProcess, cli, cli_json, wait_for

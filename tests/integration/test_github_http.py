@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from contexten.common.clock import FakeClock, SystemClock
-from contexten.daemon.connectors.credentials import Secret, load_token
-from contexten.daemon.connectors.errors import ConnectorError
-from contexten.daemon.connectors.github.http import GitHubHTTP
-from contexten.daemon.connectors.http_cache import HttpCache
-from contexten.daemon.engine.breaker import BreakerConfig, BreakerState, CallRejected, CircuitBreaker
-from contexten.daemon.engine.failures import FailureClass
+from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.slices.connectors.forge.github.http import GitHubHTTP
+from contexten.daemon.slices.connectors.http.cache import HttpCache
+from contexten.daemon.slices.connectors.http.credentials import Secret, load_token
+from contexten.daemon.slices.connectors.http.errors import ConnectorError
+from contexten.daemon.slices.resilience.breaker import BreakerConfig, BreakerState, CallRejected, CircuitBreaker
 from tests.fakes.github_server import FakeGitHub, Fault
 
 TOKEN = "ghp_" + "s3cr3t" * 6

@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 
 from contexten.common.clock import SystemClock
-from contexten.daemon.connectors.credentials import Secret
-from contexten.daemon.connectors.github.forge import GitHubForge
-from contexten.daemon.connectors.github.http import GitHubHTTP
-from contexten.daemon.connectors.github.poller import PollSettings, RepoPoller
-from contexten.daemon.connectors.http_cache import HttpCache
-from contexten.daemon.eventlog import EventLog
-from contexten.daemon.store.database import open_database
-from contexten.daemon.store.queries import Queries
+from contexten.daemon.platform.eventlog import EventLog
+from contexten.daemon.platform.store.database import open_database
+from contexten.daemon.platform.store.queries import Queries
+from contexten.daemon.slices.connectors.forge.github.forge import GitHubForge
+from contexten.daemon.slices.connectors.forge.github.http import GitHubHTTP
+from contexten.daemon.slices.connectors.forge.github.poller import PollSettings, RepoPoller
+from contexten.daemon.slices.connectors.http.cache import HttpCache
+from contexten.daemon.slices.connectors.http.credentials import Secret
 from tests.fakes.github_server import FakeGitHub, add_hello_world
 
 

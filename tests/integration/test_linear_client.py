@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from contexten.common.clock import SystemClock
-from contexten.daemon.connectors.credentials import Secret
-from contexten.daemon.connectors.errors import ConnectorError
-from contexten.daemon.connectors.linear import queries
-from contexten.daemon.connectors.linear.client import LinearClient
-from contexten.daemon.engine.failures import FailureClass
+from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.slices.connectors.http.credentials import Secret
+from contexten.daemon.slices.connectors.http.errors import ConnectorError
+from contexten.daemon.slices.connectors.tracker.linear import queries
+from contexten.daemon.slices.connectors.tracker.linear.client import LinearClient
 from tests.fakes.linear_server import FakeLinear, Fault
 
 KEY = "lin_api_" + "k3y" * 10

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from contexten.common.clock import SystemClock
-from contexten.daemon.connectors.errors import ConnectorError
-from contexten.daemon.engine.failures import FailureClass
-from contexten.daemon.eventlog import EventLog
-from contexten.daemon.forge.local import LocalForge
-from contexten.daemon.store.database import open_database
-from contexten.daemon.store.queries import Queries
+from contexten.daemon.platform.eventlog import EventLog
+from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.platform.store.database import open_database
+from contexten.daemon.platform.store.queries import Queries
+from contexten.daemon.slices.connectors.forge.local import LocalForge
+from contexten.daemon.slices.connectors.http.errors import ConnectorError
 
 ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
        "GIT_COMMITTER_EMAIL": "t@example.invalid", "PATH": "/usr/bin:/bin"}  # fmt: skip

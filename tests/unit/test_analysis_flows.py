@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from contexten.analysis.analyzer import AnalysisSettings, Analyzer
-from contexten.daemon.config import QualityThresholds
 from contexten.daemon.flows.code_quality_check import trend, violations
 from contexten.daemon.flows.dead_code_cleanup import removals, remove_lines
+from contexten.daemon.platform.config import QualityThresholds
 from tests.analysis.helpers import write_tree
 
 SUMMARY = {"ccn_max": 12, "ccn_average": 2.5, "complex_functions": 3, "duplicated_lines_percent": 4.0,

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from contexten.common.errors import ConfigError
-from contexten.daemon.config import ScheduleSection, TriggerSection, parse_config
-from contexten.daemon.eventlog import Published
-from contexten.daemon.flows.registry import builtin_flows
-from contexten.daemon.scheduler import check_against_flows, next_fire
-from contexten.daemon.triggers import fill, matches
+from contexten.daemon.platform.config import ScheduleSection, TriggerSection, parse_config
+from contexten.daemon.platform.eventlog import Published
+from contexten.daemon.slices.runs.registry import builtin_flows
+from contexten.daemon.slices.runs.scheduler import check_against_flows, next_fire
+from contexten.daemon.slices.runs.triggers import fill, matches
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

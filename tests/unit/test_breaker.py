@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from contexten.common.clock import FakeClock
-from contexten.daemon.engine.breaker import (
+from contexten.daemon.slices.resilience.breaker import (
     BreakerConfig,
     BreakerState,
     CallRejected,

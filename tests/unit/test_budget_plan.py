@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contexten.daemon.connectors.budget import BudgetPlan
+from contexten.daemon.slices.connectors.http.budget import BudgetPlan
 
 
 def test_a_busy_poller_gets_what_the_idle_ones_leave() -> None:

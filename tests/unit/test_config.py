@@ -8,7 +8,7 @@ import pytest
 from pydantic import BaseModel
 
 from contexten.common.errors import ConfigError
-from contexten.daemon.config import Config, changed_keys, load_config, parse_config
+from contexten.daemon.platform.config import Config, changed_keys, load_config, parse_config
 
 EXAMPLE = Path(__file__).parents[2] / "config" / "contexten.example.toml"
 

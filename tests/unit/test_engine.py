@@ -14,17 +14,17 @@ import pytest
 from contexten.common.clock import SystemClock
 from contexten.common.errors import CommandFailed
 from contexten.common.models import Run, RunState, StepState
-from contexten.daemon.config import Config, DaemonSection
-from contexten.daemon.engine.breakers import BreakerRegistry
-from contexten.daemon.engine.failures import FailureClass
-from contexten.daemon.engine.ledger import EffectLedger
-from contexten.daemon.engine.retry import RetryPolicy
-from contexten.daemon.eventlog import EventLog
-from contexten.daemon.flows.base import FlowSpec, NoParams, Services, StepContext, StepSpec
-from contexten.daemon.flows.registry import FlowRegistry
-from contexten.daemon.runner import Runner
-from contexten.daemon.store.database import open_database
-from contexten.daemon.store.queries import Queries
+from contexten.daemon.platform.config import Config, DaemonSection
+from contexten.daemon.platform.eventlog import EventLog
+from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.platform.ledger import EffectLedger
+from contexten.daemon.platform.store.database import open_database
+from contexten.daemon.platform.store.queries import Queries
+from contexten.daemon.slices.resilience.breakers import BreakerRegistry
+from contexten.daemon.slices.runs.flow import FlowSpec, NoParams, Services, StepContext, StepSpec
+from contexten.daemon.slices.runs.registry import FlowRegistry
+from contexten.daemon.slices.runs.retry import RetryPolicy
+from contexten.daemon.slices.runs.runner import Runner
 from tests.helpers import eventually
 
 FAST = RetryPolicy(max_attempts=3, backoff_seconds=0.01, max_backoff_seconds=0.05, jitter_seconds=0.0)

@@ -10,9 +10,9 @@ import pytest
 
 from contexten.common.clock import FakeClock
 from contexten.common.models import Event
-from contexten.daemon.eventlog import EventLog
-from contexten.daemon.store.database import open_database
-from contexten.daemon.store.queries import Queries
+from contexten.daemon.platform.eventlog import EventLog
+from contexten.daemon.platform.store.database import open_database
+from contexten.daemon.platform.store.queries import Queries
 
 
 class Recorder:
@@ -82,7 +82,7 @@ async def test_the_event_log_is_append_only(tmp_path: Path) -> None:
 
 async def test_an_illegal_transition_is_refused_by_the_store_without_a_hole_in_seq(tmp_path: Path) -> None:
     from contexten.common.models import Run, RunState, Step
-    from contexten.daemon.eventlog import StoreRejected
+    from contexten.daemon.platform.eventlog import StoreRejected
     from contexten.daemon.store import writes
 
     db = await open_database(tmp_path / "c.db")

@@ -13,16 +13,16 @@ import pytest
 
 from contexten.common.clock import FakeClock
 from contexten.common.models import PullRequest
-from contexten.daemon.config import Config, parse_config
-from contexten.daemon.eventlog import EventLog
-from contexten.daemon.forge.local import LocalForge
-from contexten.daemon.forge.port import Forge
-from contexten.daemon.notifier import RecordingNotifier
-from contexten.daemon.store.database import open_database
-from contexten.daemon.store.queries import Queries
-from contexten.daemon.sync.engine import IssueSync
-from contexten.daemon.sync.service import SyncService
-from contexten.daemon.tracker.local import LocalTracker
+from contexten.daemon.platform.config import Config, parse_config
+from contexten.daemon.platform.eventlog import EventLog
+from contexten.daemon.platform.store.database import open_database
+from contexten.daemon.platform.store.queries import Queries
+from contexten.daemon.slices.connectors.forge.local import LocalForge
+from contexten.daemon.slices.connectors.forge.port import Forge
+from contexten.daemon.slices.connectors.tracker.local import LocalTracker
+from contexten.daemon.slices.notify.port import RecordingNotifier
+from contexten.daemon.slices.work.sync import IssueSync
+from contexten.daemon.slices.work.sync_service import SyncService
 
 STATE_MAP = """
 [sync.state_map.LOCAL]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from graphql import GraphQLSchema, build_schema, parse, validate
 
-from contexten.daemon.connectors.linear import queries
+from contexten.daemon.slices.connectors.tracker.linear import queries
 
 SCHEMA = Path(__file__).parents[1] / "fixtures" / "linear" / "schema.graphql"
 PUBLISHED_SHA256 = "b00d24d8d252a306f5e2088267b1a17dd6e4442f8b793928410b8d4673a7081d"

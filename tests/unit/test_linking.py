@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contexten.common.models import PullRequest
-from contexten.daemon.sync.linking import Link, links_of, stage_of
+from contexten.daemon.slices.work.linking import Link, links_of, stage_of
 
 
 def pr(head: str = "topic", title: str = "t", body: str = "", **extra: object) -> PullRequest:

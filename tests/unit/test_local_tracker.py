@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 
 from contexten.common.clock import FakeClock
-from contexten.daemon.connectors.errors import ConnectorError
-from contexten.daemon.eventlog import EventLog
-from contexten.daemon.store.database import open_database
-from contexten.daemon.store.queries import Queries
-from contexten.daemon.tracker.local import LocalTracker
+from contexten.daemon.platform.eventlog import EventLog
+from contexten.daemon.platform.store.database import open_database
+from contexten.daemon.platform.store.queries import Queries
+from contexten.daemon.slices.connectors.http.errors import ConnectorError
+from contexten.daemon.slices.connectors.tracker.local import LocalTracker
 
 
 async def test_creating_twice_with_one_key_gives_one_issue(tmp_path: Path) -> None:

@@ -11,10 +11,10 @@ import pytest
 
 from contexten.common.clock import FakeClock
 from contexten.common.models import Run, RunState
-from contexten.daemon.engine.failures import FailureClass
-from contexten.daemon.engine.recovery import RecoveryEngine, Strategy
-from contexten.daemon.eventlog import EventLog
-from contexten.daemon.store.database import open_database
+from contexten.daemon.platform.eventlog import EventLog
+from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.platform.store.database import open_database
+from contexten.daemon.slices.resilience.recovery import RecoveryEngine, Strategy
 
 F = FailureClass
 

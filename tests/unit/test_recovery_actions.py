@@ -10,17 +10,17 @@ import pytest
 
 from contexten.common.clock import FakeClock
 from contexten.common.models import Run, RunState
-from contexten.daemon.config import Config, RecoverySection
-from contexten.daemon.engine.breakers import BreakerRegistry
-from contexten.daemon.engine.failures import FailureClass
-from contexten.daemon.engine.ledger import EffectLedger
-from contexten.daemon.engine.recovery import Strategy
-from contexten.daemon.engine.recovery_actions import recovery_actions
-from contexten.daemon.eventlog import EventLog
-from contexten.daemon.notifier import RecordingNotifier
-from contexten.daemon.store.database import open_database
-from contexten.daemon.store.queries import Queries
-from contexten.daemon.tracker.local import LocalTracker
+from contexten.daemon.platform.config import Config, RecoverySection
+from contexten.daemon.platform.eventlog import EventLog
+from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.platform.ledger import EffectLedger
+from contexten.daemon.platform.store.database import open_database
+from contexten.daemon.platform.store.queries import Queries
+from contexten.daemon.slices.connectors.tracker.local import LocalTracker
+from contexten.daemon.slices.notify.port import RecordingNotifier
+from contexten.daemon.slices.resilience.actions import recovery_actions
+from contexten.daemon.slices.resilience.breakers import BreakerRegistry
+from contexten.daemon.slices.resilience.recovery import Strategy
 
 
 class Control:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 
-from contexten.daemon.logs import RedactSecrets
+from contexten.daemon.platform.logs import RedactSecrets
 
 
 def test_secret_values_never_reach_a_log_line() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from contexten.common.errors import AlreadyRunning
-from contexten.daemon.lock import InstanceLock, lock_holder
-from contexten.daemon.sdnotify import Notifier
+from contexten.daemon.platform.lock import InstanceLock, lock_holder
+from contexten.daemon.platform.sdnotify import SystemdNotifier as Notifier
 
 
 def test_notify_reaches_a_real_notify_socket(tmp_path: Path) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from contexten.common.errors import StoreError
-from contexten.daemon.store.database import open_database
-from contexten.daemon.store.migrations import LATEST
+from contexten.daemon.platform.store.database import open_database
+from contexten.daemon.platform.store.migrations import LATEST
 
 
 async def test_migrations_apply_once_and_record_the_version(tmp_path: Path) -> None:

@@ -1,1 +1,36 @@
-"""Flow types the daemon can run."""
+"""The built-in flows. Each module defines one `FLOW`; see docs/writing-a-flow.md."""
+
+from __future__ import annotations
+
+from contexten.daemon.flows import (
+    backup_operations,
+    code_quality_check,
+    component_analysis,
+    data_recovery,
+    dead_code_cleanup,
+    error_healing,
+    github_automation,
+    health_check,
+    linear_sync,
+    synthetic,
+    system_recovery,
+)
+from contexten.daemon.slices.runs.registry import FlowRegistry
+
+
+def builtin_flows() -> FlowRegistry:
+    return FlowRegistry(
+        [
+            health_check.FLOW,
+            synthetic.FLOW,
+            backup_operations.FLOW,
+            data_recovery.FLOW,
+            error_healing.FLOW,
+            system_recovery.FLOW,
+            linear_sync.FLOW,
+            github_automation.FLOW,
+            component_analysis.FLOW,
+            code_quality_check.FLOW,
+            dead_code_cleanup.FLOW,
+        ]
+    )

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from contexten.analysis.report import Report
-from contexten.daemon.code_analysis import CodeAnalysis, NotAnalysable
-from contexten.daemon.connectors.errors import ConnectorError
-from contexten.daemon.engine.failures import FailureClass
-from contexten.daemon.flows.base import StepContext
+from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.slices.analysis.service import CodeAnalysis, NotAnalysable
+from contexten.daemon.slices.connectors.http.errors import ConnectorError
+from contexten.daemon.slices.runs.flow import StepContext
 
 
 def analysis_of(ctx: StepContext) -> CodeAnalysis:
     if ctx.project is None:
         raise ConnectorError("analysis", f"{ctx.run.flow} needs a project", FailureClass.VALIDATION)
-    if ctx.services.analysis is None:
-        raise ConnectorError("analysis", "the daemon's code analysis is not running", FailureClass.INTERNAL_BUG)
-    return ctx.services.analysis
+    return ctx.use(CodeAnalysis)
 
 
 async def analyse(ctx: StepContext, scope: str = "") -> Report:

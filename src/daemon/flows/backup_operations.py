@@ -8,8 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contexten.daemon.flows.base import FlowSpec, StepContext, StepSpec
-from contexten.daemon.store import backups
+from contexten.daemon.platform.handle import DaemonHandle
+from contexten.daemon.platform.store import backups
+from contexten.daemon.slices.runs.flow import FlowSpec, StepContext, StepSpec
 
 
 class BackupParams(BaseModel):
@@ -24,12 +25,12 @@ class BackupFailed(Exception):
 
 
 def backup_dir(ctx: StepContext) -> Path:
-    return Path(ctx.params.directory) if ctx.params.directory else ctx.services.database.parent / "backups"
+    return Path(ctx.params.directory) if ctx.params.directory else ctx.use(DaemonHandle).database.parent / "backups"
 
 
 async def snapshot(ctx: StepContext) -> dict[str, Any]:
     ctx.progress(0.1, "copying with the SQLite backup API")
-    made = await asyncio.to_thread(backups.create, ctx.services.database, backup_dir(ctx), ctx.services.clock.now())
+    made = await asyncio.to_thread(backups.create, ctx.use(DaemonHandle).database, backup_dir(ctx), ctx.clock.now())
     ctx.progress(1.0, f"{made.path.name}, {made.size_bytes / 1e6:.1f} MB, up to seq {made.last_seq}")
     return {"path": str(made.path), "last_seq": made.last_seq, "size_bytes": made.size_bytes,
             "integrity": made.integrity}  # fmt: skip
@@ -51,6 +52,7 @@ async def rotate(ctx: StepContext) -> dict[str, Any]:
 
 
 FLOW = FlowSpec(
+    needs=(DaemonHandle,),
     name="backup_operations",
     description="Online SQLite backup of the daemon's store, integrity-checked, with rotation.",
     params=BackupParams,

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from contexten.daemon.config import QualityThresholds
-from contexten.daemon.connectors.errors import ConnectorError
-from contexten.daemon.engine.failures import FailureClass
 from contexten.daemon.flows.analysis_common import analyse, analysis_of
-from contexten.daemon.flows.base import FlowSpec, NoParams, StepContext, StepSpec
+from contexten.daemon.platform.config import QualityThresholds
+from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.slices.analysis.service import CodeAnalysis
+from contexten.daemon.slices.connectors.http.errors import ConnectorError
+from contexten.daemon.slices.runs.flow import FlowSpec, NoParams, StepContext, StepSpec
 
 # metric in the summary -> (threshold field, whether 0 means "no limit")
 LIMITS = {
@@ -49,7 +50,7 @@ async def check(ctx: StepContext) -> dict[str, Any]:
     report = await analyse(ctx)
     summary = report.summary()
     service.store(ctx.project.id, ctx.run.id, ctx.run.flow, "", report)
-    problems = violations(summary, ctx.services.config().analysis.thresholds)
+    problems = violations(summary, ctx.config().analysis.thresholds)
     return {"passed": not problems, "violations": problems, "summary": summary,
             "trend": trend(summary, earlier[-1].summary if earlier else None)}  # fmt: skip
 
@@ -63,6 +64,7 @@ async def verdict(ctx: StepContext) -> dict[str, Any]:
 
 
 FLOW = FlowSpec(
+    needs=(CodeAnalysis,),
     name="code_quality_check",
     description="Analyse the project and fail if it exceeds [analysis.thresholds]; reports the trend.",
     params=NoParams,

@@ -9,11 +9,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from contexten.analysis.report import COMPLEX_CCN, Report
-from contexten.daemon.connectors.errors import ConnectorError
-from contexten.daemon.engine.failures import FailureClass
-from contexten.daemon.engine.retry import RetryPolicy
 from contexten.daemon.flows.analysis_common import analyse, analysis_of
-from contexten.daemon.flows.base import FlowSpec, StepContext, StepSpec
+from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.slices.analysis.service import CodeAnalysis
+from contexten.daemon.slices.connectors.http.errors import ConnectorError
+from contexten.daemon.slices.connectors.hub import Connectors
+from contexten.daemon.slices.runs.flow import FlowSpec, StepContext, StepSpec
+from contexten.daemon.slices.runs.retry import RetryPolicy
 
 RETRY = RetryPolicy(max_attempts=3, backoff_seconds=1.0, max_backoff_seconds=30.0)
 LISTED = 25  # findings listed in each sub-issue
@@ -53,9 +55,9 @@ async def file_issues(ctx: StepContext) -> dict[str, Any]:
     if not ctx.params.create_issues:
         return {"issues": []}
     assert ctx.project is not None
-    connectors = ctx.services.connectors
-    tracker = connectors.tracker(ctx.project.id) if connectors is not None else None
-    if tracker is None or connectors is None:
+    connectors = ctx.use(Connectors)
+    tracker = connectors.tracker(ctx.project.id)
+    if tracker is None:
         raise ConnectorError("tracker", f"project {ctx.project.id} has no tracker", FailureClass.VALIDATION)
     team = connectors.team(ctx.project.id)
     found = ctx.results["analyse"]
@@ -87,6 +89,10 @@ async def file_issues(ctx: StepContext) -> dict[str, Any]:
 
 
 FLOW = FlowSpec(
+    needs=(
+        CodeAnalysis,
+        Connectors,
+    ),
     name="component_analysis",
     description="Analyse a folder of a project (complexity, dead code, duplicates, cycles); optionally file issues.",
     params=ComponentParams,

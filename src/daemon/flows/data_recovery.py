@@ -15,8 +15,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from contexten.daemon.flows.backup_operations import backup_dir
-from contexten.daemon.flows.base import FlowSpec, StepContext, StepSpec
-from contexten.daemon.store import backups
+from contexten.daemon.platform.handle import DaemonHandle
+from contexten.daemon.platform.store import backups
+from contexten.daemon.slices.runs.flow import FlowSpec, StepContext, StepSpec
 
 
 class RestoreParams(BaseModel):
@@ -43,13 +44,13 @@ async def check(ctx: StepContext) -> dict[str, Any]:
 
 
 async def safety_backup(ctx: StepContext) -> dict[str, Any]:
-    made = await asyncio.to_thread(backups.create, ctx.services.database, backup_dir(ctx), ctx.services.clock.now())
+    made = await asyncio.to_thread(backups.create, ctx.use(DaemonHandle).database, backup_dir(ctx), ctx.clock.now())
     ctx.progress(1.0, f"current store saved as {made.path.name}")
     return {"path": str(made.path)}
 
 
 async def stage(ctx: StepContext) -> dict[str, Any]:
-    source, target = Path(ctx.results["check"]["path"]), backups.staged_path(ctx.services.database)
+    source, target = Path(ctx.results["check"]["path"]), backups.staged_path(ctx.use(DaemonHandle).database)
     partial = target.with_suffix(".partial")
     await asyncio.to_thread(shutil.copyfile, source, partial)
     verdict = await asyncio.to_thread(backups.integrity, partial)
@@ -62,11 +63,12 @@ async def stage(ctx: StepContext) -> dict[str, Any]:
 
 
 async def restart(ctx: StepContext) -> dict[str, Any]:
-    ctx.services.request_restart(f"restoring {Path(ctx.results['check']['path']).name}")
+    ctx.use(DaemonHandle).request_restart(f"restoring {Path(ctx.results['check']['path']).name}")
     return {"restarting": True}
 
 
 FLOW = FlowSpec(
+    needs=(DaemonHandle,),
     name="data_recovery",
     description="Restore a checked backup of the store: back up the current one, stage, restart, swap.",
     params=RestoreParams,

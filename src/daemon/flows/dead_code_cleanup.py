@@ -9,7 +9,6 @@ fails with the tests' output.
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import tempfile
 from collections import defaultdict
@@ -20,11 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contexten.analysis.dead_code import HIGH_CONFIDENCE
 from contexten.analysis.report import Report
-from contexten.daemon.connectors.errors import ConnectorError
-from contexten.daemon.engine.failures import FailureClass
 from contexten.daemon.flows.analysis_common import analyse, analysis_of
-from contexten.daemon.flows.base import FlowSpec, StepContext, StepSpec
-from contexten.daemon.git import git
+from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.platform.git import git
+from contexten.daemon.platform.process import run_process
+from contexten.daemon.slices.analysis.service import CodeAnalysis
+from contexten.daemon.slices.connectors.http.errors import ConnectorError
+from contexten.daemon.slices.connectors.hub import Connectors
+from contexten.daemon.slices.runs.flow import FlowSpec, StepContext, StepSpec
 
 OUTPUT_TAIL = 4000
 
@@ -97,11 +99,10 @@ async def propose(ctx: StepContext) -> dict[str, Any]:
     planned = {p: [(s[0], s[1], s[2]) for s in spans] for p, spans in ctx.results["find"]["removals"].items()}
     if not planned:
         return {"proposed": False, "reason": "no high-confidence dead code"}
-    connectors = ctx.services.connectors
-    forge = connectors.forge(ctx.project) if connectors is not None else None
+    forge = ctx.use(Connectors).forge(ctx.project)
     if forge is None:
         raise ConnectorError("forge", f"project {ctx.project.id} has no forge", FailureClass.VALIDATION)
-    command = ctx.services.config().project(ctx.project.id).test_command
+    command = ctx.config().project(ctx.project.id).test_command
     if not command:
         raise ConnectorError("analysis", f"[projects.{ctx.project.id}] test_command is not set: the cleanup "
                              "is only proposed once the tests pass", FailureClass.VALIDATION)  # fmt: skip
@@ -169,18 +170,17 @@ async def _build_branch(
 
 
 async def _run_tests(command: list[str], cwd: str, timeout: float) -> tuple[int | None, str]:
-    proc = await asyncio.create_subprocess_exec(*command, cwd=cwd, stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.STDOUT, start_new_session=True)  # fmt: skip
-    try:
-        out, _ = await asyncio.wait_for(proc.communicate(), timeout)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
+    result = await run_process(command, cwd=cwd, timeout=timeout)
+    if result.timed_out:
         return None, f"timed out after {timeout:.0f}s"
-    return proc.returncode, out.decode(errors="replace")
+    return result.code, result.out
 
 
 FLOW = FlowSpec(
+    needs=(
+        CodeAnalysis,
+        Connectors,
+    ),
     name="dead_code_cleanup",
     description="Report dead code; optionally remove the high-confidence part on a tested branch and propose it.",
     params=CleanupParams,

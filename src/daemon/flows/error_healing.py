@@ -6,7 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contexten.daemon.flows.base import FlowSpec, StepContext, StepSpec
+from contexten.daemon.slices.resilience.healing import Healer
+from contexten.daemon.slices.runs.flow import FlowSpec, StepContext, StepSpec
+from contexten.daemon.slices.runs.ports import RunControl
 
 
 class HealingParams(BaseModel):
@@ -22,10 +24,9 @@ class NothingToHeal(Exception):
 
 
 async def select(ctx: StepContext) -> dict[str, Any]:
-    healer = ctx.services.healer
-    assert healer is not None
+    healer = ctx.use(Healer)
     params: HealingParams = ctx.params
-    since = ctx.services.clock.now() - params.since_hours * 3600
+    since = ctx.clock.now() - params.since_hours * 3600
     runs = await healer.candidates(
         since if params.run is None else 0, 1000 if params.run is not None else params.max_runs
     )
@@ -38,12 +39,11 @@ async def select(ctx: StepContext) -> dict[str, Any]:
 
 
 async def heal(ctx: StepContext) -> dict[str, Any]:
-    healer = ctx.services.healer
-    assert healer is not None
+    healer = ctx.use(Healer)
     ids: list[int] = ctx.results["select"]["runs"]
     outcomes = []
     for i, run_id in enumerate(ids):
-        run = await ctx.services.queries.run(run_id)
+        run = await ctx.use(RunControl).get(run_id)
         if run is None:
             continue
         ctx.progress(i / max(1, len(ids)), f"run {run_id}: {run.flow}")
@@ -54,6 +54,10 @@ async def heal(ctx: StepContext) -> dict[str, Any]:
 
 
 FLOW = FlowSpec(
+    needs=(
+        Healer,
+        RunControl,
+    ),
     name="error_healing",
     description="Apply the recovery engine to failed runs: retry, wait for reset, rerun, fall back, escalate.",
     params=HealingParams,

@@ -14,12 +14,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contexten.daemon.connectors.errors import ConnectorError
-from contexten.daemon.engine.failures import FailureClass
-from contexten.daemon.engine.retry import RetryPolicy
-from contexten.daemon.flows.base import FlowSpec, StepContext, StepSpec
 from contexten.daemon.flows.pull_request_impact import pull_request_impact
-from contexten.daemon.forge.port import Forge
+from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.slices.analysis.service import CodeAnalysis
+from contexten.daemon.slices.connectors.forge.port import Forge
+from contexten.daemon.slices.connectors.http.errors import ConnectorError
+from contexten.daemon.slices.connectors.hub import Connectors
+from contexten.daemon.slices.runs.flow import FlowSpec, StepContext, StepSpec
+from contexten.daemon.slices.runs.retry import RetryPolicy
 
 RETRY = RetryPolicy(max_attempts=4, backoff_seconds=1.0, max_backoff_seconds=30.0)
 
@@ -35,10 +37,9 @@ class AutomationParams(BaseModel):
 
 
 def forge_of(ctx: StepContext) -> Forge:
-    connectors = ctx.services.connectors
     if ctx.project is None:
         raise ConnectorError("forge", "github_automation needs a project", FailureClass.VALIDATION)
-    forge = connectors.forge(ctx.project) if connectors is not None else None
+    forge = ctx.use(Connectors).forge(ctx.project)
     if forge is None:
         raise ConnectorError("forge", f"project {ctx.project.id} has no forge (configure [github])",
                              FailureClass.VALIDATION)  # fmt: skip
@@ -81,7 +82,7 @@ async def merge(ctx: StepContext) -> dict[str, Any]:
         return {"merged": False}
     forge = forge_of(ctx)
     number = ctx.params.number
-    rule = ctx.services.config().automation
+    rule = ctx.config().automation
     ctx.progress(0.2, "checking the merge rule")
     pr = await forge.pull_request(number)
     if pr.state == "merged":
@@ -123,6 +124,10 @@ async def impact(ctx: StepContext) -> dict[str, Any]:
 
 
 FLOW = FlowSpec(
+    needs=(
+        CodeAnalysis,
+        Connectors,
+    ),
     name="github_automation",
     description="Label and comment on a pull request, and merge it when its checks pass and approvals suffice.",
     params=AutomationParams,

@@ -22,11 +22,13 @@ import zmq.asyncio
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Event, RunState
 from contexten.common.protocol import EVENT_TOPIC
-from contexten.daemon.engine.failures import FailureClass
-from contexten.daemon.flows.base import FinishContext, FlowSpec, NoParams, StepContext, StepSpec
-from contexten.daemon.git import git
-from contexten.daemon.health import over_thresholds, sample_system
-from contexten.daemon.store import writes
+from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.platform.git import git
+from contexten.daemon.platform.handle import DaemonHandle
+from contexten.daemon.platform.projects import set_project_health
+from contexten.daemon.slices.health.sampler import over_thresholds, sample_system
+from contexten.daemon.slices.resilience.breakers import BreakerRegistry
+from contexten.daemon.slices.runs.flow import FinishContext, FlowSpec, NoParams, StepContext, StepSpec
 
 PROBES = 5
 PROBE_TIMEOUT_SECONDS = 5.0
@@ -43,10 +45,10 @@ class Unreachable(HealthCheckFailed):
 async def system_metrics(ctx: StepContext) -> dict[str, Any]:
     ctx.progress(0.1, "sampling CPU for 0.5 s")
     sample = await asyncio.to_thread(
-        sample_system, ctx.services.clock.now(), ctx.services.database.parent, cpu_interval=0.5
+        sample_system, ctx.clock.now(), ctx.use(DaemonHandle).database.parent, cpu_interval=0.5
     )
-    ctx.services.events.emit(EventKind.HEALTH_METRICS, sample.model_dump())
-    alerts = over_thresholds(sample, ctx.services.config().health)
+    ctx.emit(EventKind.HEALTH_METRICS, sample.model_dump())
+    alerts = over_thresholds(sample, ctx.config().health)
     for alert in alerts:
         ctx.emit(EventKind.ALERT, {**alert, "source": "health_check", "resolved": False})
     ctx.progress(1.0, f"cpu {sample.cpu:.0f}%  mem {sample.memory:.0f}%  disk {sample.disk:.0f}%")
@@ -74,7 +76,7 @@ def check_store(path: str) -> dict[str, Any]:
 
 async def store_integrity(ctx: StepContext) -> dict[str, Any]:
     ctx.progress(0.2, "PRAGMA quick_check")
-    result = await asyncio.to_thread(check_store, str(ctx.services.database))
+    result = await asyncio.to_thread(check_store, str(ctx.use(DaemonHandle).database))
     if result["quick_check"] != "ok":
         raise HealthCheckFailed(f"store integrity check failed: {result['quick_check']}")
     ctx.progress(1.0, f"ok, {result['size_bytes'] / 1e6:.1f} MB, {result['events']} events")
@@ -87,7 +89,7 @@ async def bus_lag(ctx: StepContext) -> dict[str, Any]:
     sub = zctx.socket(zmq.SUB)
     sub.setsockopt(zmq.LINGER, 0)
     sub.setsockopt(zmq.SUBSCRIBE, EVENT_TOPIC)
-    sub.connect(ctx.services.events_endpoint)
+    sub.connect(ctx.use(DaemonHandle).events_endpoint)
     try:
         nonce = uuid.uuid4().hex
         latencies: list[float] = []
@@ -112,7 +114,7 @@ async def bus_lag(ctx: StepContext) -> dict[str, Any]:
     finally:
         sub.close()
     p50, worst = statistics.median(latencies), max(latencies)
-    limit = ctx.services.config().health.bus_lag_alert_ms
+    limit = ctx.config().health.bus_lag_alert_ms
     if worst > limit:
         ctx.emit(
             EventKind.ALERT,
@@ -120,7 +122,7 @@ async def bus_lag(ctx: StepContext) -> dict[str, Any]:
              "message": f"event bus lag {worst:.1f} ms (limit {limit:.0f} ms)", "resolved": False},
         )  # fmt: skip
     ctx.progress(1.0, f"p50 {p50:.2f} ms, max {worst:.2f} ms")
-    return {"p50_ms": p50, "max_ms": worst, "backlog": ctx.services.events.backlog}
+    return {"p50_ms": p50, "max_ms": worst, "backlog": ctx.use(DaemonHandle).backlog()}
 
 
 async def http_reachable(name: str, url: str, timeout: float) -> dict[str, Any]:
@@ -135,7 +137,7 @@ async def http_reachable(name: str, url: str, timeout: float) -> dict[str, Any]:
 
 
 async def connectors(ctx: StepContext) -> dict[str, Any]:
-    config = ctx.services.config()
+    config = ctx.config()
     checks: dict[str, Any] = {}
     project = ctx.project
     if project is not None and project.kind == "local":
@@ -152,7 +154,7 @@ async def connectors(ctx: StepContext) -> dict[str, Any]:
             ctx.progress(0.5, f"{name} at {section.api_url}")
             probe = functools.partial(http_reachable, name, str(section.api_url), section.timeout_seconds)
             # Through the dependency's breaker: a service that is down is not probed again until it may be up.
-            checks[name] = await ctx.services.breakers.get(name).call(probe)
+            checks[name] = await ctx.use(BreakerRegistry).get(name).call(probe)
     ctx.progress(1.0, ", ".join(sorted(checks)) or "no connectors configured")
     return checks
 
@@ -162,15 +164,18 @@ async def record_verdict(fin: FinishContext) -> None:
         return
     alerts = fin.results.get("system_metrics", {}).get("alerts", 0)
     health = "failing" if fin.state != RunState.COMPLETED else ("warning" if alerts else "ok")
-    await fin.services.events.commit(
+    await fin.commit(
         EventKind.PROJECT_HEALTH,
         {"health": health, "run": fin.run.id},
-        project=fin.project.id,
-        writes=[writes.set_project_health(fin.project.id, health)],
+        writes=[set_project_health(fin.project.id, health)],
     )
 
 
 FLOW = FlowSpec(
+    needs=(
+        BreakerRegistry,
+        DaemonHandle,
+    ),
     name="health_check",
     description="System metrics, store integrity, event-bus lag and connector reachability, with alerts.",
     params=NoParams,

@@ -14,13 +14,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from contexten.common.models import PullRequest
-from contexten.daemon.connectors.errors import ConnectorError
-from contexten.daemon.engine.failures import FailureClass
-from contexten.daemon.engine.retry import RetryPolicy
-from contexten.daemon.flows.base import FlowSpec, StepContext, StepSpec
-from contexten.daemon.forge.port import Forge
-from contexten.daemon.sync.engine import IssueSync
-from contexten.daemon.tracker.port import Tracker
+from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.slices.connectors.forge.port import Forge
+from contexten.daemon.slices.connectors.http.errors import ConnectorError
+from contexten.daemon.slices.connectors.hub import Connectors
+from contexten.daemon.slices.connectors.tracker.port import Tracker
+from contexten.daemon.slices.runs.flow import FlowSpec, StepContext, StepSpec
+from contexten.daemon.slices.runs.retry import RetryPolicy
+from contexten.daemon.slices.work.sync import IssueSync
 
 RETRY = RetryPolicy(max_attempts=4, backoff_seconds=1.0, max_backoff_seconds=30.0)
 
@@ -31,12 +32,12 @@ class LinearSyncParams(BaseModel):
 
 
 def parts(ctx: StepContext) -> tuple[Forge, Tracker, IssueSync]:
-    connectors, sync = ctx.services.connectors, ctx.services.sync
+    connectors, sync = ctx.use(Connectors), ctx.use(IssueSync)
     if ctx.project is None:
         raise ConnectorError("sync", "linear_sync needs a project", FailureClass.VALIDATION)
-    forge = connectors.forge(ctx.project) if connectors is not None else None
-    tracker = connectors.tracker(ctx.project.id) if connectors is not None else None
-    if forge is None or tracker is None or sync is None:
+    forge = connectors.forge(ctx.project)
+    tracker = connectors.tracker(ctx.project.id)
+    if forge is None or tracker is None:
         missing = "a forge (configure [github])" if forge is None else "a tracker ([tracker] kind is none)"
         raise ConnectorError("sync", f"project {ctx.project.id} has no {missing}", FailureClass.VALIDATION)
     return forge, tracker, sync
@@ -77,9 +78,7 @@ async def reconcile(ctx: StepContext) -> dict[str, Any]:
 async def parents(ctx: StepContext) -> dict[str, Any]:
     _, tracker, sync = parts(ctx)
     assert ctx.project is not None
-    connectors = ctx.services.connectors
-    assert connectors is not None
-    team = connectors.team(ctx.project.id)
+    team = ctx.use(Connectors).team(ctx.project.id)
     issues = await tracker.issues(team)
     # A tracker team can serve several projects (the local tracker serves them all): keep to this one's.
     with_children = [i for i in issues if i.children and i.project in (None, ctx.project.id)]
@@ -92,6 +91,10 @@ async def parents(ctx: StepContext) -> dict[str, Any]:
 
 
 FLOW = FlowSpec(
+    needs=(
+        Connectors,
+        IssueSync,
+    ),
     name="linear_sync",
     description="Link pull requests to issues and move issues (and their parents) to match, in one full pass.",
     params=LinearSyncParams,

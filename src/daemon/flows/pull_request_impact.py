@@ -7,17 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from contexten.common.event_kinds import EventKind
-from contexten.daemon.code_analysis import NotAnalysable
-from contexten.daemon.flows.base import StepContext
-from contexten.daemon.forge.port import Forge
+from contexten.daemon.slices.analysis.service import CodeAnalysis, NotAnalysable
+from contexten.daemon.slices.connectors.forge.port import Forge
+from contexten.daemon.slices.runs.flow import StepContext
 
 LISTED = 100
 
 
 async def pull_request_impact(ctx: StepContext, forge: Forge, number: int, depth: int) -> dict[str, Any]:
-    analysis = ctx.services.analysis
-    if analysis is None or ctx.project is None:
-        return {"skipped": "code analysis is not running"}
+    analysis = ctx.use(CodeAnalysis)
+    if ctx.project is None:
+        return {"skipped": "no project"}
     try:
         analysis.root_of(ctx.project)  # before asking the forge anything: GitHub-only projects stop here
     except NotAnalysable as exc:

@@ -17,9 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contexten.daemon.engine.failures import FailureClass
-from contexten.daemon.engine.retry import RetryPolicy
-from contexten.daemon.flows.base import FlowSpec, StepContext, StepSpec
+from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.slices.runs.flow import FlowSpec, StepContext, StepSpec
+from contexten.daemon.slices.runs.retry import RetryPolicy
 
 PROGRESS_TICKS = 10
 RETRY = RetryPolicy(max_attempts=4, backoff_seconds=0.05, max_backoff_seconds=0.5, jitter_seconds=0.05)

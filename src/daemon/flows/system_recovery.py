@@ -10,8 +10,11 @@ import sqlite3
 from typing import Any
 
 from contexten.common.models import RunState
-from contexten.daemon.flows.base import FlowSpec, NoParams, StepContext, StepSpec
 from contexten.daemon.flows.health_check import check_store, http_reachable
+from contexten.daemon.platform.handle import DaemonHandle
+from contexten.daemon.slices.resilience.breakers import BreakerRegistry
+from contexten.daemon.slices.runs.flow import FlowSpec, NoParams, StepContext, StepSpec
+from contexten.daemon.slices.runs.ports import RunControl
 
 
 class StoreDamaged(Exception):
@@ -19,12 +22,9 @@ class StoreDamaged(Exception):
 
 
 async def resume_crashed(ctx: StepContext) -> dict[str, Any]:
-    control = ctx.services.control
-    assert control is not None
+    control = ctx.use(RunControl)
     active = set(control.active_runs)
-    crashed = [
-        r for r in await ctx.services.queries.recent_runs(1000) if r.state == RunState.CRASHED and r.id not in active
-    ]
+    crashed = [r for r in await ctx.use(RunControl).recent(1000) if r.state == RunState.CRASHED and r.id not in active]
     resumed, skipped = [], []
     for run in crashed:
         try:
@@ -37,9 +37,9 @@ async def resume_crashed(ctx: StepContext) -> dict[str, Any]:
 
 
 async def probe_breakers(ctx: StepContext) -> dict[str, Any]:
-    config, now, report = ctx.services.config(), ctx.services.clock.now(), {}
+    config, now, report = ctx.config(), ctx.clock.now(), {}
     sections = {"github": config.github, "linear": config.linear}
-    for info in ctx.services.breakers.infos():
+    for info in ctx.use(BreakerRegistry).infos():
         section = sections.get(info.name)
         if info.state == "CLOSED":
             report[info.name] = "closed"
@@ -50,11 +50,11 @@ async def probe_breakers(ctx: StepContext) -> dict[str, Any]:
         else:
             probe = functools.partial(http_reachable, info.name, str(section.api_url), section.timeout_seconds)
             try:
-                await ctx.services.breakers.get(info.name).call(probe)
-                report[info.name] = f"probe ok; now {ctx.services.breakers.get(info.name).state.lower()}"
+                await ctx.use(BreakerRegistry).get(info.name).call(probe)
+                report[info.name] = f"probe ok; now {ctx.use(BreakerRegistry).get(info.name).state.lower()}"
             except Exception as exc:
                 report[info.name] = (
-                    f"probe failed ({type(exc).__name__}); now {ctx.services.breakers.get(info.name).state.lower()}"
+                    f"probe failed ({type(exc).__name__}); now {ctx.use(BreakerRegistry).get(info.name).state.lower()}"
                 )
     ctx.progress(1.0, ", ".join(f"{k}: {v}" for k, v in report.items()) or "no breakers in use")
     return report
@@ -71,7 +71,7 @@ def _seq_gaps(path: str) -> int:
 
 
 async def verify_store(ctx: StepContext) -> dict[str, Any]:
-    path = str(ctx.services.database)
+    path = str(ctx.use(DaemonHandle).database)
     result = await asyncio.to_thread(check_store, path)
     gaps = await asyncio.to_thread(_seq_gaps, path)
     if result["quick_check"] != "ok" or gaps:
@@ -81,6 +81,11 @@ async def verify_store(ctx: StepContext) -> dict[str, Any]:
 
 
 FLOW = FlowSpec(
+    needs=(
+        RunControl,
+        BreakerRegistry,
+        DaemonHandle,
+    ),
     name="system_recovery",
     description="Resume crashed runs, probe circuit breakers that may close, verify the store.",
     params=NoParams,

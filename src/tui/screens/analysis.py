@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Label, TabbedContent, TabPane
 
 from contexten.common.analysis_view import AnalysisView, FunctionMetric
 from contexten.common.errors import ContextenError
+from contexten.common.protocol import GetAnalysis
 from contexten.tui.link import DaemonLink
 from contexten.tui.widgets.quality_trend import QualityTrend
 
@@ -92,7 +93,7 @@ class AnalysisScreen(Screen[None]):
     @work(exclusive=True, group="analysis")
     async def reload(self) -> None:
         try:
-            view = await self._link.analysis(self.project)
+            view = await self._link.call(GetAnalysis(project=self.project))
         except ContextenError as exc:
             self.query_one("#analysis-status", Label).update(Text(f"cannot analyse: {exc}", style="bold red"))
             return

@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
 from contexten.common.errors import ContextenError
-from contexten.common.protocol import PullRequestView
+from contexten.common.protocol import ListIssues, ListPullRequests, PullRequestView
 from contexten.tui.link import DaemonLink
 from contexten.tui.widgets.issue_tree import IssueTree, check_summary
 
@@ -51,8 +51,8 @@ class WorkScreen(Screen[None]):
     @work(exclusive=True, group="work-items")
     async def reload(self) -> None:
         try:
-            issues = await self._link.issues(self.project)
-            pull_requests = await self._link.pull_requests(self.project)
+            issues = await self._link.call(ListIssues(project=self.project))
+            pull_requests = await self._link.call(ListPullRequests(project=self.project))
         except ContextenError as exc:
             self.query_one("#work-status", Label).update(Text(f"cannot load: {exc}", style="bold red"))
             return

@@ -1,0 +1,72 @@
+"""What a request is: a pydantic model that names its command and the type of its answer.
+
+`class GetRun(Request[Run])` says that `run.get` is answered with a `Run`. The client validates every
+answer against that type, the daemon's router refuses to start unless every request has exactly one
+handler, and mypy sees `await client.call(GetRun(id=3))` as a `Run`.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+
+R = TypeVar("R")
+
+
+class Request(BaseModel, Generic[R]):
+    """Subclass as `class Name(Request[Answer])` with a field `cmd: Literal["slice.verb"] = "slice.verb"`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @classmethod
+    def command(cls) -> str:
+        return str(cls.model_fields["cmd"].default)
+
+    @classmethod
+    def response_type(cls) -> Any:
+        return _response_type(cls)
+
+    @classmethod
+    def response_adapter(cls) -> TypeAdapter[Any]:
+        return _adapter(cls)
+
+
+@cache
+def _response_type(cls: type[Request[Any]]) -> Any:
+    for base in cls.__mro__:
+        meta = getattr(base, "__pydantic_generic_metadata__", None)
+        if meta and meta["origin"] is Request and meta["args"]:
+            return meta["args"][0]
+    raise TypeError(f"{cls.__name__} does not name its response type (write it as Request[Answer])")
+
+
+@cache
+def _adapter(cls: type[Request[Any]]) -> TypeAdapter[Any]:
+    return TypeAdapter(_response_type(cls))
+
+
+def request_types() -> dict[str, type[Request[Any]]]:
+    """Every concrete request class that has been imported, by command. `contexten.common.protocol`
+    imports each slice's module, so importing it is enough to see them all."""
+    found: dict[str, type[Request[Any]]] = {}
+    stack = list(Request.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if "cmd" not in cls.model_fields or cls.__pydantic_generic_metadata__["origin"] is not None:
+            continue
+        cmd = cls.command()
+        other = found.get(cmd)
+        if other is not None and other is not cls:
+            raise TypeError(f"command {cmd!r} is declared twice: {other.__qualname__} and {cls.__qualname__}")
+        found[cmd] = cls
+    return found
+
+
+class Ack(BaseModel):
+    """The answer to a request that changes something and has nothing more to say than what it started."""
+
+    id: int
+    action: str

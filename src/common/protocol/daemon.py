@@ -1,0 +1,75 @@
+"""Requests about the daemon itself: liveness, status, the console's snapshot, the event log, stopping."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from contexten.common.models import BreakerInfo, Event, FlowInfo, HealthSample, Project, RateBudget, Run
+from contexten.common.protocol.base import Request
+from contexten.common.protocol.envelope import PROTOCOL_VERSION
+
+MAX_EVENTS_PAGE = 10_000
+
+
+class DaemonInfo(BaseModel):
+    version: str
+    protocol: int = PROTOCOL_VERSION
+    pid: int
+    instance: str
+    started_at: float
+    uptime_seconds: float
+    home: str
+
+
+class StatusInfo(DaemonInfo):
+    projects: list[Project]
+    runs_by_state: dict[str, int]
+    last_seq: int
+    breakers: list[BreakerInfo] = []
+    budgets: list[RateBudget] = []
+
+
+class Snapshot(BaseModel):
+    seq: int
+    instance: str
+    projects: list[Project]
+    runs: list[Run]
+    health: list[HealthSample]
+    flows: list[FlowInfo]
+    breakers: list[BreakerInfo] = []
+    budgets: list[RateBudget] = []
+
+
+class EventPage(BaseModel):
+    events: list[Event]
+    last_seq: int
+
+
+class Stopping(BaseModel):
+    stopping: bool
+    pid: int
+
+
+class Ping(Request[DaemonInfo]):
+    cmd: Literal["ping"] = "ping"
+
+
+class Status(Request[StatusInfo]):
+    cmd: Literal["status"] = "status"
+
+
+class GetSnapshot(Request[Snapshot]):
+    cmd: Literal["snapshot"] = "snapshot"
+
+
+class EventsSince(Request[EventPage]):
+    cmd: Literal["events.since"] = "events.since"
+    since: int = Field(default=0, ge=0)
+    limit: int = Field(default=1000, ge=1, le=MAX_EVENTS_PAGE)
+    run: int | None = None
+
+
+class StopDaemon(Request[Stopping]):
+    cmd: Literal["daemon.stop"] = "daemon.stop"

@@ -1,0 +1,120 @@
+"""The frames on the wire: how a request, a reply, an event and a heartbeat are encoded.
+
+Requests travel as one JSON frame on a DEALER -> ROUTER pair:
+    {"v": 1, "rid": "<client request id>", "cmd": "<command>", ...command fields}
+Replies come back on the same pair:
+    {"v": 1, "rid": "<same id>", "ok": true, "result": {...}}
+    {"v": 1, "rid": "<same id>", "ok": false, "error": {"code": "...", "message": "..."}}
+`rid` is kept apart from the command's own fields (a run's `id`, say).
+Events travel on PUB -> SUB as two frames, [b"ev", <Event JSON>]; a heartbeat [b"hb", <Heartbeat JSON>]
+carries the last published seq so a subscriber notices a gap even when no further event comes.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from contexten.common.errors import ProtocolError
+from contexten.common.protocol.base import Request, request_types
+
+PROTOCOL_VERSION = 1
+EVENT_TOPIC = b"ev"
+HEARTBEAT_TOPIC = b"hb"
+
+
+class ErrorCode(StrEnum):
+    BAD_FRAME = "bad_frame"
+    BAD_JSON = "bad_json"
+    WRONG_VERSION = "wrong_version"
+    UNKNOWN_COMMAND = "unknown_command"
+    INVALID_REQUEST = "invalid_request"
+    NOT_FOUND = "not_found"
+    INVALID_PARAMS = "invalid_params"
+    CONFLICT = "conflict"
+    INTERNAL = "internal"
+
+
+class Heartbeat(BaseModel):
+    instance: str
+    seq: int
+    ts: float
+
+
+class ErrorBody(BaseModel):
+    code: ErrorCode
+    message: str
+
+
+class Reply(BaseModel):
+    v: int = PROTOCOL_VERSION
+    rid: str
+    ok: bool
+    result: Any = None
+    error: ErrorBody | None = None
+
+
+def encode_request(request_id: str, request: Request[Any]) -> bytes:
+    body = request.model_dump(mode="json")
+    return json.dumps({**body, "v": PROTOCOL_VERSION, "rid": request_id}).encode()
+
+
+def peek_request_id(raw: bytes) -> str:
+    """The id of a request, best effort, so even a refused request gets an answer the client can match."""
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    value = doc.get("rid") if isinstance(doc, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def decode_request(raw: bytes) -> tuple[str, Request[Any]]:
+    """Parse one request frame, or raise ProtocolError whose code and message name the problem."""
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(ErrorCode.BAD_JSON, f"request is not valid JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ProtocolError(ErrorCode.INVALID_REQUEST, "request must be a JSON object")
+    request_id = doc.pop("rid", "")
+    if not isinstance(request_id, str):
+        raise ProtocolError(ErrorCode.INVALID_REQUEST, "request 'rid' must be a string")
+    version = doc.pop("v", None)
+    if version != PROTOCOL_VERSION:
+        raise ProtocolError(
+            ErrorCode.WRONG_VERSION,
+            f"protocol version {version!r} is not supported; this daemon speaks version {PROTOCOL_VERSION}",
+        )
+    cmd = doc.get("cmd")
+    known = request_types()
+    kind = known.get(cmd) if isinstance(cmd, str) else None
+    if kind is None:
+        raise ProtocolError(ErrorCode.UNKNOWN_COMMAND, f"unknown command {cmd!r}; known: {', '.join(sorted(known))}")
+    try:
+        return request_id, kind.model_validate(doc)
+    except ValidationError as exc:
+        raise ProtocolError(ErrorCode.INVALID_REQUEST, f"{cmd}: {describe_validation_error(exc)}") from None
+
+
+def encode_reply(reply: Reply) -> bytes:
+    return reply.model_dump_json(exclude_none=True).encode()
+
+
+def decode_reply(raw: bytes) -> Reply:
+    try:
+        return Reply.model_validate_json(raw)
+    except ValidationError as exc:
+        raise ProtocolError(ErrorCode.BAD_JSON, f"reply does not parse: {describe_validation_error(exc)}") from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per problem, each naming the field: 'steps: Input should be a valid integer'."""
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(value)"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)

@@ -1,1 +1,0 @@
-"""GitHub REST adapter."""

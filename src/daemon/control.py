@@ -1,0 +1,137 @@
+"""The daemon's own slice: liveness and status, the console's snapshot, the event log's read side,
+stopping, the bus heartbeat and the systemd watchdog. It reads from the other slices; it owns no state."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+
+from contexten.common.models import RateBudget
+from contexten.common.protocol import (
+    DaemonInfo,
+    EventPage,
+    EventsSince,
+    GetSnapshot,
+    Heartbeat,
+    Ping,
+    Snapshot,
+    Status,
+    StatusInfo,
+    StopDaemon,
+    Stopping,
+)
+from contexten.common.state import HEALTH_HISTORY
+from contexten.daemon.platform.bus import Bus
+from contexten.daemon.platform.config import Config
+from contexten.daemon.platform.eventlog import EventLog
+from contexten.daemon.platform.lifecycle import Slice, handles
+from contexten.daemon.platform.projects import ProjectStore
+from contexten.daemon.platform.sdnotify import SystemdNotifier
+from contexten.daemon.platform.store.events import EventReader
+from contexten.daemon.slices.connectors.hub import Connectors
+from contexten.daemon.slices.health.slice import HealthSlice
+from contexten.daemon.slices.resilience.breakers import BreakerRegistry
+from contexten.daemon.slices.runs.registry import FlowRegistry
+from contexten.daemon.slices.runs.store import RunStore
+
+SNAPSHOT_RUNS = 50
+
+
+class DaemonSlice(Slice):
+    name = "daemon"
+    config_sections = frozenset({"daemon"})
+
+    def __init__(
+        self,
+        info: Callable[[], DaemonInfo],
+        request_stop: Callable[[], None],
+        config: Callable[[], Config],
+        events: EventLog,
+        reader: EventReader,
+        bus: Bus,
+        projects: ProjectStore,
+        runs: RunStore,
+        flows: FlowRegistry,
+        health: HealthSlice,
+        breakers: BreakerRegistry,
+        connectors: Connectors,
+        systemd: SystemdNotifier,
+    ) -> None:
+        super().__init__()
+        self._info = info
+        self._request_stop = request_stop
+        self._config = config
+        self._events = events
+        self._reader = reader
+        self._bus = bus
+        self._projects = projects
+        self._runs = runs
+        self._flows = flows
+        self._health = health
+        self._breakers = breakers
+        self._connectors = connectors
+        self._systemd = systemd
+
+    async def start(self) -> None:
+        self.spawn(self._heartbeat(), "heartbeat")
+        if self._systemd.watchdog_interval:
+            self.spawn(self._watchdog(self._systemd.watchdog_interval), "watchdog")
+
+    def _budgets(self) -> list[RateBudget]:
+        return self._connectors.budgets()
+
+    @handles(Ping)
+    async def ping(self, _: Ping) -> DaemonInfo:
+        return self._info()
+
+    @handles(Status)
+    async def status(self, _: Status) -> StatusInfo:
+        return StatusInfo(
+            **self._info().model_dump(),
+            projects=await self._projects.all(),
+            runs_by_state=await self._runs.count_by_state(),
+            last_seq=self._events.published_seq,
+            breakers=self._breakers.infos(),
+            budgets=self._budgets(),
+        )
+
+    @handles(GetSnapshot)
+    async def snapshot(self, _: GetSnapshot) -> Snapshot:
+        # One connection serves reads and writes in order, and every write commits with its event,
+        # so these reads see exactly the state as of the last committed seq, read first.
+        seq = await self._reader.last_seq()
+        return Snapshot(
+            seq=seq,
+            instance=self._info().instance,
+            projects=await self._projects.all(),
+            runs=await self._runs.recent(SNAPSHOT_RUNS),
+            health=await self._health.recent(HEALTH_HISTORY),
+            flows=self._flows.infos(self._config().templates),
+            breakers=self._breakers.infos(),
+            budgets=self._budgets(),
+        )
+
+    @handles(EventsSince)
+    async def events_since(self, req: EventsSince) -> EventPage:
+        events = await self._reader.since(req.since, req.limit, req.run)
+        return EventPage(events=events, last_seq=self._events.published_seq)
+
+    @handles(StopDaemon)
+    async def stop_daemon(self, _: StopDaemon) -> Stopping:
+        self._request_stop()
+        return Stopping(stopping=True, pid=os.getpid())
+
+    async def _heartbeat(self) -> None:
+        while True:
+            info = self._info()
+            beat = Heartbeat(
+                instance=info.instance, seq=self._events.published_seq, ts=info.started_at + info.uptime_seconds
+            )
+            self._bus.publish_heartbeat(beat.model_dump_json().encode())
+            await asyncio.sleep(self._config().daemon.heartbeat_seconds)
+
+    async def _watchdog(self, interval: float) -> None:
+        while True:
+            self._systemd.watchdog()
+            await asyncio.sleep(interval)

@@ -1,1 +1,0 @@
-"""The workflow engine: executing a run's step graph with retries, checkpoints and a side-effect ledger."""

@@ -1,1 +1,0 @@
-"""The forge port (repositories, branches, pull requests, checks, merges) and its adapters."""

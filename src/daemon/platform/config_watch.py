@@ -1,0 +1,38 @@
+"""Live config: watch the file with watchfiles and apply a valid edit; keep the last good one otherwise."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from watchfiles import awatch
+
+from contexten.common.errors import ConfigError
+from contexten.daemon.platform.config import Config, load_config
+
+log = logging.getLogger(__name__)
+# watchfiles logs every change at INFO; with a log file beside the config that would feed itself.
+logging.getLogger("watchfiles").setLevel(logging.WARNING)
+
+
+async def watch_config(
+    path: Path, on_valid: Callable[[Config], Awaitable[None]], on_error: Callable[[ConfigError], object]
+) -> None:
+    # Watch the folder, not the file: editors save by writing a new file and renaming it over the old.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    target = str(path)
+    async for _changes in awatch(
+        path.parent,
+        watch_filter=lambda _change, changed: changed == target,
+        debounce=200,
+        step=50,
+        recursive=False,
+    ):
+        try:
+            config = load_config(path)
+        except ConfigError as exc:
+            log.warning("config edit refused, keeping the last good config: %s", exc)
+            on_error(exc)
+            continue
+        await on_valid(config)

@@ -1,0 +1,122 @@
+"""The one way the daemon runs a command: its own process group, a timeout, an output cap, and
+cancellation that ends the whole group (children and grandchildren), never just the parent."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# How long a stopped process group gets between SIGTERM and SIGKILL.
+KILL_GRACE_SECONDS = 5.0
+# What is kept of a command's output: its end, where the failure usually is.
+OUTPUT_CAP_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    code: int
+    out: str
+    err: str = ""
+    timed_out: bool = False
+    truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 0 and not self.timed_out
+
+
+async def run_process(
+    argv: list[str],
+    *,
+    cwd: str | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    merge_stderr: bool = True,
+    output_cap: int = OUTPUT_CAP_BYTES,
+    stdin: bytes | None = None,
+) -> ProcessResult:
+    """Run `argv` to the end, or until `timeout` seconds pass (then the group is stopped and the result
+    says `timed_out`). Cancelling the caller stops the group too. An argv that cannot start at all
+    (missing binary, bad cwd) raises OSError, as asyncio does."""
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT if merge_stderr else asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    out = _Capped(output_cap)
+    err = _Capped(output_cap)
+    readers = [asyncio.create_task(out.drain(proc.stdout))]
+    if not merge_stderr:
+        readers.append(asyncio.create_task(err.drain(proc.stderr)))
+    timed_out = False
+    try:
+        if stdin is not None and proc.stdin is not None:
+            proc.stdin.write(stdin)
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                await proc.stdin.drain()
+            proc.stdin.close()
+        try:
+            async with asyncio.timeout(timeout):
+                await proc.wait()
+                await asyncio.gather(*readers)
+        except TimeoutError:
+            timed_out = True
+            await stop_group(proc)
+    except asyncio.CancelledError:
+        await stop_group(proc)
+        raise
+    finally:
+        for reader in readers:
+            reader.cancel()
+        await asyncio.gather(*readers, return_exceptions=True)
+    return ProcessResult(
+        proc.returncode if proc.returncode is not None else -1,
+        out.text(),
+        err.text(),
+        timed_out=timed_out,
+        truncated=out.dropped > 0 or err.dropped > 0,
+    )
+
+
+async def stop_group(proc: asyncio.subprocess.Process, grace: float = KILL_GRACE_SECONDS) -> None:
+    """SIGTERM the process group, then SIGKILL it if it has not ended within `grace` seconds."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        await asyncio.wait_for(proc.wait(), grace)
+    except TimeoutError:
+        pass
+    # The parent may be gone while a grandchild that ignored SIGTERM lives on: the group gets SIGKILL either way.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    await proc.wait()
+
+
+class _Capped:
+    """Keeps the last `cap` bytes of a stream and counts what it dropped."""
+
+    def __init__(self, cap: int) -> None:
+        self._cap = cap
+        self._buf = bytearray()
+        self.dropped = 0
+
+    async def drain(self, stream: asyncio.StreamReader | None) -> None:
+        if stream is None:
+            return
+        while chunk := await stream.read(65536):
+            self._buf += chunk
+            if len(self._buf) > self._cap:
+                cut = len(self._buf) - self._cap
+                self.dropped += cut
+                del self._buf[:cut]
+
+    def text(self) -> str:
+        return self._buf.decode(errors="replace")

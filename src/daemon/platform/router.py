@@ -1,0 +1,68 @@
+"""Requests to handlers: each request type has exactly one handler, registered by the slice that owns it.
+
+Every failure becomes an error reply; nothing a client sends can stop the daemon.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from contexten.common.errors import CommandFailed, ContextenError, ProtocolError
+from contexten.common.protocol import (
+    ErrorBody,
+    ErrorCode,
+    Reply,
+    Request,
+    decode_request,
+    encode_reply,
+    peek_request_id,
+    request_types,
+)
+from contexten.daemon.platform.lifecycle import Handler
+
+log = logging.getLogger(__name__)
+
+
+class RoutingError(ContextenError):
+    """A request type has no handler, or more than one: a bug in how the daemon was put together."""
+
+
+class Router:
+    def __init__(self) -> None:
+        self._routes: dict[type[Request[Any]], tuple[str, Handler]] = {}
+
+    def add(self, owner: str, handlers: dict[type[Request[Any]], Handler]) -> None:
+        for kind, handler in handlers.items():
+            if kind in self._routes:
+                other = self._routes[kind][0]
+                raise RoutingError(f"{kind.command()} is handled twice: by {other} and by {owner}")
+            self._routes[kind] = (owner, handler)
+
+    def owners(self) -> dict[str, str]:
+        """Command -> the slice that answers it."""
+        return {kind.command(): owner for kind, (owner, _) in self._routes.items()}
+
+    def check_complete(self) -> None:
+        """Refuse to serve unless every request the protocol declares has a handler."""
+        missing = sorted(set(request_types()) - {k.command() for k in self._routes})
+        if missing:
+            raise RoutingError(f"no handler for {', '.join(missing)}")
+
+    async def handle(self, raw: bytes) -> bytes:
+        request_id = ""
+        try:
+            request_id, request = decode_request(raw)
+            _, handler = self._routes[type(request)]
+            result = await handler(request)
+            body = type(request).response_adapter().dump_python(result, mode="json")
+            return encode_reply(Reply(rid=request_id, ok=True, result=body))
+        except (ProtocolError, CommandFailed) as exc:
+            log.debug("refused a request: %s", exc)
+            return self.refuse(str(exc), ErrorCode(exc.code), request_id or peek_request_id(raw))
+        except Exception as exc:
+            log.exception("command failed")
+            return self.refuse(f"internal error: {type(exc).__name__}", ErrorCode.INTERNAL, request_id)
+
+    def refuse(self, message: str, code: ErrorCode = ErrorCode.BAD_FRAME, request_id: str = "") -> bytes:
+        return encode_reply(Reply(rid=request_id, ok=False, error=ErrorBody(code=code, message=message)))

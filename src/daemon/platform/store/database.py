@@ -1,0 +1,102 @@
+"""Opening the database: pragmas, an integrity check, and migrations, before anything else touches it."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+import aiosqlite
+
+from contexten.common.errors import StoreError
+from contexten.common.transitions import RUN_TRANSITIONS, STEP_TRANSITIONS
+from contexten.daemon.platform.store.migrations import LATEST, MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+
+async def open_database(path: Path) -> aiosqlite.Connection:
+    try:
+        db = await aiosqlite.connect(path, isolation_level=None)
+    except Exception as exc:  # sqlite3 raises several unrelated types for an unreadable file
+        raise StoreError(f"{path}: cannot open the database: {exc}") from None
+    try:
+        try:
+            await db.execute("PRAGMA busy_timeout=5000")
+            await db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode loses at most the last transactions on power loss, never corrupts.
+            await db.execute("PRAGMA synchronous=NORMAL")
+            await db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: not a usable SQLite database: {exc}") from None
+        await _quick_check(db, path)
+        await migrate(db, path)
+        await sync_transitions(db)
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+async def _quick_check(db: aiosqlite.Connection, path: Path) -> None:
+    try:
+        rows = list(await db.execute_fetchall("PRAGMA quick_check"))
+    except Exception as exc:
+        raise StoreError(f"{path}: not a usable SQLite database: {exc}") from None
+    verdict = [str(r[0]) for r in rows]
+    if verdict != ["ok"]:
+        raise StoreError(f"{path}: integrity check failed: {'; '.join(verdict[:5])}")
+
+
+async def migrate(db: aiosqlite.Connection, path: Path) -> None:
+    (version,) = next(iter(await db.execute_fetchall("PRAGMA user_version")))
+    if version > LATEST:
+        raise StoreError(
+            f"{path}: schema version {version} is newer than this contexten understands ({LATEST}); upgrade contexten"
+        )
+    for target, sql in MIGRATIONS:
+        if target <= version:
+            continue
+        log.info("migrating database to schema version %d", target)
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(sql):
+                await db.execute(statement)
+            await db.execute(f"PRAGMA user_version={target}")
+            await db.commit()
+        except BaseException:
+            await db.rollback()
+            raise
+
+
+async def sync_transitions(db: aiosqlite.Connection) -> None:
+    """The transition tables are code, not data: refresh the store's copy on every start."""
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        for table, rules in (("run_transitions", RUN_TRANSITIONS), ("step_transitions", STEP_TRANSITIONS)):
+            await db.execute(f"DELETE FROM {table}")
+            await db.executemany(
+                f"INSERT INTO {table} (from_state, to_state) VALUES (?, ?)",
+                [(old.value, new.value) for old, targets in rules.items() for new in targets],
+            )
+        await db.commit()
+    except BaseException:
+        await db.rollback()
+        raise
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements; triggers contain ';' inside BEGIN ... END."""
+    out: list[str] = []
+    buf = ""
+    for line in sql.splitlines(keepends=True):
+        if line.strip().startswith("--"):
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out

@@ -1,0 +1,36 @@
+"""One error type for every connector: lower-level errors are mapped here, at the edge, to a failure class
+(which drives retries, breakers and recovery) and, when the service said so, how long to wait."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+from contexten.common.errors import ContextenError
+from contexten.daemon.platform.failures import FailureClass
+
+
+class ConnectorError(ContextenError):
+    def __init__(
+        self, service: str, message: str, failure_class: FailureClass, status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:  # fmt: skip
+        self.service = service
+        self.failure_class = failure_class
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(f"{service}: {message}")
+
+
+@contextmanager
+def transport_errors(service: str, what: str) -> Iterator[None]:
+    """httpx's timeouts and connection failures as ConnectorErrors. Only the exception's class is kept:
+    its message can carry request details that have no place in events."""
+    try:
+        yield
+    except httpx.TimeoutException:
+        raise ConnectorError(service, f"{what} timed out", FailureClass.TIMEOUT) from None
+    except httpx.TransportError as exc:
+        raise ConnectorError(service, f"{what} failed ({type(exc).__name__})", FailureClass.TRANSIENT_NETWORK) from None

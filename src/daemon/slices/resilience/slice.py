@@ -1,0 +1,34 @@
+"""The resilience slice: circuit breakers (one per external dependency, persisted), failure classes, the
+recovery engine and its strategies, and healing failed runs."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from contexten.common.models import RecoveryRow
+from contexten.common.protocol import RecoveryTable
+from contexten.daemon.platform.config import Config
+from contexten.daemon.platform.lifecycle import Slice, handles
+from contexten.daemon.slices.resilience.breakers import BreakerRegistry
+from contexten.daemon.slices.resilience.healing import Healer
+
+
+class ResilienceSlice(Slice):
+    name = "resilience"
+    config_sections = frozenset({"breakers", "recovery"})
+
+    def __init__(self, breakers: BreakerRegistry, healer: Healer, db: aiosqlite.Connection) -> None:
+        super().__init__()
+        self.breakers = breakers
+        self.healer = healer
+        self._db = db
+
+    async def start(self) -> None:
+        await self.breakers.load(self._db)
+
+    async def reconfigure(self, config: Config) -> None:
+        self.breakers.reconfigure(config)  # [recovery] is read live by each strategy
+
+    @handles(RecoveryTable)
+    async def recovery_table(self, _: RecoveryTable) -> list[RecoveryRow]:
+        return await self.healer.engine.published_table()

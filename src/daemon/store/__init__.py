@@ -1,1 +1,0 @@
-"""SQLite state: schema migrations, the connection, and the read queries."""

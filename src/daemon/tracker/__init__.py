@@ -1,1 +1,0 @@
-"""The tracker port (issues with parents and states) and its adapters."""
