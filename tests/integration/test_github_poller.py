@@ -9,19 +9,20 @@ from typing import Any
 import pytest
 
 from contexten.common.clock import SystemClock
+from contexten.common.event_kinds import EventKind
 from contexten.daemon.platform.eventlog import EventLog
 from contexten.daemon.platform.store.database import open_database
-from contexten.daemon.platform.store.queries import Queries
 from contexten.daemon.slices.connectors.forge.github.forge import GitHubForge
 from contexten.daemon.slices.connectors.forge.github.http import GitHubHTTP
 from contexten.daemon.slices.connectors.forge.github.poller import PollSettings, RepoPoller
 from contexten.daemon.slices.connectors.http.cache import HttpCache
 from contexten.daemon.slices.connectors.http.credentials import Secret
 from tests.fakes.github_server import FakeGitHub, add_hello_world
+from tests.store_view import StoreView
 
 
 @pytest.fixture
-async def setup(tmp_path: Path) -> AsyncIterator[tuple[FakeGitHub, dict[str, Any], RepoPoller, Queries, EventLog]]:
+async def setup(tmp_path: Path) -> AsyncIterator[tuple[FakeGitHub, dict[str, Any], RepoPoller, StoreView, EventLog]]:
     fake = FakeGitHub([])
     recorded = add_hello_world(fake)
     db = await open_database(tmp_path / "c.db")
@@ -32,7 +33,7 @@ async def setup(tmp_path: Path) -> AsyncIterator[tuple[FakeGitHub, dict[str, Any
         http = GitHubHTTP(fake.url, Secret("ghp_x"), cache, SystemClock())
         forge = GitHubForge("hello", "Codertocat/Hello-World", http)
         poller = RepoPoller("hello", forge, http, events, PollSettings(interval=10, max_interval=60))
-        yield fake, recorded, poller, Queries(db), events
+        yield fake, recorded, poller, StoreView(db), events
         await http.aclose()
     await cache.close()
     await events.close()
@@ -70,7 +71,7 @@ async def test_changes_become_events(setup: Any) -> None:
     fake.add("GET", f"{base}/pulls?state=open&per_page=100", 200, [])
     fake.add("GET", f"{base}/pulls/2", 200, merged)
     assert (await poller.poll()).events == ["pr.merged"]
-    await events.commit("test.flush", {})
+    await events.commit(EventKind.HEALTH_PROBE, {})
     kinds = [e.kind for e in await queries.events_since(0, 100)]
     assert kinds[:3] == ["pr.updated", "check.failed", "pr.merged"]
 
@@ -92,7 +93,7 @@ async def test_failed_actions_runs_and_review_requests_become_events(setup: Any)
     fake.add("GET", f"{base}/pulls?state=open&per_page=100", 200, [asked])
     assert (await poller.poll()).events == ["pr.review_requested", "ci.run.failed"]
     assert (await poller.poll()).events == [], "each failure is announced once"
-    await events.commit("test.flush", {})
+    await events.commit(EventKind.HEALTH_PROBE, {})
     stored = {e.kind: e for e in await queries.events_since(0, 100)}
     assert stored["ci.run.failed"].data["run"]["id"] == failed["id"]
     assert stored["pr.review_requested"].data["pull_request"]["requested_reviewers"] == ["hubot"]

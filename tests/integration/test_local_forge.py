@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 
 from contexten.common.clock import SystemClock
+from contexten.common.event_kinds import EventKind
 from contexten.daemon.platform.eventlog import EventLog
 from contexten.daemon.platform.failures import FailureClass
 from contexten.daemon.platform.store.database import open_database
-from contexten.daemon.platform.store.queries import Queries
 from contexten.daemon.slices.connectors.forge.local import LocalForge
 from contexten.daemon.slices.connectors.http.errors import ConnectorError
+from tests.store_view import StoreView
 
 ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
        "GIT_COMMITTER_EMAIL": "t@example.invalid", "PATH": "/usr/bin:/bin"}  # fmt: skip
@@ -58,8 +59,8 @@ def forge(repo: Path, parts: tuple[Any, EventLog], command: list[str], timeout: 
 
 
 async def kinds(parts: tuple[Any, EventLog]) -> list[str]:
-    await parts[1].commit("test.flush", {})
-    return [e.kind for e in await Queries(parts[0]).events_since(0, 1000)]
+    await parts[1].commit(EventKind.HEALTH_PROBE, {})
+    return [e.kind for e in await StoreView(parts[0]).events_since(0, 1000)]
 
 
 async def test_a_checked_pull_request_merges_into_the_checked_out_default_branch(repo: Path, parts: Any) -> None:

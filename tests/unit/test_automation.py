@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from contexten.common.errors import ConfigError
+from contexten.daemon.flows import builtin_flows
 from contexten.daemon.platform.config import ScheduleSection, TriggerSection, parse_config
 from contexten.daemon.platform.eventlog import Published
-from contexten.daemon.slices.runs.registry import builtin_flows
 from contexten.daemon.slices.runs.scheduler import check_against_flows, next_fire
 from contexten.daemon.slices.runs.triggers import fill, matches
 

@@ -18,14 +18,16 @@ from contexten.daemon.platform.config import Config, DaemonSection
 from contexten.daemon.platform.eventlog import EventLog
 from contexten.daemon.platform.failures import FailureClass
 from contexten.daemon.platform.ledger import EffectLedger
+from contexten.daemon.platform.projects import ProjectStore
 from contexten.daemon.platform.store.database import open_database
-from contexten.daemon.platform.store.queries import Queries
 from contexten.daemon.slices.resilience.breakers import BreakerRegistry
-from contexten.daemon.slices.runs.flow import FlowSpec, NoParams, Services, StepContext, StepSpec
+from contexten.daemon.slices.runs.flow import FlowPlatform, FlowSpec, NoParams, Provided, StepContext, StepSpec
 from contexten.daemon.slices.runs.registry import FlowRegistry
 from contexten.daemon.slices.runs.retry import RetryPolicy
 from contexten.daemon.slices.runs.runner import Runner
+from contexten.daemon.slices.runs.store import RunStore
 from tests.helpers import eventually
+from tests.store_view import StoreView
 
 FAST = RetryPolicy(max_attempts=3, backoff_seconds=0.01, max_backoff_seconds=0.05, jitter_seconds=0.0)
 
@@ -39,27 +41,24 @@ def flow(name: str, *steps: StepSpec, resumable: bool = True) -> FlowSpec:
 
 
 @asynccontextmanager
-async def engine(tmp_path: Path, *flows: FlowSpec, budget: int = 20) -> AsyncIterator[tuple[Runner, Queries]]:
+async def engine(tmp_path: Path, *flows: FlowSpec, budget: int = 20) -> AsyncIterator[tuple[Runner, StoreView]]:
     db = await open_database(tmp_path / "c.db")
     clock = SystemClock()
     events = EventLog(db, lambda _payloads: None, clock, last_seq=0)
     events.start()
     config = Config(daemon=DaemonSection(run_retry_budget=budget))
-    services = Services(
-        config=lambda: config, events=events, queries=Queries(db), clock=clock, database=tmp_path / "c.db",
-        events_endpoint="ipc:///nonexistent", ledger=EffectLedger(db, events, clock),
-        breakers=BreakerRegistry(events, clock, config),
-    )  # fmt: skip
-    runner = Runner(services, FlowRegistry(list(flows)), last_run_id=0)
+    platform = FlowPlatform(config=lambda: config, events=events, clock=clock, ledger=EffectLedger(db, events, clock))
+    provided = Provided([BreakerRegistry(events, clock, config)])
+    runner = Runner(platform, RunStore(db), ProjectStore(db), FlowRegistry(list(flows)), provided, last_run_id=0)
     try:
-        yield runner, services.queries
+        yield runner, StoreView(db)
     finally:
         await runner.shutdown(0)
         await events.close()
         await db.close()
 
 
-async def finished(queries: Queries, run_id: int, timeout: float = 10) -> Run:
+async def finished(queries: StoreView, run_id: int, timeout: float = 10) -> Run:
     async def done() -> bool:
         run = await queries.run(run_id)
         return run is not None and run.state.terminal
@@ -249,7 +248,7 @@ async def _true(value: bool) -> bool:
     return value
 
 
-async def _state(queries: Queries, run_id: int, state: RunState) -> bool:
+async def _state(queries: StoreView, run_id: int, state: RunState) -> bool:
     run = await queries.run(run_id)
     return run is not None and run.state == state
 

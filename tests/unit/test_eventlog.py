@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from contexten.common.clock import FakeClock
+from contexten.common.event_kinds import EventKind
 from contexten.common.models import Event
 from contexten.daemon.platform.eventlog import EventLog
 from contexten.daemon.platform.store.database import open_database
-from contexten.daemon.platform.store.queries import Queries
+from tests.store_view import StoreView
 
 
 class Recorder:
@@ -28,12 +29,12 @@ async def test_events_are_stored_then_published_in_seq_order_without_gaps(tmp_pa
     recorder = Recorder()
     log = EventLog(db, recorder, FakeClock(), last_seq=0)
     log.start()
-    seqs = [log.emit("test.tick", {"i": i}, run=i % 3 or None) for i in range(2500)]
-    last = await log.commit("test.done", {})
+    seqs = [log.emit(EventKind.HEALTH_PROBE, {"i": i}, run=i % 3 or None) for i in range(2500)]
+    last = await log.commit(EventKind.HEALTH_PROBE, {})
     await log.close()
     assert seqs == list(range(1, 2501)) and last == 2501
     assert [e.seq for e in recorder.published] == list(range(1, 2502))
-    stored = await Queries(db).events_since(0, 10_000)
+    stored = await StoreView(db).events_since(0, 10_000)
     assert [e.model_dump() for e in stored] == [e.model_dump() for e in recorder.published]
     assert stored[5].data == {"i": 5} and stored[5].run == 2
     await db.close()
@@ -42,15 +43,15 @@ async def test_events_are_stored_then_published_in_seq_order_without_gaps(tmp_pa
 async def test_seq_continues_after_reopening(tmp_path: Path) -> None:
     path = tmp_path / "c.db"
     db = await open_database(path)
-    log = EventLog(db, Recorder(), FakeClock(), last_seq=await Queries(db).last_seq())
+    log = EventLog(db, Recorder(), FakeClock(), last_seq=await StoreView(db).last_seq())
     log.start()
-    await log.commit("a", {})
+    await log.commit(EventKind.HEALTH_PROBE, {})
     await log.close()
     await db.close()
     db = await open_database(path)
-    log = EventLog(db, Recorder(), FakeClock(), last_seq=await Queries(db).last_seq())
+    log = EventLog(db, Recorder(), FakeClock(), last_seq=await StoreView(db).last_seq())
     log.start()
-    assert await log.commit("b", {}) == 2
+    assert await log.commit(EventKind.HEALTH_PROBE, {}) == 2
     await log.close()
     await db.close()
 
@@ -62,8 +63,8 @@ async def test_state_writes_commit_with_their_event_or_not_at_all(tmp_path: Path
     log.start()
     insert = ("INSERT INTO projects (id, name, kind, location, pinned_at) VALUES (?, ?, ?, ?, ?)",
               ("p", "p", "local", "/p", 1.0))  # fmt: skip
-    await log.commit("project.pinned", {}, writes=[insert])
-    assert [p.id for p in await Queries(db).projects()] == ["p"]
+    await log.commit(EventKind.PROJECT_PINNED, {}, writes=[insert])
+    assert [p.id for p in await StoreView(db).projects()] == ["p"]
     await log.close()
     await db.close()
 
@@ -72,7 +73,7 @@ async def test_the_event_log_is_append_only(tmp_path: Path) -> None:
     db = await open_database(tmp_path / "c.db")
     log = EventLog(db, Recorder(), FakeClock(), last_seq=0)
     log.start()
-    await log.commit("a", {})
+    await log.commit(EventKind.HEALTH_PROBE, {})
     await log.close()
     for sql in ("UPDATE events SET kind = 'x'", "DELETE FROM events"):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
@@ -83,29 +84,32 @@ async def test_the_event_log_is_append_only(tmp_path: Path) -> None:
 async def test_an_illegal_transition_is_refused_by_the_store_without_a_hole_in_seq(tmp_path: Path) -> None:
     from contexten.common.models import Run, RunState, Step
     from contexten.daemon.platform.eventlog import StoreRejected
-    from contexten.daemon.store import writes
+    from contexten.daemon.slices.runs import store as writes
 
     db = await open_database(tmp_path / "c.db")
     recorder = Recorder()
     log = EventLog(db, recorder, FakeClock(), last_seq=0)
     log.start()
     run = Run(id=1, flow="f", created_at=1.0, steps=[Step(index=0, name="a")])
-    await log.commit("run.created", {}, run=1, writes=writes.insert_run(run))
+    await log.commit(EventKind.RUN_CREATED, {}, run=1, writes=writes.insert_run(run))
     await log.commit(
-        "run.state", {"state": "RUNNING"}, run=1, writes=[writes.update_run(1, {"state": RunState.RUNNING})]
+        EventKind.RUN_STATE, {"state": "RUNNING"}, run=1, writes=[writes.update_run(1, {"state": RunState.RUNNING})]
     )
     # Queue a legal change, an illegal one (RUNNING -> SCHEDULED) and another legal one in one batch.
-    first = log.emit("test.before", {})
+    first = log.emit(EventKind.HEALTH_PROBE, {})
     with pytest.raises(StoreRejected, match="illegal run state transition"):
         await log.commit(
-            "run.state", {"state": "SCHEDULED"}, run=1, writes=[writes.update_run(1, {"state": RunState.SCHEDULED})]
+            EventKind.RUN_STATE,
+            {"state": "SCHEDULED"},
+            run=1,
+            writes=[writes.update_run(1, {"state": RunState.SCHEDULED})],
         )
-    last = await log.commit("test.after", {})
+    last = await log.commit(EventKind.HEALTH_PROBE, {})
     await log.close()
-    stored = await Queries(db).events_since(0, 100)
+    stored = await StoreView(db).events_since(0, 100)
     assert [e.seq for e in stored] == list(range(1, last + 1))
     assert [e.kind for e in stored][first - 1 :] == ["test.before", "store.rejected", "test.after"]
     assert stored[first].data["kind"] == "run.state"
     assert [e.kind for e in recorder.published] == [e.kind for e in stored]
-    assert (await Queries(db).run(1)).state == RunState.RUNNING  # type: ignore[union-attr]
+    assert (await StoreView(db).run(1)).state == RunState.RUNNING  # type: ignore[union-attr]
     await db.close()

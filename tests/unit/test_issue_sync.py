@@ -12,17 +12,18 @@ from typing import Any
 import pytest
 
 from contexten.common.clock import FakeClock
+from contexten.common.event_kinds import EventKind
 from contexten.common.models import PullRequest
 from contexten.daemon.platform.config import Config, parse_config
 from contexten.daemon.platform.eventlog import EventLog
 from contexten.daemon.platform.store.database import open_database
-from contexten.daemon.platform.store.queries import Queries
 from contexten.daemon.slices.connectors.forge.local import LocalForge
 from contexten.daemon.slices.connectors.forge.port import Forge
 from contexten.daemon.slices.connectors.tracker.local import LocalTracker
 from contexten.daemon.slices.notify.port import RecordingNotifier
 from contexten.daemon.slices.work.sync import IssueSync
 from contexten.daemon.slices.work.sync_service import SyncService
+from tests.store_view import StoreView
 
 STATE_MAP = """
 [sync.state_map.LOCAL]
@@ -48,8 +49,8 @@ class World:
         return [tuple(r) for r in rows]
 
     async def kinds(self) -> list[str]:
-        await self.events.commit("test.flush", {})
-        return [e.kind for e in await Queries(self.db).events_since(0, 1000)]
+        await self.events.commit(EventKind.HEALTH_PROBE, {})
+        return [e.kind for e in await StoreView(self.db).events_since(0, 1000)]
 
 
 @pytest.fixture
@@ -132,8 +133,8 @@ async def test_a_parent_completes_when_its_children_do(world: World) -> None:
     await world.sync.pull_request_changed("api", pull(world.clock, head=f"{kids[2].identifier.lower()}-x",
                                                       state="merged"), "pr.merged")  # fmt: skip
     assert (await world.tracker.issue(parent.identifier)).state == "completed"  # type: ignore[union-attr]
-    await world.events.commit("test.flush", {})
-    progress = [e.data for e in await Queries(world.db).events_since(0, 1000) if e.kind == "issue.progress"]
+    await world.events.commit(EventKind.HEALTH_PROBE, {})
+    progress = [e.data for e in await StoreView(world.db).events_since(0, 1000) if e.kind == "issue.progress"]
     assert progress[-1] == {"identifier": parent.identifier, "progress": 2 / 3, "completed": 2, "total": 3}
     assert ("completed_parent", parent.identifier, "Done") in await world.log()
 
@@ -192,8 +193,8 @@ async def test_an_issue_finished_in_the_tracker_is_told_to_its_open_pull_request
     done = await tracker.update_issue(issue.identifier, state="canceled")  # decided elsewhere, later
     decisions = await sync.issue_changed("api", done)
     assert [d.decision for d in decisions] == ["commented"]
-    await events.commit("test.flush", {})
-    comments = [e.data["body"] for e in await Queries(db).events_since(0, 100) if e.kind == "pr.comment"]
+    await events.commit(EventKind.HEALTH_PROBE, {})
+    comments = [e.data["body"] for e in await StoreView(db).events_since(0, 100) if e.kind == "pr.comment"]
     assert comments == ["LOCAL-1 is now Canceled in the tracker, while this pull request is still open."]
     await events.close()
     await db.close()

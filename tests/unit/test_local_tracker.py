@@ -7,9 +7,9 @@ import pytest
 from contexten.common.clock import FakeClock
 from contexten.daemon.platform.eventlog import EventLog
 from contexten.daemon.platform.store.database import open_database
-from contexten.daemon.platform.store.queries import Queries
 from contexten.daemon.slices.connectors.http.errors import ConnectorError
 from contexten.daemon.slices.connectors.tracker.local import LocalTracker
+from tests.store_view import StoreView
 
 
 async def test_creating_twice_with_one_key_gives_one_issue(tmp_path: Path) -> None:
@@ -23,7 +23,7 @@ async def test_creating_twice_with_one_key_gives_one_issue(tmp_path: Path) -> No
     other = await tracker.create_issue("Else", "", key="k2")
     assert first == second and first.title == "Broken" and first.labels == ["a"] and first.state == "backlog"
     assert other.id != first.id
-    kinds = [e.kind for e in await Queries(db).events_since(0, 10)]
+    kinds = [e.kind for e in await StoreView(db).events_since(0, 10)]
     assert kinds.count("issue.created") == 2
     await events.close()
     await db.close()
@@ -55,7 +55,7 @@ async def test_trees_states_comments_and_links_each_announce_what_changed(tmp_pa
     assert (await tracker.issue(second.identifier)).pull_requests == ["https://example.test/pr/1"]  # type: ignore[union-attr]
     assert [i.identifier for i in await tracker.project_issues("api")] == ["LOCAL-1", "LOCAL-2", "LOCAL-3"]
 
-    stored = await Queries(db).events_since(0, 50)
+    stored = await StoreView(db).events_since(0, 50)
     kinds = [e.kind for e in stored]
     assert kinds.count("issue.created") == 3 and kinds.count("issue.state_changed") == 2
     assert kinds.count("issue.commented") == 1 and kinds.count("issue.updated") == 1

@@ -9,18 +9,19 @@ from typing import Any
 import pytest
 
 from contexten.common.clock import FakeClock
+from contexten.common.event_kinds import EventKind
 from contexten.common.models import Run, RunState
 from contexten.daemon.platform.config import Config, RecoverySection
 from contexten.daemon.platform.eventlog import EventLog
 from contexten.daemon.platform.failures import FailureClass
 from contexten.daemon.platform.ledger import EffectLedger
 from contexten.daemon.platform.store.database import open_database
-from contexten.daemon.platform.store.queries import Queries
 from contexten.daemon.slices.connectors.tracker.local import LocalTracker
 from contexten.daemon.slices.notify.port import RecordingNotifier
 from contexten.daemon.slices.resilience.actions import recovery_actions
 from contexten.daemon.slices.resilience.breakers import BreakerRegistry
 from contexten.daemon.slices.resilience.recovery import Strategy
+from tests.store_view import StoreView
 
 
 class Control:
@@ -65,7 +66,7 @@ async def parts(tmp_path: Path) -> AsyncIterator[tuple[Any, ...]]:
         LocalTracker(db, events, clock),
         ledger,
     )
-    yield actions, notifier, control, ledger, Queries(db), events
+    yield actions, notifier, control, ledger, StoreView(db), events
     await events.close()
     await db.close()
 
@@ -77,7 +78,7 @@ async def test_escalation_notifies_files_one_issue_and_raises_a_critical_alert(p
     actions, notifier, _, _, queries, events = parts
     for _ in range(2):  # escalating twice must not file twice
         assert await actions[Strategy.ESCALATE](FAILED, FailureClass.AUTHENTICATION) is FAILED
-    await events.commit("test.flush", {})
+    await events.commit(EventKind.HEALTH_PROBE, {})
     assert [n.severity for n in notifier.notices] == ["critical", "critical"]
     assert "run 7 (deploy) failed (authentication)" in notifier.notices[0].body
     stored = await queries.events_since(0, 100)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from contexten.common.protocol import analysis, daemon, projects, resilience, runs, work
 from contexten.common.protocol.analysis import GetAnalysis
-from contexten.common.protocol.base import Ack, Request, request_types
+from contexten.common.protocol.base import Ack, Request, index_requests, request_types
 from contexten.common.protocol.daemon import (
     MAX_EVENTS_PAGE,
     DaemonInfo,
@@ -111,6 +111,7 @@ __all__ = [
     "describe_validation_error",
     "encode_reply",
     "encode_request",
+    "index_requests",
     "peek_request_id",
     "request_types",
 ]

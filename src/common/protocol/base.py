@@ -7,6 +7,7 @@ handler, and mypy sees `await client.call(GetRun(id=3))` as a `Run`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from typing import Any, Generic, TypeVar
 
@@ -48,13 +49,22 @@ def _adapter(cls: type[Request[Any]]) -> TypeAdapter[Any]:
 
 
 def request_types() -> dict[str, type[Request[Any]]]:
-    """Every concrete request class that has been imported, by command. `contexten.common.protocol`
-    imports each slice's module, so importing it is enough to see them all."""
-    found: dict[str, type[Request[Any]]] = {}
+    """Every request the protocol declares, by command: the concrete Request classes defined in this
+    package (`contexten.common.protocol` imports each slice's module, so importing it is enough)."""
+    found: list[type[Request[Any]]] = []
     stack = list(Request.__subclasses__())
     while stack:
         cls = stack.pop()
         stack.extend(cls.__subclasses__())
+        if cls.__module__.startswith(__package__ or "contexten.common.protocol"):
+            found.append(cls)
+    return index_requests(found)
+
+
+def index_requests(classes: Iterable[type[Request[Any]]]) -> dict[str, type[Request[Any]]]:
+    """Concrete request classes by command; two classes claiming one command are refused by name."""
+    found: dict[str, type[Request[Any]]] = {}
+    for cls in classes:
         if "cmd" not in cls.model_fields or cls.__pydantic_generic_metadata__["origin"] is not None:
             continue
         cmd = cls.command()

@@ -27,7 +27,7 @@ from contexten.daemon.slices.connectors.tracker.linear.client import LinearClien
 from contexten.daemon.slices.connectors.tracker.linear.tracker import LinearTracker
 from contexten.daemon.slices.connectors.tracker.local import LocalTracker
 from contexten.daemon.slices.connectors.tracker.port import Tracker
-from contexten.daemon.slices.resilience.breakers import BreakerRegistry
+from contexten.daemon.slices.resilience.ports import Guards
 
 
 class Connectors:
@@ -36,7 +36,7 @@ class Connectors:
 
     def __init__(
         self, config: Callable[[], Config], db: aiosqlite.Connection, events: EventLog, clock: Clock,
-        breakers: BreakerRegistry, pinned: PinnedProjects,
+        breakers: Guards, pinned: PinnedProjects,
     ) -> None:  # fmt: skip
         self._config = config
         self._db = db

@@ -25,7 +25,7 @@ from contexten.daemon.platform.failures import FailureClass
 from contexten.daemon.slices.connectors.http.cache import HttpCache
 from contexten.daemon.slices.connectors.http.credentials import Secret
 from contexten.daemon.slices.connectors.http.errors import ConnectorError, transport_errors
-from contexten.daemon.slices.resilience.breaker import CircuitBreaker
+from contexten.daemon.slices.resilience.ports import CallGuard
 
 F = FailureClass
 SECONDARY_LIMIT_WAIT = 60.0
@@ -66,7 +66,7 @@ class GitHubHTTP:
         token: Secret | None,
         cache: HttpCache,
         clock: Clock,
-        breaker: CircuitBreaker | None = None,
+        breaker: CallGuard | None = None,
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:

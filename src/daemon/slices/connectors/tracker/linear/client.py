@@ -20,7 +20,7 @@ from contexten.common.clock import Clock
 from contexten.daemon.platform.failures import FailureClass
 from contexten.daemon.slices.connectors.http.credentials import Secret
 from contexten.daemon.slices.connectors.http.errors import ConnectorError, transport_errors
-from contexten.daemon.slices.resilience.breaker import CircuitBreaker
+from contexten.daemon.slices.resilience.ports import CallGuard
 
 F = FailureClass
 _CODES = {
@@ -57,7 +57,7 @@ class LinearClient:
         key: Secret | None,
         clock: Clock,
         key_kind: Literal["api_key", "oauth"] = "api_key",
-        breaker: CircuitBreaker | None = None,
+        breaker: CallGuard | None = None,
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
