@@ -18,17 +18,22 @@ def _state(home: Path, run_id: str) -> tuple[str, str | None]:
 def test_a_project_runs_one_at_a_time_and_the_next_waits_visibly(home: Path, git_repo: Path) -> None:
     config = FAST_CONFIG.replace("[daemon]", "[daemon]\nmax_runs_per_project = 1\nmax_concurrent_workflows = 4")
     daemon = DaemonProcess(home, config).start()
+    release = home / "release"
+    held = ["--param", "steps=1", "--param", "step_ms=0", "--param", f"hold_file={release}"]
     try:
         project = cli_json(home, "pin", str(git_repo))["id"]
-        first = cli(home, "run", "synthetic", "--project", project, *LONG).stdout.strip()
-        second = cli(home, "run", "synthetic", "--project", project, *LONG).stdout.strip()
-        other = cli(home, "run", "synthetic", *LONG).stdout.strip()  # no project: not held back by it
+        # The first run holds its slot until released, however slow the machine: the queue is exact.
+        first = cli(home, "run", "synthetic", "--project", project, *held).stdout.strip()
         wait_for(lambda: _state(home, first)[0] == "RUNNING", 10, "the first run")
+        second = cli(home, "run", "synthetic", "--project", project, *held).stdout.strip()
+        other = cli(home, "run", "synthetic", *held).stdout.strip()  # no project: not held back by it
         wait_for(lambda: _state(home, other)[0] == "RUNNING", 10, "the run without a project")
+        wait_for(lambda: _state(home, second)[1] is not None, 10, "the second run to queue")
         assert _state(home, second) == ("PENDING", f"project {project}: 1 running")
-        wait_for(lambda: _state(home, second)[0] == "RUNNING", 15, "the second run to get its turn")
+        release.touch()
+        wait_for(lambda: _state(home, first)[0] == "COMPLETED", 15, "the first run to finish")
+        wait_for(lambda: _state(home, second)[0] == "COMPLETED", 15, "the second run to get its turn and finish")
         assert _state(home, second)[1] is None
-        wait_for(lambda: _state(home, second)[0] == "COMPLETED", 15, "the second run to finish")
     finally:
         daemon.stop()
 

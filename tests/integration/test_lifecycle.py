@@ -116,7 +116,7 @@ def test_config_edits_apply_live_and_bad_edits_keep_the_last_good_config(daemon:
     )
     wait_for(lambda: any(e["kind"] == "config.reloaded" for e in kinds()), 10, "config.reloaded")
     reloaded = next(e for e in kinds() if e["kind"] == "config.reloaded")
-    assert reloaded["data"] == {"changed": ["daemon.shutdown_timeout_seconds"]}
+    assert reloaded["data"] == {"changed": ["daemon.shutdown_timeout_seconds"], "slices": ["runs", "daemon"]}
 
     daemon.paths.config_file.write_text("[daemon]\nmax_concurrent_workflows = -3\n")
     wait_for(lambda: any(e["kind"] == "config.error" for e in kinds()), 10, "config.error")

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from contexten.common.clock import SystemClock
+from contexten.common.event_kinds import EventKind
 from contexten.common.errors import CommandFailed
 from contexten.common.models import Run, RunState, StepState
 from contexten.daemon.platform.config import Config, DaemonSection
@@ -307,9 +308,9 @@ async def test_an_effect_happens_once_even_when_asked_twice_or_left_pending(tmp_
         run = await finished(queries, (await runner.start("f", None, {})).id)
         assert run.state == RunState.COMPLETED and performed == [f"run-{run.id}/s/issue"]
         # A crash between the effect and its 'done' record leaves the key pending: the ledger asks `find`.
-        ledger = runner._s.ledger
+        ledger = runner._p.ledger
         await ledger._events.commit(
-            "effect.pending", {}, writes=[("INSERT INTO effects (key, run_id, step, status, created_at) "
+            EventKind.EFFECT_PENDING, {}, writes=[("INSERT INTO effects (key, run_id, step, status, created_at) "
                                            "VALUES ('k', 1, 's', 'pending', 0)", ())],
         )  # fmt: skip
         outside.add("k")

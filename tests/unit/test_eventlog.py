@@ -108,7 +108,7 @@ async def test_an_illegal_transition_is_refused_by_the_store_without_a_hole_in_s
     await log.close()
     stored = await StoreView(db).events_since(0, 100)
     assert [e.seq for e in stored] == list(range(1, last + 1))
-    assert [e.kind for e in stored][first - 1 :] == ["test.before", "store.rejected", "test.after"]
+    assert [e.kind for e in stored][first - 1 :] == ["health.probe", "store.rejected", "health.probe"]
     assert stored[first].data["kind"] == "run.state"
     assert [e.kind for e in recorder.published] == [e.kind for e in stored]
     assert (await StoreView(db).run(1)).state == RunState.RUNNING  # type: ignore[union-attr]

@@ -63,7 +63,7 @@ async def parts(tmp_path: Path) -> AsyncIterator[tuple[Any, ...]]:
         clock,
         RecoverySection,
         lambda _flow: None,
-        LocalTracker(db, events, clock),
+        lambda _project, tracker=LocalTracker(db, events, clock): tracker,
         ledger,
     )
     yield actions, notifier, control, ledger, StoreView(db), events

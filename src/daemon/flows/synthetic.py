@@ -3,7 +3,8 @@
 Lets a user watch the pipeline work end to end, and lets tests and the crash test drive the engine:
 `fail_at` fails a step for good; `flaky_at` fails a step transiently `flaky_times` times (it is retried);
 `effect_file` adds a final step with a side effect (appending a line keyed by its idempotency key);
-`trace_file` records every step execution, so re-executions can be counted from outside.
+`trace_file` records every step execution, so re-executions can be counted from outside; `hold_file`
+keeps each step running until that file exists, so a test can hold a run and release it exactly.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from contexten.daemon.slices.runs.flow import FlowSpec, StepContext, StepSpec
 from contexten.daemon.slices.runs.retry import RetryPolicy
 
 PROGRESS_TICKS = 10
+HOLD_POLL_SECONDS = 0.05
 RETRY = RetryPolicy(max_attempts=4, backoff_seconds=0.05, max_backoff_seconds=0.5, jitter_seconds=0.05)
 
 
@@ -35,6 +37,9 @@ class SyntheticParams(BaseModel):
     flaky_times: int = Field(default=1, ge=0, le=100, description="How many attempts of flaky_at fail.")
     effect_file: str | None = Field(default=None, description="Append one line here, once, as a side effect.")
     trace_file: str | None = Field(default=None, description="Record every step execution here.")
+    hold_file: str | None = Field(
+        default=None, description="Each step, once its time is up, waits until this file exists (hold, then release)."
+    )
 
 
 class SyntheticFailure(Exception):
@@ -68,6 +73,10 @@ def _step(index: int) -> StepSpec:
                 if params.flaky_at == index and ctx.step.attempts <= params.flaky_times:
                     raise TransientFailure(f"step {index} attempt {ctx.step.attempts} failed transiently")
             ctx.progress(i / PROGRESS_TICKS, f"{i}/{PROGRESS_TICKS}")
+        if params.hold_file:
+            ctx.progress(1.0, f"held until {params.hold_file} exists")
+            while not os.path.exists(params.hold_file):
+                await asyncio.sleep(HOLD_POLL_SECONDS)
         return {"index": index, "attempts": ctx.step.attempts}
 
     after = (f"step-{index}",) if index else ()
