@@ -27,6 +27,7 @@ typecheck: $(STAMP)
 	for d in src/contexten/*; do ln -s ../../../$$d build/typecheck/contexten/; done
 	for d in common daemon tui client cli analysis; do ln -s ../../../src/$$d build/typecheck/contexten/$$d; done
 	$(BIN)/mypy -p contexten
+	$(BIN)/mypy tests
 
 bench: $(STAMP)
 	$(BIN)/python bench/event_pipeline.py

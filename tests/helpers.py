@@ -120,6 +120,11 @@ class DaemonProcess:
                 raise AssertionError(f"daemon not ready after {START_TIMEOUT}s:\n{self.log()}")
             time.sleep(0.05)
 
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None, "the daemon was not started"
+        return self.proc.pid
+
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""
 

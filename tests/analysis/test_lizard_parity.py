@@ -8,6 +8,7 @@ from __future__ import annotations
 import sysconfig
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import lizard
 import pytest
@@ -31,8 +32,8 @@ def agreement(paths: list[Path]) -> tuple[int, int, int, list[str]]:
         ours = extract(spec, str(path), source.data)
         if ours.skipped:
             continue
-        by_start = {}
-        by_end = {}
+        by_start: dict[Any, Any] = {}
+        by_end: dict[Any, Any] = {}
         for f in ours.functions:
             by_start.setdefault(f.start_line, f)
             by_end.setdefault((f.end_line, f.short_name), f)

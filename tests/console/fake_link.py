@@ -227,7 +227,7 @@ class FakeDaemonLink(DaemonLink):
         self.snapshot = snapshot or sample_snapshot()
         self.calls: list[tuple[str, Any]] = []
 
-    async def feed(self) -> AsyncIterator[FeedItem]:  # type: ignore[override]
+    async def feed(self) -> AsyncIterator[FeedItem]:
         yield self.snapshot
         yield Connected(self.snapshot.instance)
         await asyncio.Event().wait()  # then nothing more happens

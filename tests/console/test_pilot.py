@@ -184,10 +184,17 @@ async def test_space_pauses_and_resumes_and_r_retries(daemon: DaemonProcess) -> 
     app = ContextenApp(daemon.paths)
     async with app.run_test(size=SIZE) as pilot:
         await _connected(app)
-        run_id = int(cli(daemon.home, "run", "synthetic", "--param", "steps=3", "--param", "step_ms=400").stdout)
+        # The first step holds until released: the pause is asked for while it runs, however slow the machine.
+        release = daemon.home / "release"
+        held = ["--param", "step_ms=0", "--param", f"hold_file={release}", "--param", "hold_at=0"]
+        run_id = int(cli(daemon.home, "run", "synthetic", "--param", "steps=3", *held).stdout)
         await await_for(lambda: run_id in app.state.runs, 10, "the run")
+        await await_for(lambda: app.state.runs[run_id].steps[0].state == StepState.RUNNING, 10, "the held step")
         await pilot.pause(0.2)
         await pilot.press("space")
+        # The daemon has taken the pause request once the console's action worker has its answer.
+        await await_for(lambda: not [w for w in app.workers if w.group == "actions" and not w.is_finished], 10, "it")
+        release.touch()
         await await_for(lambda: app.state.runs[run_id].state == RunState.PAUSED, 10, "the run to pause")
         done_while_paused = [s.state for s in app.state.runs[run_id].steps]
         await pilot.press("space")

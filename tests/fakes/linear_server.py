@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from graphql import GraphQLError, GraphQLSchema, build_schema, execute, parse, validate
+from graphql import GraphQLError, GraphQLSchema, build_schema, execute_sync, parse, validate
 
 from tests.fakes.loopback import LoopbackServer, QuietHandler
 
@@ -200,7 +200,7 @@ class FakeLinear(LoopbackServer):
         if problems:
             return 400, {"errors": [{"message": p.message, "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}
                                     for p in problems]}  # fmt: skip
-        result = execute(schema(), document, root_value=Root(self.data), variable_values=request.get("variables"))
+        result = execute_sync(schema(), document, root_value=Root(self.data), variable_values=request.get("variables"))
         out: dict[str, Any] = {"data": result.data}
         if result.errors:
             out["errors"] = [{"message": e.message, "extensions": e.extensions or {"code": "INVALID_INPUT"}}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import FAST_CONFIG
 from tests.helpers import DaemonProcess, cli, daemon_refusing_to_start, wait_for
 
 
-def _events(home: Path, kind: str) -> list[dict[str, object]]:
+def _events(home: Path, kind: str) -> list[dict[str, Any]]:
     return [json.loads(x) for x in cli(home, "events", "--json").stdout.splitlines() if f'"{kind}"' in x]
 
 
@@ -21,7 +22,7 @@ def test_an_interval_schedule_starts_runs(home: Path) -> None:
     try:
         wait_for(lambda: len(_events(home, "schedule.fired")) >= 2, 15, "two scheduled runs")
         fired = _events(home, "schedule.fired")
-        assert all(e["data"]["schedule"] == "schedules[0]" for e in fired)  # type: ignore[index]
+        assert all(e["data"]["schedule"] == "schedules[0]" for e in fired)
         run = json.loads(cli(home, "show", str(fired[0]["run"]), "--json").stdout)
         assert run["flow"] == "synthetic" and run["params"]["steps"] == 1
     finally:
@@ -42,7 +43,7 @@ def test_a_trigger_starts_a_flow_when_a_run_fails_and_waits_its_cooldown(home: P
         checked = json.loads(cli(home, "show", str(fired["run"]), "--json").stdout)
         assert checked["flow"] == "health_check"
         assert cli(home, *failing).returncode == 1  # within the cooldown: no second firing
-        wait_for(lambda: len([e for e in _events(home, "run.state") if e["data"].get("state") == "FAILED"]) >= 2, 10)  # type: ignore[union-attr]
+        wait_for(lambda: len([e for e in _events(home, "run.state") if e["data"].get("state") == "FAILED"]) >= 2, 10)
         assert len(_events(home, "trigger.fired")) == 1
     finally:
         daemon.stop()
@@ -59,8 +60,8 @@ def test_a_bad_schedule_edit_is_refused_live(daemon: DaemonProcess) -> None:
     daemon.paths.config_file.write_text('[[schedules]]\nflow = "synthetic"\ncron = "99 * * * *"\n')
     wait_for(lambda: bool(_events(daemon.home, "config.error")), 10, "config.error")
     (error,) = _events(daemon.home, "config.error")
-    assert error["data"]["key"] == "schedules[0].cron"  # type: ignore[index]
+    assert error["data"]["key"] == "schedules[0].cron"
     daemon.paths.config_file.write_text('[[schedules]]\nflow = "ghost"\nevery_seconds = 5\n')
     wait_for(lambda: len(_events(daemon.home, "config.error")) == 2, 10, "the second config.error")
-    assert _events(daemon.home, "config.error")[1]["data"]["key"] == "schedules[0].flow"  # type: ignore[index]
+    assert _events(daemon.home, "config.error")[1]["data"]["key"] == "schedules[0].flow"
     assert cli(daemon.home, "status").returncode == 0

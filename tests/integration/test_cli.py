@@ -5,10 +5,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.conftest import CALM_HEALTH, FAST_CONFIG
 from tests.helpers import DaemonProcess, cli, cli_json
 
 
-def test_health_check_completes_and_reports_its_steps(daemon: DaemonProcess, git_repo: Path) -> None:
+def test_health_check_completes_and_reports_its_steps(home: Path, git_repo: Path) -> None:
+    daemon = DaemonProcess(home, FAST_CONFIG.replace("[health]", "[health]" + CALM_HEALTH)).start()
+    try:
+        _health_check_reports_its_steps(daemon, git_repo)
+    finally:
+        daemon.stop()
+
+
+def _health_check_reports_its_steps(daemon: DaemonProcess, git_repo: Path) -> None:
     project = cli_json(daemon.home, "pin", str(git_repo))
     result = cli(daemon.home, "run", "health_check", "--project", project["id"], "--wait", "--json")
     assert result.returncode == 0, result.stderr + result.stdout

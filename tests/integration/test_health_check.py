@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FAST_CONFIG
+from tests.conftest import CALM_HEALTH, FAST_CONFIG
 from tests.helpers import DaemonProcess, cli, cli_json, env_for
 
 
@@ -53,7 +53,8 @@ def _run_health(home: Path, project: str) -> dict[str, object]:
 
 
 def test_a_reachable_connector_is_reported(home: Path, git_repo: Path, api_server: str) -> None:
-    daemon = DaemonProcess(home, FAST_CONFIG + f'\n[github]\napi_url = "{api_server}"\n').start()
+    calm = FAST_CONFIG.replace("[health]", "[health]" + CALM_HEALTH)
+    daemon = DaemonProcess(home, calm + f'\n[github]\napi_url = "{api_server}"\n').start()
     try:
         project = cli_json(home, "pin", str(git_repo))["id"]
         run = _run_health(home, project)

@@ -7,6 +7,7 @@ import signal
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import FAST_CONFIG
 from tests.helpers import DaemonProcess, cli, cli_json, daemon_refusing_to_start, wait_for
@@ -36,18 +37,21 @@ def test_sigint_also_shuts_down_cleanly(daemon: DaemonProcess) -> None:
 def test_a_second_daemon_on_the_same_home_refuses_to_start(daemon: DaemonProcess) -> None:
     second = daemon_refusing_to_start(daemon.home)
     assert second.returncode == 1
-    assert f"another contexten daemon (pid {daemon.proc.pid}) is already running" in second.stderr
-    assert cli_json(daemon.home, "status")["pid"] == daemon.proc.pid  # the first still owns its sockets
+    assert f"another contexten daemon (pid {daemon.pid}) is already running" in second.stderr
+    assert cli_json(daemon.home, "status")["pid"] == daemon.pid  # the first still owns its sockets
 
 
 def test_a_run_cut_off_by_a_crash_resumes_from_its_last_checkpoint(daemon: DaemonProcess) -> None:
-    trace = daemon.home / "trace.jsonl"
+    trace, release = daemon.home / "trace.jsonl", daemon.home / "release"
+    # Step 2 holds until released, so the kill lands while it runs however slow the machine is.
     run_id = cli(
-        daemon.home, "run", "synthetic", "--param", "steps=3", "--param", "step_ms=1500",
-        "--param", f"trace_file={json.dumps(str(trace))}",
+        daemon.home, "run", "synthetic", "--param", "steps=3", "--param", "step_ms=0",
+        "--param", f"trace_file={json.dumps(str(trace))}", "--param", f"hold_file={json.dumps(str(release))}",
+        "--param", "hold_at=1",
     ).stdout.strip()  # fmt: skip
     wait_for(lambda: cli_json(daemon.home, "show", run_id)["steps"][1]["state"] == "RUNNING", 15, "step 2 to run")
     daemon.kill()
+    release.touch()
     restarted = DaemonProcess(daemon.home).start()
     try:
         wait_for(lambda: cli_json(daemon.home, "show", run_id)["state"] == "COMPLETED", 30, "the resumed run")
@@ -107,7 +111,7 @@ def test_a_corrupt_database_stops_start_up_and_is_left_alone(home: Path) -> None
 
 
 def test_config_edits_apply_live_and_bad_edits_keep_the_last_good_config(daemon: DaemonProcess) -> None:
-    def kinds() -> list[dict[str, object]]:
+    def kinds() -> list[dict[str, Any]]:
         lines = cli(daemon.home, "events", "--json").stdout.splitlines()
         return [json.loads(x) for x in lines if '"config.' in x]
 
@@ -129,7 +133,7 @@ def test_config_edits_apply_live_and_bad_edits_keep_the_last_good_config(daemon:
 
 def test_stop_command_stops_the_daemon(daemon: DaemonProcess) -> None:
     result = cli(daemon.home, "stop", "--json")
-    assert result.returncode == 0 and json.loads(result.stdout) == {"stopped": True, "pid": daemon.proc.pid}
+    assert result.returncode == 0 and json.loads(result.stdout) == {"stopped": True, "pid": daemon.pid}
     assert daemon.wait_exit(10) == 0
 
 

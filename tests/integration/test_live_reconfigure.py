@@ -40,7 +40,7 @@ def test_adding_github_live_gives_flows_a_forge_and_starts_polling(home: Path) -
                 FAST_CONFIG + f'\n[github]\napi_url = "{fake.url}"\npoll_interval_seconds = 1\n'
                 "max_poll_interval_seconds = 1\n"
             )
-            wait_for(lambda: _events(home, "config.reloaded"), 15, "the edit to be taken")
+            wait_for(lambda: bool(_events(home, "config.reloaded")), 15, "the edit to be taken")
             reloaded = _events(home, "config.reloaded")[-1]["data"]
             assert "github" in reloaded["changed"] and "connectors" in reloaded["slices"]
             wait_for(lambda: fake.billable >= 1, 15, "the new poller's first request")
@@ -67,7 +67,7 @@ def test_a_breakers_edit_reaches_breakers_already_made(home: Path) -> None:
             daemon.paths.config_file.write_text(
                 FAST_CONFIG + github + "\n[breakers]\nminimum_calls = 1\nfailure_rate_threshold = 1\nwindow_size = 1\n"
             )
-            wait_for(lambda: _events(home, "config.reloaded"), 15, "the edit to be taken")
+            wait_for(lambda: bool(_events(home, "config.reloaded")), 15, "the edit to be taken")
             assert "resilience" in _events(home, "config.reloaded")[-1]["data"]["slices"]
             # Two failures: under the default settings (minimum_calls = 10) they could never open it.
             fake.faults.extend([Fault(503), Fault(503)])

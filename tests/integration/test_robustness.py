@@ -59,4 +59,4 @@ def test_malformed_frames_and_unknown_commands_get_error_replies_while_a_run_con
         ctx.term()
     wait_for(lambda: cli_json(daemon.home, "show", run_id)["state"] != "RUNNING", 30, "the run to end")
     assert cli_json(daemon.home, "show", run_id)["state"] == "COMPLETED"
-    assert cli_json(daemon.home, "status")["pid"] == daemon.proc.pid  # same daemon, still serving
+    assert cli_json(daemon.home, "status")["pid"] == daemon.pid  # same daemon, still serving

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from contexten.common.clock import SystemClock
-from contexten.common.event_kinds import EventKind
 from contexten.common.errors import CommandFailed
+from contexten.common.event_kinds import EventKind
 from contexten.common.models import Run, RunState, StepState
 from contexten.daemon.platform.config import Config, DaemonSection
 from contexten.daemon.platform.eventlog import EventLog

@@ -11,7 +11,7 @@ from contexten.daemon.slices.work.linking import Link, links_of, stage_of
 
 
 def pr(head: str = "topic", title: str = "t", body: str = "", **extra: object) -> PullRequest:
-    return PullRequest(project="p", number=1, title=title, head=head, base="main", body=body, **extra)  # type: ignore[arg-type]
+    return PullRequest(project="p", number=1, title=title, head=head, base="main", body=body, **extra)
 
 
 @pytest.mark.parametrize(

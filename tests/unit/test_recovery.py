@@ -87,9 +87,9 @@ async def test_heal_stops_at_the_first_fix_and_skips_what_does_not_apply(engine:
         Strategy.FALLBACK: action(Strategy.FALLBACK, None),
         Strategy.ESCALATE: action(Strategy.ESCALATE, RunState.FAILED),
     }
-    strategy, result = await engine.heal(run(RunState.FAILED), F.NOT_FOUND, actions)  # type: ignore[arg-type]
+    strategy, result = await engine.heal(run(RunState.FAILED), F.NOT_FOUND, actions)
     assert tried == [Strategy.FALLBACK, Strategy.ESCALATE] and strategy == Strategy.ESCALATE
     actions = {s: action(s, RunState.COMPLETED) for s in Strategy}
     tried.clear()
-    strategy, result = await engine.heal(run(RunState.FAILED, 2), F.TIMEOUT, actions)  # type: ignore[arg-type]
+    strategy, result = await engine.heal(run(RunState.FAILED, 2), F.TIMEOUT, actions)
     assert len(tried) == 1 and result is not None and result.state == RunState.COMPLETED

@@ -47,6 +47,12 @@ class Control:
     def active_runs(self) -> list[int]:
         return []
 
+    async def get(self, run_id: int) -> Run | None:
+        return None
+
+    async def recent(self, limit: int) -> list[Run]:
+        return []
+
 
 @pytest.fixture
 async def parts(tmp_path: Path) -> AsyncIterator[tuple[Any, ...]]:
@@ -55,6 +61,7 @@ async def parts(tmp_path: Path) -> AsyncIterator[tuple[Any, ...]]:
     events = EventLog(db, lambda _p: None, clock, last_seq=0)
     events.start()
     notifier, control, ledger = RecordingNotifier(), Control(), EffectLedger(db, events, clock)
+    tracker = LocalTracker(db, events, clock)
     actions = recovery_actions(
         control,
         BreakerRegistry(events, clock, Config()),
@@ -63,7 +70,7 @@ async def parts(tmp_path: Path) -> AsyncIterator[tuple[Any, ...]]:
         clock,
         RecoverySection,
         lambda _flow: None,
-        lambda _project, tracker=LocalTracker(db, events, clock): tracker,
+        lambda _project: tracker,
         ledger,
     )
     yield actions, notifier, control, ledger, StoreView(db), events

@@ -22,7 +22,7 @@ import zmq.asyncio
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Event, RunState
 from contexten.common.protocol import EVENT_TOPIC
-from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.platform.failures import Failure, FailureClass
 from contexten.daemon.platform.git import git
 from contexten.daemon.platform.handle import DaemonHandle
 from contexten.daemon.platform.projects import set_project_health
@@ -34,12 +34,13 @@ PROBES = 5
 PROBE_TIMEOUT_SECONDS = 5.0
 
 
-class HealthCheckFailed(Exception):
-    pass
+class HealthCheckFailed(Failure):
+    """A probe found something wrong; its class says whether waiting and retrying can help."""
 
 
 class Unreachable(HealthCheckFailed):
-    failure_class = FailureClass.TRANSIENT_NETWORK  # counts against the dependency's circuit breaker
+    def __init__(self, message: str) -> None:
+        super().__init__(message, FailureClass.TRANSIENT_NETWORK)  # counts against the dependency's breaker
 
 
 async def system_metrics(ctx: StepContext) -> dict[str, Any]:
@@ -78,7 +79,7 @@ async def store_integrity(ctx: StepContext) -> dict[str, Any]:
     ctx.progress(0.2, "PRAGMA quick_check")
     result = await asyncio.to_thread(check_store, str(ctx.use(DaemonHandle).database))
     if result["quick_check"] != "ok":
-        raise HealthCheckFailed(f"store integrity check failed: {result['quick_check']}")
+        raise HealthCheckFailed(f"store integrity check failed: {result['quick_check']}", FailureClass.INTERNAL_BUG)
     ctx.progress(1.0, f"ok, {result['size_bytes'] / 1e6:.1f} MB, {result['events']} events")
     return result
 
@@ -99,7 +100,9 @@ async def bus_lag(ctx: StepContext) -> dict[str, Any]:
         sent: dict[int, float] = {}
         while len(latencies) < PROBES:
             if time.monotonic() > deadline:
-                raise HealthCheckFailed(f"only {len(latencies)} of {PROBES} probe events arrived within 5 s")
+                raise HealthCheckFailed(
+                    f"only {len(latencies)} of {PROBES} probe events arrived within 5 s", FailureClass.TIMEOUT
+                )
             sent[len(sent)] = time.monotonic()
             ctx.emit(EventKind.HEALTH_PROBE, {"nonce": nonce, "probe": len(sent) - 1})
             while True:
@@ -143,11 +146,13 @@ async def connectors(ctx: StepContext) -> dict[str, Any]:
     if project is not None and project.kind == "local":
         ctx.progress(0.1, f"git repository {project.location}")
         if not os.path.isdir(project.location):
-            raise HealthCheckFailed(f"project folder {project.location} no longer exists")
+            raise HealthCheckFailed(f"project folder {project.location} no longer exists", FailureClass.NOT_FOUND)
         head = await git(project.location, "rev-parse", "--verify", "--quiet", "HEAD")
         status = await git(project.location, "status", "--porcelain")
         if head.code not in (0, 1) or not status.ok:
-            raise HealthCheckFailed(f"git cannot read {project.location}: {head.err or status.err}")
+            raise HealthCheckFailed(
+                f"git cannot read {project.location}: {head.err or status.err}", FailureClass.VALIDATION
+            )
         checks["git"] = {"head": head.out if head.ok else None, "changed_files": len(status.out.splitlines())}
     for name, section in (("github", config.github), ("linear", config.linear)):
         if section is not None:

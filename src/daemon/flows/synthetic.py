@@ -38,8 +38,9 @@ class SyntheticParams(BaseModel):
     effect_file: str | None = Field(default=None, description="Append one line here, once, as a side effect.")
     trace_file: str | None = Field(default=None, description="Record every step execution here.")
     hold_file: str | None = Field(
-        default=None, description="Each step, once its time is up, waits until this file exists (hold, then release)."
+        default=None, description="Once its time is up, a step waits until this file exists (hold, then release)."
     )
+    hold_at: int | None = Field(default=None, ge=0, description="Only this step holds (by default every step).")
 
 
 class SyntheticFailure(Exception):
@@ -73,9 +74,9 @@ def _step(index: int) -> StepSpec:
                 if params.flaky_at == index and ctx.step.attempts <= params.flaky_times:
                     raise TransientFailure(f"step {index} attempt {ctx.step.attempts} failed transiently")
             ctx.progress(i / PROGRESS_TICKS, f"{i}/{PROGRESS_TICKS}")
-        if params.hold_file:
+        if params.hold_file and params.hold_at in (None, index):
             ctx.progress(1.0, f"held until {params.hold_file} exists")
-            while not os.path.exists(params.hold_file):
+            while not os.path.exists(params.hold_file):  # noqa: ASYNC110 - another process creates it
                 await asyncio.sleep(HOLD_POLL_SECONDS)
         return {"index": index, "attempts": ctx.step.attempts}
 

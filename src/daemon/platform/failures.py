@@ -1,13 +1,19 @@
-"""Classifying failures, so retries and recovery can treat a timeout differently from a bug."""
+"""The one classification of failures, so retries, breakers and recovery treat a timeout differently from a
+bug. Errors are mapped to a class at the edge where they arise: an HTTP answer through `classify_status`
+(every connector), an exception through `classify`; an error that knows its class says so in
+`failure_class` (every `Failure`, every `ConnectorError`)."""
 
 from __future__ import annotations
 
 import asyncio
 import errno
+from collections.abc import Mapping
 from enum import StrEnum
 
 import httpx
 from pydantic import ValidationError
+
+from contexten.common.errors import ContextenError
 
 
 class FailureClass(StrEnum):
@@ -27,16 +33,30 @@ RETRYABLE = frozenset(
     {FailureClass.TRANSIENT_NETWORK, FailureClass.TIMEOUT, FailureClass.RATE_LIMITED, FailureClass.RESOURCE_EXHAUSTION}
 )
 
+# 405 is how GitHub refuses to merge a pull request that is not mergeable: a conflict, not a bad request.
 _BY_STATUS = {
     401: FailureClass.AUTHENTICATION,
     403: FailureClass.AUTHENTICATION,
     404: FailureClass.NOT_FOUND,
+    405: FailureClass.CONFLICT,
+    408: FailureClass.TIMEOUT,
     409: FailureClass.CONFLICT,
     412: FailureClass.CONFLICT,
     400: FailureClass.VALIDATION,
     422: FailureClass.VALIDATION,
     429: FailureClass.RATE_LIMITED,
 }
+
+
+class Failure(ContextenError):
+    """An error that knows its class: raised by steps and adapters when they can tell what went wrong."""
+
+    def __init__(self, message: str, failure_class: FailureClass, retry_after: float | None = None) -> None:
+        self.failure_class = failure_class
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
 _EXHAUSTION_ERRNOS = {errno.ENOSPC, errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EDQUOT}
 
 
@@ -47,7 +67,7 @@ def classify(exc: BaseException) -> FailureClass:
     if isinstance(exc, TimeoutError | asyncio.TimeoutError | httpx.TimeoutException):
         return FailureClass.TIMEOUT
     if isinstance(exc, httpx.HTTPStatusError):
-        return _classify_status(exc.response)
+        return classify_status(exc.response.status_code, exc.response.headers)
     if isinstance(exc, httpx.TransportError | ConnectionError):
         return FailureClass.TRANSIENT_NETWORK
     if isinstance(exc, MemoryError) or (isinstance(exc, OSError) and exc.errno in _EXHAUSTION_ERRNOS):
@@ -57,14 +77,18 @@ def classify(exc: BaseException) -> FailureClass:
     return FailureClass.INTERNAL_BUG
 
 
-def _classify_status(response: httpx.Response) -> FailureClass:
-    status = response.status_code
+def classify_status(status: int, headers: Mapping[str, str] | None = None) -> FailureClass:
+    """The class of an HTTP error answer, for every connector."""
+    headers = headers or {}
     # GitHub answers an exhausted rate limit with 403 and remaining 0 (documented); that is not an auth problem.
-    if status == 403 and response.headers.get("x-ratelimit-remaining") == "0":
+    if status == 403 and headers.get("x-ratelimit-remaining") == "0":
         return FailureClass.RATE_LIMITED
     if status >= 500:
         return FailureClass.TRANSIENT_NETWORK
-    return _BY_STATUS.get(status, FailureClass.INTERNAL_BUG)
+    if 400 <= status < 500:
+        # A 4xx we have no entry for is still the request's problem: sending it again changes nothing.
+        return _BY_STATUS.get(status, FailureClass.VALIDATION)
+    return FailureClass.INTERNAL_BUG
 
 
 def retry_after(exc: BaseException) -> float | None:

@@ -90,10 +90,8 @@ async def stop_group(proc: asyncio.subprocess.Process, grace: float = KILL_GRACE
     """SIGTERM the process group, then SIGKILL it if it has not ended within `grace` seconds."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGTERM)
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(proc.wait(), grace)
-    except TimeoutError:
-        pass
     # The parent may be gone while a grandchild that ignored SIGTERM lives on: the group gets SIGKILL either way.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)

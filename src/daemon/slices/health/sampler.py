@@ -36,7 +36,7 @@ def over_thresholds(sample: HealthSample, limits: HealthSection) -> list[dict[st
             "message": f"{name} at {value:.0f}% (limit {limit:.0f}%)",
         }
         for name, value, limit in checks
-        if value >= limit
+        if value > limit  # over the limit, so a limit of 100 never alerts
     ]
 
 

@@ -60,8 +60,8 @@ class SyncService:
                                   project=event.project)  # fmt: skip
             except Exception:  # a bug in one decision must not stop the sync
                 log.exception("sync failed on event %d (%s)", event.seq, event.kind)
-                self._events.emit(EventKind.SYNC_ERROR, {"event": event.seq, "kind": event.kind, "error": "internal error"},
-                                  project=event.project)  # fmt: skip
+                failed = {"event": event.seq, "kind": event.kind, "error": "internal error"}
+                self._events.emit(EventKind.SYNC_ERROR, failed, project=event.project)
             finally:
                 if self._queue.empty():
                     self.idle.set()

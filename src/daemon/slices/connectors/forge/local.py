@@ -222,7 +222,8 @@ class LocalForge(Forge):
         self, pr: PullRequest, sha: str, status: str, conclusion: str | None, summary: str
     ) -> Check:
         await self._events.commit(
-            EventKind.CHECK_STATE, {"number": pr.number, "name": CHECK_NAME, "status": status, "conclusion": conclusion},
+            EventKind.CHECK_STATE,
+            {"number": pr.number, "name": CHECK_NAME, "status": status, "conclusion": conclusion},
             project=self.project,
             writes=[(
                 "INSERT INTO local_checks (project, number, name, head_sha, status, conclusion, summary, updated_at) "

@@ -8,20 +8,17 @@ from contextlib import contextmanager
 
 import httpx
 
-from contexten.common.errors import ContextenError
-from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.platform.failures import Failure, FailureClass
 
 
-class ConnectorError(ContextenError):
+class ConnectorError(Failure):
     def __init__(
         self, service: str, message: str, failure_class: FailureClass, status: int | None = None,
         retry_after: float | None = None,
     ) -> None:  # fmt: skip
         self.service = service
-        self.failure_class = failure_class
         self.status = status
-        self.retry_after = retry_after
-        super().__init__(f"{service}: {message}")
+        super().__init__(f"{service}: {message}", failure_class, retry_after)
 
 
 @contextmanager

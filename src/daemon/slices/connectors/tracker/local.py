@@ -156,8 +156,8 @@ class LocalTracker(Tracker):
             linked = issue.model_copy(update={"pull_requests": [*issue.pull_requests, url]})
             write: Write = ("INSERT OR IGNORE INTO tracker_links (issue_id, url, created_at) VALUES (?, ?, ?)",
                             (int(issue.id), url, self._clock.now()))  # fmt: skip
-            await self._events.commit(EventKind.ISSUE_UPDATED, {"issue": linked.model_dump(), "changed": ["pull_requests"]},
-                                      project=issue.project, writes=[write])  # fmt: skip
+            data = {"issue": linked.model_dump(), "changed": ["pull_requests"]}
+            await self._events.commit(EventKind.ISSUE_UPDATED, data, project=issue.project, writes=[write])
 
     # ---- reading ---------------------------------------------------------------------------------------
 

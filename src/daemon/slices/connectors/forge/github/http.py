@@ -21,7 +21,7 @@ import httpx
 
 from contexten import __version__
 from contexten.common.clock import Clock
-from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.platform.failures import FailureClass, classify_status
 from contexten.daemon.slices.connectors.http.cache import HttpCache
 from contexten.daemon.slices.connectors.http.credentials import Secret
 from contexten.daemon.slices.connectors.http.errors import ConnectorError, transport_errors
@@ -29,15 +29,6 @@ from contexten.daemon.slices.resilience.ports import CallGuard
 
 F = FailureClass
 SECONDARY_LIMIT_WAIT = 60.0
-# 405 is how GitHub refuses to merge a pull request that is not mergeable.
-_STATUS = {
-    401: F.AUTHENTICATION,
-    404: F.NOT_FOUND,
-    405: F.CONFLICT,
-    409: F.CONFLICT,
-    422: F.VALIDATION,
-    400: F.VALIDATION,
-}
 
 
 @dataclass
@@ -172,19 +163,19 @@ class GitHubHTTP:
     def _error(self, method: str, url: str, response: httpx.Response) -> ConnectorError:
         status, h = response.status_code, response.headers
         message = f"{method} {_path(url)} -> {status} {_github_message(response)}"
+        # GitHub's own rate-limit signals say how long to wait; everything else is classified as any HTTP answer.
         if status in (403, 429):
             if h.get("retry-after", "").isdigit():
-                wait = float(h["retry-after"])
+                wait: float | None = float(h["retry-after"])
             elif h.get("x-ratelimit-remaining") == "0" and h.get("x-ratelimit-reset", "").isdigit():
                 wait = max(0.0, float(h["x-ratelimit-reset"]) - self.clock.now())
             elif status == 429 or "rate limit" in message.lower():
                 wait = SECONDARY_LIMIT_WAIT
             else:
-                return ConnectorError(self.service, message, F.AUTHENTICATION, status)  # a plain permission error
-            return ConnectorError(self.service, message, F.RATE_LIMITED, status, retry_after=wait)
-        if status >= 500:
-            return ConnectorError(self.service, message, F.TRANSIENT_NETWORK, status)
-        return ConnectorError(self.service, message, _STATUS.get(status, F.VALIDATION), status)
+                wait = None  # a plain permission error
+            if wait is not None:
+                return ConnectorError(self.service, message, F.RATE_LIMITED, status, retry_after=wait)
+        return ConnectorError(self.service, message, classify_status(status, h), status)
 
     def _decode(self, body: bytes, url: str) -> Any:
         try:

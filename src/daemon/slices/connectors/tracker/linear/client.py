@@ -17,7 +17,7 @@ import httpx
 
 from contexten import __version__
 from contexten.common.clock import Clock
-from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.platform.failures import FailureClass, classify_status
 from contexten.daemon.slices.connectors.http.credentials import Secret
 from contexten.daemon.slices.connectors.http.errors import ConnectorError, transport_errors
 from contexten.daemon.slices.resilience.ports import CallGuard
@@ -155,8 +155,8 @@ class LinearClient:
                 spent = [b.reset - self.clock.now() for b in self.budgets.values() if b.remaining <= 0]
                 wait = max(spent, default=60.0)
             return ConnectorError(self.service, message, F.RATE_LIMITED, status, retry_after=max(0.0, wait))
-        if status >= 500:
-            return ConnectorError(self.service, message, F.TRANSIENT_NETWORK, status)
-        if status == 401:
-            return ConnectorError(self.service, message, F.AUTHENTICATION, status)
-        return ConnectorError(self.service, message, _CODES.get(code, F.VALIDATION), status)
+        # Linear's GraphQL error code says more than the status (errors come with 200 or 400); without one,
+        # the status is classified as any HTTP answer.
+        if code in _CODES and status < 500:
+            return ConnectorError(self.service, message, _CODES[code], status)
+        return ConnectorError(self.service, message, classify_status(status) if status >= 400 else F.VALIDATION, status)
