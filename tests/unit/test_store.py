@@ -54,3 +54,12 @@ async def test_a_corrupted_page_fails_the_integrity_check(tmp_path: Path) -> Non
     with pytest.raises(StoreError) as info:
         await open_database(path)
     assert str(path) in str(info.value)
+
+
+def test_migrations_are_contiguous_and_each_names_the_slices_that_own_its_tables() -> None:
+    from contexten.daemon.platform.store.migrations import MIGRATIONS
+
+    assert [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
+    slices = {p.name for p in (Path(__file__).parents[2] / "src/daemon/slices").iterdir() if p.is_dir()}
+    for migration in MIGRATIONS:
+        assert migration.owners and set(migration.owners) <= slices | {"platform"}, migration.version

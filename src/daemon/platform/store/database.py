@@ -54,7 +54,8 @@ async def migrate(db: aiosqlite.Connection, path: Path) -> None:
         raise StoreError(
             f"{path}: schema version {version} is newer than this contexten understands ({LATEST}); upgrade contexten"
         )
-    for target, sql in MIGRATIONS:
+    for migration in MIGRATIONS:
+        target, sql = migration.version, migration.sql
         if target <= version:
             continue
         log.info("migrating database to schema version %d", target)

@@ -1,10 +1,25 @@
-"""Versioned schema migrations. Append new ones; never edit one that has shipped."""
+"""Versioned schema migrations, one line of versions for the whole store (PRAGMA user_version).
+
+Each migration names the slices whose tables it creates or changes: a slice owns its tables, and its next
+migration is appended here under its name. Never edit one that has shipped; a test keeps the versions
+contiguous and every owner a real slice."""
 
 from __future__ import annotations
 
-MIGRATIONS: list[tuple[int, str]] = [
-    (
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    owners: tuple[str, ...]
+    sql: str
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(
         1,
+        ("projects", "runs", "platform"),
         """
         CREATE TABLE projects (
             id        TEXT PRIMARY KEY,
@@ -57,8 +72,9 @@ MIGRATIONS: list[tuple[int, str]] = [
             BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
         """,
     ),
-    (
+    Migration(
         2,
+        ("runs", "platform"),
         """
         -- Allowed state changes, refreshed from contexten.common.transitions at every start.
         CREATE TABLE run_transitions (from_state TEXT NOT NULL, to_state TEXT NOT NULL,
@@ -90,8 +106,9 @@ MIGRATIONS: list[tuple[int, str]] = [
         ALTER TABLE steps ADD COLUMN failure TEXT;
         """,
     ),
-    (
+    Migration(
         3,
+        ("resilience",),
         """
         -- Circuit breakers that are not CLOSED survive a restart: a dependency that was down is not hammered.
         CREATE TABLE breakers (
@@ -102,8 +119,9 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
-    (
+    Migration(
         4,
+        ("resilience",),
         """
         -- What each recovery strategy achieved for each class of failure: the engine ranks by this.
         CREATE TABLE recovery_outcomes (
@@ -126,15 +144,17 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX recoveries_by_run ON recoveries (run_id);
         """,
     ),
-    (
+    Migration(
         5,
+        ("runs",),
         """
         -- Why a PENDING run is waiting (which bulkhead is full), so the queue can be shown.
         ALTER TABLE runs ADD COLUMN waiting_for TEXT;
         """,
     ),
-    (
+    Migration(
         6,
+        ("connectors",),
         """
         -- The local tracker: the embedded default when no Linear (or other) tracker is configured.
         CREATE TABLE tracker_issues (
@@ -152,8 +172,9 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
-    (
+    Migration(
         7,
+        ("connectors",),
         """
         -- The local forge: a pull request is a branch proposed for merge into the default branch.
         CREATE TABLE local_pull_requests (
@@ -183,8 +204,9 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
-    (
+    Migration(
         8,
+        ("connectors", "work"),
         """
         -- The local tracker grows comments, links to pull requests, and when an issue was started.
         ALTER TABLE tracker_issues ADD COLUMN started_at REAL;
@@ -217,8 +239,9 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX sync_log_by_issue ON sync_log (issue, id);
         """,
     ),
-    (
+    Migration(
         9,
+        ("analysis",),
         """
         -- Reports stored by the analysis flows: the quality trend of each project.
         CREATE TABLE analysis_reports (
@@ -236,4 +259,4 @@ MIGRATIONS: list[tuple[int, str]] = [
     ),
 ]
 
-LATEST = MIGRATIONS[-1][0]
+LATEST = MIGRATIONS[-1].version
