@@ -49,7 +49,7 @@ def _field(name: str, info: FieldInfo) -> str:
 def reference_markdown() -> str:
     lines = [_INTRO]
     by_slice: dict[str, list[type[Request[Any]]]] = {}
-    for command, kind in sorted(request_types().items()):
+    for _command, kind in sorted(request_types().items()):
         by_slice.setdefault(kind.__module__.rsplit(".", 1)[-1], []).append(kind)
     for slice_name, kinds in by_slice.items():
         lines += [f"## {slice_name}", ""]
