@@ -28,6 +28,7 @@ from pathlib import Path
 import zmq
 
 from contexten.common.clock import SystemClock
+from contexten.common.event_kinds import EventKind
 from contexten.common.models import Event
 from contexten.common.paths import Paths, resolve_paths
 from contexten.daemon.platform.bus import Bus
@@ -138,7 +139,7 @@ async def _pipeline(paths: Paths, n: int, rate: float | None) -> dict[str, objec
     log.start()
     proc, pipe = start_subscriber(paths.events_endpoint, n, parse=True)
     while not pipe.poll(0):
-        log.emit("warmup", {"t": time.monotonic_ns()})
+        log.emit(EventKind.HEALTH_PROBE, {"warmup": True, "t": time.monotonic_ns()})
         await asyncio.sleep(0.01)
     pipe.recv()
     start = time.monotonic()
@@ -146,7 +147,7 @@ async def _pipeline(paths: Paths, n: int, rate: float | None) -> dict[str, objec
         chunk = 500
         for base in range(0, n, chunk):
             for _ in range(min(chunk, n - base)):
-                log.emit("step.progress", {**PAYLOAD, "t": time.monotonic_ns()}, run=1)
+                log.emit(EventKind.STEP_PROGRESS, {**PAYLOAD, "t": time.monotonic_ns()}, run=1)
             await asyncio.sleep(0)  # let the writer run, as a busy daemon would
     else:
         per_tick = max(1, int(rate / 1000))  # a burst every millisecond
@@ -156,7 +157,7 @@ async def _pipeline(paths: Paths, n: int, rate: float | None) -> dict[str, objec
             if delay > 0:
                 await asyncio.sleep(delay)
             for _ in range(min(per_tick, n - i)):
-                log.emit("step.progress", {**PAYLOAD, "t": time.monotonic_ns()}, run=1)
+                log.emit(EventKind.STEP_PROGRESS, {**PAYLOAD, "t": time.monotonic_ns()}, run=1)
     result = await asyncio.to_thread(pipe.recv)
     proc.join()
     await log.close()
