@@ -31,6 +31,9 @@ MAX_BATCH = 5000
 # json.dumps with non-default arguments builds a new encoder on every call; this one is built once.
 _encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
 _RETRY_SECONDS = (0.05, 0.2, 1.0, 5.0)
+# Catalogued kind -> its plain str: one lookup both refuses an unknown kind and gives sqlite3 an exact str
+# to bind (a str subclass takes its slower adaptation path).
+_CATALOGUED: dict[object, str] = {kind: kind.value for kind in EventKind}
 
 
 class StoreRejected(ContextenError):
@@ -129,7 +132,8 @@ class EventLog:
     ) -> int:
         if self._closed:
             raise RuntimeError("event log is closed")
-        if not isinstance(kind, EventKind):
+        name = _CATALOGUED.get(kind)
+        if name is None:
             # Every kind is in the catalogue (common/event_kinds.py, docs/events.md): consoles reduce on it.
             raise TypeError(f"{kind!r} is not a catalogued event kind")
         seq = self._next_seq
@@ -138,10 +142,10 @@ class EventLog:
         data_json = _encode(data) if data else "{}"
         # The wire form is built by hand: this is the hot path, and the shape is Event's.
         payload = (
-            f'{{"seq":{seq},"ts":{ts!r},"kind":{self._json_name(kind)},"run":{"null" if run is None else int(run)},'
+            f'{{"seq":{seq},"ts":{ts!r},"kind":{self._json_name(name)},"run":{"null" if run is None else int(run)},'
             f'"project":{self._json_name(project)},"data":{data_json}}}'
         ).encode()
-        self._queue.append(_Pending((seq, ts, kind, run, project, data_json), payload, writes, done, data=data))
+        self._queue.append(_Pending((seq, ts, name, run, project, data_json), payload, writes, done, data=data))
         self._wake.set()
         return seq
 
@@ -243,7 +247,7 @@ class EventLog:
         seq, ts, kind, run, project, _ = p.row
         p.error = StoreRejected(f"the store refused {kind} (seq {seq}): {reason}")
         data = _encode({"kind": kind, "error": reason})
-        p.row = (seq, ts, EventKind.STORE_REJECTED, run, project, data)
+        p.row = (seq, ts, EventKind.STORE_REJECTED.value, run, project, data)
         p.payload = (
             f'{{"seq":{seq},"ts":{ts!r},"kind":"store.rejected","run":{"null" if run is None else int(run)},'
             f'"project":{self._json_name(project)},"data":{data}}}'
