@@ -24,6 +24,11 @@ from contexten.common.protocol.base import Request, request_types
 PROTOCOL_VERSION = 1
 EVENT_TOPIC = b"ev"
 HEARTBEAT_TOPIC = b"hb"
+# What a request may be at most: a frame larger than this is refused by name (the daemon reads up to
+# MAX_FRAME_BYTES * 8 to say so; beyond that ZeroMQ drops the connection), and no request nests deeper.
+MAX_FRAME_BYTES = 1 << 20
+MAX_DEPTH = 32
+INT64 = (-(2**63), 2**63 - 1)
 
 
 class ErrorCode(StrEnum):
@@ -66,20 +71,29 @@ def peek_request_id(raw: bytes) -> str:
     """The id of a request, best effort, so even a refused request gets an answer the client can match."""
     try:
         doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return ""
     value = doc.get("rid") if isinstance(doc, dict) else None
-    return value if isinstance(value, str) else ""
+    return value if isinstance(value, str) and _text_problem(value) is None else ""
 
 
 def decode_request(raw: bytes) -> tuple[str, Request[Any]]:
     """Parse one request frame, or raise ProtocolError whose code and message name the problem."""
+    if len(raw) > MAX_FRAME_BYTES:
+        raise ProtocolError(
+            ErrorCode.INVALID_REQUEST, f"request is {len(raw)} bytes; at most {MAX_FRAME_BYTES} are accepted"
+        )
     try:
         doc = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError(ErrorCode.BAD_JSON, f"request is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ProtocolError(ErrorCode.INVALID_REQUEST, f"request nests deeper than {MAX_DEPTH} levels") from None
     if not isinstance(doc, dict):
         raise ProtocolError(ErrorCode.INVALID_REQUEST, "request must be a JSON object")
+    problem = document_problem(doc)
+    if problem is not None:
+        raise ProtocolError(ErrorCode.INVALID_REQUEST, problem)
     request_id = doc.pop("rid", "")
     if not isinstance(request_id, str):
         raise ProtocolError(ErrorCode.INVALID_REQUEST, "request 'rid' must be a string")
@@ -100,7 +114,46 @@ def decode_request(raw: bytes) -> tuple[str, Request[Any]]:
         raise ProtocolError(ErrorCode.INVALID_REQUEST, f"{cmd}: {describe_validation_error(exc)}") from None
 
 
+def document_problem(doc: Any) -> str | None:
+    """What makes a decoded request unusable whatever its command, naming where: nesting deeper than
+    MAX_DEPTH, an integer that does not fit in 64 bits, a NUL character, or a lone surrogate (text that
+    is not valid UTF-8). Iterative, so a deep document cannot exhaust the stack."""
+    stack: list[tuple[str, Any, int]] = [("", doc, 0)]
+    while stack:
+        where, value, depth = stack.pop()
+        name = where or "(request)"
+        if depth > MAX_DEPTH:
+            return f"{name}: nests deeper than {MAX_DEPTH} levels"
+        if isinstance(value, dict):
+            for key, item in value.items():
+                problem = _text_problem(key)
+                if problem:
+                    return f"{where or '(request)'}: a key {problem}"
+                stack.append((f"{where}.{key}" if where else key, item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", item, depth + 1) for i, item in enumerate(value))
+        elif isinstance(value, str):
+            problem = _text_problem(value)
+            if problem:
+                return f"{name}: {problem}"
+        elif isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
+            return f"{name}: {value} does not fit in a 64-bit integer"
+    return None
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "contains a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains a lone surrogate (not valid UTF-8 text)"
+    return None
+
+
 def encode_reply(reply: Reply) -> bytes:
+    if _text_problem(reply.rid):
+        reply = reply.model_copy(update={"rid": ""})  # an id we cannot send back is not an id
     return reply.model_dump_json(exclude_none=True).encode()
 
 

@@ -15,12 +15,15 @@ import zmq.asyncio
 
 from contexten.common.paths import Paths
 from contexten.common.protocol import EVENT_TOPIC, HEARTBEAT_TOPIC
+from contexten.common.protocol.envelope import MAX_FRAME_BYTES
 
 log = logging.getLogger(__name__)
 
 # Subscribers that fall this far behind lose events and resync from the store; the daemon never waits.
 PUB_HWM = 200_000
-MAX_FRAME_BYTES = 1 << 20
+# Frames up to this size are read so that an oversized request (over MAX_FRAME_BYTES) is refused by name;
+# a larger one makes ZeroMQ drop the connection, before it costs memory.
+READ_LIMIT_BYTES = MAX_FRAME_BYTES * 8
 
 Handler = Callable[[bytes], Awaitable[bytes]]
 Refusal = Callable[[str], bytes]
@@ -42,7 +45,7 @@ class Bus:
         self._pub.setsockopt(zmq.LINGER, 0)
         self._pub.bind(self._paths.events_endpoint)
         self._router.setsockopt(zmq.LINGER, 500)
-        self._router.setsockopt(zmq.MAXMSGSIZE, MAX_FRAME_BYTES)
+        self._router.setsockopt(zmq.MAXMSGSIZE, READ_LIMIT_BYTES)
         # A reply to a client that went away is dropped instead of raising.
         self._router.setsockopt(zmq.ROUTER_MANDATORY, 0)
         self._router.bind(self._paths.control_endpoint)

@@ -21,6 +21,15 @@ async def git_toplevel(path: Path) -> Path | None:
 
 async def resolve_target(target: str) -> tuple[ProjectKind, str, str]:
     """(kind, location, name) for a pin target, or CommandFailed naming what is wrong with it."""
+    try:
+        return await _resolve(target)
+    except OSError as exc:  # a name too long for the file system, a folder we may not read
+        raise CommandFailed(
+            ErrorCode.INVALID_REQUEST, f"{target[:80]}: cannot use this path ({exc.strerror})"
+        ) from None
+
+
+async def _resolve(target: str) -> tuple[ProjectKind, str, str]:
     path = Path(target).expanduser()
     if path.is_absolute() or target.startswith(".") or path.exists():
         if not path.is_absolute():
@@ -32,7 +41,10 @@ async def resolve_target(target: str) -> tuple[ProjectKind, str, str]:
             raise CommandFailed(ErrorCode.INVALID_REQUEST, f"{target}: not inside a git repository")
         return "local", str(top), top.name
     if _GITHUB_SLUG.match(target):
-        return "github", target, target.split("/", 1)[1]
+        repo = target.split("/", 1)[1]
+        if repo in (".", "..") or repo.endswith(".git"):
+            raise CommandFailed(ErrorCode.INVALID_REQUEST, f"{target!r}: {repo!r} is not a GitHub repository name")
+        return "github", target, repo
     raise CommandFailed(
         ErrorCode.INVALID_REQUEST,
         f"{target!r} is neither a folder nor a GitHub repository written as OWNER/REPO",
