@@ -32,7 +32,8 @@ async def ensure_daemon(paths: Paths) -> tuple[DaemonInfo, bool]:
                 stdout=log,
                 stderr=log,
                 start_new_session=True,  # survives the terminal that ran `up`
-                env=os.environ.copy(),
+                # The daemon logs to this file itself, rotated; what it prints before that goes here too.
+                env={**os.environ, "CONTEXTEN_LOG_FILE": str(paths.log_file)},
             )
         finally:
             log.close()

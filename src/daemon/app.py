@@ -308,7 +308,8 @@ def run_daemon(paths: Paths) -> int:
     """Entry point of `contexten daemon`. Returns the process exit code."""
     paths.ensure()
     config = load_config(paths.config_file)  # ConfigError propagates to the CLI, which names file and key
-    setup_logging(config.daemon.log_level)
+    log_file = os.environ.get("CONTEXTEN_LOG_FILE")  # set by `contexten up`; under systemd, journald
+    setup_logging(config.daemon.log_level, Path(log_file) if log_file else None)
     daemon = Daemon(paths, config)
     asyncio.run(daemon.serve())
     if daemon.restart_reason:

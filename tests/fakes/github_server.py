@@ -52,6 +52,7 @@ RANDOM_FAULTS = [
 class FakeGitHub(LoopbackServer):
     def __init__(self, fixtures: list[str], fault_rate: float = 0.0, seed: int = 0) -> None:
         self.fault_rate = fault_rate  # the share of requests answered with a random fault instead
+        self.echo_authorization = False  # answer every request with an error quoting its headers
         self._random = random.Random(seed)
         self.applied: list[dict[str, Any]] = []  # requests that changed something and were answered 2xx
         self.routes: dict[tuple[str, str], Recorded] = {}
@@ -94,6 +95,11 @@ class FakeGitHub(LoopbackServer):
                         fault = fake._random.choice(RANDOM_FAULTS)
                 if fault is not None:
                     self._fault(fault)
+                    return
+                if fake.echo_authorization:
+                    # A careless server that repeats what it was sent in its error, as some proxies do.
+                    echoed = json.dumps({"message": f"bad request; you sent {dict(self.headers)}"}).encode()
+                    self._send(400, echoed, {"content-type": "application/json"})
                     return
                 recorded = fake.routes.get((self.command, self.path))
                 if recorded is None:

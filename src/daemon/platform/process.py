@@ -10,6 +10,8 @@ import signal
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from contexten.daemon.platform.secrets import child_environment, redact
+
 # How long a stopped process group gets between SIGTERM and SIGKILL.
 KILL_GRACE_SECONDS = 5.0
 # What is kept of a command's output: its end, where the failure usually is.
@@ -45,7 +47,8 @@ async def run_process(
     proc = await asyncio.create_subprocess_exec(
         *argv,
         cwd=cwd,
-        env=dict(env) if env is not None else None,
+        # Never the daemon's own environment: it holds tokens. Callers pass child_environment(...).
+        env=dict(env) if env is not None else child_environment(),
         stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT if merge_stderr else asyncio.subprocess.PIPE,
@@ -79,8 +82,8 @@ async def run_process(
         await asyncio.gather(*readers, return_exceptions=True)
     return ProcessResult(
         proc.returncode if proc.returncode is not None else -1,
-        out.text(),
-        err.text(),
+        redact(out.text()),
+        redact(err.text()),
         timed_out=timed_out,
         truncated=out.dropped > 0 or err.dropped > 0,
     )

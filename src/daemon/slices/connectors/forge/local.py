@@ -10,7 +10,6 @@ worktree when it is not, moving the branch with a compare-and-swap so a concurre
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -24,6 +23,7 @@ from contexten.daemon.platform.eventlog import EventLog
 from contexten.daemon.platform.failures import FailureClass
 from contexten.daemon.platform.git import git
 from contexten.daemon.platform.process import run_process
+from contexten.daemon.platform.secrets import child_environment
 from contexten.daemon.slices.connectors.forge.port import ChangedFile, Comparison, Forge
 from contexten.daemon.slices.connectors.http.errors import ConnectorError
 
@@ -300,7 +300,7 @@ def _conflicts(result: object) -> str:
 async def _run(command: list[str], cwd: str, timeout: float) -> tuple[int | None, str]:
     """(exit code, or None on timeout; combined output), run by the one process runner: its own group,
     stopped whole on a timeout or when the check is cancelled."""
-    result = await run_process(command, cwd=cwd, timeout=timeout, env={**os.environ, "CI": "true"})
+    result = await run_process(command, cwd=cwd, timeout=timeout, env=child_environment({"CI": "true"}))
     if result.timed_out:
         return None, f"timed out after {timeout:.0f}s"
     return result.code, result.out

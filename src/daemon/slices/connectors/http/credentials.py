@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 from contexten.common.errors import ConfigError
+from contexten.daemon.platform.secrets import SECRETS
 
 
 class Secret:
@@ -15,6 +16,7 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
+        SECRETS.add(value)  # from now on no text the daemon writes can carry it
 
     def reveal(self) -> str:
         return self._value

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import httpx
 
 from contexten.daemon.platform.failures import Failure, FailureClass
+from contexten.daemon.platform.secrets import redact
 
 
 class ConnectorError(Failure):
@@ -18,7 +19,9 @@ class ConnectorError(Failure):
     ) -> None:  # fmt: skip
         self.service = service
         self.status = status
-        super().__init__(f"{service}: {message}", failure_class, retry_after)
+        # The edge where a remote service's words enter: a server that echoes our Authorization header in
+        # its error must not put the token into events, the store or the CLI's output.
+        super().__init__(redact(f"{service}: {message}"), failure_class, retry_after)
 
 
 @contextmanager
