@@ -22,6 +22,7 @@ from contexten.common.errors import (
     ContextenError,
     DaemonUnreachable,
     StoreError,
+    UntrustedDaemon,
 )
 from contexten.common.paths import resolve_paths
 
@@ -142,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(args, exc, EXIT_CONFIG)
     except AlreadyRunning as exc:
         return _fail(args, exc, EXIT_REFUSED)
+    except UntrustedDaemon as exc:
+        return _fail(args, exc, EXIT_UNREACHABLE)
     except DaemonUnreachable as exc:
         return _fail(args, exc, EXIT_UNREACHABLE, hint=" (is it running? `contexten up` starts it)")
     except CommandFailed as exc:

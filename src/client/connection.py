@@ -14,7 +14,7 @@ import zmq.asyncio
 from pydantic import ValidationError
 
 from contexten.common.errors import CommandFailed, DaemonUnreachable, ProtocolError
-from contexten.common.paths import Paths
+from contexten.common.paths import Paths, trust_socket
 from contexten.common.protocol import Request, decode_reply, describe_validation_error, encode_request
 
 R = TypeVar("R")
@@ -63,8 +63,7 @@ class DaemonClient:
             ) from None
 
     async def _send(self, request: Request[Any], timeout: float | None = None) -> Any:
-        if not self.paths.control_socket.exists():
-            raise DaemonUnreachable(f"no daemon is listening on {self.paths.control_socket}")
+        trust_socket(self.paths.control_socket)  # every time: one lstat, and a stopped daemon is noticed at once
         sock = self._socket()
         request_id = uuid.uuid4().hex[:16]
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()

@@ -30,6 +30,10 @@ class DaemonUnreachable(ContextenError):
     """No daemon answered on the control socket in time."""
 
 
+class UntrustedDaemon(DaemonUnreachable):
+    """Something answers on the control socket, but it is not ours to trust (another user's socket)."""
+
+
 class CommandFailed(ContextenError):
     """The daemon understood a command and refused or failed it."""
 

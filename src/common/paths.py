@@ -8,13 +8,42 @@ side. Without it the XDG base directories are used, and systemd's `STATE_DIRECTO
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from contexten.common.errors import ConfigError
+from contexten.common.errors import ConfigError, DaemonUnreachable, UntrustedDaemon
 
 # sun_path is 108 bytes on Linux, including the trailing NUL.
 MAX_IPC_PATH = 107
+# The system unit's RuntimeDirectory: `sudo -u contexten contexten tui` has no XDG_RUNTIME_DIR and no
+# RUNTIME_DIRECTORY, and must still find the system daemon's sockets here.
+SYSTEM_RUNTIME_DIR = Path("/run/contexten")
+
+
+def check_private_dir(path: Path) -> None:
+    """Refuse a folder another user could have prepared for us: one that is a symlink, not a folder, not
+    ours, or writable by others. One that is ours but readable by others is made private (0700)."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    what = None
+    if stat.S_ISLNK(info.st_mode):
+        what = "is a symbolic link"
+    elif not stat.S_ISDIR(info.st_mode):
+        what = "is not a folder"
+    elif info.st_uid != os.geteuid():
+        what = f"belongs to uid {info.st_uid}, not to you (uid {os.geteuid()})"
+    elif info.st_mode & 0o022:
+        what = f"can be written by others (mode {stat.S_IMODE(info.st_mode):o})"
+    if what is not None:
+        raise ConfigError(
+            str(path), "", f"{what}; refusing to keep sockets or state there. Remove it (or set XDG_RUNTIME_DIR "
+            "or CONTEXTEN_HOME to a folder of your own) and start again",
+        )  # fmt: skip
+    if stat.S_IMODE(info.st_mode) != 0o700:
+        os.chmod(path, 0o700)
 
 
 @dataclass(frozen=True)
@@ -56,11 +85,13 @@ class Paths:
         return "ipc://" + str(self.control_socket)
 
     def ensure(self) -> None:
-        """Create the folders; the runtime folder holds the sockets and is private to the owner."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        """Create the folders, private to the owner (the state holds the event log, the runtime folder the
+        sockets); refuse ones another user could have prepared (`check_private_dir`)."""
+        for folder in (self.runtime_dir, self.state_dir):
+            check_private_dir(folder)
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            check_private_dir(folder)  # created between our look and our mkdir by someone else: still refused
         self.config_file.parent.mkdir(parents=True, exist_ok=True)
-        self.runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(self.runtime_dir, 0o700)
         for sock in (self.events_socket, self.control_socket):
             if len(str(sock)) > MAX_IPC_PATH:
                 raise ConfigError(
@@ -69,6 +100,35 @@ class Paths:
                     f"socket path is {len(str(sock))} bytes, longer than the {MAX_IPC_PATH} a unix socket allows;"
                     " set CONTEXTEN_HOME to a shorter folder",
                 )
+
+
+def trust_socket(path: Path) -> None:
+    """Before a client sends anything: the control socket must exist and be ours. Another local user who
+    got to the runtime folder first could otherwise serve a fake daemon and read every command we send."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        raise DaemonUnreachable(f"no daemon is listening on {path}") from None
+    except PermissionError:
+        raise DaemonUnreachable(
+            f"cannot reach {path}: permission denied (the daemon runs as another user; run this as that user, "
+            "for the system service: sudo -u contexten contexten ...)"
+        ) from None
+    if not stat.S_ISSOCK(info.st_mode):
+        raise UntrustedDaemon(f"{path} is not a socket; refusing to talk to it")
+    if info.st_uid != os.geteuid():
+        raise UntrustedDaemon(
+            f"refusing to talk to {path}: it belongs to uid {info.st_uid}, not to you (uid {os.geteuid()}); "
+            "another user may be impersonating the daemon"
+        )
+
+
+def _owned_by_me(path: Path) -> bool:
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid()
 
 
 def resolve_paths(env: dict[str, str] | None = None) -> Paths:
@@ -87,7 +147,12 @@ def resolve_paths(env: dict[str, str] | None = None) -> Paths:
     runtime = env.get("RUNTIME_DIRECTORY")
     if not runtime:
         xdg_runtime = env.get("XDG_RUNTIME_DIR")
-        runtime = str(Path(xdg_runtime) / "contexten") if xdg_runtime else f"/tmp/contexten-{os.getuid()}"
+        if xdg_runtime:
+            runtime = str(Path(xdg_runtime) / "contexten")
+        elif _owned_by_me(SYSTEM_RUNTIME_DIR):
+            runtime = str(SYSTEM_RUNTIME_DIR)  # the system service's user, as `sudo -u contexten`
+        else:
+            runtime = f"/tmp/contexten-{os.getuid()}"
     # systemd may pass several colon-separated directories; the first is ours.
     return Paths(
         config_file=Path(str(config_dir).split(":")[0]) / "config.toml",

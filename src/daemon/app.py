@@ -306,7 +306,10 @@ def _section_of(key: str) -> str:
 
 def run_daemon(paths: Paths) -> int:
     """Entry point of `contexten daemon`. Returns the process exit code."""
+    # Everything the daemon writes (store, backups, cache, logs, sockets) is for its user alone.
+    os.umask(0o077)
     paths.ensure()
+    _make_private(paths.state_dir)
     config = load_config(paths.config_file)  # ConfigError propagates to the CLI, which names file and key
     log_file = os.environ.get("CONTEXTEN_LOG_FILE")  # set by `contexten up`; under systemd, journald
     setup_logging(config.daemon.log_level, Path(log_file) if log_file else None)
@@ -319,6 +322,19 @@ def run_daemon(paths: Paths) -> int:
         # Same pid: systemd (and `contexten up`) keep tracking the daemon across the restart.
         os.execv(sys.executable, [sys.executable, "-m", "contexten", "daemon"])
     return 0
+
+
+def _make_private(state_dir: Path) -> None:
+    """Files an older version left readable by others (the store, its WAL, backups) become 0600."""
+    for path in [*state_dir.glob("*"), *state_dir.glob("backups/*")]:
+        try:
+            if path.is_file() and not path.is_symlink() and path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except OSError:
+            continue
+    backups_dir = state_dir / "backups"
+    if backups_dir.is_dir() and not backups_dir.is_symlink():
+        backups_dir.chmod(0o700)
 
 
 def _last_seq(database: Path) -> int:

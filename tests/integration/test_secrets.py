@@ -4,7 +4,6 @@ without it in their environment."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
@@ -42,7 +41,8 @@ def test_an_echoed_token_reaches_no_event_row_log_backup_or_output(home: Path, g
             subprocess.run([*branch, "checkout", "-q", "main"], check=True)
             opened = cli_json(home, "propose", "repo", "topic", "x")
             check = cli_json(home, "run", "github_automation", "--project", "repo", "--param",
-                             f"number={opened['number']}", "--param", "impact=false", "--param", "merge=true")  # fmt: skip
+                             f"number={opened['number']}", "--param", "impact=false",
+                             "--param", "merge=true")  # fmt: skip
             wait_for(lambda: cli_json(home, "show", str(check["id"]))["state"] != "RUNNING", 60, "the local check")
             wait_for(seen.exists, 30, "the test command to run")
             backup = cli(home, "run", "backup_operations", "--wait", "--json")
