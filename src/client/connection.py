@@ -15,7 +15,14 @@ from pydantic import ValidationError
 
 from contexten.common.errors import CommandFailed, DaemonUnreachable, ProtocolError
 from contexten.common.paths import Paths, trust_socket
-from contexten.common.protocol import Request, decode_reply, describe_validation_error, encode_request
+from contexten.common.protocol import (
+    ErrorCode,
+    Reply,
+    Request,
+    decode_reply,
+    describe_validation_error,
+    encode_request,
+)
 
 R = TypeVar("R")
 
@@ -28,7 +35,7 @@ class DaemonClient:
         self.timeout = timeout
         self._ctx = zmq.asyncio.Context.instance()
         self._sock: zmq.asyncio.Socket | None = None
-        self._pending: dict[str, asyncio.Future[Any]] = {}
+        self._pending: dict[str, asyncio.Future[Reply]] = {}
         self._reader: asyncio.Task[None] | None = None
 
     def _socket(self) -> zmq.asyncio.Socket:
@@ -63,12 +70,26 @@ class DaemonClient:
             ) from None
 
     async def _send(self, request: Request[Any], timeout: float | None = None) -> Any:
+        """One request; a `busy` answer (nothing was done) is sent again after the daemon's hint, until the
+        timeout runs out."""
+        wait = timeout or self.timeout
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            reply = await self._once(request, max(0.001, deadline - asyncio.get_running_loop().time()), wait)
+            error = reply.error
+            if reply.ok or error is None:
+                return reply.result
+            pause = error.retry_after or 0.0
+            if error.code != ErrorCode.BUSY or asyncio.get_running_loop().time() + pause >= deadline:
+                raise CommandFailed(error.code, error.message)
+            await asyncio.sleep(pause)
+
+    async def _once(self, request: Request[Any], wait: float, budget: float) -> Reply:
         trust_socket(self.paths.control_socket)  # every time: one lstat, and a stopped daemon is noticed at once
         sock = self._socket()
         request_id = uuid.uuid4().hex[:16]
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
-        wait = timeout or self.timeout
         try:
             await sock.send(encode_request(request_id, request))
             try:
@@ -77,13 +98,11 @@ class DaemonClient:
                 # Throw the socket away: a request still queued in it must not reach a daemon later.
                 self.close()
                 raise DaemonUnreachable(
-                    f"the daemon did not answer within {wait:g}s ({self.paths.control_socket})"
+                    f"the daemon did not answer within {budget:g}s ({self.paths.control_socket})"
                 ) from None
         finally:
             self._pending.pop(request_id, None)
-        if not reply.ok:
-            raise CommandFailed(reply.error.code, reply.error.message)
-        return reply.result
+        return reply
 
     def close(self) -> None:
         if self._reader is not None:

@@ -45,7 +45,7 @@ from contexten.daemon.platform.projects import PinnedProjects, ProjectStore
 from contexten.daemon.platform.router import Router
 from contexten.daemon.platform.sdnotify import SystemdNotifier
 from contexten.daemon.platform.store import backups
-from contexten.daemon.platform.store.database import open_database
+from contexten.daemon.platform.store.database import open_database, open_reader
 from contexten.daemon.platform.store.events import EventReader
 from contexten.daemon.slices.analysis.service import CodeAnalysis
 from contexten.daemon.slices.analysis.slice import AnalysisSlice
@@ -124,6 +124,8 @@ class Daemon:
                 restored = self._apply_staged_restore()
                 db = await open_database(self.paths.database)
                 platform.push_async_callback(db.close)
+                reader_db = await open_reader(self.paths.database)
+                platform.push_async_callback(reader_db.close)
                 bus = Bus(self.paths)
                 bus.bind()
                 platform.callback(bus.close)
@@ -136,7 +138,7 @@ class Daemon:
                 platform.push_async_callback(events.close)
                 if restored:
                     await events.commit(EventKind.STORE_RESTORED, {**restored, "restored_last_seq": last_seq})
-                await self._build(db, bus, events, reader)
+                await self._build(db, bus, events, reader, reader_db)
                 await self._run(bus, events)
         finally:
             lock.release()
@@ -148,7 +150,9 @@ class Daemon:
         log.warning("restored the store from a staged backup; the previous store is kept at %s", kept)
         return {"kept": str(kept), "previous_last_seq": _last_seq(kept)}
 
-    async def _build(self, db: aiosqlite.Connection, bus: Bus, events: EventLog, reader: EventReader) -> None:
+    async def _build(
+        self, db: aiosqlite.Connection, bus: Bus, events: EventLog, reader: EventReader, reader_db: aiosqlite.Connection
+    ) -> None:
         """Every slice, given exactly what it uses. The order of `self.slices` is the start order."""
         config, clock, paths = self.live_config, self.clock, self.paths
         projects = self._projects = ProjectStore(db)
@@ -183,7 +187,7 @@ class Daemon:
         handle = DaemonHandle(paths.database, paths.events_endpoint, lambda: events.backlog, self.request_restart)
         daemon = DaemonSlice(
             self.info, self.request_stop, config, events, reader, bus, projects, run_store, flows, health, breakers,
-            hub, self._systemd,
+            hub, self._systemd, status_reads=(ProjectStore(reader_db), RunStore(reader_db)),
         )  # fmt: skip
         # What flows may ask for with ctx.use(); each flow's `needs` is checked against it here, not at run time.
         provided.add(hub, analysis.service, healer, runner, breakers, sync, handle)

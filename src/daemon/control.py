@@ -57,6 +57,7 @@ class DaemonSlice(Slice):
         breakers: BreakerRegistry,
         connectors: Connectors,
         systemd: SystemdNotifier,
+        status_reads: tuple[ProjectStore, RunStore] | None = None,
     ) -> None:
         super().__init__()
         self._info = info
@@ -72,6 +73,8 @@ class DaemonSlice(Slice):
         self._breakers = breakers
         self._connectors = connectors
         self._systemd = systemd
+        # `status` is on the control lane: it reads on its own connection when it has one.
+        self._status_projects, self._status_runs = status_reads or (projects, runs)
 
     async def start(self) -> None:
         self.spawn(self._heartbeat(), "heartbeat")
@@ -89,8 +92,8 @@ class DaemonSlice(Slice):
     async def status(self, _: Status) -> StatusInfo:
         return StatusInfo(
             **self._info().model_dump(),
-            projects=await self._projects.all(),
-            runs_by_state=await self._runs.count_by_state(),
+            projects=await self._status_projects.all(),
+            runs_by_state=await self._status_runs.count_by_state(),
             last_seq=self._events.published_seq,
             breakers=self._breakers.infos(),
             budgets=self._budgets(),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
@@ -20,6 +20,9 @@ class Request(BaseModel, Generic[R]):
     """Subclass as `class Name(Request[Answer])` with a field `cmd: Literal["slice.verb"] = "slice.verb"`."""
 
     model_config = ConfigDict(extra="forbid")
+    # Reads that can cost a lot (pages of events, whole snapshots): the daemon runs a few at a time, so they
+    # never queue up in front of everything else on the store.
+    expensive: ClassVar[bool] = False
 
     @classmethod
     def command(cls) -> str:

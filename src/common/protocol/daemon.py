@@ -62,10 +62,12 @@ class Status(Request[StatusInfo]):
 
 class GetSnapshot(Request[Snapshot]):
     cmd: Literal["snapshot"] = "snapshot"
+    expensive = True
 
 
 class EventsSince(Request[EventPage]):
     cmd: Literal["events.since"] = "events.since"
+    expensive = True
     since: int = Field(default=0, ge=0)
     limit: int = Field(default=1000, ge=1, le=MAX_EVENTS_PAGE)
     run: int | None = None

@@ -40,6 +40,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     INVALID_PARAMS = "invalid_params"
     CONFLICT = "conflict"
+    BUSY = "busy"  # too much in flight: try again after `retry_after` seconds; nothing was done
     INTERNAL = "internal"
 
 
@@ -52,6 +53,7 @@ class Heartbeat(BaseModel):
 class ErrorBody(BaseModel):
     code: ErrorCode
     message: str
+    retry_after: float | None = None  # seconds, when the daemon says when to try again (busy)
 
 
 class Reply(BaseModel):

@@ -29,6 +29,7 @@ class GetRun(Request[Run]):
 
 class ListRuns(Request[list[Run]]):
     cmd: Literal["run.list"] = "run.list"
+    expensive = True
     limit: int = Field(default=50, ge=1, le=1000)
 
 

@@ -29,11 +29,13 @@ class SyncEntry(BaseModel):
 
 class ListIssues(Request[list[Issue]]):
     cmd: Literal["issue.list"] = "issue.list"
+    expensive = True
     project: str = Field(min_length=1, max_length=200)
 
 
 class ListPullRequests(Request[list[PullRequestView]]):
     cmd: Literal["pr.list"] = "pr.list"
+    expensive = True
     project: str = Field(min_length=1, max_length=200)
 
 
@@ -65,6 +67,7 @@ class OpenPullRequest(Request[PullRequest]):
 
 class GetSyncLog(Request[list[SyncEntry]]):
     cmd: Literal["sync.log"] = "sync.log"
+    expensive = True
     project: str | None = None
     issue: str | None = None
     limit: int = Field(default=50, ge=1, le=1000)

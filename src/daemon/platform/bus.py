@@ -7,14 +7,16 @@ socket: a PUB send never blocks, and skipping the asyncio wrapper keeps the publ
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
 
 import zmq
 import zmq.asyncio
 
 from contexten.common.paths import Paths
-from contexten.common.protocol import EVENT_TOPIC, HEARTBEAT_TOPIC
+from contexten.common.protocol import EVENT_TOPIC, HEARTBEAT_TOPIC, PROTOCOL_VERSION, ErrorCode
 from contexten.common.protocol.envelope import MAX_FRAME_BYTES
 
 log = logging.getLogger(__name__)
@@ -25,8 +27,23 @@ PUB_HWM = 200_000
 # a larger one makes ZeroMQ drop the connection, before it costs memory.
 READ_LIMIT_BYTES = MAX_FRAME_BYTES * 8
 
+# Backpressure. Work in flight is bounded per client and in all; a request beyond either is answered at
+# once with `busy` and a retry hint, never queued. Control requests have their own lane a flood cannot
+# fill. Replies wait for a client that does not read them only up to REPLY_HWM; then ZeroMQ drops them.
+PER_CLIENT_IN_FLIGHT = 8
+IN_FLIGHT = 32
+CONTROL_IN_FLIGHT = 64
+CONTROL_COMMANDS = frozenset({"ping", "status", "daemon.stop"})
+REPLY_HWM = 64
+BUSY_RETRY_SECONDS = 0.2
+
 Handler = Callable[[bytes], Awaitable[bytes]]
-Refusal = Callable[[str], bytes]
+
+
+class Refusal(Protocol):
+    def __call__(
+        self, message: str, code: ErrorCode = ..., request_id: str = ..., retry_after: float | None = ...
+    ) -> bytes: ...
 
 
 class Bus:
@@ -36,6 +53,10 @@ class Bus:
         self._pub = zmq.Socket(self._ctx, zmq.PUB)  # sync socket sharing the asyncio context's io thread
         self._router = self._ctx.socket(zmq.ROUTER)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._per_client: dict[bytes, int] = {}
+        self._in_flight = 0
+        self._control_in_flight = 0
+        self.refused_busy = 0  # for status and tests: how many requests were turned away
 
     def bind(self) -> None:
         for sock in (self._paths.events_socket, self._paths.control_socket):
@@ -45,6 +66,7 @@ class Bus:
         self._pub.setsockopt(zmq.LINGER, 0)
         self._pub.bind(self._paths.events_endpoint)
         self._router.setsockopt(zmq.LINGER, 500)
+        self._router.setsockopt(zmq.SNDHWM, REPLY_HWM)
         self._router.setsockopt(zmq.MAXMSGSIZE, READ_LIMIT_BYTES)
         # A reply to a client that went away is dropped instead of raising.
         self._router.setsockopt(zmq.ROUTER_MANDATORY, 0)
@@ -61,6 +83,9 @@ class Bus:
     async def serve_commands(self, handle: Handler, refuse: Refusal) -> None:
         """Answer requests forever. Each request runs as its own task so a slow one blocks nobody."""
         while True:
+            # A recv that finds a message waiting completes without yielding: under a flood this loop would
+            # keep the event loop to itself and no handler (status included) would ever run. Yield each time.
+            await asyncio.sleep(0)
             frames = await self._router.recv_multipart()
             identity, rest = frames[0], frames[1:]
             # DEALER clients send [payload]; REQ clients send ["", payload] and expect the "" back.
@@ -70,13 +95,55 @@ class Bus:
             if len(rest) != 1:
                 await self._reply(identity, envelope, refuse(f"expected one request frame, got {len(rest)}"))
                 continue
-            task = asyncio.create_task(self._answer(identity, envelope, rest[0], handle))
+            payload = rest[0]
+            control = False
+            if self._in_flight >= IN_FLIGHT or self._per_client.get(identity, 0) >= PER_CLIENT_IN_FLIGHT:
+                cmd, rid = _peek(payload)
+                control = cmd in CONTROL_COMMANDS
+                if not control or self._control_in_flight >= CONTROL_IN_FLIGHT:
+                    self.refused_busy += 1
+                    await self._reply(identity, envelope, self._busy(identity, rid))
+                    continue
+            self._enter(identity, control)
+            task = asyncio.create_task(self._answer(identity, envelope, payload, handle, control))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _answer(self, identity: bytes, envelope: list[bytes], payload: bytes, handle: Handler) -> None:
-        reply = await handle(payload)
-        await self._reply(identity, envelope, reply)
+    def _busy(self, identity: bytes, rid: str) -> bytes:
+        # Built by hand: under a flood this is the hot path, and the shape is Reply's (a test parses it).
+        message = (
+            f"the daemon is busy ({self._in_flight} requests in flight, {self._per_client.get(identity, 0)} of "
+            "them yours); try again shortly"
+        )
+        error = {"code": ErrorCode.BUSY.value, "message": message, "retry_after": BUSY_RETRY_SECONDS}
+        return json.dumps({"v": PROTOCOL_VERSION, "rid": rid, "ok": False, "error": error}).encode()
+
+    def _enter(self, identity: bytes, control: bool) -> None:
+        if control:
+            self._control_in_flight += 1
+            return
+        self._in_flight += 1
+        self._per_client[identity] = self._per_client.get(identity, 0) + 1
+
+    def _leave(self, identity: bytes, control: bool) -> None:
+        if control:
+            self._control_in_flight -= 1
+            return
+        self._in_flight -= 1
+        left = self._per_client.get(identity, 1) - 1
+        if left:
+            self._per_client[identity] = left
+        else:
+            self._per_client.pop(identity, None)  # no entry kept for a client that went away
+
+    async def _answer(
+        self, identity: bytes, envelope: list[bytes], payload: bytes, handle: Handler, control: bool
+    ) -> None:
+        try:
+            reply = await handle(payload)
+            await self._reply(identity, envelope, reply)
+        finally:
+            self._leave(identity, control)
 
     async def _reply(self, identity: bytes, envelope: list[bytes], reply: bytes) -> None:
         try:
@@ -95,3 +162,17 @@ class Bus:
         self._ctx.term()
         for sock in (self._paths.events_socket, self._paths.control_socket):
             sock.unlink(missing_ok=True)
+
+
+def _peek(payload: bytes) -> tuple[Any, str]:
+    """(command, request id) of a frame, read only when the lanes are full: one parse of a small frame."""
+    if len(payload) > 4096:
+        return None, ""  # control requests are tiny; a big frame is not one
+    try:
+        doc = json.loads(payload)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None, ""
+    if not isinstance(doc, dict):
+        return None, ""
+    rid = doc.get("rid")
+    return doc.get("cmd"), rid if isinstance(rid, str) and rid.isprintable() and rid.isascii() else ""

@@ -5,6 +5,7 @@ Every failure becomes an error reply; nothing a client sends can stop the daemon
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -28,9 +29,14 @@ class RoutingError(ContextenError):
     """A request type has no handler, or more than one: a bug in how the daemon was put together."""
 
 
+# How many expensive reads (Request.expensive) run at once; the others wait their turn, in flight.
+EXPENSIVE_AT_ONCE = 4
+
+
 class Router:
     def __init__(self) -> None:
         self._routes: dict[type[Request[Any]], tuple[str, Handler]] = {}
+        self._expensive = asyncio.Semaphore(EXPENSIVE_AT_ONCE)
 
     def add(self, owner: str, handlers: dict[type[Request[Any]], Handler]) -> None:
         for kind, handler in handlers.items():
@@ -54,7 +60,11 @@ class Router:
         try:
             request_id, request = decode_request(raw)
             _, handler = self._routes[type(request)]
-            result = await handler(request)
+            if request.expensive:
+                async with self._expensive:
+                    result = await handler(request)
+            else:
+                result = await handler(request)
             # Checked on the way out as well as in the client: a handler whose answer is not of its request's
             # response type is a bug, reported as one (internal), never sent as if it were fine. For the
             # model instances handlers return this is an isinstance check, not a re-validation.
@@ -68,5 +78,12 @@ class Router:
             log.exception("command failed")
             return self.refuse(f"internal error: {type(exc).__name__}", ErrorCode.INTERNAL, request_id)
 
-    def refuse(self, message: str, code: ErrorCode = ErrorCode.BAD_FRAME, request_id: str = "") -> bytes:
-        return encode_reply(Reply(rid=request_id, ok=False, error=ErrorBody(code=code, message=message)))
+    def refuse(
+        self,
+        message: str,
+        code: ErrorCode = ErrorCode.BAD_FRAME,
+        request_id: str = "",
+        retry_after: float | None = None,
+    ) -> bytes:
+        body = ErrorBody(code=code, message=message, retry_after=retry_after)
+        return encode_reply(Reply(rid=request_id, ok=False, error=body))

@@ -38,6 +38,16 @@ async def open_database(path: Path) -> aiosqlite.Connection:
     return db
 
 
+async def open_reader(path: Path) -> aiosqlite.Connection:
+    """A second, read-only connection to an open store, for the control lane: `status` reads here, so it
+    never waits behind the writer or the expensive reads queued on the main connection (WAL lets readers
+    run beside the writer). Its reads may be a commit behind; the snapshot uses the main connection."""
+    db = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    await db.execute("PRAGMA busy_timeout=5000")
+    await db.execute("PRAGMA query_only=ON")
+    return db
+
+
 async def _quick_check(db: aiosqlite.Connection, path: Path) -> None:
     try:
         rows = list(await db.execute_fetchall("PRAGMA quick_check"))
