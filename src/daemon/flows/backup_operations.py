@@ -17,7 +17,9 @@ class BackupParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     keep: int = Field(default=7, ge=1, le=1000, description="How many verified backups to keep.")
-    directory: str | None = Field(default=None, description="Where backups go (default: <state>/backups).")
+    directory: str | None = Field(
+        default=None, description="Where backups go: absolute, or relative to the state folder (default: backups)."
+    )
 
 
 class BackupFailed(Exception):
@@ -25,7 +27,9 @@ class BackupFailed(Exception):
 
 
 def backup_dir(ctx: StepContext) -> Path:
-    return Path(ctx.params.directory) if ctx.params.directory else ctx.use(DaemonHandle).database.parent / "backups"
+    state = ctx.use(DaemonHandle).database.parent
+    # A relative directory is under the state folder, never the daemon's working directory (/ under systemd).
+    return state / ctx.params.directory if ctx.params.directory else state / "backups"
 
 
 async def snapshot(ctx: StepContext) -> dict[str, Any]:

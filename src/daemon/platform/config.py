@@ -6,6 +6,8 @@ Every error names the file, the dotted key and what is wrong, so a typo is found
 
 from __future__ import annotations
 
+import os
+import stat
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,17 +19,21 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, fie
 
 from contexten.common.errors import ConfigError
 
+# Every duration in the config is bounded: a value of 1e-9 s would spin, one of weeks would look dead.
+DAY = 86_400.0
+
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # inf and nan are not durations or rates (TOML can spell both).
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class DaemonSection(_Section):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
-    shutdown_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    shutdown_timeout_seconds: float = Field(default=10.0, ge=0.1, le=600)
     max_concurrent_workflows: int = Field(default=4, ge=1, le=256)
     max_runs_per_project: int = Field(default=2, ge=1, le=256)
-    heartbeat_seconds: float = Field(default=1.0, gt=0, le=60)
+    heartbeat_seconds: float = Field(default=1.0, ge=0.05, le=60)
     run_retry_budget: int = Field(default=20, ge=0, le=10_000)
 
 
@@ -36,7 +42,7 @@ class HealthSection(_Section):
     cpu_alert_percent: float = Field(default=90.0, gt=0, le=100)
     memory_alert_percent: float = Field(default=90.0, gt=0, le=100)
     disk_alert_percent: float = Field(default=90.0, gt=0, le=100)
-    bus_lag_alert_ms: float = Field(default=250.0, gt=0)
+    bus_lag_alert_ms: float = Field(default=250.0, gt=0, le=60_000)
 
 
 class BreakersSection(_Section):
@@ -47,20 +53,20 @@ class BreakersSection(_Section):
     minimum_calls: int = Field(default=10, ge=1, le=10_000)
     failure_rate_threshold: float = Field(default=50.0, gt=0, le=100)
     slow_call_rate_threshold: float = Field(default=100.0, gt=0, le=100)
-    slow_call_seconds: float = Field(default=10.0, gt=0)
-    wait_in_open_seconds: float = Field(default=30.0, ge=0)
+    slow_call_seconds: float = Field(default=10.0, ge=0.001, le=3600)
+    wait_in_open_seconds: float = Field(default=30.0, ge=0, le=DAY)
     permitted_calls_in_half_open: int = Field(default=3, ge=1, le=1000)
-    max_wait_in_half_open_seconds: float = Field(default=0.0, ge=0)
+    max_wait_in_half_open_seconds: float = Field(default=0.0, ge=0, le=DAY)
 
 
 class RecoverySection(_Section):
     # The retry strategy waits this long, doubled for each attempt the run has had, plus jitter.
-    retry_backoff_seconds: float = Field(default=5.0, ge=0)
+    retry_backoff_seconds: float = Field(default=5.0, ge=0, le=3600)
     # wait_for_reset waits for the latest breaker reopen time, or this long when no breaker is open.
-    reset_wait_seconds: float = Field(default=30.0, ge=0)
-    max_wait_seconds: float = Field(default=300.0, ge=0)
+    reset_wait_seconds: float = Field(default=30.0, ge=0, le=DAY)
+    max_wait_seconds: float = Field(default=300.0, ge=0, le=DAY)
     # How long a recovery waits for the run it started (a retry or a rerun) to finish.
-    run_timeout_seconds: float = Field(default=3600.0, gt=0)
+    run_timeout_seconds: float = Field(default=3600.0, ge=1, le=7 * DAY)
 
 
 class TrackerSection(_Section):
@@ -72,7 +78,7 @@ class TrackerSection(_Section):
 class ConnectorSection(_Section):
     api_url: HttpUrl
     poll_interval_seconds: float = Field(default=60.0, ge=1, le=86400)
-    timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    timeout_seconds: float = Field(default=10.0, ge=0.1, le=300)
     # Runs of flows that use this connector at once (a bulkhead: one busy service cannot take every slot).
     max_concurrent_runs: int = Field(default=2, ge=1, le=256)
 
@@ -111,8 +117,8 @@ class SyncSection(_Section):
     # When every sub-issue is completed (or canceled, with at least one completed), complete the parent.
     auto_complete_parents: bool = True
     # An issue in a started state for longer than this escalates (alert + notification); 0 turns it off.
-    stale_started_days: float = Field(default=14.0, ge=0)
-    stale_check_interval_seconds: float = Field(default=3600.0, ge=1)
+    stale_started_days: float = Field(default=14.0, ge=0, le=3650)
+    stale_check_interval_seconds: float = Field(default=3600.0, ge=1, le=7 * DAY)
 
 
 class AutomationSection(_Section):
@@ -171,7 +177,7 @@ class ScheduleSection(_Section):
     flow: str = Field(min_length=1)
     project: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
-    every_seconds: float | None = Field(default=None, ge=1)
+    every_seconds: float | None = Field(default=None, ge=1, le=366 * DAY)
     cron: str | None = None
     timezone: str = "UTC"
     enabled: bool = True
@@ -214,7 +220,7 @@ class TriggerSection(_Section):
     flow: str = Field(min_length=1)
     project: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
-    cooldown_seconds: float = Field(default=60.0, ge=0)
+    cooldown_seconds: float = Field(default=60.0, ge=0, le=DAY)
     enabled: bool = True
 
 
@@ -304,14 +310,30 @@ def _dotted(loc: tuple[int | str, ...]) -> str:
 
 
 def load_config(path: Path) -> Config:
-    """The config at `path`, or the defaults when there is no file."""
+    """The config at `path`, or the defaults when there is no file (nor a link to one)."""
+    text = read_config_text(path)
+    return Config() if text is None else parse_config(text, str(path))
+
+
+def read_config_text(path: Path) -> str | None:
+    """The file's text (a UTF-8 byte-order mark is allowed), or None when there is no file. A dangling
+    link, a FIFO or a device is refused by name rather than read (a FIFO would hang start-up)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        info = path.stat()
     except FileNotFoundError:
-        return Config()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), "", f"cannot read: {exc}") from None
-    return parse_config(text, str(path))
+        if path.is_symlink():
+            raise ConfigError(str(path), "", f"is a link to {os.readlink(path)}, which does not exist") from None
+        return None
+    except OSError as exc:
+        raise ConfigError(str(path), "", f"cannot read: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(str(path), "", "is not a regular file")
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), "", f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(str(path), "", f"cannot read: {exc.strerror}") from None
 
 
 def changed_keys(old: Config, new: Config) -> list[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from watchfiles import awatch
 
 from contexten.common.errors import ConfigError
-from contexten.daemon.platform.config import Config, load_config
+from contexten.daemon.platform.config import Config, parse_config, read_config_text
 
 log = logging.getLogger(__name__)
 # watchfiles logs every change at INFO; with a log file beside the config that would feed itself.
@@ -30,7 +30,14 @@ async def watch_config(
         recursive=False,
     ):
         try:
-            config = load_config(path)
+            text = read_config_text(path)
+            if text is None:
+                raise ConfigError(target, "", "the file is gone; keeping the last good config until it is back")
+            if not text.strip():
+                # An editor that truncates, then writes, is caught in between: defaults would drop every
+                # schedule and template. A config that is meant to be empty can say so with a comment.
+                raise ConfigError(target, "", "the file is empty (a save in progress?); keeping the last good config")
+            config = parse_config(text, target)
         except ConfigError as exc:
             log.warning("config edit refused, keeping the last good config: %s", exc)
             on_error(exc)
