@@ -32,6 +32,7 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/event_pipeline.py
 	$(BIN)/python bench/polling.py
+	$(BIN)/python bench/flood.py
 	$(BIN)/python bench/analysis.py
 	$(BIN)/python bench/dead_code_vs_vulture.py
 
