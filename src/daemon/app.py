@@ -39,7 +39,7 @@ from contexten.daemon.platform.eventlog import EventLog
 from contexten.daemon.platform.handle import DaemonHandle
 from contexten.daemon.platform.ledger import EffectLedger
 from contexten.daemon.platform.lifecycle import Slice
-from contexten.daemon.platform.lock import InstanceLock
+from contexten.daemon.platform.lock import InstanceLock, StoreLock
 from contexten.daemon.platform.logs import setup_logging
 from contexten.daemon.platform.projects import PinnedProjects, ProjectStore
 from contexten.daemon.platform.router import Router
@@ -93,6 +93,7 @@ class Daemon:
         self.router = Router()
         self._events: EventLog | None = None
         self._projects: ProjectStore | None = None
+        self._store_lock: StoreLock | None = None
 
     def info(self) -> DaemonInfo:
         return DaemonInfo(
@@ -119,9 +120,13 @@ class Daemon:
     async def serve(self) -> None:
         lock = InstanceLock(self.paths.lock_file)
         lock.acquire()
+        store_lock = StoreLock(self.paths.database)
         try:
             async with AsyncExitStack() as platform:
                 restored = self._apply_staged_restore()
+                store_lock.acquire()
+                platform.callback(store_lock.release)  # after the store closes (stack order)
+                self._store_lock = store_lock
                 db = await open_database(self.paths.database)
                 platform.push_async_callback(db.close)
                 reader_db = await open_reader(self.paths.database)
@@ -188,6 +193,7 @@ class Daemon:
         daemon = DaemonSlice(
             self.info, self.request_stop, config, events, reader, bus, projects, run_store, flows, health, breakers,
             hub, self._systemd, status_reads=(ProjectStore(reader_db), RunStore(reader_db)),
+            store_present=self._store_lock.still_ours if self._store_lock else None,
         )  # fmt: skip
         # What flows may ask for with ctx.use(); each flow's `needs` is checked against it here, not at run time.
         provided.add(hub, analysis.service, healer, runner, breakers, sync, handle)

@@ -4,9 +4,11 @@ stopping, the bus heartbeat and the systemd watchdog. It reads from the other sl
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Callable
 
+from contexten.common.event_kinds import EventKind
 from contexten.common.models import RateBudget
 from contexten.common.protocol import (
     DaemonInfo,
@@ -36,6 +38,8 @@ from contexten.daemon.slices.runs.registry import FlowRegistry
 from contexten.daemon.slices.runs.store import RunStore
 
 SNAPSHOT_RUNS = 50
+STORE_CHECK_SECONDS = 1.0
+log = logging.getLogger(__name__)
 
 
 class DaemonSlice(Slice):
@@ -58,6 +62,7 @@ class DaemonSlice(Slice):
         connectors: Connectors,
         systemd: SystemdNotifier,
         status_reads: tuple[ProjectStore, RunStore] | None = None,
+        store_present: Callable[[], bool] | None = None,
     ) -> None:
         super().__init__()
         self._info = info
@@ -73,11 +78,14 @@ class DaemonSlice(Slice):
         self._breakers = breakers
         self._connectors = connectors
         self._systemd = systemd
+        self._store_present = store_present
         # `status` is on the control lane: it reads on its own connection when it has one.
         self._status_projects, self._status_runs = status_reads or (projects, runs)
 
     async def start(self) -> None:
         self.spawn(self._heartbeat(), "heartbeat")
+        if self._store_present is not None:
+            self.spawn(self._watch_store(self._store_present), "store-watch")
         if self._systemd.watchdog_interval:
             self.spawn(self._watchdog(self._systemd.watchdog_interval), "watchdog")
 
@@ -133,6 +141,17 @@ class DaemonSlice(Slice):
             )
             self._bus.publish_heartbeat(beat.model_dump_json().encode())
             await asyncio.sleep(self._config().daemon.heartbeat_seconds)
+
+    async def _watch_store(self, present: Callable[[], bool]) -> None:
+        """A store deleted or replaced while the daemon runs would take every write into an unlinked file,
+        and the next start would number events from 1 again. Say so, loudly, and stop instead."""
+        while present():  # noqa: ASYNC110 - a stat a second; nothing tells us of an unlink sooner
+            await asyncio.sleep(STORE_CHECK_SECONDS)
+        message = "the store file was deleted or replaced while the daemon ran; stopping rather than writing to it"
+        log.critical(message)
+        self._events.emit(EventKind.ALERT, {"metric": "store", "severity": "critical", "message": message,
+                                            "resolved": False, "source": "daemon"})  # fmt: skip
+        self._request_stop()
 
     async def _watchdog(self, interval: float) -> None:
         while True:
