@@ -63,3 +63,21 @@ def test_migrations_are_contiguous_and_each_names_the_slices_that_own_its_tables
     slices = {p.name for p in (Path(__file__).parents[2] / "src/daemon/slices").iterdir() if p.is_dir()}
     for migration in MIGRATIONS:
         assert migration.owners and set(migration.owners) <= slices | {"platform"}, migration.version
+
+
+def test_rotation_clears_what_crashes_left_but_not_a_backup_in_progress(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from contexten.daemon.platform.store import backups
+
+    old, fresh = time.time() - 3600, time.time()
+    leftovers = ["contexten-1.partial", "contexten-1.partial-journal", "contexten-2.db-wal", "contexten-2.db-shm"]
+    for name in [*leftovers, "contexten-3.partial"]:
+        (tmp_path / name).write_text("x")
+    for name in leftovers:
+        os.utime(tmp_path / name, (old, old))
+    os.utime(tmp_path / "contexten-3.partial", (fresh, fresh))  # being written right now
+    removed = {p.name for p in backups.rotate(tmp_path, keep=3, now=fresh)}
+    assert removed == set(leftovers)
+    assert (tmp_path / "contexten-3.partial").exists()

@@ -78,9 +78,25 @@ def listing(directory: Path) -> list[Backup]:
     return out
 
 
-def rotate(directory: Path, keep: int) -> list[Path]:
-    """Delete the oldest backups beyond `keep` good ones; a backup that failed its check is always deleted."""
+# A leftover younger than this may belong to a backup still being written: it is left alone.
+STALE_LEFTOVER_SECONDS = 600.0
+_LEFTOVERS = ("*.partial", "*.partial-journal", "*.partial-wal", "*.partial-shm", "*.db-wal", "*.db-shm",
+              "*.db-journal")  # fmt: skip
+
+
+def rotate(directory: Path, keep: int, now: float | None = None) -> list[Path]:
+    """Delete the oldest backups beyond `keep` good ones (a backup that failed its check is always deleted),
+    and what crashes left behind: half-written copies and SQLite's side files of closed backups."""
     removed = []
+    now = time.time() if now is None else now
+    for pattern in _LEFTOVERS:
+        for path in directory.glob(pattern):
+            try:
+                if now - path.stat().st_mtime > STALE_LEFTOVER_SECONDS:
+                    path.unlink()
+                    removed.append(path)
+            except OSError:
+                continue
     good = 0
     for backup in listing(directory):
         if backup.integrity == "ok" and good < keep:
