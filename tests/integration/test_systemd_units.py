@@ -63,3 +63,18 @@ def test_units_declare_what_the_daemon_relies_on() -> None:
         for line in ("Type=notify", "WatchdogSec=", "Restart=on-failure", "StateDirectory=contexten",
                      "RuntimeDirectory=contexten"):  # fmt: skip
             assert line in text, f"{unit} lacks {line}"
+
+
+def _exposure(unit: str, tmp_path: Path) -> float:
+    copy = tmp_path / unit
+    copy.write_text((ROOT / "systemd" / unit).read_text())
+    result = subprocess.run([str(ANALYZE), "security", "--offline=true", str(copy)], capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    line = next(x for x in result.stdout.splitlines() if "Overall exposure level" in x)
+    return float(line.split(":")[-1].split()[0])
+
+
+@pytest.mark.parametrize(("unit", "most"), [("contexten.service", 2.0), ("contexten-user.service", 2.5)])
+def test_units_are_hardened(unit: str, most: float, tmp_path: Path) -> None:
+    # The system unit's goal is 2.0; the user unit's is what a user unit can take (8.0 and 9.6 before).
+    assert _exposure(unit, tmp_path) <= most
