@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from contexten.client.connection import DaemonClient
 from contexten.client.feed import follow
 from contexten.common.errors import CommandFailed, DaemonUnreachable
 from contexten.common.event_kinds import EventKind
-from contexten.common.models import Event, RunState
+from contexten.common.models import Event, Run, RunState
 from contexten.common.paths import Paths
 from contexten.common.protocol import (
     CancelRun,
@@ -37,6 +38,7 @@ from contexten.common.protocol import (
 )
 
 STOP_TIMEOUT = 30.0
+START_ATTEMPTS = 3
 
 
 def daemon(paths: Paths) -> int:
@@ -112,17 +114,34 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
     return params
 
 
+async def _start(client: DaemonClient, request: StartRun) -> Run:
+    """Start a run; a request the daemon did not answer in time is sent again with the same key (it may be
+    queued there: the key makes the second one return the first run, never a second run)."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            return await client.call(request)
+        except DaemonUnreachable as exc:
+            if "did not answer" not in str(exc) or attempt == START_ATTEMPTS:
+                raise DaemonUnreachable(
+                    f"{exc}; to try again without starting a second run: --key {request.key}"
+                ) from None
+    raise AssertionError("unreachable")
+
+
 async def _run(args: argparse.Namespace, client: DaemonClient) -> int:
     params = parse_params(args.param)
+    request = StartRun(
+        flow=args.flow, project=args.project, params=params, template=args.template, key=args.key or uuid.uuid4().hex
+    )
     if not args.wait:
-        run = await client.call(StartRun(flow=args.flow, project=args.project, params=params, template=args.template))
+        run = await _start(client, request)
         if args.json:
             emit_json(run)
         else:
             print(run.id)
         return 0
     since = (await client.call(Status())).last_seq
-    run = await client.call(StartRun(flow=args.flow, project=args.project, params=params, template=args.template))
+    run = await _start(client, request)
     if not args.json:
         print(f"run {run.id} started: {run.flow}", flush=True)
     async for event in follow(client, since, run=run.id):

@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="a flow parameter (repeatable)")
     p.add_argument("--template", metavar="NAME", help="start from a named parameter template (see `flows`)")
     p.add_argument("--wait", action="store_true", help="follow the run; exit 0 if it completed, 1 if not")
+    p.add_argument(
+        "--key",
+        default="",
+        metavar="KEY",
+        help="an idempotency key: sending the same key again returns the first run (default: a new one)",
+    )
 
     p = sub.add_parser("show", parents=[common], help="a run with its steps")
     p.add_argument("run", type=int, metavar="RUN")

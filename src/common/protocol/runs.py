@@ -20,6 +20,8 @@ class StartRun(Request[Run]):
     project: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     template: str | None = None  # named parameters to start from; `params` override them
+    # An idempotency key: the same key sent again (a retry after a timeout) returns the first run.
+    key: str = Field(default="", max_length=200)
 
 
 class GetRun(Request[Run]):

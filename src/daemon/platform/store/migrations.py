@@ -257,6 +257,19 @@ MIGRATIONS: list[Migration] = [
         CREATE INDEX analysis_reports_by_project ON analysis_reports (project, id);
         """,
     ),
+    Migration(
+        10,
+        ("runs",),
+        """
+        -- A client's idempotency key for run.start: a retried request returns the run the first one made.
+        -- Written in the same transaction as the run, so a crash can never leave one without the other.
+        CREATE TABLE run_keys (
+            key        TEXT PRIMARY KEY,
+            run_id     INTEGER NOT NULL,
+            created_at REAL NOT NULL
+        );
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1].version

@@ -18,6 +18,7 @@ from contexten.common.errors import CommandFailed
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Project, Run, RunState, Step, StepState
 from contexten.common.protocol import ErrorCode, describe_validation_error
+from contexten.daemon.platform.eventlog import StoreRejected
 from contexten.daemon.platform.projects import ProjectStore
 from contexten.daemon.slices.runs.bulkheads import Bulkheads
 from contexten.daemon.slices.runs.execution import RunExecution, StepFailed
@@ -34,7 +35,7 @@ from contexten.daemon.slices.runs.ports import RunControl
 from contexten.daemon.slices.runs.registry import FlowRegistry
 from contexten.daemon.slices.runs.retry import RetryBudget
 from contexten.daemon.slices.runs.states import StateRecorder
-from contexten.daemon.slices.runs.store import RunStore, insert_run
+from contexten.daemon.slices.runs.store import RunStore, insert_run, insert_run_key
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +95,12 @@ class Runner(RunControl):
             raise CommandFailed(ErrorCode.INVALID_PARAMS, f"{spec.name}: {describe_validation_error(exc)}") from None
 
     async def start(
-        self, flow: str, project_id: str | None, params: dict[str, Any], template: str | None = None
+        self, flow: str, project_id: str | None, params: dict[str, Any], template: str | None = None, key: str = ""
     ) -> Run:
+        if key:
+            earlier = await self._earlier(key)
+            if earlier is not None:
+                return earlier
         spec = self._spec(flow)
         if template is not None:
             params = {**self._template(flow, template), **params}
@@ -119,15 +124,26 @@ class Runner(RunControl):
             steps=[Step(index=i, name=s.name) for i, s in enumerate(plan)],
         )
         self._next_id += 1
-        await self._p.events.commit(
-            EventKind.RUN_CREATED,
-            {"run": run.model_dump(mode="json")},
-            run=run.id,
-            project=project_id,
-            writes=insert_run(run),
-        )
+        writes = insert_run(run)
+        if key:
+            writes.append(insert_run_key(key, run.id, run.created_at))
+        try:
+            await self._p.events.commit(
+                EventKind.RUN_CREATED, {"run": run.model_dump(mode="json")}, run=run.id, project=project_id,
+                writes=writes,
+            )  # fmt: skip
+        except StoreRejected:
+            # The same key arrived twice at once and the other one was stored first: that is the run.
+            earlier = await self._earlier(key) if key else None
+            if earlier is None:
+                raise
+            return earlier
         self._launch(run, spec, plan, parsed, project, {})
         return run
+
+    async def _earlier(self, key: str) -> Run | None:
+        run_id = await self._runs.run_for_key(key)
+        return await self._runs.get(run_id) if run_id is not None else None
 
     def _launch(
         self, run: Run, spec: FlowSpec, plan: list[StepSpec], params: Any, project: Project | None,

@@ -72,7 +72,7 @@ class RunsSlice(Slice):
 
     @handles(StartRun)
     async def start_run(self, req: StartRun) -> Run:
-        return await self.runner.start(req.flow, req.project, req.params, req.template)
+        return await self.runner.start(req.flow, req.project, req.params, req.template, req.key)
 
     @handles(GetRun)
     async def get_run(self, req: GetRun) -> Run:

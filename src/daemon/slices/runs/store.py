@@ -52,6 +52,10 @@ class RunStore:
         )
         return {r[0]: json.loads(r[1]) for r in rows}
 
+    async def run_for_key(self, key: str) -> int | None:
+        rows = await self._rows("SELECT run_id FROM run_keys WHERE key = ?", (key,))
+        return int(rows[0][0]) if rows else None
+
     async def count_by_state(self) -> dict[str, int]:
         return {r[0]: r[1] for r in await self._rows("SELECT state, COUNT(*) FROM runs GROUP BY state")}
 
@@ -87,6 +91,10 @@ def insert_run(run: Run) -> list[Statement]:
         for s in run.steps
     )
     return out
+
+
+def insert_run_key(key: str, run_id: int, now: float) -> Statement:
+    return ("INSERT INTO run_keys (key, run_id, created_at) VALUES (?, ?, ?)", (key, run_id, now))
 
 
 def update_run(run_id: int, fields: dict[str, Any]) -> Statement:
