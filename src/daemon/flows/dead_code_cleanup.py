@@ -21,7 +21,7 @@ from contexten.analysis.dead_code import HIGH_CONFIDENCE
 from contexten.analysis.report import Report
 from contexten.daemon.flows.analysis_common import analyse, analysis_of
 from contexten.daemon.platform.failures import FailureClass
-from contexten.daemon.platform.git import git
+from contexten.daemon.platform.git import add_worktree, git, remove_worktree
 from contexten.daemon.platform.process import run_process
 from contexten.daemon.slices.analysis.service import CodeAnalysis
 from contexten.daemon.slices.connectors.http.errors import ConnectorError
@@ -137,7 +137,7 @@ async def _build_branch(
 ) -> dict[str, Any]:
     workdir = tempfile.mkdtemp(prefix="cx-cleanup-")
     try:
-        added = await git(repo, "worktree", "add", "-B", branch, workdir, base)
+        added = await add_worktree(repo, "-B", branch, workdir, base)
         if not added.ok:
             raise ConnectorError("analysis", f"cannot create branch {branch}: {added.err}", FailureClass.INTERNAL_BUG)
         removed: dict[str, list[tuple[int, int, str]]] = {}
@@ -165,7 +165,7 @@ async def _build_branch(
             raise ConnectorError("analysis", f"cannot commit: {committed.err}", FailureClass.INTERNAL_BUG)
         return removed
     finally:
-        await git(repo, "worktree", "remove", "--force", workdir)
+        await remove_worktree(repo, workdir)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -3,6 +3,9 @@ shape."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+
 from contexten.daemon.platform.process import ProcessResult, run_process
 from contexten.daemon.platform.secrets import child_environment
 
@@ -18,3 +21,24 @@ async def git(
         ["git", "-C", repo, *args], env=child_environment({**_ENV, **(env or {})}), timeout=timeout, merge_stderr=False
     )
     return ProcessResult(result.code, result.out.strip(), result.err.strip(), result.timed_out, result.truncated)
+
+
+# git keeps a repository's worktrees in .git/worktrees: two `worktree add` / `remove` at once in one
+# repository can read each other's half-written entries ("failed to read .git/worktrees/X/commondir").
+# Every worktree change in the daemon goes through these two helpers, one at a time per repository.
+_WORKTREE_LOCKS: dict[str, asyncio.Lock] = {}
+
+
+def _worktree_lock(repo: str) -> asyncio.Lock:
+    return _WORKTREE_LOCKS.setdefault(os.path.realpath(repo), asyncio.Lock())
+
+
+async def add_worktree(repo: str, *args: str) -> ProcessResult:
+    """`git worktree add ARGS`, run alone among this repository's worktree changes."""
+    async with _worktree_lock(repo):
+        return await git(repo, "worktree", "add", *args)
+
+
+async def remove_worktree(repo: str, workdir: str) -> ProcessResult:
+    async with _worktree_lock(repo):
+        return await git(repo, "worktree", "remove", "--force", workdir)

@@ -39,7 +39,8 @@ from contexten.common.event_kinds import EventKind
 from contexten.common.models import Project
 from contexten.daemon.platform.config import Config
 from contexten.daemon.platform.eventlog import EventLog
-from contexten.daemon.platform.git import git
+from contexten.daemon.platform.failures import Failure, FailureClass
+from contexten.daemon.platform.git import add_worktree, remove_worktree
 from contexten.daemon.slices.analysis.store import ReportStore
 
 log = logging.getLogger(__name__)
@@ -152,13 +153,14 @@ class CodeAnalysis:
         diff = "".join(f"--- a/{path}\n+++ b/{path}\n{patch}\n" for path, patch in patches)
         workdir = tempfile.mkdtemp(prefix="cx-impact-")
         try:
-            added = await git(root, "worktree", "add", "--detach", workdir, head)
+            added = await add_worktree(root, "--detach", workdir, head)
             if not added.ok:
-                raise NotAnalysable(f"cannot check out {head}: {added.err}")
+                # Not "not analysable": the check could not be done, and must not read as a success.
+                raise Failure(f"analysis: cannot check out {head}: {added.err}", FailureClass.CONFLICT)
             report = await self._run(Analyzer(workdir, settings_from(self._config()), self._cache))
             return await asyncio.to_thread(blast_radius, report.files, report.graph, workdir, diff, depth)
         finally:
-            await git(root, "worktree", "remove", "--force", workdir)
+            await remove_worktree(root, workdir)
             shutil.rmtree(workdir, ignore_errors=True)
 
     def store(self, project: str, run: int | None, flow: str, scope: str, report: Report) -> int:

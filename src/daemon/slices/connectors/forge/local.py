@@ -21,7 +21,7 @@ from contexten.common.event_kinds import EventKind
 from contexten.common.models import Check, CiRun, PullRequest
 from contexten.daemon.platform.eventlog import EventLog
 from contexten.daemon.platform.failures import FailureClass
-from contexten.daemon.platform.git import git
+from contexten.daemon.platform.git import add_worktree, git, remove_worktree
 from contexten.daemon.platform.process import run_process
 from contexten.daemon.platform.secrets import child_environment
 from contexten.daemon.slices.connectors.forge.port import ChangedFile, Comparison, Forge
@@ -201,12 +201,12 @@ class LocalForge(Forge):
         await self._record_check(pr, sha, "in_progress", None, "")
         workdir = tempfile.mkdtemp(prefix="cx-check-")
         try:
-            added = await git(self.repo, "worktree", "add", "--detach", workdir, sha)
+            added = await add_worktree(self.repo, "--detach", workdir, sha)
             if not added.ok:
                 raise self._fail(f"cannot check out {sha[:12]}: {added.err}", F.INTERNAL_BUG)
             code, output = await _run(self._test_command, workdir, self._check_timeout)
         finally:
-            await git(self.repo, "worktree", "remove", "--force", workdir)
+            await remove_worktree(self.repo, workdir)
             shutil.rmtree(workdir, ignore_errors=True)
         conclusion = "success" if code == 0 else ("timed_out" if code is None else "failure")
         check = await self._record_check(pr, sha, "completed", conclusion, output[-OUTPUT_TAIL:])
@@ -274,7 +274,7 @@ class LocalForge(Forge):
         base_sha = await self._sha(f"refs/heads/{pr.base}")
         workdir = tempfile.mkdtemp(prefix="cx-merge-")
         try:
-            added = await git(self.repo, "worktree", "add", "--detach", workdir, base_sha)
+            added = await add_worktree(self.repo, "--detach", workdir, base_sha)
             if not added.ok:
                 raise self._fail(f"cannot check out {pr.base!r}: {added.err}", F.INTERNAL_BUG)
             merged = await git(workdir, "merge", "--no-ff", "-m", message, f"refs/heads/{pr.head}", env=_AUTHOR)
@@ -287,7 +287,7 @@ class LocalForge(Forge):
                 raise self._fail(f"{pr.base!r} moved during the merge; try again", F.CONFLICT)
             return merge_sha
         finally:
-            await git(self.repo, "worktree", "remove", "--force", workdir)
+            await remove_worktree(self.repo, workdir)
             shutil.rmtree(workdir, ignore_errors=True)
 
 
