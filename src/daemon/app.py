@@ -143,7 +143,7 @@ class Daemon:
                 platform.push_async_callback(events.close)
                 if restored:
                     await events.commit(EventKind.STORE_RESTORED, {**restored, "restored_last_seq": last_seq})
-                await self._build(db, bus, events, reader, reader_db)
+                await self._build(db, bus, events, reader, reader_db, restored=restored is not None)
                 await self._run(bus, events)
         finally:
             lock.release()
@@ -156,7 +156,13 @@ class Daemon:
         return {"kept": str(kept), "previous_last_seq": _last_seq(kept)}
 
     async def _build(
-        self, db: aiosqlite.Connection, bus: Bus, events: EventLog, reader: EventReader, reader_db: aiosqlite.Connection
+        self,
+        db: aiosqlite.Connection,
+        bus: Bus,
+        events: EventLog,
+        reader: EventReader,
+        reader_db: aiosqlite.Connection,
+        restored: bool = False,
     ) -> None:
         """Every slice, given exactly what it uses. The order of `self.slices` is the start order."""
         config, clock, paths = self.live_config, self.clock, self.paths
@@ -188,7 +194,9 @@ class Daemon:
         )
         health = HealthSlice(events, reader, clock, config, paths.state_dir)
         scheduler, triggers = Scheduler(runner.start, events, clock), Triggers(runner.start, run_store, events, clock)
-        runs = RunsSlice(runner, run_store, flows, scheduler, triggers, self.config, str(paths.config_file))
+        runs = RunsSlice(
+            runner, run_store, flows, scheduler, triggers, self.config, str(paths.config_file), restored=restored
+        )
         handle = DaemonHandle(paths.database, paths.events_endpoint, lambda: events.backlog, self.request_restart)
         daemon = DaemonSlice(
             self.info, self.request_stop, config, events, reader, bus, projects, run_store, flows, health, breakers,

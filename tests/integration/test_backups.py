@@ -33,7 +33,8 @@ def test_backups_are_checked_and_rotated(daemon: DaemonProcess) -> None:
 
 def test_restore_brings_back_the_backup_and_keeps_the_old_store(daemon: DaemonProcess) -> None:
     assert cli(daemon.home, "run", "synthetic", *QUICK, "--wait").returncode == 0
-    assert _run(daemon.home, "backup_operations")["state"] == "COMPLETED"
+    backup_run = _run(daemon.home, "backup_operations")
+    assert backup_run["state"] == "COMPLETED"
     later = json.loads(cli(daemon.home, "run", "synthetic", *QUICK, "--wait", "--json").stdout.splitlines()[-1])
     old = cli_json(daemon.home, "status")
     pid, instance, last_seq = old["pid"], old["instance"], old["last_seq"]
@@ -55,6 +56,13 @@ def test_restore_brings_back_the_backup_and_keeps_the_old_store(daemon: DaemonPr
     assert kept.execute("SELECT COUNT(*) FROM runs WHERE id = ?", (later["id"],)).fetchone() == (1,)
     kept.close()
     assert not (daemon.paths.state_dir / "restore-pending.db").exists()
+    # The backup run was active when its own copy was taken: restored, it is marked, not resumed blindly.
+    again = cli_json(daemon.home, "show", str(backup_run["id"]))
+    assert again["state"] == "CRASHED" and "restored from a backup" in again["error"]
+    assert again["steps"][-1]["state"] != "COMPLETED"  # its rotate step did not run after the restore
+    # And the backup the store came from is kept out of rotation: it is the way back.
+    (used,) = [p for p in (daemon.paths.state_dir / "backups").glob("*.json") if "pinned" in p.read_text()]
+    assert used.with_suffix(".db").exists()
 
 
 def _instance(daemon: DaemonProcess) -> str | None:

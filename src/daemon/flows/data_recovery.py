@@ -58,6 +58,8 @@ async def stage(ctx: StepContext) -> dict[str, Any]:
         partial.unlink(missing_ok=True)
         raise RestoreRefused(f"the staged copy failed its integrity check: {verdict}; nothing was changed")
     partial.replace(target)
+    # The backup the store is about to become must survive any rotation: it is the way back.
+    await asyncio.to_thread(backups.pin_backup, source, f"restored by run {ctx.run.id}")
     ctx.progress(1.0, "staged; the daemon restarts to apply it")
     return {"staged": str(target)}
 

@@ -99,6 +99,8 @@ def rotate(directory: Path, keep: int, now: float | None = None) -> list[Path]:
                 continue
     good = 0
     for backup in listing(directory):
+        if _pinned(backup.path):
+            continue  # the backup a restore was made from: kept whatever its age (pin_backup)
         if backup.integrity == "ok" and good < keep:
             good += 1
             continue
@@ -106,6 +108,23 @@ def rotate(directory: Path, keep: int, now: float | None = None) -> list[Path]:
             path.unlink(missing_ok=True)
         removed.append(backup.path)
     return removed
+
+
+def pin_backup(path: Path, reason: str) -> None:
+    """Keep this backup out of rotation (a restore was made from it)."""
+    sidecar = path.with_suffix(".json")
+    try:
+        meta = json.loads(sidecar.read_text())
+    except (OSError, ValueError):
+        meta = {}
+    sidecar.write_text(json.dumps({**meta, "pinned": reason}))
+
+
+def _pinned(path: Path) -> bool:
+    try:
+        return bool(json.loads(path.with_suffix(".json").read_text()).get("pinned"))
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def resolve(directory: Path, name: str) -> Path:

@@ -291,10 +291,22 @@ class Runner(RunControl):
 
     # ---- crashes and shutdown ------------------------------------------------------------------
 
-    async def recover(self) -> list[int]:
+    async def recover(self, restored: bool = False) -> list[int]:
         """At start: runs left unfinished by a daemon that is gone (we hold the lock, so it is gone) are
-        CRASHED; those of resumable flows resume from their last checkpoint. Returns the resumed runs."""
+        CRASHED; those of resumable flows resume from their last checkpoint. Returns the resumed runs.
+
+        After a restore (`restored`), the store's unfinished runs were in flight when the backup was taken,
+        not when this daemon stopped: their effects since then are unknown (a backup run resumed now could
+        rotate away the very backup just restored). They are marked CRASHED and none is resumed."""
         now = self._p.clock.now()
+        if restored:
+            for run_id in [*await self._runs.unfinished_ids(), *await self._runs.interrupted_ids()]:
+                run = await self._known(run_id)
+                await self._record.run(
+                    run, interrupted=False, state=RunState.CRASHED, ended_at=run.ended_at or now,
+                    error="restored from a backup taken while this run was active; not resumed (retry it if wanted)",
+                )  # fmt: skip
+            return []
         for run_id in await self._runs.unfinished_ids():
             run = await self._known(run_id)
             spec = self._flows.get(run.flow)

@@ -32,7 +32,7 @@ class RunsSlice(Slice):
 
     def __init__(
         self, runner: Runner, store: RunStore, flows: FlowRegistry, scheduler: Scheduler, triggers: Triggers,
-        config: Config, config_path: str,
+        config: Config, config_path: str, restored: bool = False,
     ) -> None:  # fmt: skip
         super().__init__()
         self.runner = runner
@@ -43,12 +43,13 @@ class RunsSlice(Slice):
         self._config = config
         self._config_path = config_path
         self.resumed: list[int] = []
+        self._restored = restored  # the store was just restored from a backup: resume nothing blindly
 
     async def start(self) -> None:
         check_against_flows(self._config, self._flows, self._config_path)
         self._scheduler.configure(self._config.schedules)
         self._triggers.configure(self._config.triggers)
-        self.resumed = await self.runner.recover()
+        self.resumed = await self.runner.recover(restored=self._restored)
         self.spawn(self._scheduler.run(), "scheduler")
 
     def check(self, config: Config) -> None:
