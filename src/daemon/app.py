@@ -138,7 +138,7 @@ class Daemon:
                 last_seq = await reader.last_seq()
                 # After a restore, numbering continues above the old store's: no seq is ever used for two events.
                 start_seq = max(last_seq, restored["previous_last_seq"]) if restored else last_seq
-                events = EventLog(db, bus.publish_events, self.clock, start_seq)
+                events = EventLog(db, bus.publish_events, self.clock, start_seq, on_failing=self._store_failing)
                 events.start()
                 platform.push_async_callback(events.close)
                 if restored:
@@ -275,6 +275,13 @@ class Daemon:
             await slice_.stop()
         except Exception:
             log.exception("stopping the %s slice failed; stopping the others", slice_.name)
+
+    def _store_failing(self, why: str) -> None:
+        """The store cannot be written: say so and stop, rather than spin (systemd restarts the daemon, and a
+        store that is still unusable then stops start-up with its reason)."""
+        log.critical("%s; stopping", why)
+        self._systemd.notify(f"STATUS=stopping: {why}")
+        self.request_stop()
 
     def _died(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:

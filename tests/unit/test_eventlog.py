@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -113,3 +114,31 @@ async def test_an_illegal_transition_is_refused_by_the_store_without_a_hole_in_s
     assert [e.kind for e in recorder.published] == [e.kind for e in stored]
     assert (await StoreView(db).run(1)).state == RunState.RUNNING  # type: ignore[union-attr]
     await db.close()
+
+
+async def test_a_store_that_cannot_be_written_is_reported_once_and_a_stop_still_finishes(tmp_path: Path) -> None:
+    from contexten.daemon.platform.eventlog import StoreUnwritable
+
+    db = await open_database(tmp_path / "c.db")
+    try:
+        await db.execute(
+            "CREATE TRIGGER broken BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+        )
+        told: list[str] = []
+        failing = asyncio.Event()
+
+        def on_failing(why: str) -> None:
+            told.append(why)
+            failing.set()
+
+        log = EventLog(db, Recorder(), FakeClock(), last_seq=0, on_failing=on_failing, failing_after=3)
+        log.start()
+        pending = asyncio.ensure_future(log.commit(EventKind.HEALTH_PROBE, {}))
+        await asyncio.wait_for(failing.wait(), 30)
+        assert len(told) == 1 and "disk I/O error" in told[0]
+        await asyncio.wait_for(log.close(), 30)  # a graceful stop finishes instead of retrying for ever
+        with pytest.raises(StoreUnwritable):
+            await pending
+        assert list(await db.execute_fetchall("SELECT COUNT(*) FROM events")) == [(0,)]
+    finally:
+        await db.close()

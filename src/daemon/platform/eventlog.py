@@ -40,6 +40,16 @@ class StoreRejected(ContextenError):
     """The store refused a state write (an illegal transition, say); its event was not published."""
 
 
+class StoreUnwritable(ContextenError):
+    """The store could not be written for long, and the daemon is stopping: these events were never stored
+    (and never published). Nothing that was stored is lost."""
+
+
+# After this many failed attempts in a row the store is failing, not hiccuping: the daemon is told once
+# (it alerts and stops: systemd restarts it, and start-up says what is wrong with the store).
+FAILING_AFTER = 6
+
+
 @dataclass(slots=True)
 class _Pending:
     row: tuple[int, float, str, int | None, str | None, str]
@@ -65,7 +75,12 @@ Listener = Callable[[Published], None]
 
 
 class EventLog:
-    def __init__(self, db: aiosqlite.Connection, publish: Publisher, clock: Clock, last_seq: int) -> None:
+    def __init__(
+        self, db: aiosqlite.Connection, publish: Publisher, clock: Clock, last_seq: int,
+        on_failing: Callable[[str], None] | None = None, failing_after: int = FAILING_AFTER,
+    ) -> None:  # fmt: skip
+        self._on_failing = on_failing
+        self._failing_after = failing_after
         self._db = db
         self._publish = publish
         self._clock = clock
@@ -176,7 +191,12 @@ class EventLog:
             while self._queue:
                 batch = self._queue[:MAX_BATCH]
                 del self._queue[:MAX_BATCH]
-                await self._store_with_retry(batch)
+                try:
+                    await self._store_with_retry(batch)
+                except StoreUnwritable as exc:
+                    log.critical("%s", exc)
+                    self._give_up(batch + self._queue, exc)
+                    return
                 self._publish([p.payload for p in batch])
                 self._published_seq = batch[-1].row[0]
                 if self._listeners:
@@ -193,7 +213,8 @@ class EventLog:
                 return
 
     async def _store_with_retry(self, batch: list[_Pending]) -> None:
-        # A failed commit is retried, never skipped: skipping would leave a hole in seq.
+        # A failed commit is retried, never skipped: skipping would leave a hole in seq. Once the store is
+        # failing and the daemon stops, the batch is given up (it was never stored), so the stop finishes.
         attempt = 0
         while True:
             try:
@@ -201,10 +222,17 @@ class EventLog:
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                delay = _RETRY_SECONDS[min(attempt, len(_RETRY_SECONDS) - 1)]
-                log.exception("storing %d events failed; retrying in %.2fs", len(batch), delay)
+            except Exception as exc:
                 attempt += 1
+                if attempt >= self._failing_after and self._closed:
+                    raise StoreUnwritable(f"{len(batch)} events could not be stored before the stop: {exc}") from None
+                delay = _RETRY_SECONDS[min(attempt - 1, len(_RETRY_SECONDS) - 1)]
+                if attempt == 1:
+                    log.exception("storing %d events failed; retrying in %.2fs", len(batch), delay)
+                else:
+                    log.warning("storing %d events failed again (%s); retrying in %.2fs", len(batch), exc, delay)
+                if attempt == self._failing_after and self._on_failing is not None:
+                    self._on_failing(f"the store cannot be written ({exc}); {attempt} attempts failed")
                 await asyncio.sleep(delay)
 
     async def _store(self, batch: list[_Pending]) -> None:
@@ -252,6 +280,12 @@ class EventLog:
             f'{{"seq":{seq},"ts":{ts!r},"kind":"store.rejected","run":{"null" if run is None else int(run)},'
             f'"project":{self._json_name(project)},"data":{data}}}'
         ).encode()
+
+    def _give_up(self, pending: list[_Pending], exc: StoreUnwritable) -> None:
+        self._queue = []
+        for p in pending:
+            if p.done is not None and not p.done.done():
+                p.done.set_exception(exc)
 
     async def close(self) -> None:
         """Store and publish everything queued, then stop the writer."""
