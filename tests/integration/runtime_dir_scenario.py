@@ -1,12 +1,14 @@
-"""Run inside a private mount namespace (fresh tmpfs on /tmp and /run) as root, by test_runtime_dir.py.
+"""Run as root inside a private mount namespace (a fresh tmpfs on /run), by test_runtime_dir.py.
 
-Prints one JSON line of what each step saw. Another local user (uid 65534) prepares the victim's
-/tmp/contexten-<uid> fallback; then the system unit's /run/contexten is reached without any environment."""
+Prints one JSON line of what each step saw. The victim is a uid of its own (VICTIM), so its fallback
+/tmp/contexten-<uid> is a path nothing else on this machine uses; another local user (uid 65534) prepares
+it first. Then the system unit's /run/contexten is reached without any environment."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -14,13 +16,14 @@ import time
 from pathlib import Path
 
 ATTACKER = 65534
-UID = os.getuid()
-FALLBACK = Path(f"/tmp/contexten-{UID}")
+VICTIM = 47133
+FALLBACK = Path(f"/tmp/contexten-{VICTIM}")
+AS_VICTIM = ["setpriv", f"--reuid={VICTIM}", f"--regid={VICTIM}", "--clear-groups"]
 
 
 def contexten(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "contexten", *args], env=env, capture_output=True, text=True,
-                          timeout=60)  # fmt: skip
+    return subprocess.run([*AS_VICTIM, sys.executable, "-m", "contexten", *args], env=env, capture_output=True,
+                          text=True, timeout=60, cwd="/")  # fmt: skip
 
 
 def plain_env(home: Path, **extra: str) -> dict[str, str]:
@@ -30,9 +33,29 @@ def plain_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def main() -> None:
+    try:
+        scenario()
+    finally:
+        shutil.rmtree(HOME, ignore_errors=True)
+        shutil.rmtree(ATTACKER_DIR, ignore_errors=True)
+        if FALLBACK.is_symlink():
+            FALLBACK.unlink()
+        shutil.rmtree(FALLBACK, ignore_errors=True)
+
+
+HOME = Path(f"/tmp/cx-victim-{VICTIM}")
+ATTACKER_DIR = Path(f"/tmp/cx-attacker-{VICTIM}")
+
+
+def scenario() -> None:
     seen: dict[str, object] = {}
-    home = Path("/tmp/victim")
+    for leftover in (HOME, ATTACKER_DIR, FALLBACK):
+        if leftover.is_symlink():
+            leftover.unlink()
+        shutil.rmtree(leftover, ignore_errors=True)
+    home = HOME
     home.mkdir(mode=0o700)
+    os.chown(home, VICTIM, VICTIM)
     env = plain_env(home)
 
     # 1. A world-writable fallback owned by someone else: the daemon refuses to start, by name.
@@ -61,19 +84,21 @@ def main() -> None:
     for entry in FALLBACK.iterdir():
         entry.unlink()
     FALLBACK.rmdir()
-    target = Path("/tmp/attacker-owned")
+    target = ATTACKER_DIR
     target.mkdir()
+    os.chown(target, ATTACKER, ATTACKER)
     FALLBACK.symlink_to(target)
     seen["symlink_said"] = contexten("daemon", env=env).stderr.strip().splitlines()[-1:]
     FALLBACK.unlink()
 
     # 4. The system unit's paths: the daemon as systemd starts it, the console's user with no environment.
-    run_dir, state, conf = Path("/run/contexten"), Path("/tmp/var-lib-contexten"), Path("/tmp/etc-contexten")
+    run_dir, state, conf = Path("/run/contexten"), home / "var-lib-contexten", home / "etc-contexten"
     for folder in (run_dir, state, conf):
         folder.mkdir(mode=0o700)
+        os.chown(folder, VICTIM, VICTIM)
     unit_env = plain_env(home, RUNTIME_DIRECTORY=str(run_dir), STATE_DIRECTORY=str(state),
                          CONFIGURATION_DIRECTORY=str(conf))  # fmt: skip
-    daemon = subprocess.Popen([sys.executable, "-m", "contexten", "daemon"], env=unit_env,
+    daemon = subprocess.Popen([*AS_VICTIM, sys.executable, "-m", "contexten", "daemon"], env=unit_env, cwd="/",
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         deadline = time.monotonic() + 30
@@ -84,7 +109,7 @@ def main() -> None:
             time.sleep(0.1)
         seen["system_code"] = reached.returncode
         seen["system_pid"] = json.loads(reached.stdout)["pid"] if reached.returncode == 0 else reached.stderr
-        seen["daemon_pid"] = daemon.pid
+        seen["daemon_pid"] = daemon.pid  # setpriv execs the daemon: same pid
         seen["state_modes"] = {p.name: oct(p.stat().st_mode & 0o777) for p in [state, *state.iterdir()]}
         # 5. Another user may not reach it at all: told so, with the exit code for "unreachable", no traceback.
         other = subprocess.run(

@@ -18,24 +18,30 @@ SCENARIO = Path(__file__).with_name("runtime_dir_scenario.py")
 
 def _namespace_available() -> str | None:
     if os.geteuid() != 0:
-        return "needs root: it plays another user and mounts a private /tmp and /run"
+        return "needs root: it plays two other users and mounts a private /run"
+    if shutil.which("setpriv") is None:
+        return "needs setpriv (util-linux)"
     if shutil.which("unshare") is None:
         return "needs unshare (util-linux)"
     probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"], capture_output=True)
-    return None if probe.returncode == 0 else f"unshare --mount is not allowed here: {probe.stderr!r}"
+    if probe.returncode != 0:
+        return f"unshare --mount is not allowed here: {probe.stderr!r}"
+    other = subprocess.run(["setpriv", "--reuid=47133", "--regid=47133", "--clear-groups", sys.executable, "-c",
+                            "import contexten.daemon.app"], capture_output=True, cwd="/")  # fmt: skip
+    if other.returncode != 0:
+        return "another uid cannot run this checkout's Python (its folder is private to its owner)"
+    return None
 
 
 @pytest.mark.skipif(_namespace_available() is not None, reason=str(_namespace_available()))
 def test_another_users_runtime_folder_is_refused_and_the_system_daemon_is_found() -> None:
-    script = (
-        "mount -t tmpfs -o mode=1777 none /tmp && mount -t tmpfs -o mode=0755 none /run && "
-        f"exec {sys.executable} {SCENARIO}"
-    )
+    # Only /run is replaced (the system unit's /run/contexten); /tmp stays, as the checkout may live there.
+    script = f"mount -t tmpfs -o mode=0755 none /run && exec {sys.executable} {SCENARIO}"
     result = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
                             capture_output=True, text=True, timeout=180, cwd="/")  # fmt: skip
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
-    fallback = f"/tmp/contexten-{os.getuid()}"
+    fallback = "/tmp/contexten-47133"
     assert seen["daemon_code"] != 0
     assert fallback in seen["daemon_said"][0] and "belongs to uid 65534" in seen["daemon_said"][0]
     assert seen["cli_connected"] is False, "the CLI connected to a socket another user serves"
