@@ -83,7 +83,8 @@ async def _pin(args: argparse.Namespace, client: DaemonClient) -> int:
     target = args.target
     if os.path.exists(target):
         target = str(Path(target).resolve())
-    project = await client.call(PinProject(target=target))
+    # A key, so a pin sent again after a timeout (the client retries a `busy`) is the same pin.
+    project = await client.call(PinProject(target=target, key=uuid.uuid4().hex))
     if args.json:
         emit_json(project)
     else:

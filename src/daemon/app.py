@@ -215,7 +215,7 @@ class Daemon:
             analysis,
             work,
             health,
-            ProjectsSlice(projects, events, clock),
+            ProjectsSlice(projects, events, clock, db),
             runs,
             daemon,
         ]

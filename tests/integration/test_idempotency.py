@@ -30,3 +30,22 @@ async def test_the_same_key_at_once_from_many_clients_is_one_run(daemon: DaemonP
     finally:
         for client in clients:
             await client.aclose()
+
+
+async def test_a_pin_sent_again_with_its_key_returns_the_first_pin(daemon: DaemonProcess, git_repo: Path) -> None:
+    from contexten.common.errors import CommandFailed
+    from contexten.common.protocol import PinProject
+
+    client = DaemonClient(daemon.paths)
+    try:
+        first = await client.call(PinProject(target=str(git_repo), key="pin-1"))
+        again = await client.call(PinProject(target=str(git_repo), key="pin-1"))
+        assert again == first
+        try:
+            await client.call(PinProject(target=str(git_repo)))  # without the key it is a second pin: refused
+        except CommandFailed as exc:
+            assert exc.code == "conflict"
+        else:
+            raise AssertionError("a second pin of the same folder was accepted")
+    finally:
+        await client.aclose()

@@ -17,6 +17,8 @@ class ListProjects(Request[list[Project]]):
 class PinProject(Request[Project]):
     cmd: Literal["project.pin"] = "project.pin"
     target: str = Field(min_length=1, max_length=4096)
+    # An idempotency key: the same key sent again (a retry after a timeout) returns the first pin's project.
+    key: str = Field(default="", max_length=200)
 
 
 class UnpinProject(Request[Project]):

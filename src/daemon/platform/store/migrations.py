@@ -270,6 +270,18 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    Migration(
+        11,
+        ("projects",),
+        """
+        -- A client's idempotency key for project.pin: a retried pin returns the project the first one made.
+        CREATE TABLE pin_keys (
+            key        TEXT PRIMARY KEY,
+            project    TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1].version
