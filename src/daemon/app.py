@@ -190,7 +190,7 @@ class Daemon:
         analysis = AnalysisSlice(CodeAnalysis(events, ReportStore(db), paths.analysis_cache, config), pinned)
         sync = IssueSync(hub.tracker, hub.forge_of, events, clock, config)
         work = WorkSlice(
-            sync, SyncService(sync, events, config, notifier, hub.team_owners), WorkItems(hub, SyncLog(db))
+            sync, SyncService(sync, events, config, notifier, hub.team_owners), WorkItems(hub, connectors, SyncLog(db))
         )
         health = HealthSlice(events, reader, clock, config, paths.state_dir)
         scheduler, triggers = Scheduler(runner.start, events, clock), Triggers(runner.start, run_store, events, clock)

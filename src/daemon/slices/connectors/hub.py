@@ -12,8 +12,7 @@ from pathlib import Path
 import aiosqlite
 
 from contexten.common.clock import Clock
-from contexten.common.models import Issue, Project, RateBudget
-from contexten.common.protocol import PullRequestView
+from contexten.common.models import Project, RateBudget
 from contexten.daemon.platform.config import Config
 from contexten.daemon.platform.eventlog import EventLog
 from contexten.daemon.platform.projects import PinnedProjects
@@ -49,9 +48,6 @@ class Connectors:
         self._cache: HttpCache | None = None
         self._linear_trackers: dict[str, LinearTracker] = {}
         self.pinned = pinned
-        # What the pollers have seen, so listing a project's pull requests or issues costs no request.
-        self.seen_pull_requests: Callable[[str], list[PullRequestView] | None] = lambda _project: None
-        self.seen_issues: Callable[[str], list[Issue] | None] = lambda _team: None
 
     async def forge_of(self, project_id: str) -> Forge | None:
         project = self.pinned.get(project_id)

@@ -42,8 +42,6 @@ class ConnectorsSlice(Slice):
         self._config = config
         self.github_polling: GitHubPolling | None = None
         self.issue_polling: TrackerPolling | None = None
-        hub.seen_pull_requests = self._seen_pull_requests
-        hub.seen_issues = self._seen_issues
 
     async def start(self) -> None:
         await self._open()
@@ -85,13 +83,15 @@ class ConnectorsSlice(Slice):
     async def close(self) -> None:
         await self._shut()
 
-    def _seen_pull_requests(self, project: str) -> list[PullRequestView] | None:
+    # The PolledState port (ports.py): what the pollers have already seen.
+
+    def seen_pull_requests(self, project: str) -> list[PullRequestView] | None:
         poller = self.github_polling.pollers.get(project) if self.github_polling is not None else None
         if poller is None:
             return None
         return [PullRequestView(pull_request=pr, checks=checks) for pr, checks in poller.view()]
 
-    def _seen_issues(self, team: str) -> list[Issue] | None:
+    def seen_issues(self, team: str) -> list[Issue] | None:
         return self.issue_polling.issues(team) if self.issue_polling is not None else None
 
     async def _publish_budgets(self) -> None:

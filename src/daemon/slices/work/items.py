@@ -13,6 +13,7 @@ from contexten.common.protocol import ErrorCode, PullRequestView, SyncEntry
 from contexten.daemon.platform.failures import FailureClass
 from contexten.daemon.slices.connectors.http.errors import ConnectorError
 from contexten.daemon.slices.connectors.hub import Connectors
+from contexten.daemon.slices.connectors.ports import PolledState
 from contexten.daemon.slices.connectors.tracker.port import Tracker
 from contexten.daemon.slices.work.store import SyncLog
 
@@ -20,8 +21,9 @@ T = TypeVar("T")
 
 
 class WorkItems:
-    def __init__(self, connectors: Connectors, sync_log: SyncLog) -> None:
+    def __init__(self, connectors: Connectors, polled: PolledState, sync_log: SyncLog) -> None:
         self._connectors = connectors
+        self._polled = polled
         self._sync_log = sync_log
 
     async def _project(self, project_id: str) -> Project:
@@ -39,13 +41,13 @@ class WorkItems:
         if own is not None:
             return own
         team = self._connectors.team(project_id)
-        seen = self._connectors.seen_issues(team)
+        seen = self._polled.seen_issues(team)
         return seen if seen is not None else await tracker.issues(team)
 
     async def pull_requests(self, project_id: str) -> list[PullRequestView]:
         project = await self._project(project_id)
         if project.kind == "github":
-            return self._connectors.seen_pull_requests(project_id) or []
+            return self._polled.seen_pull_requests(project_id) or []
         forge = self._connectors.forge(project)
         assert forge is not None
         return [PullRequestView(pull_request=pr, checks=await forge.checks(pr.number))
