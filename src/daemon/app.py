@@ -18,6 +18,7 @@ import signal
 import sqlite3
 import sys
 import uuid
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,6 @@ class Daemon:
         self.router = Router()
         self._events: EventLog | None = None
         self._projects: ProjectStore | None = None
-        self._store_lock: StoreLock | None = None
 
     def info(self) -> DaemonInfo:
         return DaemonInfo(
@@ -126,7 +126,6 @@ class Daemon:
                 restored = self._apply_staged_restore()
                 store_lock.acquire()
                 platform.callback(store_lock.release)  # after the store closes (stack order)
-                self._store_lock = store_lock
                 db = await open_database(self.paths.database)
                 platform.push_async_callback(db.close)
                 reader_db = await open_reader(self.paths.database)
@@ -143,7 +142,7 @@ class Daemon:
                 platform.push_async_callback(events.close)
                 if restored:
                     await events.commit(EventKind.STORE_RESTORED, {**restored, "restored_last_seq": last_seq})
-                await self._build(db, bus, events, reader, reader_db, restored=restored is not None)
+                await self._build(db, bus, events, reader, reader_db, store_lock, restored=restored is not None)
                 await self._run(bus, events)
         finally:
             lock.release()
@@ -162,6 +161,7 @@ class Daemon:
         events: EventLog,
         reader: EventReader,
         reader_db: aiosqlite.Connection,
+        store_lock: StoreLock,
         restored: bool = False,
     ) -> None:
         """Every slice, given exactly what it uses. The order of `self.slices` is the start order."""
@@ -199,15 +199,15 @@ class Daemon:
         )
         handle = DaemonHandle(paths.database, paths.events_endpoint, lambda: events.backlog, self.request_restart)
         daemon = DaemonSlice(
-            self.info, self.request_stop, config, events, reader, bus, projects, run_store, flows, health, breakers,
-            hub, self._systemd, status_reads=(ProjectStore(reader_db), RunStore(reader_db)),
-            store_present=self._store_lock.still_ours if self._store_lock else None,
+            self.info, self.request_stop, config, clock, events, reader, bus, projects, run_store, flows, health,
+            breakers, hub, self._systemd, status_reads=(ProjectStore(reader_db), RunStore(reader_db)),
+            store_present=store_lock.still_ours,
         )  # fmt: skip
         # What flows may ask for with ctx.use(); each flow's `needs` is checked against it here, not at run time.
         provided.add(hub, analysis.service, healer, runner, breakers, sync, handle)
-        for spec in (flows.get(name) for name in flows.names()):
-            missing = provided.missing(spec.needs) if spec else []
-            if spec and missing:
+        for spec in flows.specs():
+            missing = provided.missing(spec.needs)
+            if missing:
                 raise StartupError(f"flow {spec.name!r} needs {', '.join(k.__name__ for k in missing)}: not provided")
         self.slices = [
             resilience,
@@ -255,8 +255,7 @@ class Daemon:
             log.info("shutting down")
             self._systemd.stopping()
             for slice_ in reversed(started):
-                if isinstance(slice_, RunsSlice):
-                    await self._stop_one(slice_)
+                await self._each(slice_, slice_.drain, "draining")
             events.emit(EventKind.DAEMON_STOPPING, {"pid": os.getpid()})
             await bus.drain()
             for task in tasks:
@@ -264,17 +263,16 @@ class Daemon:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             for slice_ in reversed(started):
-                if not isinstance(slice_, RunsSlice):
-                    await self._stop_one(slice_)
+                await self._each(slice_, slice_.stop, "stopping")
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
             log.info("stopped")
 
-    async def _stop_one(self, slice_: Slice) -> None:
+    async def _each(self, slice_: Slice, step: Callable[[], Awaitable[None]], doing: str) -> None:
         try:
-            await slice_.stop()
+            await step()
         except Exception:
-            log.exception("stopping the %s slice failed; stopping the others", slice_.name)
+            log.exception("%s the %s slice failed; going on with the others", doing, slice_.name)
 
     def _store_failing(self, why: str) -> None:
         """The store cannot be written: say so and stop, rather than spin (systemd restarts the daemon, and a

@@ -8,6 +8,7 @@ import logging
 import os
 from collections.abc import Callable
 
+from contexten.common.clock import Clock
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import RateBudget
 from contexten.common.protocol import (
@@ -51,6 +52,7 @@ class DaemonSlice(Slice):
         info: Callable[[], DaemonInfo],
         request_stop: Callable[[], None],
         config: Callable[[], Config],
+        clock: Clock,
         events: EventLog,
         reader: EventReader,
         bus: Bus,
@@ -61,8 +63,8 @@ class DaemonSlice(Slice):
         breakers: BreakerRegistry,
         connectors: Connectors,
         systemd: SystemdNotifier,
-        status_reads: tuple[ProjectStore, RunStore] | None = None,
-        store_present: Callable[[], bool] | None = None,
+        status_reads: tuple[ProjectStore, RunStore],
+        store_present: Callable[[], bool],
     ) -> None:
         super().__init__()
         self._info = info
@@ -78,14 +80,14 @@ class DaemonSlice(Slice):
         self._breakers = breakers
         self._connectors = connectors
         self._systemd = systemd
+        self._clock = clock
         self._store_present = store_present
-        # `status` is on the control lane: it reads on its own connection when it has one.
-        self._status_projects, self._status_runs = status_reads or (projects, runs)
+        # `status` is on the control lane: it reads on its own connection, never queued behind other reads.
+        self._status_projects, self._status_runs = status_reads
 
     async def start(self) -> None:
         self.spawn(self._heartbeat(), "heartbeat")
-        if self._store_present is not None:
-            self.spawn(self._watch_store(self._store_present), "store-watch")
+        self.spawn(self._watch_store(self._store_present), "store-watch")
         if self._systemd.watchdog_interval:
             self.spawn(self._watchdog(self._systemd.watchdog_interval), "watchdog")
 
@@ -134,11 +136,9 @@ class DaemonSlice(Slice):
         return Stopping(stopping=True, pid=os.getpid())
 
     async def _heartbeat(self) -> None:
+        instance = self._info().instance
         while True:
-            info = self._info()
-            beat = Heartbeat(
-                instance=info.instance, seq=self._events.published_seq, ts=info.started_at + info.uptime_seconds
-            )
+            beat = Heartbeat(instance=instance, seq=self._events.published_seq, ts=self._clock.now())
             self._bus.publish_heartbeat(beat.model_dump_json().encode())
             await asyncio.sleep(self._config().daemon.heartbeat_seconds)
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import selectors
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -24,6 +26,23 @@ AS_VICTIM = ["setpriv", f"--reuid={VICTIM}", f"--regid={VICTIM}", "--clear-group
 def contexten(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*AS_VICTIM, sys.executable, "-m", "contexten", *args], env=env, capture_output=True,
                           text=True, timeout=60, cwd="/")  # fmt: skip
+
+
+def wait_for_line(proc: subprocess.Popen[str], words: str, timeout: float) -> bool:
+    """Read the process's stderr until a line with `words` (the daemon's own "ready" line) or the timeout."""
+    assert proc.stderr is not None
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stderr, selectors.EVENT_READ)
+        while (left := deadline - time.monotonic()) > 0 and selector.select(left):
+            line = proc.stderr.readline()
+            if not line:
+                return False  # it exited
+            if words in line:
+                # Keep reading what follows, so the daemon never blocks on a full pipe.
+                threading.Thread(target=proc.stderr.read, daemon=True).start()
+                return True
+    return False
 
 
 def plain_env(home: Path, **extra: str) -> dict[str, str]:
@@ -99,14 +118,10 @@ def scenario() -> None:
     unit_env = plain_env(home, RUNTIME_DIRECTORY=str(run_dir), STATE_DIRECTORY=str(state),
                          CONFIGURATION_DIRECTORY=str(conf))  # fmt: skip
     daemon = subprocess.Popen([*AS_VICTIM, sys.executable, "-m", "contexten", "daemon"], env=unit_env, cwd="/",
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            reached = contexten("status", "--json", env=env)  # as `sudo -u contexten contexten status` would
-            if reached.returncode == 0 or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
+        seen["daemon_ready"] = wait_for_line(daemon, " ready (pid ", 60)
+        reached = contexten("status", "--json", env=env)  # as `sudo -u contexten contexten status` would
         seen["system_code"] = reached.returncode
         seen["system_pid"] = json.loads(reached.stdout)["pid"] if reached.returncode == 0 else reached.stderr
         seen["daemon_pid"] = daemon.pid  # setpriv execs the daemon: same pid

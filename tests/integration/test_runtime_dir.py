@@ -48,6 +48,7 @@ def test_another_users_runtime_folder_is_refused_and_the_system_daemon_is_found(
     assert seen["cli_code"] != 0 and "refusing to talk to" in seen["cli_said"] and "uid 65534" in seen["cli_said"]
     assert "contexten up" not in seen["cli_said"]  # not "is it running?": something else answers there
     assert "is a symbolic link" in seen["symlink_said"][0]
+    assert seen["daemon_ready"] is True, seen
     assert seen["system_code"] == 0 and seen["system_pid"] == seen["daemon_pid"], seen
     assert all(mode in ("0o700", "0o600") for mode in seen["state_modes"].values()), seen["state_modes"]
     assert seen["other_code"] == 2 and "permission denied" in seen["other_said"], seen["other_said"]

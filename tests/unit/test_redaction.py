@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from pathlib import Path
+
+import pytest
 
 from contexten.daemon.platform.failures import FailureClass
 from contexten.daemon.platform.logs import RedactingFormatter
@@ -49,13 +50,8 @@ def test_children_get_an_allow_listed_environment() -> None:
     assert child_environment({"CI": "true"}, secrets=("GITHUB_TOKEN",), env=env)["GITHUB_TOKEN"] == "t"
 
 
-async def test_a_child_process_sees_no_token_and_its_output_is_redacted(tmp_path: Path, monkeypatch: object) -> None:
-    import os
-
-    os.environ["GITHUB_TOKEN"] = "ghp_CHILDMUSTNOTSEE77"
-    try:
-        SECRETS.add("ghp_CHILDMUSTNOTSEE77")
-        result = await run_process(["sh", "-c", "echo token=${GITHUB_TOKEN:-none}; echo ghp_CHILDMUSTNOTSEE77"])
-    finally:
-        del os.environ["GITHUB_TOKEN"]
+async def test_a_child_process_sees_no_token_and_its_output_is_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_CHILDMUSTNOTSEE77")
+    SECRETS.add("ghp_CHILDMUSTNOTSEE77")
+    result = await run_process(["sh", "-c", "echo token=${GITHUB_TOKEN:-none}; echo ghp_CHILDMUSTNOTSEE77"])
     assert result.ok and "token=none" in result.out and "ghp_CHILDMUSTNOTSEE77" not in result.out

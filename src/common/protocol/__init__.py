@@ -7,7 +7,6 @@ A command is two things: its request type here and its handler in the daemon sli
 
 from __future__ import annotations
 
-from contexten.common.protocol import analysis, daemon, projects, resilience, runs, work
 from contexten.common.protocol.analysis import GetAnalysis
 from contexten.common.protocol.base import Ack, Request, index_requests, request_types
 from contexten.common.protocol.daemon import (
@@ -61,14 +60,11 @@ from contexten.common.protocol.work import (
     UpdateIssue,
 )
 
-SLICE_MODULES = (analysis, daemon, projects, resilience, runs, work)
-
 __all__ = [
     "EVENT_TOPIC",
     "HEARTBEAT_TOPIC",
     "MAX_EVENTS_PAGE",
     "PROTOCOL_VERSION",
-    "SLICE_MODULES",
     "Ack",
     "CancelRun",
     "CreateIssue",

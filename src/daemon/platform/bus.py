@@ -56,7 +56,6 @@ class Bus:
         self._per_client: dict[bytes, int] = {}
         self._in_flight = 0
         self._control_in_flight = 0
-        self.refused_busy = 0  # for status and tests: how many requests were turned away
 
     def bind(self) -> None:
         for sock in (self._paths.events_socket, self._paths.control_socket):
@@ -101,7 +100,6 @@ class Bus:
                 cmd, rid = _peek(payload)
                 control = cmd in CONTROL_COMMANDS
                 if not control or self._control_in_flight >= CONTROL_IN_FLIGHT:
-                    self.refused_busy += 1
                     await self._reply(identity, envelope, self._busy(identity, rid))
                     continue
             self._enter(identity, control)

@@ -2,8 +2,8 @@
 
 A slice gets everything it uses through its constructor. It owns its background tasks (started with
 `spawn`, cancelled and awaited by `stop`), its SQL, the event kinds it emits and the requests it answers
-(methods decorated with `@handles`). The daemon starts slices in order and stops them in reverse, each
-inside its own `finally`, so an error in one never skips the others.
+(methods decorated with `@handles`). The daemon starts slices in order; at shutdown every slice drains,
+then every slice stops, both in reverse order and each on its own, so an error in one never skips the others.
 """
 
 from __future__ import annotations
@@ -53,6 +53,10 @@ class Slice:
     async def reconfigure(self, config: Config) -> None:
         """Take an edited config (already checked by every slice it concerns)."""
 
+    async def drain(self) -> None:
+        """Finish or interrupt work in progress, while every slice and the bus are still up (the runs
+        slice lets its runs end here: they may use any other slice). All slices drain, then all stop."""
+
     async def stop(self) -> None:
         """Cancel and await the slice's tasks. Slices that open more override `close` below."""
         tasks, self._tasks = self._tasks, []
@@ -89,10 +93,5 @@ class Slice:
                 self._on_crash(f"{self.name}/{name}")
 
         task = asyncio.create_task(guarded(), name=f"{self.name}/{name}")
-        self._tasks.append(task)
-        task.add_done_callback(self._forget)
+        self._tasks.append(task)  # background loops live as long as the slice; `stop` cancels them all
         return task
-
-    def _forget(self, task: asyncio.Task[None]) -> None:
-        if task in self._tasks and task.done() and not task.cancelled() and task.exception() is None:
-            self._tasks.remove(task)

@@ -82,8 +82,5 @@ class PinnedProjects:
             self.by_id.pop(event.project, None)
         else:
             return
-        self.changed()
-
-    def changed(self) -> None:
         for subscriber in self._subscribers:
             subscriber()

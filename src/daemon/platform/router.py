@@ -45,10 +45,6 @@ class Router:
                 raise RoutingError(f"{kind.command()} is handled twice: by {other} and by {owner}")
             self._routes[kind] = (owner, handler)
 
-    def owners(self) -> dict[str, str]:
-        """Command -> the slice that answers it."""
-        return {kind.command(): owner for kind, (owner, _) in self._routes.items()}
-
     def check_complete(self) -> None:
         """Refuse to serve unless every request the protocol declares has a handler."""
         missing = sorted(set(request_types()) - {k.command() for k in self._routes})

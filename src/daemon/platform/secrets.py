@@ -52,10 +52,6 @@ class SecretRegistry:
         pattern = self._pattern
         return pattern.sub(MASK, text) if pattern is not None and text else text
 
-    def __contains__(self, text: str) -> bool:
-        pattern = self._pattern
-        return bool(pattern is not None and pattern.search(text))
-
 
 SECRETS = SecretRegistry()
 

@@ -14,6 +14,9 @@ class FlowRegistry:
     def get(self, name: str) -> FlowSpec | None:
         return self._specs.get(name)
 
+    def specs(self) -> list[FlowSpec]:
+        return [self._specs[name] for name in sorted(self._specs)]
+
     def names(self) -> list[str]:
         return sorted(self._specs)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from contexten.common.errors import CommandFailed
 from contexten.common.models import FlowInfo, Run
 from contexten.common.protocol import (
@@ -24,6 +26,8 @@ from contexten.daemon.slices.runs.scheduler import Scheduler, check_against_flow
 from contexten.daemon.slices.runs.store import RunStore
 from contexten.daemon.slices.runs.triggers import Triggers
 
+log = logging.getLogger(__name__)
+
 
 class RunsSlice(Slice):
     name = "runs"
@@ -42,14 +46,15 @@ class RunsSlice(Slice):
         self._triggers = triggers
         self._config = config
         self._config_path = config_path
-        self.resumed: list[int] = []
         self._restored = restored  # the store was just restored from a backup: resume nothing blindly
 
     async def start(self) -> None:
         check_against_flows(self._config, self._flows, self._config_path)
         self._scheduler.configure(self._config.schedules)
         self._triggers.configure(self._config.triggers)
-        self.resumed = await self.runner.recover(restored=self._restored)
+        resumed = await self.runner.recover(restored=self._restored)
+        if resumed:
+            log.info("resumed %d interrupted run(s): %s", len(resumed), ", ".join(map(str, resumed)))
         self.spawn(self._scheduler.run(), "scheduler")
 
     def check(self, config: Config) -> None:
@@ -61,11 +66,10 @@ class RunsSlice(Slice):
         self._triggers.configure(config.triggers)
         await self.runner.bulkheads.limits_changed()
 
-    async def stop(self) -> None:
-        # Runs first: they may still use every other slice, which stop after this one.
-        await self.runner.shutdown(self._config.daemon.shutdown_timeout_seconds)
+    async def drain(self) -> None:
+        # Runs may still use every other slice and the bus: they end (or are interrupted) while all are up.
         await self._triggers.close()
-        await super().stop()
+        await self.runner.shutdown(self._config.daemon.shutdown_timeout_seconds)
 
     @handles(ListFlows)
     async def list_flows(self, _: ListFlows) -> list[FlowInfo]:
