@@ -17,9 +17,8 @@ class BackupParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     keep: int = Field(default=7, ge=1, le=1000, description="How many verified backups to keep.")
-    directory: str | None = Field(
-        default=None, description="Where backups go: absolute, or relative to the state folder (default: backups)."
-    )
+    # Shown as a field label in the console's start dialog: short enough not to be cut.
+    directory: str | None = Field(default=None, description="Where backups go (relative: under state/).")
 
 
 class BackupFailed(Exception):
