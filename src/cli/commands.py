@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from contexten.cli import analyze, work
+from contexten.cli import analyze, start_flow, work
 from contexten.cli.output import emit_json, format_run
 from contexten.cli.spawn import ensure_daemon
 from contexten.client.connection import DaemonClient
@@ -290,6 +290,8 @@ async def _welcome(args: argparse.Namespace, client: DaemonClient, info: Any, st
 
 
 _HANDLERS = {
+    "start": start_flow.start,
+    "work": start_flow.work,
     "analysis": analyze.show,
     "issues": work.issues,
     "prs": work.pull_requests,

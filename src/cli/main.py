@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from contexten import __version__
-from contexten.cli import analyze, commands
+from contexten.cli import analyze, commands, start_flow
 from contexten.cli.output import emit_json, error
 from contexten.common.errors import (
     AlreadyRunning,
@@ -102,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--project", metavar="ID")
     p.add_argument("--issue", metavar="IDENTIFIER")
     p.add_argument("--limit", type=int, default=50)
+
+    start_flow.add_commands(sub, common)
 
     p = sub.add_parser("analyze", parents=[common], help="analyse a source tree (no daemon needed)")
     p.add_argument("path", metavar="PATH")

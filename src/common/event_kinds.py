@@ -59,6 +59,10 @@ class EventKind(StrEnum):
     ANALYSIS_WATCHING = "analysis.watching"
     ANALYSIS_UPDATED = "analysis.updated"
     ANALYSIS_REPORT = "analysis.report"
+    WORK_FLOW = "work.flow"
+    WORK_ITEM = "work.item"
+    WORK_GATE = "work.gate"
+    WORK_ESCALATED = "work.escalated"
 
 
 # kind -> (the slice that emits it, what it says). Grouped by slice; docs/events.md is generated from it.
@@ -133,6 +137,19 @@ CATALOGUE: dict[EventKind, tuple[str, str]] = {
     EventKind.ANALYSIS_WATCHING: ("analysis", "A pinned repository's first analysis is done; changes are followed."),
     EventKind.ANALYSIS_UPDATED: ("analysis", "A watched repository was re-analysed after files changed."),
     EventKind.ANALYSIS_REPORT: ("analysis", "An analysis flow stored a report (the quality trend grows)."),
+    EventKind.WORK_FLOW: (
+        "delivery",
+        "A Start Flow changed: planned, running, paused, validating, completed, escalated, cancelled (the flow).",
+    ),
+    EventKind.WORK_ITEM: (
+        "delivery",
+        "A Start Flow item changed: state, attempt, agent, branch, pull request, error (the item).",
+    ),
+    EventKind.WORK_GATE: ("delivery", "A validation gate of an item's attempt passed or failed, with its output."),
+    EventKind.WORK_ESCALATED: (
+        "delivery",
+        "An item needs a person: out of attempts, stalled, or refused by its agent; the reason says which.",
+    ),
 }
 
 

@@ -161,6 +161,8 @@ class Issue(Model):
     parent: str | None = None  # the parent's identifier
     children: list[str] = Field(default_factory=list)  # identifiers
     pull_requests: list[str] = Field(default_factory=list)  # URLs of linked pull requests
+    blocked_by: list[str] = Field(default_factory=list)  # identifiers of the issues that block this one
+    sort_order: float = 0.0  # its place among its parent's children (lower first)
     created_at: float = 0.0
     updated_at: float = 0.0
     started_at: float | None = None  # when it last entered a started state

@@ -5,7 +5,7 @@ log), `_build` wires every slice with exactly what it uses, `_run` starts them i
 stop; the `finally` stops them in reverse order, each on its own, so an error in one never skips the rest.
 
     platform  lock · store · event log · bus · config · ledger · pinned projects
-    slices    resilience → connectors → analysis → work → health → projects → runs → daemon
+    slices    resilience → connectors → analysis → work → agents → delivery → health → projects → runs → daemon
     flows     declare what they need; the runs slice hands them exactly that
 """
 
@@ -48,11 +48,17 @@ from contexten.daemon.platform.sdnotify import SystemdNotifier
 from contexten.daemon.platform.store import backups
 from contexten.daemon.platform.store.database import open_database, open_reader
 from contexten.daemon.platform.store.events import EventReader
+from contexten.daemon.slices.agents.service import AgentPool, command_agent
+from contexten.daemon.slices.agents.slice import AgentsSlice
 from contexten.daemon.slices.analysis.service import CodeAnalysis
 from contexten.daemon.slices.analysis.slice import AnalysisSlice
 from contexten.daemon.slices.analysis.store import ReportStore
 from contexten.daemon.slices.connectors.hub import Connectors
 from contexten.daemon.slices.connectors.slice import ConnectorsSlice
+from contexten.daemon.slices.delivery.context import DeliveryContext
+from contexten.daemon.slices.delivery.planning import AgentPlanner, OutlinePlanner, Planners
+from contexten.daemon.slices.delivery.slice import DeliverySlice
+from contexten.daemon.slices.delivery.store import WorkStore
 from contexten.daemon.slices.health.slice import HealthSlice
 from contexten.daemon.slices.notify.port import LogNotifier
 from contexten.daemon.slices.projects.slice import ProjectsSlice
@@ -192,6 +198,14 @@ class Daemon:
         work = WorkSlice(
             sync, SyncService(sync, events, config, notifier, hub.team_owners), WorkItems(hub, connectors, SyncLog(db))
         )
+        agents = AgentPool(config, {"command": command_agent})
+        work_root = paths.state_dir / "work"
+        outline = OutlinePlanner()
+        delivery = DeliverySlice(
+            DeliveryContext(events, clock, config, hub, agents, notifier, work_root),
+            WorkStore(db),
+            Planners([outline, AgentPlanner(agents, work_root, outline)]),
+        )
         health = HealthSlice(events, reader, clock, config, paths.state_dir)
         scheduler, triggers = Scheduler(runner.start, events, clock), Triggers(runner.start, run_store, events, clock)
         runs = RunsSlice(
@@ -214,6 +228,8 @@ class Daemon:
             connectors,
             analysis,
             work,
+            AgentsSlice(agents),
+            delivery,
             health,
             ProjectsSlice(projects, events, clock, db),
             runs,

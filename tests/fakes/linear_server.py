@@ -50,6 +50,7 @@ class Data:
         self.issues: dict[str, dict[str, Any]] = {}
         self.comments: list[dict[str, Any]] = []
         self.attachments: list[dict[str, Any]] = []
+        self.relations: list[dict[str, Any]] = []  # {id, type, issueId, relatedIssueId}
         self._numbers = itertools.count(1)
 
     def add_issue(
@@ -65,8 +66,16 @@ class Data:
 
     def view(self, issue: dict[str, Any]) -> dict[str, Any]:
         parent = self.issues.get(issue["parent_id"] or "")
-        children = [i for i in self.issues.values() if i["parent_id"] == issue["id"]]
+        children = sorted((i for i in self.issues.values() if i["parent_id"] == issue["id"]),
+                          key=lambda i: i.get("subIssueSortOrder") or 0.0)  # fmt: skip
+        blockers = [r for r in self.relations if r["relatedIssueId"] == issue["id"]]
+        comments = [c for c in self.comments if c["issueId"] == issue["id"]]
         return {
+            "subIssueSortOrder": issue.get("subIssueSortOrder"),
+            "inverseRelations": {"nodes": [{"type": r["type"], "issue": {"identifier": self.issues[r["issueId"]][
+                "identifier"]}} for r in blockers]},
+            "comments": {"nodes": [{"body": c["body"], "createdAt": c["createdAt"]} for c in comments],
+                         "pageInfo": {"hasNextPage": False, "endCursor": None}},
             **issue,
             "url": f"https://linear.app/acme/issue/{issue['identifier']}",
             "state": self.states[issue["state_id"]],
@@ -149,7 +158,8 @@ class Root:
         if input.get("parentId"):
             self.d.find(input["parentId"])
         issue = self.d.add_issue(input["title"], input.get("parentId"), input.get("stateId") or "s-backlog",
-                                 description=input.get("description"))  # fmt: skip
+                                 description=input.get("description"),
+                                 subIssueSortOrder=input.get("subIssueSortOrder"))  # fmt: skip
         return {"success": True, "issue": self.d.view(issue)}
 
     def issueUpdate(self, _info: Any, id: str, input: dict[str, Any]) -> dict[str, Any]:
@@ -169,9 +179,17 @@ class Root:
 
     def commentCreate(self, _info: Any, input: dict[str, Any]) -> dict[str, Any]:
         self.d.find(input["issueId"])
-        comment = {"id": f"comment-{len(self.d.comments) + 1}", "body": input["body"], "issueId": input.get("issueId")}
+        comment = {"id": f"comment-{len(self.d.comments) + 1}", "body": input["body"],
+                   "issueId": self.d.find(input["issueId"])["id"], "createdAt": _now()}  # fmt: skip
         self.d.comments.append(comment)
         return {"success": True, "comment": comment}
+
+    def issueRelationCreate(self, _info: Any, input: dict[str, Any]) -> dict[str, Any]:
+        source, target = self.d.find(input["issueId"]), self.d.find(input["relatedIssueId"])
+        relation = {"id": f"relation-{len(self.d.relations) + 1}", "type": input["type"], "issueId": source["id"],
+                    "relatedIssueId": target["id"]}  # fmt: skip
+        self.d.relations.append(relation)
+        return {"success": True, "issueRelation": relation}
 
     def attachmentLinkGitHubPR(self, _info: Any, issueId: str, url: str, **_: Any) -> dict[str, Any]:
         issueId = self.d.find(issueId)["id"]

@@ -39,6 +39,15 @@ from contexten.common.protocol import (
     UpdateIssue,
     request_types,
 )
+from contexten.common.protocol.delivery import (
+    ControlWork,
+    GetAgentLog,
+    GetWork,
+    ListAgents,
+    ListWork,
+    PlanWork,
+    StartWork,
+)
 from tests.helpers import DaemonProcess, eventually
 
 
@@ -68,6 +77,13 @@ def requests_for(project: str, repo: Path, run: int) -> list[Request[Any]]:
         GetAnalysis(project=project, trend=1),
         PinProject(target=str(repo)),  # already pinned: refused by name (conflict)
         UnpinProject(id="no-such-project"),
+        PlanWork(project=project, requirements="# A plan\n## One part\nAccept: `true`\n"),
+        StartWork(project=project, requirements="# A plan\n## One part\n"),  # no agent: refused by name
+        GetWork(flow=1),
+        ListWork(),
+        ControlWork(flow=1, action="pause"),
+        GetAgentLog(flow=1, item=1),
+        ListAgents(),
     ]
 
 
@@ -102,6 +118,10 @@ async def test_every_request_is_answered_with_its_response_type(home: Path, git_
             "pr.open": "not_found",
             "project.pin": "conflict",
             "project.unpin": "not_found",
+            "work.start": "invalid_request",
+            "work.get": "not_found",
+            "work.control": "not_found",
+            "work.log": "not_found",
         }
         assert "issue.update" in answered and "analysis.get" in answered and answered[-1] == "daemon.stop"
         assert daemon.wait_exit(30) == 0

@@ -78,3 +78,21 @@ async def test_unknown_issues_and_states_are_named(tracker: LinearTracker) -> No
     issue = await tracker.create_issue("x", key="k")
     with pytest.raises(ConnectorError, match=r"no state 'shipped'.*Backlog, Todo"):
         await tracker.update_issue(issue.identifier, state="shipped")
+
+
+async def test_a_plan_in_linear_has_ordered_sub_issues_blocked_by_relations_and_comments(
+    tracker: LinearTracker, fake: FakeLinear
+) -> None:
+    main = await tracker.create_issue("Plan", key="work-1-main")
+    second = await tracker.create_issue("Implement", key="work-1-item-2", parent=main.identifier, sort_order=2.0)
+    first = await tracker.create_issue("Research", key="work-1-item-1", parent=main.identifier, sort_order=1.0)
+    parent = await tracker.issue(main.identifier)
+    assert parent is not None and parent.children == [first.identifier, second.identifier]  # subIssueSortOrder
+    await tracker.relate(first.identifier, second.identifier)
+    await tracker.relate(first.identifier, second.identifier)  # twice is harmless: checked first
+    assert [r["type"] for r in fake.data.relations] == ["blocks"]
+    blocked = await tracker.issue(second.identifier)
+    assert blocked is not None and blocked.blocked_by == [first.identifier] and blocked.sort_order == 2.0
+    await tracker.comment(first.identifier, "one")
+    await tracker.comment(first.identifier, "two")
+    assert await tracker.comments(first.identifier) == ["one", "two"]

@@ -48,6 +48,15 @@ from contexten.common.protocol import (
     peek_request_id,
     request_types,
 )
+from contexten.common.protocol.delivery import (
+    ControlWork,
+    GetAgentLog,
+    GetWork,
+    ListAgents,
+    ListWork,
+    PlanWork,
+    StartWork,
+)
 
 EVERY_REQUEST: list[Request[Any]] = [
     Ping(),
@@ -74,6 +83,13 @@ EVERY_REQUEST: list[Request[Any]] = [
     OpenPullRequest(project="repo", head="feature", title="Feature"),
     GetSyncLog(project="repo", limit=3),
     GetAnalysis(project="repo", trend=2),
+    PlanWork(project="repo", requirements="# T\n## A\n", planner="outline"),
+    StartWork(project="repo", requirements="# T\n## A\n", agent="claude", key="k2"),
+    GetWork(flow=1),
+    ListWork(project="repo", limit=3),
+    ControlWork(flow=1, item=2, action="retry"),
+    GetAgentLog(flow=1, item=2, tail=100),
+    ListAgents(),
 ]
 
 

@@ -40,6 +40,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     INVALID_PARAMS = "invalid_params"
     CONFLICT = "conflict"
+    FAILED = "failed"  # the daemon tried and could not (an agent that could not plan); the message says why
     BUSY = "busy"  # too much in flight: try again after `retry_after` seconds; nothing was done
     INTERNAL = "internal"
 

@@ -18,6 +18,7 @@ from cronsim import CronSim, CronSimError
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator, model_validator
 
 from contexten.common.errors import ConfigError
+from contexten.daemon.platform.config_agents import NAMED, AgentsSection, StartFlowSection
 
 # Every duration in the config is bounded: a value of 1e-9 s would spin, one of weeks would look dead.
 DAY = 86_400.0
@@ -249,6 +250,8 @@ class Config(_Section):
     automation: AutomationSection = Field(default_factory=AutomationSection)
     analysis: AnalysisSection = Field(default_factory=AnalysisSection)
     projects: dict[str, ProjectSection] = Field(default_factory=dict)
+    agents: AgentsSection = Field(default_factory=AgentsSection)
+    start_flow: StartFlowSection = Field(default_factory=StartFlowSection)
 
     @model_validator(mode="after")
     def _tracker_configured(self) -> Config:
@@ -305,6 +308,8 @@ def _dotted(loc: tuple[int | str, ...]) -> str:
     """('schedules', 0, 'cron') -> 'schedules[0].cron', as the TOML reader would point at it."""
     out = ""
     for part in loc:
+        if part == NAMED:
+            continue
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 

@@ -282,6 +282,47 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    Migration(
+        12,
+        ("connectors",),
+        """
+        -- The local tracker's issue relations (one issue blocks another) and the order of sub-issues.
+        CREATE TABLE tracker_relations (
+            blocker_id INTEGER NOT NULL,
+            blocked_id INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (blocker_id, blocked_id)
+        );
+        CREATE INDEX tracker_relations_by_blocked ON tracker_relations (blocked_id);
+        ALTER TABLE tracker_issues ADD COLUMN sort_order REAL NOT NULL DEFAULT 0;
+        """,
+    ),
+    Migration(
+        13,
+        ("delivery",),
+        """
+        -- The Start Flow: a flow (requirements -> plan -> main issue) and its items (sub-issues and their
+        -- attempts). Each row holds its model as JSON; state is a column so the open ones are found fast.
+        CREATE TABLE work_flows (
+            id         INTEGER PRIMARY KEY,
+            key        TEXT UNIQUE,
+            project    TEXT NOT NULL,
+            state      TEXT NOT NULL,
+            doc        TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE INDEX work_flows_by_state ON work_flows (state);
+        CREATE TABLE work_items (
+            flow       INTEGER NOT NULL,
+            id         INTEGER NOT NULL,
+            state      TEXT NOT NULL,
+            doc        TEXT NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (flow, id)
+        );
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1].version

@@ -9,7 +9,9 @@ worktree when it is not, moving the branch with a compare-and-swap so a concurre
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -128,6 +130,18 @@ class LocalForge(Forge):
         )  # fmt: skip
         return pr
 
+    async def close_pull_request(self, number: int) -> PullRequest:
+        pr = await self.pull_request(number)
+        if pr.state != "open":
+            return pr
+        closed = pr.model_copy(update={"state": "closed", "updated_at": self._clock.now()})
+        await self._events.commit(
+            EventKind.PR_CLOSED, {"pull_request": closed.model_dump(), "forge": self.name}, project=self.project,
+            writes=[("UPDATE local_pull_requests SET state = 'closed', updated_at = ? WHERE project = ? AND number = ?",
+                     (closed.updated_at, self.project, number))],
+        )  # fmt: skip
+        return closed
+
     async def branches(self) -> list[str]:
         listed = await git(self.repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/")
         return sorted(listed.out.splitlines())
@@ -237,15 +251,22 @@ class LocalForge(Forge):
 
     # ---- merging -----------------------------------------------------------------------------------
 
-    async def merge(self, number: int, require_checks: bool = True) -> PullRequest:
+    async def merge(self, number: int, require_checks: bool = True, sha: str | None = None) -> PullRequest:
         pr = await self.pull_request(number)
         if pr.state != "open":
             raise self._fail(f"pull request #{number} is {pr.state}", F.CONFLICT)
         head_sha = await self._sha(f"refs/heads/{pr.head}")
+        if sha is not None and head_sha != sha:
+            raise self._fail(f"{pr.head!r} moved to {head_sha[:12]} after {sha[:12]} was checked; not merged",
+                             F.CONFLICT)  # fmt: skip
         if require_checks:
             passed = [c for c in await self.checks(number) if c.head_sha == head_sha and c.conclusion == "success"]
             if not passed:
                 raise self._fail(f"pull request #{number} has no passing check at {head_sha[:12]}", F.VALIDATION)
+        async with _merge_lock(self.repo):
+            return await self._merge(pr, number)
+
+    async def _merge(self, pr: PullRequest, number: int) -> PullRequest:
         message = f"Merge pull request #{number} from {pr.head}\n\n{pr.title}"
         checked_out = (await git(self.repo, "symbolic-ref", "--short", "HEAD")).out == pr.base
         merge_sha = await (self._merge_in_place(pr, message) if checked_out else self._merge_aside(pr, message))
@@ -289,6 +310,14 @@ class LocalForge(Forge):
         finally:
             await remove_worktree(self.repo, workdir)
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+# Two merges into one repository at once would share its working tree (or race on the branch ref).
+_MERGE_LOCKS: dict[str, asyncio.Lock] = {}
+
+
+def _merge_lock(repo: str) -> asyncio.Lock:
+    return _MERGE_LOCKS.setdefault(os.path.realpath(repo), asyncio.Lock())
 
 
 def _conflicts(result: object) -> str:

@@ -49,6 +49,10 @@ class Forge(ABC):
     async def open_pull_request(self, head: str, title: str, body: str = "") -> PullRequest: ...
 
     @abstractmethod
+    async def close_pull_request(self, number: int) -> PullRequest:
+        """Close a pull request without merging it (closing a closed one is harmless)."""
+
+    @abstractmethod
     async def checks(self, number: int) -> list[Check]: ...
 
     async def ensure_checks(self, number: int) -> list[Check]:
@@ -67,7 +71,8 @@ class Forge(ABC):
         """How many reviewers currently approve the pull request (their latest review says so)."""
 
     @abstractmethod
-    async def merge(self, number: int, require_checks: bool = True) -> PullRequest: ...
+    async def merge(self, number: int, require_checks: bool = True, sha: str | None = None) -> PullRequest:
+        """Merge the pull request; with `sha`, only if its head is still that commit (what was checked)."""
 
     @abstractmethod
     async def comment(self, number: int, body: str) -> None: ...

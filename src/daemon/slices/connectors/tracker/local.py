@@ -31,7 +31,7 @@ STATES = [
     WorkflowState(id="canceled", name="Canceled", type="canceled", position=4),
 ]
 _NAMES = {s.id: s.name for s in STATES}
-_COLUMNS = "id, title, body, labels, state, parent_id, project, created_at, updated_at, started_at"
+_COLUMNS = "id, title, body, labels, state, parent_id, project, created_at, updated_at, started_at, sort_order"
 
 
 class LocalTracker(Tracker):
@@ -69,7 +69,7 @@ class LocalTracker(Tracker):
 
     async def create_issue(
         self, title: str, body: str = "", *, key: str, labels: list[str] | None = None, project: str | None = None,
-        parent: str | None = None, team: str | None = None,
+        parent: str | None = None, team: str | None = None, sort_order: float | None = None,
     ) -> Issue:  # fmt: skip
         if team is not None:
             self._team(team)
@@ -84,11 +84,12 @@ class LocalTracker(Tracker):
                 id=str(number), identifier=_identifier(number), tracker=self.name, project=project, team=TEAM.key,
                 title=title, description=body, state="backlog", state_name=_NAMES["backlog"], labels=labels or [],
                 parent=_identifier(parent_id) if parent_id else None, created_at=now, updated_at=now,
+                sort_order=sort_order or 0.0,
             )  # fmt: skip
             write: Write = (
-                "INSERT INTO tracker_issues (id, key, title, body, labels, project, parent_id, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (number, key, title, body, json.dumps(labels or []), project, parent_id, now, now),
+                "INSERT INTO tracker_issues (id, key, title, body, labels, project, parent_id, created_at, updated_at,"
+                " sort_order) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (number, key, title, body, json.dumps(labels or []), project, parent_id, now, now, sort_order or 0.0),
             )
             # The row and its event are written in one transaction, and the lock keeps the number ours.
             await self._events.commit(EventKind.ISSUE_CREATED, {"issue": created.model_dump()}, project=project,
@@ -148,6 +149,19 @@ class LocalTracker(Tracker):
         )
         return [str(r[0]) for r in rows]
 
+    async def relate(self, blocker: str, blocked: str) -> None:
+        async with self._lock:
+            first, second = await self._existing(blocker), await self._existing(blocked)
+            if first.id == second.id:
+                raise ConnectorError(self.name, f"{blocker} cannot block itself", FailureClass.VALIDATION)
+            if first.identifier in second.blocked_by:
+                return
+            related = second.model_copy(update={"blocked_by": [*second.blocked_by, first.identifier]})
+            write: Write = ("INSERT OR IGNORE INTO tracker_relations (blocker_id, blocked_id, created_at) "
+                            "VALUES (?, ?, ?)", (int(first.id), int(second.id), self._clock.now()))  # fmt: skip
+            data = {"issue": related.model_dump(), "changed": ["blocked_by"]}
+            await self._events.commit(EventKind.ISSUE_UPDATED, data, project=second.project, writes=[write])
+
     async def link_pull_request(self, identifier: str, url: str) -> None:
         async with self._lock:
             issue = await self._existing(identifier)
@@ -195,23 +209,31 @@ class LocalTracker(Tracker):
         marks = ",".join("?" * len(ids))
         children: dict[int, list[str]] = {}
         for child, parent in await self._db.execute_fetchall(
-            f"SELECT id, parent_id FROM tracker_issues WHERE parent_id IN ({marks}) ORDER BY id", ids
+            f"SELECT id, parent_id FROM tracker_issues WHERE parent_id IN ({marks}) ORDER BY sort_order, id", ids
         ):
             children.setdefault(int(parent), []).append(_identifier(child))
+        blockers: dict[int, list[str]] = {}
+        for blocker, blocked in await self._db.execute_fetchall(
+            f"SELECT blocker_id, blocked_id FROM tracker_relations WHERE blocked_id IN ({marks}) ORDER BY created_at",
+            ids,
+        ):
+            blockers.setdefault(int(blocked), []).append(_identifier(blocker))
         links: dict[int, list[str]] = {}
         for issue_id, url in await self._db.execute_fetchall(
             f"SELECT issue_id, url FROM tracker_links WHERE issue_id IN ({marks}) ORDER BY created_at", ids
         ):
             links.setdefault(int(issue_id), []).append(str(url))
-        return [self._issue(r, children.get(int(r[0]), []), links.get(int(r[0]), [])) for r in rows]
+        return [self._issue(r, children.get(int(r[0]), []), links.get(int(r[0]), []), blockers.get(int(r[0]), []))
+                for r in rows]  # fmt: skip
 
-    def _issue(self, r: Sequence[Any], children: list[str], links: list[str]) -> Issue:
-        issue_id, title, body, labels, state, parent_id, project, created_at, updated_at, started_at = r
+    def _issue(self, r: Sequence[Any], children: list[str], links: list[str], blocked_by: list[str]) -> Issue:
+        issue_id, title, body, labels, state, parent_id, project, created_at, updated_at, started_at, order = r
         return Issue(
             id=str(issue_id), identifier=_identifier(issue_id), tracker=self.name, project=project, team=TEAM.key,
             title=title, description=body, state=state, state_name=_NAMES[state], labels=json.loads(labels),
             parent=_identifier(parent_id) if parent_id is not None else None, children=children,
             pull_requests=links, created_at=created_at, updated_at=updated_at, started_at=started_at,
+            blocked_by=blocked_by, sort_order=order,
         )  # fmt: skip
 
 

@@ -34,9 +34,10 @@ class Tracker(ABC):
     @abstractmethod
     async def create_issue(
         self, title: str, body: str = "", *, key: str, labels: list[str] | None = None, project: str | None = None,
-        parent: str | None = None, team: str | None = None,
+        parent: str | None = None, team: str | None = None, sort_order: float | None = None,
     ) -> Issue:  # fmt: skip
-        """Create an issue, or return the one created earlier with the same idempotency key."""
+        """Create an issue, or return the one created earlier with the same idempotency key. `sort_order`
+        places a sub-issue among its parent's children (lower first)."""
 
     @abstractmethod
     async def find_issue(self, key: str) -> Issue | None:
@@ -49,6 +50,14 @@ class Tracker(ABC):
 
     @abstractmethod
     async def comment(self, identifier: str, body: str) -> None: ...
+
+    @abstractmethod
+    async def comments(self, identifier: str) -> list[str]:
+        """The bodies of the issue's comments, oldest first."""
+
+    @abstractmethod
+    async def relate(self, blocker: str, blocked: str) -> None:
+        """Record that `blocker` blocks `blocked` (relating them twice is harmless)."""
 
     @abstractmethod
     async def link_pull_request(self, identifier: str, url: str) -> None:

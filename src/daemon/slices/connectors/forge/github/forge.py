@@ -54,6 +54,9 @@ class GitHubForge(Forge):
         )
         return self._pr(created)
 
+    async def close_pull_request(self, number: int) -> PullRequest:
+        return self._pr(await self._http.send("PATCH", f"{self._base}/pulls/{number}", {"state": "closed"}))
+
     async def checks(self, number: int) -> list[Check]:
         return await self.checks_at((await self.pull_request(number)).head_sha)
 
@@ -111,8 +114,11 @@ class GitHubForge(Forge):
                 latest[(review.get("user") or {}).get("login", "")] = review["state"]
         return sum(1 for state in latest.values() if state == "APPROVED")
 
-    async def merge(self, number: int, require_checks: bool = True) -> PullRequest:
+    async def merge(self, number: int, require_checks: bool = True, sha: str | None = None) -> PullRequest:
         pr = await self.pull_request(number)
+        if sha is not None and pr.head_sha != sha:
+            raise ConnectorError(self.name, f"{self.repository}#{number} moved to {pr.head_sha[:12]} after "
+                                 f"{sha[:12]} was checked; not merged", FailureClass.CONFLICT)  # fmt: skip
         if require_checks:
             checks = await self.checks_at(pr.head_sha)
             failing = [c.name for c in checks if c.conclusion != "success"]

@@ -86,11 +86,13 @@ class LinearClient:
     async def paginate(
         self, document: str, variables: dict[str, Any], field: str, page_size: int = 50
     ) -> AsyncIterator[dict[str, Any]]:
-        """Every node of the connection at `data[field]`, page after page."""
+        """Every node of the connection at `data[field]` (a dotted path: `issue.comments`), page after page."""
         after: str | None = None
         while True:
             data = await self.execute(document, {**variables, "first": page_size, "after": after})
-            connection = data[field]
+            connection = data
+            for part in field.split("."):
+                connection = connection[part]
             for node in connection["nodes"]:
                 yield node
             info = connection["pageInfo"]

@@ -19,6 +19,8 @@ fragment IssueFields on Issue {
   children(first: 100) { nodes { id identifier state { type } } }
   labels(first: 50) { nodes { name } }
   attachments(first: 50) { nodes { url } }
+  inverseRelations(first: 50) { nodes { type issue { identifier } } }
+  subIssueSortOrder
 }
 """
 
@@ -106,6 +108,23 @@ mutation LinkPullRequest($issueId: String!, $url: String!) {
 }
 """
 
+COMMENTS = """
+query Comments($id: String!, $first: Int, $after: String) {
+  issue(id: $id) {
+    comments(first: $first, after: $after) {
+      nodes { body createdAt }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+"""
+
+RELATE = """
+mutation Relate($input: IssueRelationCreateInput!) {
+  issueRelationCreate(input: $input) { success issueRelation { id type } }
+}
+"""
+
 ALL = {
     "Teams": TEAMS,
     "WorkflowStates": WORKFLOW_STATES,
@@ -116,4 +135,6 @@ ALL = {
     "UpdateIssue": UPDATE_ISSUE,
     "Comment": COMMENT,
     "LinkPullRequest": LINK_PULL_REQUEST,
+    "Comments": COMMENTS,
+    "Relate": RELATE,
 }

@@ -83,7 +83,7 @@ class LinearTracker(Tracker):
 
     async def create_issue(
         self, title: str, body: str = "", *, key: str, labels: list[str] | None = None, project: str | None = None,
-        parent: str | None = None, team: str | None = None,
+        parent: str | None = None, team: str | None = None, sort_order: float | None = None,
     ) -> Issue:  # fmt: skip
         existing = await self.find_issue(key)
         if existing is not None:
@@ -94,6 +94,8 @@ class LinearTracker(Tracker):
         data: dict[str, Any] = {"teamId": found.id, "title": title, "description": "\n\n".join(p for p in parts if p)}
         if parent:
             data["parentId"] = (await self._existing(parent)).id
+        if sort_order is not None:
+            data["subIssueSortOrder"] = sort_order
         result = await self._client.execute(q.CREATE_ISSUE, {"input": data})
         return self._issue(_succeeded(result["issueCreate"], "issueCreate")["issue"])
 
@@ -119,6 +121,21 @@ class LinearTracker(Tracker):
         issue = await self._existing(identifier)
         result = await self._client.execute(q.COMMENT, {"input": {"issueId": issue.id, "body": body}})
         _succeeded(result["commentCreate"], "commentCreate")
+
+    async def comments(self, identifier: str) -> list[str]:
+        issue = await self._existing(identifier)
+        nodes = [n async for n in self._client.paginate(q.COMMENTS, {"id": issue.id}, "issue.comments")]
+        return [str(n["body"]) for n in sorted(nodes, key=lambda n: n.get("createdAt") or "")]
+
+    async def relate(self, blocker: str, blocked: str) -> None:
+        target = await self._existing(blocked)
+        if blocker.upper() in (b.upper() for b in target.blocked_by):
+            return
+        source = await self._existing(blocker)
+        result = await self._client.execute(
+            q.RELATE, {"input": {"issueId": source.id, "relatedIssueId": target.id, "type": "blocks"}}
+        )
+        _succeeded(result["issueRelationCreate"], "issueRelationCreate")
 
     async def link_pull_request(self, identifier: str, url: str) -> None:
         issue = await self._existing(identifier)
@@ -146,6 +163,9 @@ class LinearTracker(Tracker):
             pull_requests=[a["url"] for a in (node.get("attachments") or {}).get("nodes", []) if "/pull/" in a["url"]],
             created_at=_epoch(node.get("createdAt")) or 0.0, updated_at=_epoch(node.get("updatedAt")) or 0.0,
             started_at=_epoch(node.get("startedAt")),
+            blocked_by=[r["issue"]["identifier"] for r in (node.get("inverseRelations") or {}).get("nodes", [])
+                        if r.get("type") == "blocks" and r.get("issue")],
+            sort_order=float(node.get("subIssueSortOrder") or 0.0),
         )  # fmt: skip
 
 

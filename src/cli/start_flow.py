@@ -1,0 +1,263 @@
+"""`contexten start` (requirements in, a Start Flow out) and `contexten work` (a flow's tree, followed live,
+and a person's orders: pause, resume, cancel, retry, done)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from contexten.cli.output import emit_json
+from contexten.client.connection import DaemonClient
+from contexten.client.feed import follow
+from contexten.common.errors import CommandFailed, DaemonUnreachable
+from contexten.common.event_kinds import EventKind
+from contexten.common.models import Event
+from contexten.common.protocol import Status
+from contexten.common.protocol.delivery import ControlWork, GetAgentLog, GetWork, ListWork, PlanWork, StartWork
+from contexten.common.start_flow import FlowState, ItemState, Plan, WorkFlow, WorkItem
+
+START_ATTEMPTS = 3
+# How long --wait keeps trying to reach a daemon that went away (a restart, an upgrade) before giving up.
+REACH_AGAIN_SECONDS = 120.0
+MARKS = {True: "✓", False: "✗"}
+
+
+def read_requirements(source: str) -> str:
+    if source == "-":
+        return sys.stdin.read()
+    path = Path(source)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CommandFailed("invalid_request", f"cannot read the requirements file {source}: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CommandFailed(
+            "invalid_request", f"the requirements file {source} is not UTF-8 text (byte {exc.start})"
+        ) from None
+
+
+def format_plan(plan: Plan) -> str:
+    lines = [f"{plan.title}  (planner: {plan.planner})"]
+    n = 0
+    for component in plan.components:
+        steps = ["research", "implementation"] if component.research else ["implementation"]
+        for kind in steps:
+            n += 1
+            blocked = f"  (after #{n - 1})" if kind == "implementation" and component.research else ""
+            lines.append(f"  #{n:<3} {kind:<15} {component.title}{blocked}")
+        for accept in component.accept:
+            lines.append(f"       accept: {accept}")
+        if component.paths:
+            lines.append(f"       paths: {', '.join(component.paths)}")
+    lines += [f"  note: {note}" for note in plan.notes]
+    return "\n".join(lines)
+
+
+def _elapsed(item: WorkItem, now: float) -> str:
+    if item.started_at is None:
+        return "-"
+    end = now if item.state.active else item.updated_at
+    seconds = max(0.0, end - item.started_at)
+    return f"{seconds:.0f}s" if seconds < 120 else f"{seconds / 60:.0f}m"
+
+
+def format_work(flow: WorkFlow, now: float | None = None) -> str:
+    now = now if now is not None else time.time()
+    paused = " paused" if flow.paused else ""
+    lines = [f"flow {flow.id} [{flow.state.value}{paused}] {flow.title}  project {flow.project}  agent {flow.agent}  "
+             f"main issue {flow.main_issue or '-'}"]  # fmt: skip
+    for item in flow.items:
+        issue = item.restructuring[-1] if item.restructuring else item.issue
+        pr = f"  PR #{item.pull_request}" if item.pull_request else ""
+        paused_item = " (paused)" if item.paused else ""
+        lines.append(
+            f"  {item.id:<3} {issue or '-':<10} {item.kind.value:<14} {item.state.value:<13}{paused_item} "
+            f"{item.attempt}/{item.max_attempts}  {_elapsed(item, now):>5}  {item.branch or '-'}{pr}"
+        )
+        if item.gates:
+            lines.append("        gates: " + "  ".join(f"{g.name} {MARKS[g.passed]}" for g in item.gates))
+        if item.state is ItemState.WAITING and item.waiting_for:
+            lines.append(f"        waiting for {item.waiting_for}")
+        if item.error and not item.state.settled:
+            lines.append(f"        {item.error.splitlines()[0][:160]}")
+    if flow.final_gates:
+        lines.append("  final: " + "  ".join(f"{g.name} {MARKS[g.passed]}" for g in flow.final_gates))
+    if flow.error:
+        lines.append(f"  {flow.error}")
+    lines += [f"  note: {note}" for note in flow.notes]
+    return "\n".join(lines)
+
+
+async def _start_flow(client: DaemonClient, request: StartWork) -> WorkFlow:
+    """Sent again with the same key if the daemon did not answer in time: the key makes a second send
+    return the first flow, never a second one."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            return await client.call(request)
+        except DaemonUnreachable as exc:
+            if "did not answer" not in str(exc) or attempt == START_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def start(args: argparse.Namespace, client: DaemonClient) -> int:
+    requirements = read_requirements(args.requirements)
+    if args.plan_only:
+        plan = await client.call(PlanWork(project=args.project, requirements=requirements, planner=args.planner))
+        if args.json:
+            emit_json(plan)
+        else:
+            print(format_plan(plan))
+        return 0
+    since = (await client.call(Status())).last_seq
+    request = StartWork(project=args.project, requirements=requirements, agent=args.agent, planner=args.planner,
+                        key=uuid.uuid4().hex)  # fmt: skip
+    flow = await _start_flow(client, request)
+    if not args.wait:
+        if args.json:
+            emit_json(flow)
+        else:
+            print(f"flow {flow.id} started for {flow.project} (agent {flow.agent}); follow it: contexten work "
+                  f"{flow.id} --follow")  # fmt: skip
+        return 0
+    if not args.json:
+        print(f"flow {flow.id} started; waiting for it to end", flush=True)
+    final = await wait_for_end(client, flow.id, since, echo=not args.json)
+    if args.json:
+        emit_json(final)
+    else:
+        print(format_work(final))
+    return 0 if final.state is FlowState.COMPLETED else 1
+
+
+def _done(flow: WorkFlow) -> bool:
+    return flow.state.ended or flow.state is FlowState.ESCALATED
+
+
+async def wait_for_end(client: DaemonClient, flow_id: int, since: int, echo: bool) -> WorkFlow:
+    """Follow the flow's events until it ends or needs a person, across daemon restarts."""
+    last = since
+    while True:
+        flow = await _reach(client, flow_id)
+        if _done(flow):
+            return flow
+        try:
+            async for event in follow(client, last):
+                last = event.seq
+                if not _about(event, flow_id):
+                    continue
+                if echo:
+                    _print_change(event, flow_id)
+                if event.kind == EventKind.WORK_FLOW:
+                    state = FlowState(event.data["flow"]["state"])
+                    if state.ended or state is FlowState.ESCALATED:
+                        return await client.call(GetWork(flow=flow_id))
+        except DaemonUnreachable:
+            continue
+
+
+def _about(event: Event, flow_id: int) -> bool:
+    flow = event.data.get("flow")
+    return flow == flow_id or (isinstance(flow, dict) and flow.get("id") == flow_id)
+
+
+async def _reach(client: DaemonClient, flow_id: int) -> WorkFlow:
+    deadline = time.monotonic() + REACH_AGAIN_SECONDS
+    while True:
+        try:
+            return await client.call(GetWork(flow=flow_id))
+        except DaemonUnreachable:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(1.0)
+
+
+def _print_change(event: Event, flow_id: int) -> None:
+    data = event.data
+    if event.kind == EventKind.WORK_ITEM and data.get("flow") == flow_id:
+        item = data["item"]
+        issue = (item.get("restructuring") or [None])[-1] or item.get("issue") or "-"
+        extra = f"  {item['error'].splitlines()[0][:120]}" if item.get("error") else ""
+        print(f"  {issue:<10} {item['kind']:<14} {item['state']:<13} attempt {item['attempt']}{extra}", flush=True)
+    elif event.kind == EventKind.WORK_GATE and data.get("flow") == flow_id:
+        gate = data["gate"]
+        print(f"    gate {gate['name']}: {'passed' if gate['passed'] else 'failed'}", flush=True)
+    elif event.kind == EventKind.WORK_ESCALATED and data.get("flow") == flow_id:
+        print(f"  ESCALATED {data.get('issue')}: {data.get('reason')}", flush=True)
+    elif event.kind == EventKind.WORK_FLOW and (data.get("flow") or {}).get("id") == flow_id:
+        print(f"  flow: {data['flow']['state']}", flush=True)
+
+
+ORDERS = (("pause", None), ("resume", None), ("cancel", None), ("retry", "retry"), ("done", "done"))
+
+
+async def work(args: argparse.Namespace, client: DaemonClient) -> int:
+    if args.flow is None:
+        flows = await client.call(ListWork(project=args.project))
+        if args.json:
+            emit_json(flows)
+            return 0
+        if not flows:
+            print("no Start Flows yet: contexten start PROJECT --requirements FILE")
+        for flow in flows:
+            merged = sum(1 for i in flow.items if i.state is ItemState.MERGED)
+            code = sum(1 for i in flow.items if i.kind.value != "research")
+            print(f"{flow.id:<4} {flow.state.value:<11} {flow.project:<16} {merged}/{code} merged  {flow.title}")
+        return 0
+    order = next(((a, getattr(args, a)) for a in ("pause", "resume", "cancel") if getattr(args, a)), None)
+    for action in ("retry", "done", "cancel_item", "pause_item", "resume_item"):
+        value = getattr(args, action)
+        if value is not None:
+            order = (action.removesuffix("_item"), value)
+    if order is not None:
+        action, target = order
+        item = target if isinstance(target, int) and not isinstance(target, bool) else None
+        flow = await client.call(ControlWork(flow=args.flow, item=item, action=action))
+    elif args.log is not None:
+        log = await client.call(GetAgentLog(flow=args.flow, item=args.log))
+        if args.json:
+            emit_json(log)
+        else:
+            sys.stdout.write(log.text)
+        return 0
+    else:
+        flow = await client.call(GetWork(flow=args.flow))
+    if args.json and not args.follow:
+        emit_json(flow)
+        return 0
+    print(format_work(flow), flush=True)
+    if not args.follow or _done(flow):
+        return 0
+    since = (await client.call(Status())).last_seq
+    final = await wait_for_end(client, flow.id, since, echo=True)
+    print(format_work(final))
+    return 0 if final.state is FlowState.COMPLETED else 1
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("start", parents=[common], help="start a Start Flow: requirements -> issues -> agents -> merges")
+    p.add_argument("project", metavar="PROJECT")
+    p.add_argument("--requirements", "-r", required=True, metavar="FILE", help="a Markdown file, or - for stdin")
+    p.add_argument("--agent", metavar="NAME", help="the coding agent ([agents.NAME]; default [start_flow] agent)")
+    p.add_argument("--planner", choices=("outline", "agent"), help="how the requirements become a plan")
+    p.add_argument("--plan-only", action="store_true", help="print the plan; create nothing")
+    p.add_argument("--wait", action="store_true", help="exit 0 once everything merged and validated, 1 otherwise")
+
+    p = sub.add_parser("work", parents=[common], help="Start Flows: the list, one flow's tree, and orders")
+    p.add_argument("flow", nargs="?", type=int, metavar="FLOW")
+    p.add_argument("--project", metavar="ID", help="(the list) only this project's flows")
+    p.add_argument("--follow", "-f", action="store_true", help="keep printing changes until the flow ends")
+    p.add_argument("--log", type=int, metavar="ITEM", help="the end of the item's agent log")
+    for verb in ("pause", "resume", "cancel"):
+        p.add_argument(f"--{verb}", action="store_true", help=f"{verb} the whole flow")
+    p.add_argument("--retry", type=int, metavar="ITEM", help="give an escalated item another attempt")
+    p.add_argument("--done", type=int, metavar="ITEM", help="mark an item done by hand; the flow goes on")
+    p.add_argument("--cancel-item", type=int, metavar="ITEM", help="cancel one item (its agent is stopped)")
+    p.add_argument("--pause-item", type=int, metavar="ITEM", help="pause one item")
+    p.add_argument("--resume-item", type=int, metavar="ITEM", help="resume one item")

@@ -1,0 +1,167 @@
+"""The Start Flow's models, shared by the daemon, the CLI and the console: a plan (what the requirements
+ask for), and a work flow (that plan being carried out: its items, their attempts and their gates).
+
+A plan is also the JSON an `agent` planner must answer with: `Plan.model_json_schema()` is the schema it is
+given, and an answer that does not validate is sent back once with the errors.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class ItemKind(StrEnum):
+    RESEARCH = "research"
+    IMPLEMENTATION = "implementation"
+    # The whole of the work, after every implementation merged: the final validation's fixes.
+    INTEGRATION = "integration"
+
+
+class ItemState(StrEnum):
+    PLANNED = "planned"  # known, not yet started
+    WAITING = "waiting"  # blocked by another item, paused, or waiting for an agent slot
+    RESEARCHING = "researching"
+    CODING = "coding"
+    VALIDATING = "validating"
+    RESTRUCTURING = "restructuring"  # a gate failed; the restructuring sub-issue is being filed
+    MERGED = "merged"  # implementation: merged into the default branch
+    DONE = "done"  # research: findings posted; or any item marked done by a person
+    ESCALATED = "escalated"  # needs a person: out of attempts, stalled, or refused by the agent's service
+    CANCELLED = "cancelled"
+
+    @property
+    def settled(self) -> bool:
+        """Whether the item is finished one way or another (an escalated one waits for a person)."""
+        return self in (ItemState.MERGED, ItemState.DONE, ItemState.CANCELLED)
+
+    @property
+    def active(self) -> bool:
+        return self in (ItemState.RESEARCHING, ItemState.CODING, ItemState.VALIDATING, ItemState.RESTRUCTURING)
+
+
+class FlowState(StrEnum):
+    PLANNING = "planning"
+    RUNNING = "running"
+    VALIDATING = "validating"  # the final validation of the whole
+    COMPLETED = "completed"  # every implementation merged and the final validation passed
+    ESCALATED = "escalated"  # nothing can go on without a person
+    FAILED = "failed"  # could not even start (planning failed, the tracker refused)
+    CANCELLED = "cancelled"
+
+    @property
+    def ended(self) -> bool:
+        return self in (FlowState.COMPLETED, FlowState.FAILED, FlowState.CANCELLED)
+
+
+class Component(BaseModel):
+    """One part of the requirements: a research sub-issue and an implementation sub-issue it unblocks."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=250)
+    body: str = Field(default="", max_length=50_000)
+    accept: list[str] = Field(default_factory=list, max_length=20, description="Acceptance commands (shell)")
+    paths: list[str] = Field(
+        default_factory=list, max_length=50, description="Path globs the change may touch; empty: anywhere"
+    )
+    research: bool = Field(default=True, description="Whether a research sub-issue comes first")
+
+    @field_validator("title")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("a component's title must not be blank")
+        return value
+
+
+class Plan(BaseModel):
+    """What the requirements ask for: the main issue, and its components in order."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=250)
+    components: list[Component] = Field(min_length=1, max_length=100)
+    planner: str = "outline"
+    notes: list[str] = Field(default_factory=list, description="What the planner wants a person to know")
+
+
+class GateResult(BaseModel):
+    name: str  # diff, paths, merge, tests, checks, accept: CMD, analysis, findings
+    passed: bool
+    output: str = ""  # trimmed to its end, where failures are
+    attempt: int = 1
+
+
+class WorkItem(BaseModel):
+    id: int  # 1, 2, ... within its flow
+    kind: ItemKind
+    title: str
+    body: str = ""
+    component: int | None = None  # index into the plan's components (None: the integration item)
+    accept: list[str] = Field(default_factory=list)
+    paths: list[str] = Field(default_factory=list)
+    blocked_by: list[int] = Field(default_factory=list)  # item ids
+    issue: str | None = None  # the sub-issue's identifier, once filed
+    restructuring: list[str] = Field(default_factory=list)  # identifiers of restructuring sub-issues filed
+    state: ItemState = ItemState.PLANNED
+    paused: bool = False
+    waiting_for: str = ""  # while WAITING: what for ("LOCAL-3", "an agent slot", "the flow to resume")
+    attempt: int = 0  # the attempt under way or last made (1, 2, ...)
+    max_attempts: int = 3
+    agent: str = ""
+    branch: str | None = None
+    base: str | None = None  # the default branch's head the attempt's branch was made from
+    pull_request: int | None = None
+    pull_request_url: str = ""
+    merged_sha: str | None = None
+    started_at: float | None = None  # the current attempt's start
+    deadline: float | None = None  # past it, the item escalates (stall_after)
+    updated_at: float = 0.0
+    findings: str = ""  # research: what the agent found
+    error: str | None = None  # why the last attempt failed, or why it escalated
+    failure: str | None = None  # its failure class (no_change, stalled, gate, interrupted, ...)
+    gates: list[GateResult] = Field(default_factory=list)  # the last attempt's gates
+    agent_ref: str | None = None  # the agent's handle on the attempt under way (for adoption after a crash)
+
+
+class WorkFlow(BaseModel):
+    id: int
+    project: str
+    title: str
+    state: FlowState = FlowState.PLANNING
+    paused: bool = False
+    planner: str = "outline"
+    agent: str = ""
+    main_issue: str | None = None
+    requirements: str = ""
+    plan: Plan | None = None
+    notes: list[str] = Field(default_factory=list)
+    error: str | None = None
+    filed: bool = False  # every issue and relation of the plan exists in the tracker
+    final_attempts: int = 0
+    final_gates: list[GateResult] = Field(default_factory=list)
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    ended_at: float | None = None
+    items: list[WorkItem] = Field(default_factory=list)
+
+
+class AgentLog(BaseModel):
+    flow: int
+    item: int
+    attempt: int
+    text: str  # the log's end
+    size: int  # the whole log's size in bytes
+
+
+class AgentView(BaseModel):
+    """A configured coding agent, as `agent.list` shows it."""
+
+    name: str
+    kind: str
+    local: bool
+    max_concurrent: int
+    ready: bool
+    problem: str = ""
+    running: int = 0

@@ -1,0 +1,341 @@
+"""One item's way through its attempts: an agent on a fresh branch, what it did verified (never taken from
+its word), then, for code, the gates, the merge, or a restructuring sub-issue with the failure, until it
+merges or runs out of attempts and escalates.
+
+Every step is stored before the next begins, so a daemon that dies anywhere picks the item up where it
+was: an agent still at work is adopted, one that died with the daemon is an interrupted attempt (retried
+under the same number), a validation is run again, a merge that happened is found in the default branch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from contexten.common.event_kinds import EventKind
+from contexten.common.start_flow import GateResult, ItemKind, ItemState, WorkItem
+from contexten.daemon.platform.logtail import read_tail
+from contexten.daemon.slices.agents.port import Agent, AgentEnd, AgentError, AgentStatus, AgentTask
+from contexten.daemon.slices.connectors.http.errors import ConnectorError
+from contexten.daemon.slices.delivery.gates import trim, validate
+from contexten.daemon.slices.delivery.prompts import agent_kind, prompt, restructuring_body
+from contexten.daemon.slices.delivery.workspace import WorkspaceError, branch_name, merge_lock
+
+if TYPE_CHECKING:
+    from contexten.daemon.slices.delivery.driver import FlowDriver
+
+FOLLOW_SLICE_SECONDS = 1.0
+MAX_FINDINGS_CHARS = 20_000
+MERGE_RACES = 5  # the default branch moved between validation and merge this often: a person decides
+QUEUE_AFTER_RACES = 2
+
+
+def marker(flow: int, item: WorkItem) -> str:
+    return f"cx-{flow}-{item.id}-{item.attempt}"
+
+
+class ItemWork:
+    def __init__(self, driver: FlowDriver, item: WorkItem) -> None:
+        self.d = driver
+        self.ctx = driver.ctx
+        self.flow = driver.flow
+        self.item = item
+
+    async def save(self) -> None:
+        await self.ctx.save_item(self.flow, self.item)
+        self.d.changed.set()
+
+    # ---- the loop -------------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        item = self.item
+        races = 0
+        while not item.state.settled and item.state is not ItemState.ESCALATED:
+            if item.state in (ItemState.PLANNED, ItemState.WAITING):
+                await self.attempt()
+            elif item.state in (ItemState.RESEARCHING, ItemState.CODING):
+                agent = self.ctx.agents.get(item.agent)
+                async with self.ctx.agents.slot(item.agent):
+                    await self.verify(await self.follow(agent))
+            elif item.state is ItemState.VALIDATING:
+                # After a race or two, the item waits its turn for the merge lock and validates holding it.
+                raced = await self.validate(queued=races >= QUEUE_AFTER_RACES)
+                races = races + 1 if raced else 0
+                if races > MERGE_RACES:
+                    await self.d.escalate(item, f"the default branch kept moving during {races} merges; merge by hand")
+            elif item.state is ItemState.RESTRUCTURING:
+                await self.restructure()
+
+    # ---- one attempt ----------------------------------------------------------------------------------
+
+    async def attempt(self) -> None:
+        item = self.item
+        resumed = item.failure == "interrupted" and item.attempt > 0
+        if not resumed and item.attempt >= item.max_attempts:
+            await self.d.escalate(item, f"{item.attempt} attempts failed; the last: {item.error or 'unknown'}")
+            return
+        await self.d.unpaused(item)
+        if item.waiting_for != "an agent slot":
+            item.state, item.waiting_for = ItemState.WAITING, "an agent slot"
+            await self.save()
+        try:
+            agent_name = item.agent
+            async with self.ctx.agents.slot(agent_name) as agent:
+                await self._begin(agent, resumed)
+                await self.verify(await self.follow(agent))
+        except AgentError as exc:
+            await self.failed("agent", str(exc), escalate=exc.escalate)
+        except (WorkspaceError, ConnectorError) as exc:
+            await self.failed("workspace", str(exc))
+
+    async def _begin(self, agent: Agent, resumed: bool) -> None:
+        item, flow = self.item, self.flow
+        if not resumed:
+            item.attempt += 1
+        issue = item.restructuring[-1] if item.restructuring else item.issue
+        assert issue is not None
+        item.branch = branch_name(issue, item.title)
+        name = marker(flow.id, item)
+        files = self.ctx.files(name)
+        worktree, base = (None, "")
+        if agent.local:
+            worktree, base = await self.d.workspace().prepare(item.branch, name)
+        failure = self._failure_text()
+        findings = [(b.issue or "", b.findings) for b in self.d.blockers(item) if b.findings]
+        text = prompt(flow, item, findings, failure)
+        Path(files.prompt).write_text(text)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(files.result)
+        task = AgentTask(
+            marker=name,
+            issue=issue,
+            kind=agent_kind(item),
+            attempt=item.attempt,
+            prompt=text,
+            prompt_file=files.prompt,
+            result_file=files.result,
+            log_file=files.log,
+            worktree=worktree,
+            branch=item.branch,
+        )
+        ref = await agent.start(task)
+        now = self.ctx.clock.now()
+        item.state = ItemState.RESEARCHING if item.kind is ItemKind.RESEARCH else ItemState.CODING
+        item.waiting_for, item.agent_ref, item.base, item.gates = "", ref, base, []
+        item.started_at, item.deadline = now, now + self.ctx.config().start_flow.stall_after_seconds
+        item.failure, item.error = None, None
+        await self.save()
+        if item.issue is not None and item.kind is not ItemKind.RESEARCH:
+            await self.d.filing().move(issue, "started")
+
+    def _failure_text(self) -> str | None:
+        failed = [g for g in self.item.gates if not g.passed]
+        if failed:
+            return "\n\n".join(f"Gate `{g.name}` failed:\n{g.output}" for g in failed)
+        if self.item.kind is ItemKind.INTEGRATION and not self.item.error:
+            return self.item.body
+        return self.item.error if self.item.failure not in (None, "interrupted") else None
+
+    async def follow(self, agent: Agent) -> AgentStatus:
+        """Wait for the agent in slices; a cancelled item stops it (a daemon shutting down leaves it at
+        work, for the next daemon to adopt)."""
+        ref = self.item.agent_ref
+        assert ref is not None
+        try:
+            while True:
+                status = await agent.wait(ref, FOLLOW_SLICE_SECONDS)
+                if status.end is not AgentEnd.RUNNING:
+                    return status
+        except asyncio.CancelledError:
+            if not self.d.stopping:
+                await asyncio.shield(agent.cancel(ref))
+            raise
+
+    # ---- verifying what the agent did --------------------------------------------------------------------
+
+    async def verify(self, status: AgentStatus) -> None:
+        item = self.item
+        if status.end is AgentEnd.REFUSED:
+            await self.failed("refused", status.detail, escalate=True)
+            return
+        if status.end in (AgentEnd.TIMED_OUT, AgentEnd.STALLED, AgentEnd.FLOODED, AgentEnd.GONE):
+            await self.failed(status.end.value, status.detail)
+            return
+        if status.end is AgentEnd.CANCELLED:
+            await self.failed("cancelled", status.detail or "the agent's run was cancelled")
+            return
+        files = self.ctx.files(marker(self.flow.id, item))
+        if item.kind is ItemKind.RESEARCH:
+            await self._research_done(status, files.result, files.log)
+            return
+        if status.end is AgentEnd.FAILED:
+            await self.failed("agent_failed", f"the agent {status.detail}; its log ends:\n{_tail(files.log)}")
+            return
+        ws = self.d.workspace()
+        name = marker(self.flow.id, item)
+        assert item.branch is not None and item.base is not None
+        issue = item.restructuring[-1] if item.restructuring else item.issue
+        await ws.commit_leftovers(
+            ws.worktree_of(name), f"{issue}: {item.title}\n\nCommitted by contexten: what the agent left uncommitted."
+        )
+        ahead = await ws.ahead(item.branch, item.base)
+        changed = await ws.changed_files(item.branch, item.base) if ahead else []
+        await ws.discard(ws.worktree_of(name))
+        if not ahead or not changed:
+            what = "no commit" if not ahead else "commits with an empty diff"
+            await self.failed("no_change", f"the agent {status.detail or 'ended'} but left {what}: nothing to validate")
+            return
+        item.state = ItemState.VALIDATING
+        await self.save()
+
+    async def _research_done(self, status: AgentStatus, result_file: str, log_file: str) -> None:
+        item = self.item
+        findings = ""
+        with contextlib.suppress(OSError):
+            findings = Path(result_file).read_text(errors="replace").strip()
+        if not findings and status.end is AgentEnd.EXITED:
+            findings = _tail(log_file, MAX_FINDINGS_CHARS).strip()
+        if not findings:
+            await self.failed(
+                "no_findings",
+                f"the agent {status.detail or 'ended'} and left no findings "
+                "(nothing in $CONTEXTEN_RESULT_FILE or its output)",
+            )
+            return
+        item.findings = trim(findings, MAX_FINDINGS_CHARS)
+        assert item.issue is not None
+        filing = self.d.filing()
+        await filing.comment_once(item.issue, f"item-{item.id}-findings", f"Research findings:\n\n{item.findings}")
+        await filing.move(item.issue, "completed")
+        with contextlib.suppress(WorkspaceError):
+            await self.d.workspace().discard(self.d.workspace().worktree_of(marker(self.flow.id, item)))
+        item.state, item.error, item.failure = ItemState.DONE, None, None
+        await self.save()
+
+    async def failed(self, failure: str, error: str, escalate: bool = False) -> None:
+        item = self.item
+        if item.attempt and self.d.project.kind == "local":
+            with contextlib.suppress(WorkspaceError):
+                ws = self.d.workspace()
+                await ws.discard(ws.worktree_of(marker(self.flow.id, item)))
+        item.failure, item.error = failure, trim(error, self.ctx.config().start_flow.output_chars)
+        item.agent_ref = None
+        if escalate or item.attempt >= item.max_attempts:
+            await self.d.escalate(
+                item, item.error if escalate else f"{item.attempt} attempts failed; the last ({failure}): {item.error}"
+            )
+            return
+        item.state, item.waiting_for = ItemState.WAITING, ""
+        await self.save()
+
+    # ---- validating and merging ------------------------------------------------------------------------
+
+    async def validate(self, queued: bool = False) -> bool:
+        """Gates, then the merge; True when the default branch moved between the two (validate again).
+        `queued`: validate while holding the repository's merge lock, so nothing can move it meanwhile."""
+        item, ws = self.item, self.d.workspace()
+        assert item.branch is not None and item.base is not None
+        head = await ws.head(item.branch)
+        pr = await self.d.pull_request(item, head)
+        if head != item.base and await ws.contains(head):
+            await self._merged(pr.number, pr.url, head, already=True)  # merged before a crash
+            return False
+        if queued:
+            async with merge_lock(ws.repo):
+                return await self._validate_and_merge(head, pr.number, pr.url, locked=True)
+        return await self._validate_and_merge(head, pr.number, pr.url, locked=False)
+
+    async def _validate_and_merge(self, head: str, number: int, url: str, locked: bool) -> bool:
+        item, ws, forge = self.item, self.d.workspace(), self.d.forge()
+        assert item.branch is not None and item.base is not None
+
+        async def report(gate: GateResult) -> None:
+            self.ctx.emit(self.flow, EventKind.WORK_GATE, {"item": item.id, "gate": gate.model_dump(mode="json")})
+
+        s = self.d.gate_settings(item)
+        validation = await validate(ws, item.branch, item.base, item.attempt, s, report, forge, number, head)
+        item.gates = validation.gates
+        if not validation.passed:
+            failed = ", ".join(g.name for g in validation.gates if not g.passed)
+            item.state, item.failure, item.error = ItemState.RESTRUCTURING, "gate", f"failed: {failed}"
+            await self.save()
+            return False
+        await self.save()
+        if not locked:
+            await self.d.unpaused(item)
+        lock = contextlib.nullcontext() if locked else merge_lock(ws.repo)
+        async with lock:
+            if await ws.default_head() != validation.onto:
+                return True  # something merged since: what merges must be what was tested
+            try:
+                merged = await forge.merge(number, require_checks=False, sha=head)
+            except ConnectorError as exc:
+                if not await ws.contains(head):
+                    gate = GateResult(name="merge", passed=False, output=str(exc), attempt=item.attempt)
+                    await report(gate)
+                    return True
+                merged = await forge.pull_request(number)
+        await self._merged(number, merged.url or url, head, already=False)
+        return False
+
+    async def _merged(self, number: int, url: str, head: str, already: bool) -> None:
+        item, filing = self.item, self.d.filing()
+        if already:
+            with contextlib.suppress(ConnectorError):
+                await self.d.forge().merge(number, require_checks=False)  # the local forge records the merge
+        item.merged_sha, item.pull_request, item.pull_request_url = head, number, url
+        for issue in [item.issue, *item.restructuring]:
+            if issue is not None:
+                if url:
+                    await filing.tracker.link_pull_request(issue, url)
+                await filing.move(issue, "completed")
+        assert item.issue is not None
+        await filing.comment_once(
+            item.issue, f"item-{item.id}-merged", f"Merged (#{number}) after attempt {item.attempt}: every gate passed."
+        )
+        item.state, item.error, item.failure, item.agent_ref = ItemState.MERGED, None, None, None
+        await self.save()
+
+    async def restructure(self) -> None:
+        item = self.item
+        if item.attempt >= item.max_attempts:
+            await self.d.escalate(item, f"failed validation in all {item.attempt} attempts; the last {item.error}")
+            return
+        failed = [g for g in item.gates if not g.passed]
+        ws = self.d.workspace()
+        touched = ""
+        if item.branch and item.base:
+            with contextlib.suppress(WorkspaceError):
+                touched = await ws.diffstat(item.branch, item.base)
+        body = restructuring_body(item, failed, touched, item.attempt)
+        issue = await self.d.filing().restructuring_issue(item, item.attempt, body)
+        if item.pull_request is not None:
+            # The next attempt is a fresh branch with a pull request of its own; this one is superseded.
+            with contextlib.suppress(ConnectorError):
+                forge = self.d.forge()
+                if (await forge.pull_request(item.pull_request)).state == "open":
+                    await forge.comment(
+                        item.pull_request,
+                        f"Superseded: this attempt failed {', '.join(g.name for g in failed)}; "
+                        f"restructuring in {issue.identifier}.",
+                    )
+                    await forge.close_pull_request(item.pull_request)
+            item.pull_request, item.pull_request_url = None, ""
+        assert item.issue is not None
+        names = ", ".join(g.name for g in failed)
+        await self.d.filing().comment_once(
+            item.issue,
+            f"item-{item.id}-restructure-{item.attempt}",
+            f"Attempt {item.attempt} failed {names}; restructuring in {issue.identifier}.",
+        )
+        if issue.identifier not in item.restructuring:
+            item.restructuring.append(issue.identifier)
+        item.state, item.waiting_for = ItemState.WAITING, ""
+        await self.save()
+
+
+def _tail(path: str, chars: int = 2000) -> str:
+    return read_tail(path, chars * 4)[0][-chars:]

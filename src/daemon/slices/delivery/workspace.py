@@ -1,0 +1,155 @@
+"""The git side of an attempt, in a local repository: a branch made from the current default branch, a
+worktree of its own for the agent, what the agent left uncommitted committed for it, and the change merged
+onto the default branch in a clean worktree for the gates. The user's working copy is never touched here
+(merging is the forge's job)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from contexten.daemon.platform.git import add_worktree, git, remove_worktree
+
+AUTHOR = {
+    "GIT_AUTHOR_NAME": "contexten",
+    "GIT_AUTHOR_EMAIL": "contexten@localhost",
+    "GIT_COMMITTER_NAME": "contexten",
+    "GIT_COMMITTER_EMAIL": "contexten@localhost",
+}
+
+
+class WorkspaceError(Exception):
+    """A git step of an attempt failed; the message has git's own words."""
+
+
+def branch_name(issue: str, title: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40].strip("-") or "work"
+    return f"contexten/{issue.lower()}-{slug}"
+
+
+@dataclass(frozen=True)
+class MergedTree:
+    path: str
+    merged: bool
+    output: str  # git's words when the merge conflicts
+    onto: str  # the default branch's head it was merged onto
+
+
+# One merge at a time per repository, and none while the default branch's head is compared with the one a
+# change was validated on: what merges is always what was tested, on top of what is there.
+_MERGE_LOCKS: dict[str, asyncio.Lock] = {}
+
+
+def merge_lock(repo: str) -> asyncio.Lock:
+    return _MERGE_LOCKS.setdefault(os.path.realpath(repo), asyncio.Lock())
+
+
+class Workspace:
+    def __init__(self, repo: str, root: Path, default_branch: str) -> None:
+        self.repo = repo
+        self.root = root
+        self.default_branch = default_branch
+
+    async def _ok(self, *args: str, cwd: str | None = None, env: dict[str, str] | None = None) -> str:
+        result = await git(cwd or self.repo, *args, env=env)
+        if not result.ok:
+            raise WorkspaceError(f"git {' '.join(args[:2])} failed: {(result.err or result.out)[-500:]}")
+        return result.out
+
+    async def default_head(self) -> str:
+        return await self._ok("rev-parse", "--verify", f"refs/heads/{self.default_branch}^{{commit}}")
+
+    async def head(self, branch: str) -> str:
+        return await self._ok("rev-parse", "--verify", f"refs/heads/{branch}^{{commit}}")
+
+    def worktree_of(self, marker: str) -> str:
+        return str(self.root / marker)
+
+    async def prepare(self, branch: str, marker: str) -> tuple[str, str]:
+        """A fresh worktree on `branch`, (re)made from the default branch's head: (its path, that head)."""
+        path = self.worktree_of(marker)
+        await self.discard(path)
+        for other in await self._checked_out(branch):
+            await self.discard(other)  # an earlier attempt's worktree (a crash, or a failed attempt) holds it
+        base = await self.default_head()
+        await self._ok("branch", "--force", "--no-track", branch, base)
+        self.root.mkdir(parents=True, exist_ok=True)
+        added = await add_worktree(self.repo, path, branch)
+        if not added.ok:
+            raise WorkspaceError(f"cannot make a worktree for {branch}: {added.err[-500:]}")
+        return path, base
+
+    async def _checked_out(self, branch: str) -> list[str]:
+        listing = await self._ok("worktree", "list", "--porcelain")
+        paths, current = [], ""
+        for line in listing.splitlines():
+            if line.startswith("worktree "):
+                current = line.removeprefix("worktree ")
+            elif line == f"branch refs/heads/{branch}" and current != self.repo:
+                paths.append(current)
+        return paths
+
+    async def discard(self, path: str) -> None:
+        if Path(path).exists():
+            await remove_worktree(self.repo, path)
+            shutil.rmtree(path, ignore_errors=True)
+        await git(self.repo, "worktree", "prune")
+
+    async def commit_leftovers(self, path: str, message: str) -> bool:
+        """Commit whatever the agent left uncommitted (untracked files too); whether there was any."""
+        status = await self._ok("status", "--porcelain", cwd=path)
+        if not status:
+            return False
+        await self._ok("add", "-A", cwd=path)
+        await self._ok("commit", "-q", "--no-verify", "-m", message, cwd=path, env=AUTHOR)
+        return True
+
+    async def ahead(self, branch: str, base: str) -> int:
+        return int(await self._ok("rev-list", "--count", f"{base}..refs/heads/{branch}"))
+
+    async def changed_files(self, branch: str, base: str) -> list[str]:
+        out = await self._ok("diff", "--name-only", f"{base}...refs/heads/{branch}")
+        return [line for line in out.splitlines() if line]
+
+    async def diffstat(self, branch: str, base: str) -> str:
+        return await self._ok("diff", "--stat", f"{base}...refs/heads/{branch}")
+
+    async def contains(self, commit: str) -> bool:
+        """Whether the default branch already holds this commit (a merge that happened before a crash)."""
+        result = await git(self.repo, "merge-base", "--is-ancestor", commit, f"refs/heads/{self.default_branch}")
+        return result.ok
+
+    @contextlib.asynccontextmanager
+    async def merged(self, branch: str) -> AsyncIterator[MergedTree]:
+        """The branch merged onto the default branch's current head, in a clean worktree removed after."""
+        path = tempfile.mkdtemp(prefix="cx-gate-", dir=self.root if self.root.exists() else None)
+        try:
+            base = await self.default_head()
+            added = await add_worktree(self.repo, "--detach", path, base)
+            if not added.ok:
+                raise WorkspaceError(f"cannot make a worktree at {self.default_branch}: {added.err[-500:]}")
+            result = await git(path, "merge", "--no-ff", "--no-edit", f"refs/heads/{branch}", env=AUTHOR)
+            yield MergedTree(path, result.ok, f"{result.out}\n{result.err}".strip(), base)
+        finally:
+            await remove_worktree(self.repo, path)
+            shutil.rmtree(path, ignore_errors=True)
+
+    @contextlib.asynccontextmanager
+    async def at_default(self) -> AsyncIterator[str]:
+        """A clean worktree at the default branch's head (the final validation), removed after."""
+        path = tempfile.mkdtemp(prefix="cx-final-", dir=self.root if self.root.exists() else None)
+        try:
+            added = await add_worktree(self.repo, "--detach", path, await self.default_head())
+            if not added.ok:
+                raise WorkspaceError(f"cannot make a worktree at {self.default_branch}: {added.err[-500:]}")
+            yield path
+        finally:
+            await remove_worktree(self.repo, path)
+            shutil.rmtree(path, ignore_errors=True)

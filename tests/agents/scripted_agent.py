@@ -1,0 +1,69 @@
+"""A scripted coding agent for the Start Flow's tests, run as a `command` agent:
+`python scripted_agent.py MODE`. It reads what contexten gives every agent (the prompt file, the issue kind,
+the attempt) and does what its mode says:
+
+- good: research writes findings; implementation writes each `WRITE path: text` line of the prompt
+  (`\\n` for new lines) and commits (or, with `--leave`, leaves the change uncommitted for contexten).
+- flaky: like good, but its first implementation attempt writes `BROKEN` instead of the text; given a
+  restructuring prompt it writes the right text.
+- never: always writes `BROKEN`.
+- hang: writes a line, then sleeps (an agent that stalls); its child sleeps too (the group must be stopped).
+- noop: exits 0 having changed nothing.
+- flood: writes output without end.
+- slow: like good, but first waits for the file named by $HOLD_FILE to exist (a test holds the agent at work).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ENV = {**os.environ, "GIT_AUTHOR_NAME": "agent", "GIT_AUTHOR_EMAIL": "agent@example.invalid",
+       "GIT_COMMITTER_NAME": "agent", "GIT_COMMITTER_EMAIL": "agent@example.invalid"}  # fmt: skip
+
+
+def writes(prompt: str) -> list[tuple[str, str]]:
+    return [
+        (m.group(1), m.group(2).replace("\\n", "\n") + "\n") for m in re.finditer(r"^WRITE (\S+): (.*)$", prompt, re.M)
+    ]
+
+
+def main() -> int:
+    mode = sys.argv[1]
+    leave = "--leave" in sys.argv
+    prompt = Path(os.environ["CONTEXTEN_PROMPT_FILE"]).read_text()
+    kind = os.environ["CONTEXTEN_ISSUE_KIND"]
+    if mode == "noop":
+        return 0  # not a word, not a change
+    print(f"agent {mode}: {os.environ['CONTEXTEN_ISSUE']} {kind} attempt {os.environ['CONTEXTEN_ATTEMPT']}", flush=True)
+    if mode == "hang":
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
+        time.sleep(3600)
+    if mode == "flood":
+        while True:
+            sys.stdout.write("x" * 65536)
+    if mode == "slow":
+        while not os.path.exists(os.environ["HOLD_FILE"]):
+            time.sleep(0.05)
+    if kind == "research":
+        Path(os.environ["CONTEXTEN_RESULT_FILE"]).write_text(f"Findings for {os.environ['CONTEXTEN_ISSUE']}: "
+                                                             "the change goes at the root.\n")  # fmt: skip
+        return 0
+    broken = mode == "never" or (mode == "flaky" and kind != "restructuring")
+    for path, text in writes(prompt):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text("BROKEN\n" if broken else text)
+    if not leave:
+        subprocess.run(["git", "add", "-A"], check=True, env=ENV)
+        subprocess.run(
+            ["git", "commit", "-qm", f"{os.environ['CONTEXTEN_ISSUE']}: agent's change"], check=True, env=ENV
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
