@@ -3,9 +3,12 @@ works when installed normally (not only in editable mode)."""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,10 +21,14 @@ ROOT = Path(__file__).parents[2]
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
-        check=True, capture_output=True, timeout=600,
-    )  # fmt: skip
+    # Two test workers building in one checkout at once would share its build/ and egg-info folders.
+    lock_path = Path(tempfile.gettempdir()) / f"contexten-wheel-{hashlib.sha256(bytes(ROOT)).hexdigest()[:12]}.lock"
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(
+            [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
+            check=True, capture_output=True, timeout=600,
+        )  # fmt: skip
     (path,) = out.glob("contexten-*.whl")
     yield path
 
