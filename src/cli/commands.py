@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from contexten.cli import analyze, start_flow, work
+from contexten.cli.keyed import send_keyed
 from contexten.cli.output import emit_json, format_run
 from contexten.cli.spawn import ensure_daemon
 from contexten.client.connection import DaemonClient
@@ -38,7 +39,6 @@ from contexten.common.protocol import (
 )
 
 STOP_TIMEOUT = 30.0
-START_ATTEMPTS = 3
 
 
 def daemon(paths: Paths) -> int:
@@ -116,17 +116,7 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
 
 
 async def _start(client: DaemonClient, request: StartRun) -> Run:
-    """Start a run; a request the daemon did not answer in time is sent again with the same key (it may be
-    queued there: the key makes the second one return the first run, never a second run)."""
-    for attempt in range(1, START_ATTEMPTS + 1):
-        try:
-            return await client.call(request)
-        except DaemonUnreachable as exc:
-            if "did not answer" not in str(exc) or attempt == START_ATTEMPTS:
-                raise DaemonUnreachable(
-                    f"{exc}; to try again without starting a second run: --key {request.key}"
-                ) from None
-    raise AssertionError("unreachable")
+    return await send_keyed(client, request, request.key, "run")
 
 
 async def _run(args: argparse.Namespace, client: DaemonClient) -> int:

@@ -10,6 +10,7 @@ import time
 import uuid
 from pathlib import Path
 
+from contexten.cli.keyed import send_keyed
 from contexten.cli.output import emit_json
 from contexten.client.connection import DaemonClient
 from contexten.client.feed import follow
@@ -20,7 +21,6 @@ from contexten.common.protocol import Status
 from contexten.common.protocol.delivery import ControlWork, GetAgentLog, GetWork, ListWork, PlanWork, StartWork
 from contexten.common.start_flow import FlowState, ItemState, Plan, WorkFlow, WorkItem
 
-START_ATTEMPTS = 3
 # How long --wait keeps trying to reach a daemon that went away (a restart, an upgrade) before giving up.
 REACH_AGAIN_SECONDS = 120.0
 MARKS = {True: "✓", False: "✗"}
@@ -94,18 +94,6 @@ def format_work(flow: WorkFlow, now: float | None = None) -> str:
     return "\n".join(lines)
 
 
-async def _start_flow(client: DaemonClient, request: StartWork) -> WorkFlow:
-    """Sent again with the same key if the daemon did not answer in time: the key makes a second send
-    return the first flow, never a second one."""
-    for attempt in range(1, START_ATTEMPTS + 1):
-        try:
-            return await client.call(request)
-        except DaemonUnreachable as exc:
-            if "did not answer" not in str(exc) or attempt == START_ATTEMPTS:
-                raise
-    raise AssertionError("unreachable")
-
-
 async def start(args: argparse.Namespace, client: DaemonClient) -> int:
     requirements = read_requirements(args.requirements)
     if args.plan_only:
@@ -116,9 +104,11 @@ async def start(args: argparse.Namespace, client: DaemonClient) -> int:
             print(format_plan(plan))
         return 0
     since = (await client.call(Status())).last_seq
-    request = StartWork(project=args.project, requirements=requirements, agent=args.agent, planner=args.planner,
-                        key=uuid.uuid4().hex)  # fmt: skip
-    flow = await _start_flow(client, request)
+    key = args.key or uuid.uuid4().hex
+    request = StartWork(
+        project=args.project, requirements=requirements, agent=args.agent, planner=args.planner, key=key
+    )
+    flow = await send_keyed(client, request, key, "flow")
     if not args.wait:
         if args.json:
             emit_json(flow)
@@ -194,7 +184,7 @@ def _print_change(event: Event, flow_id: int) -> None:
         print(f"  flow: {data['flow']['state']}", flush=True)
 
 
-ORDERS = (("pause", None), ("resume", None), ("cancel", None), ("retry", "retry"), ("done", "done"))
+ITEM_ORDERS = ("retry", "done", "cancel_item", "pause_item", "resume_item")
 
 
 async def work(args: argparse.Namespace, client: DaemonClient) -> int:
@@ -210,14 +200,13 @@ async def work(args: argparse.Namespace, client: DaemonClient) -> int:
             code = sum(1 for i in flow.items if i.kind.value != "research")
             print(f"{flow.id:<4} {flow.state.value:<11} {flow.project:<16} {merged}/{code} merged  {flow.title}")
         return 0
-    order = next(((a, getattr(args, a)) for a in ("pause", "resume", "cancel") if getattr(args, a)), None)
-    for action in ("retry", "done", "cancel_item", "pause_item", "resume_item"):
-        value = getattr(args, action)
-        if value is not None:
-            order = (action.removesuffix("_item"), value)
+    orders = [(a, None) for a in ("pause", "resume", "cancel") if getattr(args, a)]
+    orders += [(a.removesuffix("_item"), getattr(args, a)) for a in ITEM_ORDERS if getattr(args, a) is not None]
+    if len(orders) > 1:
+        raise CommandFailed("invalid_request", "give one order at a time")
+    order = orders[0] if orders else None
     if order is not None:
-        action, target = order
-        item = target if isinstance(target, int) and not isinstance(target, bool) else None
+        action, item = order
         flow = await client.call(ControlWork(flow=args.flow, item=item, action=action))
     elif args.log is not None:
         log = await client.call(GetAgentLog(flow=args.flow, item=args.log))
@@ -248,6 +237,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser], commo
     p.add_argument("--planner", choices=("outline", "agent"), help="how the requirements become a plan")
     p.add_argument("--plan-only", action="store_true", help="print the plan; create nothing")
     p.add_argument("--wait", action="store_true", help="exit 0 once everything merged and validated, 1 otherwise")
+    p.add_argument(
+        "--key", default="", metavar="KEY", help="an idempotency key: the same key again returns the first flow"
+    )
 
     p = sub.add_parser("work", parents=[common], help="Start Flows: the list, one flow's tree, and orders")
     p.add_argument("flow", nargs="?", type=int, metavar="FLOW")

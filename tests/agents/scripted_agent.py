@@ -10,16 +10,16 @@ the attempt) and does what its mode says:
 - hang: writes a line, then sleeps (an agent that stalls); its child sleeps too (the group must be stopped).
 - noop: exits 0 having changed nothing.
 - flood: writes output without end.
-- slow: like good, but first waits for the file named by $HOLD_FILE to exist (a test holds the agent at work).
+- slow: like good, but its research first reads the FIFO named by $HOLD_FILE (a test holds it at work).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ENV = {**os.environ, "GIT_AUTHOR_NAME": "agent", "GIT_AUTHOR_EMAIL": "agent@example.invalid",
@@ -41,14 +41,14 @@ def main() -> int:
         return 0  # not a word, not a change
     print(f"agent {mode}: {os.environ['CONTEXTEN_ISSUE']} {kind} attempt {os.environ['CONTEXTEN_ATTEMPT']}", flush=True)
     if mode == "hang":
-        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
-        time.sleep(3600)
+        # It and its child wait for a signal that only stopping them sends: a hang, without a clock.
+        subprocess.Popen([sys.executable, "-c", "import signal; signal.pause()"])
+        signal.pause()
     if mode == "flood":
         while True:
             sys.stdout.write("x" * 65536)
-    if mode == "slow":
-        while not os.path.exists(os.environ["HOLD_FILE"]):
-            time.sleep(0.05)
+    if mode == "slow" and kind == "research":
+        Path(os.environ["HOLD_FILE"]).read_text()  # a FIFO: blocks until the test writes to it
     if kind == "research":
         Path(os.environ["CONTEXTEN_RESULT_FILE"]).write_text(f"Findings for {os.environ['CONTEXTEN_ISSUE']}: "
                                                              "the change goes at the root.\n")  # fmt: skip

@@ -6,6 +6,7 @@ nothing, one that floods its output."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,7 +77,9 @@ def test_a_failed_gate_opens_a_restructuring_issue_and_the_fix_merges(good: Setu
     assert item["state"] == "merged" and item["attempt"] == 2 and len(item["restructuring"]) == 1
     restructuring = next(i for i in good.issues() if i["identifier"] == item["restructuring"][0])
     assert restructuring["parent"] == flow["main_issue"]
-    assert restructuring["blocked_by"] == [] and item["issue"] in {i["identifier"] for i in good.issues()}
+    failed = next(i for i in good.issues() if i["identifier"] == item["issue"])
+    # Related to the failed one: it blocks it (as the research did).
+    assert failed["blocked_by"] == [flow["items"][0]["issue"], restructuring["identifier"]]
     assert "Gate `tests` failed" in restructuring["description"] and "Attempt 1 of 3" in restructuring["description"]
     assert "greet.txt" in restructuring["description"]  # what the diff touched
     # The restructuring attempt got the failure in its prompt and ran as CONTEXTEN_ISSUE_KIND=restructuring.
@@ -229,13 +232,14 @@ def test_an_agent_that_never_succeeds_escalates_after_max_attempts_and_a_retry_g
 
 def test_pause_holds_new_attempts_and_resume_lets_them_go(home: Path) -> None:
     hold = home / "hold"
+    os.mkfifo(hold)
     setup = set_up(home, config(agent_table("slow", "slow", env={"HOLD_FILE": str(hold)})))
     try:
         flow = cli_json(setup.home, "start", "repo", "-r", str(setup.requirements(ONE_COMPONENT)), "--agent",
                         "slow")["id"]  # fmt: skip
         wait_for(lambda: setup.work(flow)["items"][0]["state"] == "researching", 30, "the research to start")
         assert cli_json(setup.home, "work", str(flow), "--pause")["paused"] is True
-        hold.write_text("go")  # the research under way finishes...
+        hold.write_text("go")  # the research under way finishes (it was reading the FIFO)...
         wait_for(lambda: setup.work(flow)["items"][0]["state"] == "done", 30, "the research to finish")
         # ...but nothing new starts while the flow is paused.
         wait_for(lambda: setup.work(flow)["items"][1]["waiting_for"] == "a resume", 30, "the item to wait")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 DAY = 86_400.0
 NAMED = "by_name"  # where the `[agents.NAME]` tables land; config errors leave this segment out of the key
@@ -22,7 +22,7 @@ class _Section(BaseModel):
 
 
 class AgentSection(_Section):
-    kind: Literal["command", "codegen"]
+    kind: Literal["command"]  # Codegen's hosted agents come next (issue 11)
     # command: the argv, with {prompt_file}, {prompt}, {issue}, {worktree} and {result_file} filled in.
     command: list[str] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict)  # extra environment for the agent (never secrets here)
@@ -30,20 +30,11 @@ class AgentSection(_Section):
     idle_timeout_seconds: float = Field(default=600.0, ge=1, le=DAY)  # no output this long = stalled
     max_log_bytes: int = Field(default=10_000_000, ge=1024, le=1_000_000_000)
     max_concurrent: int = Field(default=2, ge=1, le=64)  # this agent's bulkhead
-    # codegen: its API, the organisation, and how often a run is polled (within Codegen's read limits).
-    api_url: HttpUrl = HttpUrl("https://api.codegen.com")
-    org_id: int = Field(default=0, ge=0)
-    poll_interval_seconds: float = Field(default=5.0, ge=0.05, le=3600)
-    repo_id: int | None = None
-    model: str = ""
-    agent_type: Literal["codegen", "claude_code"] = "codegen"
 
     @model_validator(mode="after")
     def _complete(self) -> AgentSection:
-        if self.kind == "command" and not self.command:
+        if not self.command:
             raise ValueError("a command agent needs `command` (the argv to run)")
-        if self.kind == "codegen" and not self.org_id:
-            raise ValueError("a codegen agent needs `org_id` (its token comes from CODEGEN_API_TOKEN)")
         return self
 
 

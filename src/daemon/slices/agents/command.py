@@ -21,13 +21,13 @@ from dataclasses import dataclass
 
 import psutil
 
-from contexten.daemon.platform.logtail import read_tail
-from contexten.daemon.platform.process import KILL_GRACE_SECONDS
+from contexten.daemon.platform.process import KILL_GRACE_SECONDS, stop_group
 from contexten.daemon.platform.secrets import child_environment
 from contexten.daemon.slices.agents.port import Agent, AgentEnd, AgentError, AgentInfo, AgentStatus, AgentTask
 
 MARKER_VARIABLE = "CONTEXTEN_MARKER"
-PLACEHOLDERS = ("{prompt_file}", "{prompt}", "{issue}", "{worktree}", "{result_file}")
+# How often the limits (timeout, idle, log size) are looked at while an agent works.
+LIMITS_EVERY_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -85,9 +85,7 @@ class CommandAgent(Agent):
         binary = self.settings.command[0] if self.settings.command else ""
         found = bool(binary) and (shutil.which(binary) is not None)
         problem = "" if found else (f"its command {binary!r} is not found on PATH" if binary else "it has no command")
-        return AgentInfo(
-            self.name, self.kind, True, self.settings.max_concurrent, found, problem, list(self.settings.command)
-        )
+        return AgentInfo(self.name, self.kind, True, self.settings.max_concurrent, found, problem)
 
     async def start(self, task: AgentTask) -> str:
         if task.worktree is None:
@@ -130,27 +128,29 @@ class CommandAgent(Agent):
 
     async def wait(self, ref: str, budget: float) -> AgentStatus:
         r = _Ref.load(ref)
-        deadline = time.monotonic() + max(0.0, budget)
+        child = self._children.get(r.pid)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(0.0, budget)
         while True:
-            child = self._children.get(r.pid)
-            if child is not None and child.returncode is None:
+            step = min(LIMITS_EVERY_SECONDS, max(0.0, deadline - loop.time()))
+            if child is not None:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(child.wait(), min(0.25, max(0.0, deadline - time.monotonic())))
-            if child is not None and child.returncode is not None:
-                self._children.pop(r.pid, None)
-                code = child.returncode
-                return AgentStatus(AgentEnd.EXITED if code == 0 else AgentEnd.FAILED, f"exited with {code}", code)
-            if child is None and not _alive(r):
+                    await asyncio.wait_for(child.wait(), step)
+                if child.returncode is not None:
+                    self._children.pop(r.pid, None)
+                    code = child.returncode
+                    return AgentStatus(AgentEnd.EXITED if code == 0 else AgentEnd.FAILED, f"exited with {code}", code)
+            elif not _alive(r):
                 # An adopted agent ended: its exit code is its parent's to read, not ours; its work speaks.
                 return AgentStatus(AgentEnd.EXITED, "ended while adopted (exit code unknown)")
+            else:
+                await asyncio.sleep(step)  # not our child: nothing to wait on but time
             stopped = self._limits(r)
             if stopped is not None:
                 await self.cancel(ref)
                 return stopped
-            if time.monotonic() >= deadline:
+            if loop.time() >= deadline:
                 return AgentStatus(AgentEnd.RUNNING)
-            if child is None:
-                await asyncio.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
 
     def _limits(self, r: _Ref) -> AgentStatus | None:
         s = self.settings
@@ -175,20 +175,19 @@ class CommandAgent(Agent):
     async def cancel(self, ref: str) -> None:
         r = _Ref.load(ref)
         child = self._children.pop(r.pid, None)
-        if child is None and not _alive(r):
-            return
-        await _stop_group(r.pid, child)
-
-    async def log(self, ref: str, tail: int) -> tuple[str, int]:
-        return read_tail(_Ref.load(ref).log, tail)
+        if child is not None:
+            await stop_group(child)
+        elif _alive(r):
+            with contextlib.suppress(psutil.Error):
+                await _stop_adopted(r.pid, psutil.Process(r.pid))
 
     async def adopt(self, marker: str, ref: str | None) -> str | None:
-        if ref is not None:
-            r = _Ref.load(ref)
-            if _alive(r):
-                return ref
+        if ref is not None and _alive(_Ref.load(ref)):
+            return ref
         for proc in _with_marker(marker):
-            await _stop_group(proc.pid, None)  # started, but its ref was never stored: not ours to follow
+            # Started, but its ref was never stored (or it is a straggler of a stopped attempt): not ours.
+            with contextlib.suppress(psutil.Error, ProcessLookupError):
+                await _stop_adopted(os.getpgid(proc.pid), proc)
         return None
 
     async def close(self) -> None:
@@ -212,31 +211,12 @@ def _with_marker(marker: str) -> list[psutil.Process]:
     return found
 
 
-async def _stop_group(pid: int, child: asyncio.subprocess.Process | None) -> None:
-    """SIGTERM the group, SIGKILL what is left after the grace period."""
+async def _stop_adopted(pgid: int, leader: psutil.Process) -> None:
+    """`stop_group` for a group whose leader is not our child (adopted after a restart): its end is waited
+    for through psutil, then the group gets SIGKILL either way."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGTERM)
-    deadline = time.monotonic() + KILL_GRACE_SECONDS
-    while time.monotonic() < deadline and _group_alive(pid):
-        if child is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(child.wait(), 0.1)
-        else:
-            await asyncio.sleep(0.1)
+        os.killpg(pgid, signal.SIGTERM)
+    with contextlib.suppress(psutil.Error):
+        await asyncio.to_thread(leader.wait, KILL_GRACE_SECONDS)
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
-    if child is not None:
-        await child.wait()
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    # A group whose only member is our unreaped child counts as gone once the child has exited.
-    for proc in psutil.process_iter(["pid"]):
-        with contextlib.suppress(psutil.Error):
-            if os.getpgid(proc.pid) == pgid and proc.status() != psutil.STATUS_ZOMBIE:
-                return True
-    return False
+        os.killpg(pgid, signal.SIGKILL)

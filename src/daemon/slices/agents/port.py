@@ -1,17 +1,18 @@
 """The agent port: how the Start Flow hands a sub-issue to a coding agent and follows it.
 
 An attempt is started, then waited on in slices (`wait` returns within its budget, so the caller can check
-deadlines, pauses and cancellation in between), cancelled, and its log read. Nothing an agent reports is
+deadlines, pauses and cancellation in between), or cancelled. Its log is the attempt's log file, which the
+agent writes (a remote agent would copy its service's log there). Nothing an agent reports is
 taken as success: the caller verifies the commits, the diff and the findings itself. `AgentStatus` only
 says whether the agent is still at work and, if not, how it ended.
 
-Adapters: `command` (any coding CLI in a git worktree) and `codegen` (Codegen's agent API).
+Adapters: `command` (any coding CLI in a git worktree). Codegen's agent API is the next one (issue 11).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -22,9 +23,6 @@ class AgentEnd(StrEnum):
     TIMED_OUT = "timed_out"  # past timeout_seconds: stopped
     STALLED = "stalled"  # no output for idle_timeout_seconds: stopped
     FLOODED = "flooded"  # wrote more output than the log may hold: stopped
-    GONE = "gone"  # no longer there to follow (it died with the daemon)
-    REFUSED = "refused"  # the agent's service will not run it (quota spent): a person must act
-    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -41,8 +39,6 @@ class AgentTask:
     log_file: str
     worktree: str | None  # where a local agent works (None for an agent working on the forge)
     branch: str
-    repository: str = ""  # the forge's name for the repository (OWNER/REPO), for remote agents
-    resume: str | None = None  # the previous attempt's ref, for agents that can continue a run
 
 
 @dataclass(frozen=True)
@@ -50,8 +46,6 @@ class AgentStatus:
     end: AgentEnd
     detail: str = ""
     exit_code: int | None = None
-    pull_request_url: str | None = None  # what a forge-side agent says it opened (verified by the caller)
-    head_branch: str | None = None
 
 
 @dataclass
@@ -61,8 +55,7 @@ class AgentInfo:
     local: bool  # works in a worktree on this machine
     max_concurrent: int
     ready: bool = True
-    problem: str = ""  # why it is not ready (the binary is missing, no token)
-    command: list[str] = field(default_factory=list)
+    problem: str = ""  # why it is not ready (the binary is missing)
 
 
 class AgentError(Exception):
@@ -84,8 +77,8 @@ class Agent(ABC):
 
     @abstractmethod
     async def start(self, task: AgentTask) -> str:
-        """Start the attempt; returns a ref (stored with the attempt) that `wait`, `cancel` and `log` take,
-        also after a daemon restart."""
+        """Start the attempt; returns a ref (stored with the attempt) that `wait` and `cancel` take, also
+        after a daemon restart."""
 
     @abstractmethod
     async def wait(self, ref: str, budget: float) -> AgentStatus:
@@ -94,10 +87,6 @@ class Agent(ABC):
     @abstractmethod
     async def cancel(self, ref: str) -> None:
         """Stop the attempt (its whole process group, or the remote run). Stopping an ended one is harmless."""
-
-    @abstractmethod
-    async def log(self, ref: str, tail: int) -> tuple[str, int]:
-        """The end of the attempt's log (at most `tail` bytes) and the whole log's size."""
 
     async def adopt(self, marker: str, ref: str | None) -> str | None:
         """After a restart: the ref of the attempt if it is still at work (adopted), else None. An

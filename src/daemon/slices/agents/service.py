@@ -37,12 +37,14 @@ class AgentPool:
         self._agents: dict[str, Agent] = {}
         self._sections: dict[str, AgentSection] = {}
         self._slots: dict[str, asyncio.Semaphore] = {}
-        self._all = asyncio.Semaphore(1)
+        self._all = asyncio.Semaphore(config().agents.max_concurrent)
+        self._limit = config().agents.max_concurrent
         self._running: dict[str, int] = {}
         self.reconfigure(config())
 
     def reconfigure(self, config: Config) -> None:
-        """Agents whose settings did not change are kept (with the processes they follow)."""
+        """Agents whose settings did not change are kept, with their bulkheads and the processes they
+        follow. A changed limit takes a new semaphore: attempts holding the old one finish under it."""
         agents: dict[str, Agent] = {}
         for name, section in config.agents.by_name.items():
             kept = self._agents.get(name)
@@ -52,7 +54,8 @@ class AgentPool:
                 agents[name] = self._factories[section.kind](name, section)
                 self._slots[name] = asyncio.Semaphore(section.max_concurrent)
         self._agents, self._sections = agents, dict(config.agents.by_name)
-        self._all = asyncio.Semaphore(config.agents.max_concurrent)
+        if config.agents.max_concurrent != self._limit:
+            self._all, self._limit = asyncio.Semaphore(config.agents.max_concurrent), config.agents.max_concurrent
 
     def names(self) -> list[str]:
         return list(self._agents)

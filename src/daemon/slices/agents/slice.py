@@ -21,6 +21,9 @@ class AgentsSlice(Slice):
     async def reconfigure(self, config: Config) -> None:
         self.pool.reconfigure(config)
 
+    async def close(self) -> None:
+        await self.pool.close()
+
     @handles(ListAgents)
     async def list_agents(self, req: ListAgents) -> list[AgentView]:
         return self.pool.views()

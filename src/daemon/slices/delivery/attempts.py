@@ -158,14 +158,8 @@ class ItemWork:
 
     async def verify(self, status: AgentStatus) -> None:
         item = self.item
-        if status.end is AgentEnd.REFUSED:
-            await self.failed("refused", status.detail, escalate=True)
-            return
-        if status.end in (AgentEnd.TIMED_OUT, AgentEnd.STALLED, AgentEnd.FLOODED, AgentEnd.GONE):
+        if status.end in (AgentEnd.TIMED_OUT, AgentEnd.STALLED, AgentEnd.FLOODED):
             await self.failed(status.end.value, status.detail)
-            return
-        if status.end is AgentEnd.CANCELLED:
-            await self.failed("cancelled", status.detail or "the agent's run was cancelled")
             return
         files = self.ctx.files(marker(self.flow.id, item))
         if item.kind is ItemKind.RESEARCH:
@@ -239,7 +233,7 @@ class ItemWork:
         item, ws = self.item, self.d.workspace()
         assert item.branch is not None and item.base is not None
         head = await ws.head(item.branch)
-        pr = await self.d.pull_request(item, head)
+        pr = await self.d.pull_request(item)
         if head != item.base and await ws.contains(head):
             await self._merged(pr.number, pr.url, head, already=True)  # merged before a crash
             return False

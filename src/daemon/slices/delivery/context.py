@@ -40,9 +40,12 @@ class DeliveryContext:
     def trees(self) -> Path:
         return self.root / "trees"
 
+    @property
+    def attempts(self) -> Path:
+        return self.root / "attempts"
+
     def files(self, marker: str) -> AttemptFiles:
-        folder = self.root / "attempts"
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        folder = self.attempts
         return AttemptFiles(
             str(folder / f"{marker}.prompt.md"), str(folder / f"{marker}.result.md"), str(folder / f"{marker}.log")
         )

@@ -15,7 +15,7 @@ from contexten.common.errors import CommandFailed
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Project, PullRequest
 from contexten.common.protocol import ErrorCode
-from contexten.common.start_flow import FlowState, GateResult, ItemKind, ItemState, Plan, WorkFlow, WorkItem
+from contexten.common.start_flow import FlowState, GateResult, ItemKind, ItemState, WorkFlow, WorkItem
 from contexten.daemon.platform.failures import FailureClass
 from contexten.daemon.slices.connectors.forge.port import Forge
 from contexten.daemon.slices.connectors.http.errors import ConnectorError
@@ -23,47 +23,12 @@ from contexten.daemon.slices.delivery.attempts import ItemWork, marker
 from contexten.daemon.slices.delivery.context import DeliveryContext
 from contexten.daemon.slices.delivery.filing import Filing
 from contexten.daemon.slices.delivery.gates import GateSettings, command_gate
-from contexten.daemon.slices.delivery.planning import Planners
+from contexten.daemon.slices.delivery.planning import Planners, apply_plan
 from contexten.daemon.slices.delivery.workspace import Workspace, WorkspaceError
 from contexten.daemon.slices.notify.port import Notice
 
 log = logging.getLogger("contexten.delivery")
 TICK_SECONDS = 1.0  # how often deadlines are looked at when nothing else happens
-
-
-def items_of(plan: Plan, agent: str, max_attempts: int) -> list[WorkItem]:
-    """Each component: a research item (unless it says none) and an implementation item it blocks."""
-    items: list[WorkItem] = []
-    for n, component in enumerate(plan.components):
-        blockers: list[int] = []
-        if component.research:
-            items.append(
-                WorkItem(
-                    id=len(items) + 1,
-                    kind=ItemKind.RESEARCH,
-                    title=component.title,
-                    body=component.body,
-                    component=n,
-                    agent=agent,
-                    max_attempts=max_attempts,
-                )
-            )
-            blockers = [len(items)]
-        items.append(
-            WorkItem(
-                id=len(items) + 1,
-                kind=ItemKind.IMPLEMENTATION,
-                title=component.title,
-                body=component.body,
-                accept=component.accept,
-                paths=component.paths,
-                blocked_by=blockers,
-                component=n,
-                agent=agent,
-                max_attempts=max_attempts,
-            )
-        )
-    return items
 
 
 class FlowDriver:
@@ -74,8 +39,10 @@ class FlowDriver:
         self.planners = planners
         self.items: dict[int, WorkItem] = {i.id: i for i in flow.items}
         self.tasks: dict[int, asyncio.Task[None]] = {}
-        self.changed = asyncio.Event()
+        self.changed = asyncio.Event()  # something changed: the loop looks again
+        self._orders = asyncio.Condition()  # a person's order arrived: paused items look again
         self.stopping = False
+        self.default_branch = ""  # the forge's, read once when the driver starts
 
     # ---- what the items use --------------------------------------------------------------------------
 
@@ -98,10 +65,7 @@ class FlowDriver:
     def workspace(self) -> Workspace:
         if self.project.kind != "local":
             raise WorkspaceError(f"project {self.project.id} has no local work tree to make branches in")
-        section = self.ctx.config().project(self.project.id)
-        return Workspace(self.project.location, self.ctx.trees, section.default_branch or self._default_branch)
-
-    _default_branch = "main"
+        return Workspace(self.project.location, self.ctx.trees, self.default_branch)
 
     def gate_settings(self, item: WorkItem) -> GateSettings:
         config = self.ctx.config()
@@ -118,10 +82,15 @@ class FlowDriver:
     def blockers(self, item: WorkItem) -> list[WorkItem]:
         return [self.items[b] for b in item.blocked_by if b in self.items]
 
-    async def pull_request(self, item: WorkItem, head: str) -> PullRequest:
-        """The item's pull request: the one already open (or merged) for its branch, else a new one."""
+    async def pull_request(self, item: WorkItem) -> PullRequest:
+        """The item's pull request: the one it recorded, else one already open (or merged) for its branch
+        (opened just before a crash), else a new one."""
         forge = self.forge()
         assert item.branch is not None
+        if item.pull_request is not None:
+            recorded = await forge.pull_request(item.pull_request)
+            if recorded.head == item.branch and recorded.state != "closed":
+                return recorded
         for pr in await forge.pull_requests("all"):
             if pr.head == item.branch and pr.state != "closed":
                 if item.pull_request != pr.number:
@@ -138,13 +107,11 @@ class FlowDriver:
 
     async def unpaused(self, item: WorkItem) -> None:
         """Return once neither the flow nor the item is paused."""
-        while self.flow.paused or item.paused:
-            if item.waiting_for != "a resume":
-                item.waiting_for = "a resume"
-                await self.ctx.save_item(self.flow, item)
-            self.changed.clear()
-            await self.changed.wait()
-        if item.waiting_for == "a resume":
+        if self.flow.paused or item.paused:
+            item.waiting_for = "a resume"
+            await self.ctx.save_item(self.flow, item)
+            async with self._orders:
+                await self._orders.wait_for(lambda: not (self.flow.paused or item.paused))
             item.waiting_for = ""
 
     async def escalate(self, item: WorkItem, why: str) -> None:
@@ -180,7 +147,7 @@ class FlowDriver:
     async def run(self) -> None:
         flow = self.flow
         try:
-            self._default_branch = await self.forge().default_branch()
+            self.default_branch = await self.forge().default_branch()
             if flow.state is FlowState.PLANNING:
                 await self._plan()
             if not flow.filed and not flow.state.ended:
@@ -205,13 +172,8 @@ class FlowDriver:
     async def _plan(self) -> None:
         flow = self.flow
         plan = await self.planners.plan(flow.planner, flow.requirements, self.project, flow.agent)
-        config = self.ctx.config().start_flow
-        items = items_of(plan, flow.agent, config.max_attempts)
-        flow.plan, flow.title, flow.notes = plan, plan.title, [*flow.notes, *plan.notes]
-        flow.state = FlowState.RUNNING
-        for item in items:
-            item.updated_at = self.ctx.clock.now()
-            self.items[item.id] = item
+        items = apply_plan(flow, plan, self.ctx.config().start_flow.max_attempts, self.ctx.clock.now())
+        self.items.update({item.id: item for item in items})
         await self.ctx.save_flow(flow, extra=items)
 
     async def _file(self) -> None:
@@ -373,6 +335,8 @@ class FlowDriver:
             if item is None:
                 raise CommandFailed(ErrorCode.NOT_FOUND, f"flow {flow.id} has no item {item_id}")
             await self._control_item(action, item)
+        async with self._orders:
+            self._orders.notify_all()
         self.changed.set()
 
     async def _control_flow(self, action: str) -> None:

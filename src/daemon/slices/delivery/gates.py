@@ -75,9 +75,9 @@ def outside(files: Sequence[str], globs: Sequence[str]) -> list[str]:
     return [f for f in files if not allowed(f)]
 
 
-def complexity_problems(root: str, files: Sequence[str], thresholds: QualityThresholds) -> tuple[list[str], int]:
-    """Functions over `max_ccn` in the changed files, and the total complexity of those files."""
-    problems, total = [], 0
+def complexity_problems(root: str, files: Sequence[str], thresholds: QualityThresholds) -> list[str]:
+    """Functions over `max_ccn` in the changed files."""
+    problems: list[str] = []
     for path in files:
         spec = language_of(path)
         full = os.path.join(root, path)
@@ -91,12 +91,11 @@ def complexity_problems(root: str, files: Sequence[str], thresholds: QualityThre
             problems.append(f"{path}: cannot be analysed ({type(exc).__name__})")
             continue
         for fn in analysis.functions:
-            total += fn.ccn
             if thresholds.max_ccn and fn.ccn > thresholds.max_ccn:
                 problems.append(
                     f"{path}:{fn.start_line} {fn.name} has complexity {fn.ccn} (max_ccn {thresholds.max_ccn})"
                 )
-    return problems, total
+    return problems
 
 
 async def validate(
@@ -170,7 +169,7 @@ async def validate(
             )
         for command in s.accept:
             await record(await command_gate(f"accept: {command}", ["sh", "-c", command], tree.path, s, attempt))
-        problems, _ = await asyncio.to_thread(complexity_problems, tree.path, files, s.thresholds)
+        problems = await asyncio.to_thread(complexity_problems, tree.path, files, s.thresholds)
         await record(
             GateResult(
                 name="analysis",

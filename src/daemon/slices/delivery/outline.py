@@ -56,10 +56,10 @@ def outline_plan(text: str) -> Plan:
         raise RequirementsError(
             "the requirements name no components: add `## ` headings, or a top-level list (`- ` items)"
         )
-    components = [_component(heading, body) for heading, body in sections]
-    blank = [str(i + 1) for i, c in enumerate(sections) if not c[0].strip()]
+    blank = [str(i + 1) for i, (heading, _) in enumerate(sections) if not heading.strip()]
     if blank:
         raise RequirementsError(f"component {', '.join(blank)} has an empty heading")
+    components = [_component(heading, body) for heading, body in sections]
     return Plan(
         title=title[:250],
         components=components[:100],
@@ -74,7 +74,7 @@ def _list_items(lines: list[str]) -> list[tuple[str, list[str]]]:
         match = _LIST_ITEM.match(line)
         if match:
             items.append((match.group(1).strip(), []))
-        elif (items and (line.startswith((" ", "\t")) or not line.strip())) or (items and line.strip()):
+        elif items:  # continuation lines (indented or not) belong to the item above
             items[-1][1].append(line.strip())
     return items
 

@@ -15,7 +15,7 @@ from contexten.common.event_kinds import EventKind
 from contexten.common.models import Project
 from contexten.common.protocol import ErrorCode
 from contexten.common.protocol.delivery import ControlWork, GetAgentLog, GetWork, ListWork, PlanWork, StartWork
-from contexten.common.start_flow import AgentLog, FlowState, Plan, WorkFlow
+from contexten.common.start_flow import AgentLog, FlowState, Plan, WorkFlow, WorkItem
 from contexten.daemon.platform.lifecycle import Slice, handles
 from contexten.daemon.platform.logtail import read_tail
 from contexten.daemon.slices.agents.port import AgentError
@@ -23,8 +23,8 @@ from contexten.daemon.slices.delivery.attempts import marker
 from contexten.daemon.slices.delivery.context import DeliveryContext, flow_event
 from contexten.daemon.slices.delivery.driver import FlowDriver
 from contexten.daemon.slices.delivery.outline import RequirementsError
-from contexten.daemon.slices.delivery.planning import Planners
-from contexten.daemon.slices.delivery.store import WorkStore, insert_flow
+from contexten.daemon.slices.delivery.planning import Planners, apply_plan
+from contexten.daemon.slices.delivery.store import WorkStore, insert_flow, upsert_item
 
 log = logging.getLogger("contexten.delivery")
 
@@ -43,6 +43,7 @@ class DeliverySlice(Slice):
         self._starting = asyncio.Lock()
 
     async def start(self) -> None:
+        self.ctx.attempts.mkdir(parents=True, exist_ok=True, mode=0o700)
         for flow_id in await self.store.open_ids():
             flow = await self.store.get(flow_id)
             if flow is None:
@@ -77,9 +78,6 @@ class DeliverySlice(Slice):
         for task in runs:
             task.cancel()
         await asyncio.gather(*runs, return_exceptions=True)
-
-    async def close(self) -> None:
-        await self.ctx.agents.close()
 
     # ---- requests ------------------------------------------------------------------------------------
 
@@ -138,24 +136,21 @@ class DeliverySlice(Slice):
                 )
             agent = self._agent(req.agent)
             planner = req.planner or self.ctx.config().start_flow.planner
-            if planner == "outline":
-                await self._plan(planner, req.requirements, project, agent)  # refuses bad requirements now
-            elif not req.requirements.strip():
+            if not req.requirements.strip():
                 raise CommandFailed(ErrorCode.INVALID_REQUEST, "requirements: the requirements are empty")
             now = self.ctx.clock.now()
-            flow = WorkFlow(
-                id=await self.store.max_id() + 1,
-                project=project.id,
-                title="(planning)",
-                planner=planner,
-                agent=agent,
-                requirements=req.requirements,
-                created_at=now,
-                updated_at=now,
-            )
-            await self.ctx.events.commit(
-                EventKind.WORK_FLOW, {"flow": flow_event(flow)}, project=project.id, writes=[insert_flow(flow, req.key)]
-            )
+            flow = WorkFlow(id=await self.store.max_id() + 1, project=project.id, title="(planning)",
+                            planner=planner, agent=agent, requirements=req.requirements, created_at=now,
+                            updated_at=now)  # fmt: skip
+            items: list[WorkItem] = []
+            if planner == "outline":
+                # Offline and instant: planned here, so bad requirements are refused before anything exists.
+                plan = await self._plan(planner, req.requirements, project, agent)
+                items = apply_plan(flow, plan, self.ctx.config().start_flow.max_attempts, now)
+            flow.items = items
+            writes = [insert_flow(flow, req.key), *(upsert_item(flow.id, i) for i in items)]
+            await self.ctx.events.commit(EventKind.WORK_FLOW, {"flow": flow_event(flow)}, project=project.id,
+                                         writes=writes)  # fmt: skip
             self._drive(flow, project)
             return flow
 
