@@ -8,7 +8,6 @@ import asyncio
 import sys
 import time
 import uuid
-from pathlib import Path
 
 from contexten.cli.keyed import send_keyed
 from contexten.cli.output import emit_json
@@ -19,7 +18,8 @@ from contexten.common.event_kinds import EventKind
 from contexten.common.models import Event
 from contexten.common.protocol import Status
 from contexten.common.protocol.delivery import ControlWork, GetAgentLog, GetWork, ListWork, PlanWork, StartWork
-from contexten.common.start_flow import FlowState, ItemState, Plan, WorkFlow, WorkItem
+from contexten.common.requirements_file import read_requirements_file
+from contexten.common.start_flow import FlowState, ItemState, Plan, WorkFlow, WorkItem, plan_items
 
 # How long --wait keeps trying to reach a daemon that went away (a restart, an upgrade) before giving up.
 REACH_AGAIN_SECONDS = 120.0
@@ -27,43 +27,25 @@ MARKS = {True: "✓", False: "✗"}
 
 
 def read_requirements(source: str) -> str:
-    if source == "-":
-        return sys.stdin.read()
-    path = Path(source)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CommandFailed("invalid_request", f"cannot read the requirements file {source}: {exc.strerror}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CommandFailed(
-            "invalid_request", f"the requirements file {source} is not UTF-8 text (byte {exc.start})"
-        ) from None
+    return sys.stdin.read() if source == "-" else read_requirements_file(source)
 
 
 def format_plan(plan: Plan) -> str:
     lines = [f"{plan.title}  (planner: {plan.planner})"]
-    n = 0
-    for component in plan.components:
-        steps = ["research", "implementation"] if component.research else ["implementation"]
-        for kind in steps:
-            n += 1
-            blocked = f"  (after #{n - 1})" if kind == "implementation" and component.research else ""
-            lines.append(f"  #{n:<3} {kind:<15} {component.title}{blocked}")
-        for accept in component.accept:
-            lines.append(f"       accept: {accept}")
-        if component.paths:
-            lines.append(f"       paths: {', '.join(component.paths)}")
+    for item in plan_items(plan):
+        blocked = "".join(f"  (after #{b})" for b in item.blocked_by)
+        lines.append(f"  #{item.id:<3} {item.kind.value:<15} {item.title}{blocked}")
+        lines += [f"       accept: {accept}" for accept in item.accept]
+        if item.paths:
+            lines.append(f"       paths: {', '.join(item.paths)}")
     lines += [f"  note: {note}" for note in plan.notes]
     return "\n".join(lines)
 
 
 def _elapsed(item: WorkItem, now: float) -> str:
-    if item.started_at is None:
+    seconds = item.elapsed(now)
+    if seconds is None:
         return "-"
-    end = now if item.state.active else item.updated_at
-    seconds = max(0.0, end - item.started_at)
     return f"{seconds:.0f}s" if seconds < 120 else f"{seconds / 60:.0f}m"
 
 
@@ -73,7 +55,7 @@ def format_work(flow: WorkFlow, now: float | None = None) -> str:
     lines = [f"flow {flow.id} [{flow.state.value}{paused}] {flow.title}  project {flow.project}  agent {flow.agent}  "
              f"main issue {flow.main_issue or '-'}"]  # fmt: skip
     for item in flow.items:
-        issue = item.restructuring[-1] if item.restructuring else item.issue
+        issue = item.current_issue
         pr = f"  PR #{item.pull_request}" if item.pull_request else ""
         paused_item = " (paused)" if item.paused else ""
         lines.append(

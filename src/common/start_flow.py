@@ -124,6 +124,17 @@ class WorkItem(BaseModel):
     gates: list[GateResult] = Field(default_factory=list)  # the last attempt's gates
     agent_ref: str | None = None  # the agent's handle on the attempt under way (for adoption after a crash)
 
+    @property
+    def current_issue(self) -> str | None:
+        """The issue an agent is working on: the latest restructuring sub-issue, else the item's own."""
+        return self.restructuring[-1] if self.restructuring else self.issue
+
+    def elapsed(self, now: float) -> float | None:
+        """Seconds the current (or last) attempt has taken; counting while it is active."""
+        if self.started_at is None:
+            return None
+        return max(0.0, (now if self.state.active else self.updated_at) - self.started_at)
+
 
 class WorkFlow(BaseModel):
     id: int
@@ -145,6 +156,24 @@ class WorkFlow(BaseModel):
     updated_at: float = 0.0
     ended_at: float | None = None
     items: list[WorkItem] = Field(default_factory=list)
+
+
+def plan_items(plan: Plan, agent: str = "", max_attempts: int = 3, now: float = 0.0) -> list[WorkItem]:
+    """The items a plan becomes, in order: each component a research item (unless it says none) and an
+    implementation item the research blocks. The daemon files these; the CLI and console preview them."""
+    items: list[WorkItem] = []
+    for n, component in enumerate(plan.components):
+        common = {"title": component.title, "body": component.body, "component": n, "agent": agent,
+                  "max_attempts": max_attempts, "updated_at": now}  # fmt: skip
+        blockers = []
+        if component.research:
+            items.append(WorkItem.model_validate({"id": len(items) + 1, "kind": ItemKind.RESEARCH, **common}))
+            blockers = [len(items)]
+        items.append(WorkItem.model_validate({
+            "id": len(items) + 1, "kind": ItemKind.IMPLEMENTATION, "accept": component.accept,
+            "paths": component.paths, "blocked_by": blockers, **common,
+        }))  # fmt: skip
+    return items
 
 
 class AgentLog(BaseModel):

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from textual import work
 from textual.app import App
-from textual.binding import Binding
 
 from contexten.client.feed import Connected, Disconnected
 from contexten.common.clock import Clock, SystemClock
@@ -25,17 +24,23 @@ from contexten.common.protocol import (
     StartRun,
     UnpinProject,
 )
+from contexten.common.start_flow import WorkFlow
 from contexten.common.state import ConsoleState
+from contexten.tui.keys import bindings
 from contexten.tui.link import DaemonLink, ZmqDaemonLink
 from contexten.tui.palette import ContextenCommands
 from contexten.tui.screens.analysis import AnalysisScreen
 from contexten.tui.screens.dashboard import DashboardScreen
 from contexten.tui.screens.help import HelpScreen
+from contexten.tui.screens.live import LiveScreen
 from contexten.tui.screens.pin import PinScreen
 from contexten.tui.screens.recovery import RecoveryScreen
 from contexten.tui.screens.run_detail import RunScreen
 from contexten.tui.screens.start_flow import StartFlowScreen, StartRequest
+from contexten.tui.screens.start_work import StartWorkScreen
 from contexten.tui.screens.work import WorkScreen
+from contexten.tui.screens.work_flow import WorkFlowScreen
+from contexten.tui.screens.work_flows import FlowChosen, WorkFlowsScreen
 from contexten.tui.widgets.connection_indicator import LinkStatus
 from contexten.tui.widgets.run_list import RunList
 
@@ -46,26 +51,7 @@ class ContextenApp(App[None]):
     CSS_PATH = "contexten.tcss"
     TITLE = "contexten"
     COMMANDS = App.COMMANDS | {ContextenCommands}
-    # (action, description, key, footer label): one table feeds the key bindings, the help screen and the
-    # command palette. An empty footer label keeps the key out of the footer.
-    ACTIONS = [
-        ("pin", "Pin a project", "p", "Pin"),
-        ("unpin", "Unpin the highlighted project", "u", ""),
-        ("start", "Start a flow", "s", "Start"),
-        ("cancel", "Cancel the highlighted run", "c", "Cancel"),
-        ("pause", "Pause or resume the highlighted run", "space", "Pause"),
-        ("retry", "Retry the highlighted run (completed steps are kept)", "r", "Retry"),
-        ("open", "Open the highlighted run", "o", ""),
-        ("recovery", "Show the recovery engine's strategies and results", "e", ""),
-        ("work", "Issues and pull requests of the highlighted project", "i", "Issues"),
-        ("analysis", "Code analysis of the highlighted project", "a", "Analysis"),
-        ("help", "Show every key", "question_mark", "Help"),
-        ("quit", "Quit the console", "q", "Quit"),
-    ]
-    BINDINGS = [
-        Binding(key, action, label or description, show=bool(label), tooltip=description)
-        for action, description, key, label in ACTIONS
-    ]
+    BINDINGS = bindings(everywhere=True)
 
     def __init__(self, paths: Paths | None = None, link: DaemonLink | None = None, clock: Clock | None = None) -> None:
         super().__init__()
@@ -96,8 +82,8 @@ class ContextenApp(App[None]):
             if isinstance(item, Event):
                 self.state.apply(item)
                 for screen in self.screen_stack:
-                    if isinstance(screen, WorkScreen | AnalysisScreen) and screen.concerns(item.kind, item.project):
-                        screen.reload()
+                    if isinstance(screen, LiveScreen) and screen.concerns(item.kind, item.project):
+                        screen.on_daemon_event(item)
             elif isinstance(item, Snapshot):
                 self.state = ConsoleState.from_snapshot(item)
                 self.flows = item.flows
@@ -146,17 +132,15 @@ class ContextenApp(App[None]):
         return self._dashboard().query_one(RunList).selected
 
     def action_help(self) -> None:
-        rows = [
-            (self.get_key_display(Binding(key, action)), description) for action, description, key, _ in self.ACTIONS
-        ]
-        rows += [("enter", "Open the highlighted run"), ("escape", "Back, or close a dialog"),
-                 ("tab", "Move between panels"), ("ctrl+p", "Command palette")]  # fmt: skip
-        listed = {key for key, _ in rows}
+        # The keys in force on this screen, read from its bindings (the dashboard's include the app's).
+        rows: list[tuple[str, str]] = []
+        listed: set[str] = set()
         for active in self.screen.active_bindings.values():
             key = self.get_key_display(active.binding)
             if key not in listed:
                 listed.add(key)
                 rows.append((key, active.binding.tooltip or active.binding.description or active.binding.action))
+        rows += [("escape", "Back, or close a dialog"), ("tab", "Move between panels"), ("ctrl+p", "Command palette")]
         self.push_screen(HelpScreen(rows))
 
     def action_pin(self) -> None:
@@ -195,6 +179,28 @@ class ContextenApp(App[None]):
             return str(exc)
         self.notify(f"started run #{run.id} ({run.flow})")
         return None
+
+    def action_start_work(self) -> None:
+        projects = list(self.state.projects.values())
+        if not projects:
+            self.notify("pin a project first (p)", severity="warning")
+            return
+
+        def started(flow: WorkFlow | None) -> None:
+            if flow is not None:
+                self.notify(f"flow {flow.id} started: {flow.title}")
+                self.open_work_flow(flow.id)
+
+        self.push_screen(StartWorkScreen(projects, self.selected_project, self.link), started)
+
+    def action_flows(self) -> None:
+        self.push_screen(WorkFlowsScreen(self.link, self.clock))
+
+    def on_flow_chosen(self, message: FlowChosen) -> None:
+        self.open_work_flow(message.flow_id)
+
+    def open_work_flow(self, flow_id: int) -> None:
+        self.push_screen(WorkFlowScreen(flow_id, self.link, self.clock))
 
     def action_cancel(self) -> None:
         run_id = self._selected_run()

@@ -52,3 +52,32 @@ def progress_bar(fraction: float, width: int = 12) -> Text:
     bar.append("░" * (width - filled), style="dim")
     bar.append(f" {fraction * 100:3.0f}%")
     return bar
+
+
+# Start Flow states (flows and their items), coloured like the runs' states they resemble.
+WORK_STYLE = {
+    "planned": "dim", "waiting": "cyan", "researching": "bold yellow", "coding": "bold yellow",
+    "validating": "yellow", "restructuring": "magenta", "merged": "green", "done": "green",
+    "escalated": "bold red", "cancelled": "magenta", "planning": "dim", "running": "bold yellow",
+    "completed": "green", "failed": "bold red",
+}  # fmt: skip
+WORK_ICON = {
+    "planned": "·", "waiting": "…", "researching": "▶", "coding": "▶", "validating": "▶", "restructuring": "↻",
+    "merged": "✔", "done": "✔", "escalated": "!", "cancelled": "⊘", "planning": "·", "running": "▶",
+    "completed": "✔", "failed": "✘",
+}  # fmt: skip
+
+
+def work_state_text(state: str, paused: bool = False) -> Text:
+    text = Text(f"{WORK_ICON.get(state, '?')} {state}", style=WORK_STYLE.get(state, ""))
+    if paused:
+        text.append(" ‖ paused", style="cyan")
+    return text
+
+
+def gate_text(name: str, passed: bool) -> Text:
+    return Text(f"{'✔' if passed else '✘'} {name}", style="green" if passed else "bold red")
+
+
+def elapsed_text(seconds: float | None) -> str:
+    return "" if seconds is None else duration(0.0, seconds, 0.0)

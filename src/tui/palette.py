@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from contexten.tui.keys import ACTIONS
+
 if TYPE_CHECKING:
     from contexten.tui.app import ContextenApp
 
@@ -15,7 +17,7 @@ class ContextenCommands(Provider):
     def _commands(self) -> list[tuple[str, str, object]]:
         app: ContextenApp = self.app  # type: ignore[assignment]
         commands: list[tuple[str, str, object]] = [
-            (description, f"key: {key}", partial(app.run_action, action)) for action, description, key, _ in app.ACTIONS
+            (a.description, f"key: {a.key}", partial(app.run_action, a.name)) for a in ACTIONS
         ]
         commands.extend(
             (f"Start flow: {flow.name}", flow.description, partial(app.action_start, flow.name)) for flow in app.flows

@@ -50,6 +50,7 @@ from contexten.common.protocol import (
     UnpinProject,
 )
 from contexten.tui.link import DaemonLink
+from tests.console.fake_work import FakeWork
 
 T0 = 1_700_000_000.0
 R = TypeVar("R")
@@ -226,6 +227,7 @@ class FakeDaemonLink(DaemonLink):
     def __init__(self, snapshot: Snapshot | None = None) -> None:
         self.snapshot = snapshot or sample_snapshot()
         self.calls: list[tuple[str, Any]] = []
+        self.work = FakeWork()
 
     async def feed(self) -> AsyncIterator[FeedItem]:
         yield self.snapshot
@@ -268,6 +270,9 @@ class FakeDaemonLink(DaemonLink):
             case GetAnalysis(project=project):
                 self.calls.append(("analysis", project))
                 return sample_analysis(project)
+        answer = self.work.answer(request)
+        if answer is not NotImplemented:
+            return answer
         raise CommandFailed("unknown_command", f"the fake link does not answer {request.command()}")
 
 

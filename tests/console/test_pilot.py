@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Input, Label, Select, Static
 from contexten.common.models import RunState, StepState
 from contexten.common.paths import resolve_paths
 from contexten.tui.app import ContextenApp
+from contexten.tui.keys import ACTIONS
 from contexten.tui.screens.analysis import AnalysisScreen
 from contexten.tui.screens.help import HelpScreen
 from contexten.tui.screens.pin import PinScreen
@@ -148,8 +149,8 @@ async def test_help_and_the_command_palette_offer_the_same_actions() -> None:
         console = Console(record=True, width=100)
         console.print(app.screen.query_one("#help Static", Static).content)
         shown = console.export_text()
-        for _, description, _, _ in app.ACTIONS:
-            assert description in shown
+        for action in ACTIONS:
+            assert action.description in shown
         await pilot.press("escape")
 
         await pilot.press("ctrl+p")

@@ -4,11 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.widgets import TextArea
+
 from contexten.common.clock import FakeClock
 from contexten.common.paths import resolve_paths
 from contexten.tui.app import ContextenApp
+from contexten.tui.screens.start_work import StartWorkScreen
+from contexten.tui.screens.work_flow import WorkFlowScreen
+from contexten.tui.screens.work_flows import WorkFlowsScreen
+from contexten.tui.widgets.plan_preview import PlanPreview
+from contexten.tui.widgets.work_tree import WorkTree
 from tests.console.fake_link import T0, FakeDaemonLink
 from tests.helpers import await_for
+
+SEARCH_REQUIREMENTS = """\
+# Ship search
+Search the catalogue by title and author.
+
+## Index
+Build an inverted index over titles and authors.
+Accept: `pytest -q tests/test_index.py`
+
+## Ranking
+Rank by term frequency; ties by insertion order.
+Paths: src/search/
+"""
 
 
 def make_app() -> ContextenApp:
@@ -67,3 +87,50 @@ def test_analysis_view(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=(120, 30), run_before=open_analysis)
+
+
+def test_start_flow_screen_with_its_plan_preview(snap_compare: Any) -> None:
+    async def write_requirements(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("n")
+        await await_for(lambda: isinstance(pilot.app.screen, StartWorkScreen), 5, "the Start Flow screen")
+        screen = pilot.app.screen
+        await await_for(lambda: len(screen.agents) == 2, 5, "the agents")
+        screen.query_one(TextArea).load_text(SEARCH_REQUIREMENTS)
+        screen.action_preview()
+        await await_for(lambda: screen.query_one(PlanPreview).plan is not None, 5, "the preview")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=(130, 32), run_before=write_requirements)
+
+
+def test_a_flow_as_a_live_tree_with_an_escalated_item(snap_compare: Any) -> None:
+    async def open_flow(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("w")
+        await await_for(lambda: isinstance(pilot.app.screen, WorkFlowsScreen), 5, "the flows")
+        await await_for(lambda: bool(pilot.app.screen.flows), 5, "the flows listed")
+        await pilot.press("enter")
+        await await_for(lambda: isinstance(pilot.app.screen, WorkFlowScreen), 5, "the flow")
+        screen = pilot.app.screen
+        await await_for(lambda: screen.flow is not None, 5, "the flow loaded")
+        await pilot.pause()
+        for _ in range(8):  # down to the escalated item, past the merged item's gates
+            await pilot.press("j")
+        await await_for(lambda: screen.query_one(WorkTree).highlighted_item == 4, 5, "the escalated item")
+        await await_for(lambda: ("log", (7, 4)) in pilot.app.link.work.calls, 5, "its log")
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=(150, 34), run_before=open_flow)
+
+
+def test_the_flows_list(snap_compare: Any) -> None:
+    async def open_flows(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("w")
+        await await_for(lambda: isinstance(pilot.app.screen, WorkFlowsScreen), 5, "the flows")
+        await await_for(lambda: bool(pilot.app.screen.flows), 5, "the flows listed")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=(120, 12), run_before=open_flows)

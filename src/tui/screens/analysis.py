@@ -11,13 +11,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, TabbedContent, TabPane
 
 from contexten.common.analysis_view import AnalysisView, FunctionMetric
 from contexten.common.errors import ContextenError
 from contexten.common.protocol import GetAnalysis
 from contexten.tui.link import DaemonLink
+from contexten.tui.screens.live import LiveScreen
 from contexten.tui.widgets.quality_trend import QualityTrend
 
 WATCHED = ("analysis.",)
@@ -41,7 +41,7 @@ def ccn_style(ccn: int) -> str:
     return "bold red" if ccn > 20 else "yellow" if ccn > 10 else ""
 
 
-class AnalysisScreen(Screen[None]):
+class AnalysisScreen(LiveScreen):
     BINDINGS = [
         Binding("escape,a,q", "dismiss", "Back"),
         Binding("s", "sort", "Sort"),

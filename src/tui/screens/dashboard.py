@@ -9,6 +9,7 @@ from textual.widgets import Footer, Static
 
 from contexten.common.models import RunState
 from contexten.common.state import ConsoleState
+from contexten.tui.keys import bindings
 from contexten.tui.messages import ProjectChosen, RunChosen
 from contexten.tui.widgets.connection_indicator import ConnectionIndicator, LinkStatus
 from contexten.tui.widgets.health_panel import HealthPanel
@@ -18,6 +19,8 @@ from contexten.tui.widgets.run_timeline import RunTimeline
 
 
 class DashboardScreen(Screen[None]):
+    BINDINGS = bindings(everywhere=False, prefix="app.")
+
     def __init__(self, home: str) -> None:
         super().__init__()
         self._home = home

@@ -8,18 +8,18 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label
 
 from contexten.common.errors import ContextenError
 from contexten.common.protocol import ListIssues, ListPullRequests, PullRequestView
 from contexten.tui.link import DaemonLink
+from contexten.tui.screens.live import LiveScreen
 from contexten.tui.widgets.issue_tree import IssueTree, check_summary
 
 WATCHED = ("issue.", "pr.", "check.", "ci.", "sync.")
 
 
-class WorkScreen(Screen[None]):
+class WorkScreen(LiveScreen):
     BINDINGS = [Binding("escape,i,q", "dismiss", "Back"), Binding("r", "reload", "Reload")]
 
     def __init__(self, project: str, link: DaemonLink) -> None:

@@ -95,7 +95,7 @@ class ItemWork:
         item, flow = self.item, self.flow
         if not resumed:
             item.attempt += 1
-        issue = item.restructuring[-1] if item.restructuring else item.issue
+        issue = item.current_issue
         assert issue is not None
         item.branch = branch_name(issue, item.title)
         name = marker(flow.id, item)
@@ -171,7 +171,7 @@ class ItemWork:
         ws = self.d.workspace()
         name = marker(self.flow.id, item)
         assert item.branch is not None and item.base is not None
-        issue = item.restructuring[-1] if item.restructuring else item.issue
+        issue = item.current_issue
         await ws.commit_leftovers(
             ws.worktree_of(name), f"{issue}: {item.title}\n\nCommitted by contexten: what the agent left uncommitted."
         )

@@ -97,7 +97,7 @@ class FlowDriver:
                     item.pull_request, item.pull_request_url = pr.number, pr.url
                     await self.ctx.save_item(self.flow, item)
                 return pr
-        issue = item.restructuring[-1] if item.restructuring else item.issue
+        issue = item.current_issue
         pr = await forge.open_pull_request(
             item.branch, f"{issue}: {item.title}", f"Closes {item.issue}.\n\nOpened by contexten (flow {self.flow.id})."
         )

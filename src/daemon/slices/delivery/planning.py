@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from contexten.common.models import Project
-from contexten.common.start_flow import FlowState, ItemKind, Plan, WorkFlow, WorkItem
+from contexten.common.start_flow import FlowState, Plan, WorkFlow, WorkItem, plan_items
 from contexten.daemon.platform.git import add_worktree, remove_worktree
 from contexten.daemon.slices.agents.port import AgentEnd, AgentError, AgentTask
 from contexten.daemon.slices.agents.service import AgentPool
@@ -140,27 +140,10 @@ class AgentPlanner(Planner):
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def items_of(plan: Plan, agent: str, max_attempts: int, now: float) -> list[WorkItem]:
-    """Each component: a research item (unless it says none) and an implementation item it blocks."""
-    items: list[WorkItem] = []
-    for n, component in enumerate(plan.components):
-        common = {"title": component.title, "body": component.body, "component": n, "agent": agent,
-                  "max_attempts": max_attempts, "updated_at": now}  # fmt: skip
-        blockers = []
-        if component.research:
-            items.append(WorkItem.model_validate({"id": len(items) + 1, "kind": ItemKind.RESEARCH, **common}))
-            blockers = [len(items)]
-        items.append(WorkItem.model_validate({
-            "id": len(items) + 1, "kind": ItemKind.IMPLEMENTATION, "accept": component.accept,
-            "paths": component.paths, "blocked_by": blockers, **common,
-        }))  # fmt: skip
-    return items
-
-
 def apply_plan(flow: WorkFlow, plan: Plan, max_attempts: int, now: float) -> list[WorkItem]:
     """The flow, planned: its plan, title, notes and running state; returns its items (to be stored)."""
     flow.plan, flow.title, flow.notes, flow.state = plan, plan.title, [*flow.notes, *plan.notes], FlowState.RUNNING
-    return items_of(plan, flow.agent, max_attempts, now)
+    return plan_items(plan, flow.agent, max_attempts, now)
 
 
 class Planners:

@@ -1,0 +1,45 @@
+"""The console's actions, one table: it feeds the key bindings, the help screen and the command palette.
+Global actions work on every screen; the dashboard's act on what it highlights, so they are bound there
+and other screens' footers and help do not offer keys that mean nothing on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str  # the app's action_<name>
+    description: str
+    key: str
+    label: str  # the footer's label; empty keeps it out of the footer
+    everywhere: bool = False
+
+
+ACTIONS = [
+    Action("start_work", "Start Flow: written requirements → issues → coding agents → merged code", "n", "Start Flow",
+           everywhere=True),
+    Action("flows", "Start Flows, each as a live tree", "w", "Flows", everywhere=True),
+    Action("pin", "Pin a project", "p", "Pin"),
+    Action("unpin", "Unpin the highlighted project", "u", ""),
+    Action("start", "Start a flow", "s", "Run"),
+    Action("cancel", "Cancel the highlighted run", "c", "Cancel"),
+    Action("pause", "Pause or resume the highlighted run", "space", "Pause"),
+    Action("retry", "Retry the highlighted run (completed steps are kept)", "r", "Retry"),
+    Action("open", "Open the highlighted run", "o", ""),
+    Action("recovery", "Show the recovery engine's strategies and results", "e", ""),
+    Action("work", "Issues and pull requests of the highlighted project", "i", "Issues"),
+    Action("analysis", "Code analysis of the highlighted project", "a", "Analysis"),
+    Action("help", "Show every key of this screen", "question_mark", "Help", everywhere=True),
+    Action("quit", "Quit the console", "q", "Quit"),
+]  # fmt: skip
+
+
+def bindings(everywhere: bool, prefix: str = "") -> list[Binding | tuple[str, str] | tuple[str, str, str]]:
+    return [
+        Binding(a.key, prefix + a.name, a.label or a.description, show=bool(a.label), tooltip=a.description)
+        for a in ACTIONS
+        if a.everywhere == everywhere
+    ]
