@@ -11,6 +11,8 @@ the attempt) and does what its mode says:
 - noop: exits 0 having changed nothing.
 - flood: writes output without end.
 - slow: like good, but its research first reads the FIFO named by $HOLD_FILE (a test holds it at work).
+
+With `--hold-byte`, any mode first waits for one byte from the FIFO named by $HOLD_FILE.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ ENV = {**os.environ, "GIT_AUTHOR_NAME": "agent", "GIT_AUTHOR_EMAIL": "agent@exam
 
 
 def writes(prompt: str) -> list[tuple[str, str]]:
+    # Only its own sub-issue's lines: the whole requirements follow in the prompt, other components included.
+    own = prompt.split("## The sub-issue", 1)[-1].split("## The requirements", 1)[0]
     return [
-        (m.group(1), m.group(2).replace("\\n", "\n") + "\n") for m in re.finditer(r"^WRITE (\S+): (.*)$", prompt, re.M)
+        (m.group(1), m.group(2).replace("\\n", "\n") + "\n") for m in re.finditer(r"^WRITE (\S+): (.*)$", own, re.M)
     ]
 
 
@@ -47,6 +51,12 @@ def main() -> int:
     if mode == "flood":
         while True:
             sys.stdout.write("x" * 65536)
+    if "--hold-byte" in sys.argv:
+        # Held at work until whoever holds the FIFO named by $HOLD_FILE lets one byte through (a crash test
+        # keeps agents busy this way, so its kills land while they run).
+        fd = os.open(os.environ["HOLD_FILE"], os.O_RDONLY)
+        os.read(fd, 1)
+        os.close(fd)
     if mode == "slow" and kind == "research":
         Path(os.environ["HOLD_FILE"]).read_text()  # a FIFO: blocks until the test writes to it
     if kind == "research":

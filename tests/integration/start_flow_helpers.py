@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from tests.conftest import FAST_CONFIG
 from tests.helpers import DaemonProcess, cli, cli_json
 
@@ -133,3 +135,15 @@ def set_up(home: Path, text: str, env: dict[str, str] | None = None) -> Setup:
     project = cli_json(home, "pin", str(repo))
     assert project["id"] == "repo"
     return Setup(daemon, repo)
+
+
+def agent_processes(marker: str) -> list[psutil.Process]:
+    """The agent processes (and their children) of the attempts whose marker starts with `marker`."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.environ().get("CONTEXTEN_MARKER", "").startswith(marker):
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found

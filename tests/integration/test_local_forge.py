@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -88,6 +89,19 @@ async def test_bad_proposals_are_refused_by_name(repo: Path, parts: Any) -> None
         with pytest.raises(ConnectorError) as info:
             await local.open_pull_request(head, "x")
         assert info.value.failure_class == failure and words in str(info.value)
+
+
+async def test_pull_requests_opened_at_once_get_their_own_numbers(repo: Path, parts: Any) -> None:
+    # Found by scripts/crash_start_flow.py: two agents' pull requests opened together took the same number.
+    for n in range(6):
+        sh(repo, "branch", f"b{n}", "feature")
+    local = forge(repo, parts, ["true"])
+    opened = await asyncio.gather(*(local.open_pull_request(f"b{n}", f"pr {n}") for n in range(6)))
+    assert sorted(p.number for p in opened) == [1, 2, 3, 4, 5, 6]
+    again = await asyncio.gather(*(local.open_pull_request("feature", "twice") for _ in range(3)),
+                                 return_exceptions=True)  # fmt: skip
+    assert sum(1 for r in again if isinstance(r, ConnectorError) and "already has" in str(r)) == 2
+    assert len({p.number for p in await local.pull_requests("open")}) == 7
 
 
 async def test_a_failing_check_blocks_the_merge(repo: Path, parts: Any) -> None:

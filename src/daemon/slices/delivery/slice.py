@@ -25,6 +25,7 @@ from contexten.daemon.slices.delivery.driver import FlowDriver
 from contexten.daemon.slices.delivery.outline import RequirementsError
 from contexten.daemon.slices.delivery.planning import Planners, apply_plan
 from contexten.daemon.slices.delivery.store import WorkStore, insert_flow, upsert_item
+from contexten.daemon.slices.delivery.workspace import sweep_scratch_trees
 
 log = logging.getLogger("contexten.delivery")
 
@@ -44,6 +45,8 @@ class DeliverySlice(Slice):
 
     async def start(self) -> None:
         self.ctx.attempts.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if swept := await sweep_scratch_trees(self.ctx.trees):
+            log.info("removed %d validation worktrees left by an earlier daemon", swept)
         for flow_id in await self.store.open_ids():
             flow = await self.store.get(flow_id)
             if flow is None:

@@ -153,3 +153,26 @@ class Workspace:
         finally:
             await remove_worktree(self.repo, path)
             shutil.rmtree(path, ignore_errors=True)
+
+
+SCRATCH_PREFIXES = ("cx-gate-", "cx-final-")
+
+
+async def sweep_scratch_trees(root: Path) -> int:
+    """Removes the gates' scratch worktrees a killed daemon left under `root` (they only live inside one
+    validation, so any found at start-up are orphans), unregistering each from its repository."""
+    swept = 0
+    for path in sorted(root.glob("cx-*")) if root.exists() else []:
+        if not path.name.startswith(SCRATCH_PREFIXES):
+            continue
+        try:
+            gitdir = Path((path / ".git").read_text().removeprefix("gitdir:").strip())
+        except OSError:
+            gitdir = None  # made, but the worktree was never added
+        if gitdir is not None and gitdir.parent.name == "worktrees":
+            repo = str(gitdir.parents[2])
+            await remove_worktree(repo, str(path))
+            await git(repo, "worktree", "prune")
+        shutil.rmtree(path, ignore_errors=True)
+        swept += 1
+    return swept

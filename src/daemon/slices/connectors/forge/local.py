@@ -111,23 +111,26 @@ class LocalForge(Forge):
         if head == base:
             raise self._fail(f"{head!r} is the default branch; propose another branch", F.VALIDATION)
         sha = await self._sha(f"refs/heads/{head}")
-        existing = [p for p in await self.pull_requests("open") if p.head == head]
-        if existing:
-            raise self._fail(f"{head!r} already has an open pull request (#{existing[0].number})", F.CONFLICT)
-        rows = list(await self._db.execute_fetchall(
-            "SELECT COALESCE(MAX(number), 0) + 1 FROM local_pull_requests WHERE project = ?", (self.project,)
-        ))  # fmt: skip
-        number, now = int(rows[0][0]), self._clock.now()
-        pr = PullRequest(project=self.project, number=number, title=title, head=head, base=base, head_sha=sha,
-                         updated_at=now, body=body)  # fmt: skip
-        await self._events.commit(
-            EventKind.PR_OPENED, {"pull_request": pr.model_dump(), "forge": self.name}, project=self.project,
-            writes=[(
-                "INSERT INTO local_pull_requests (project, number, title, body, head, base, head_sha, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (self.project, number, title, body, head, base, sha, now, now),
-            )],
-        )  # fmt: skip
+        # One opening at a time per repository: the number is the next free one, and two agents' pull
+        # requests opened at once must not both take it (nor one head get two).
+        async with _open_lock(self.repo):
+            existing = [p for p in await self.pull_requests("open") if p.head == head]
+            if existing:
+                raise self._fail(f"{head!r} already has an open pull request (#{existing[0].number})", F.CONFLICT)
+            rows = list(await self._db.execute_fetchall(
+                "SELECT COALESCE(MAX(number), 0) + 1 FROM local_pull_requests WHERE project = ?", (self.project,)
+            ))  # fmt: skip
+            number, now = int(rows[0][0]), self._clock.now()
+            pr = PullRequest(project=self.project, number=number, title=title, head=head, base=base, head_sha=sha,
+                             updated_at=now, body=body)  # fmt: skip
+            await self._events.commit(
+                EventKind.PR_OPENED, {"pull_request": pr.model_dump(), "forge": self.name}, project=self.project,
+                writes=[(
+                    "INSERT INTO local_pull_requests (project, number, title, body, head, base, head_sha, created_at, "
+                    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (self.project, number, title, body, head, base, sha, now, now),
+                )],
+            )  # fmt: skip
         return pr
 
     async def close_pull_request(self, number: int) -> PullRequest:
@@ -318,6 +321,13 @@ _MERGE_LOCKS: dict[str, asyncio.Lock] = {}
 
 def _merge_lock(repo: str) -> asyncio.Lock:
     return _MERGE_LOCKS.setdefault(os.path.realpath(repo), asyncio.Lock())
+
+
+_OPEN_LOCKS: dict[str, asyncio.Lock] = {}
+
+
+def _open_lock(repo: str) -> asyncio.Lock:
+    return _OPEN_LOCKS.setdefault(os.path.realpath(repo), asyncio.Lock())
 
 
 def _conflicts(result: object) -> str:
