@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/flood.py
 	$(BIN)/python bench/analysis.py
 	$(BIN)/python bench/dead_code_vs_vulture.py
+	$(BIN)/python bench/start_flow.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info

@@ -42,6 +42,7 @@ from contexten.daemon.platform.ledger import EffectLedger
 from contexten.daemon.platform.lifecycle import Slice
 from contexten.daemon.platform.lock import InstanceLock, StoreLock
 from contexten.daemon.platform.logs import setup_logging
+from contexten.daemon.platform.process import watch_children_with_pidfd
 from contexten.daemon.platform.projects import PinnedProjects, ProjectStore
 from contexten.daemon.platform.router import Router
 from contexten.daemon.platform.sdnotify import SystemdNotifier
@@ -124,6 +125,7 @@ class Daemon:
     # ---- startup ---------------------------------------------------------------------------------
 
     async def serve(self) -> None:
+        watch_children_with_pidfd()
         lock = InstanceLock(self.paths.lock_file)
         lock.acquire()
         store_lock = StoreLock(self.paths.database)

@@ -100,7 +100,7 @@ class CommandAgent(Agent):
                 "CONTEXTEN_ATTEMPT": str(task.attempt),
                 "CONTEXTEN_RESULT_FILE": task.result_file,
                 "CONTEXTEN_WORKTREE": task.worktree,
-                "CONTEXTEN_BRANCH": task.branch,
+                "CONTEXTEN_BRANCH": task.branch or "",
                 MARKER_VARIABLE: task.marker,
             }
         )

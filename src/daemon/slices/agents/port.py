@@ -38,7 +38,7 @@ class AgentTask:
     result_file: str
     log_file: str
     worktree: str | None  # where a local agent works (None for an agent working on the forge)
-    branch: str
+    branch: str | None  # None for research (a detached worktree: it only reads)
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,8 @@ class ItemWork:
             item.attempt += 1
         issue = item.current_issue
         assert issue is not None
-        item.branch = branch_name(issue, item.title)
+        # Research only reads: a detached worktree, and no branch left in the user's repository.
+        item.branch = None if item.kind is ItemKind.RESEARCH else branch_name(issue, item.title)
         name = marker(flow.id, item)
         files = self.ctx.files(name)
         worktree, base = (None, "")
@@ -175,11 +176,10 @@ class ItemWork:
         await ws.commit_leftovers(
             ws.worktree_of(name), f"{issue}: {item.title}\n\nCommitted by contexten: what the agent left uncommitted."
         )
-        ahead = await ws.ahead(item.branch, item.base)
-        changed = await ws.changed_files(item.branch, item.base) if ahead else []
+        changed = (await ws.change(item.branch, item.base)).files
         await ws.discard(ws.worktree_of(name))
-        if not ahead or not changed:
-            what = "no commit" if not ahead else "commits with an empty diff"
+        if not changed:
+            what = "commits with an empty diff" if await ws.ahead(item.branch, item.base) else "no commit"
             await self.failed("no_change", f"the agent {status.detail or 'ended'} but left {what}: nothing to validate")
             return
         item.state = ItemState.VALIDATING
@@ -303,7 +303,7 @@ class ItemWork:
         touched = ""
         if item.branch and item.base:
             with contextlib.suppress(WorkspaceError):
-                touched = await ws.diffstat(item.branch, item.base)
+                touched = (await ws.change(item.branch, item.base)).stat
         body = restructuring_body(item, failed, touched, item.attempt)
         issue = await self.d.filing().restructuring_issue(item, item.attempt, body)
         if item.pull_request is not None:

@@ -117,8 +117,8 @@ async def validate(
         await report(gate)
         return gate
 
-    files = await ws.changed_files(branch, base)
-    stat = await ws.diffstat(branch, base)
+    change = await ws.change(branch, base)
+    files, stat = change.files, change.stat
     if not (
         await record(
             GateResult(

@@ -35,6 +35,26 @@ def branch_name(issue: str, title: str) -> str:
 
 
 @dataclass(frozen=True)
+class Change:
+    lines: list[tuple[str, str, str]]  # (path, lines added, lines removed); "-" counts for a binary file
+
+    @property
+    def files(self) -> list[str]:
+        return [path for path, _, _ in self.lines]
+
+    @property
+    def stat(self) -> str:
+        """A diffstat for people (gate output, restructuring issues)."""
+        if not self.lines:
+            return ""
+        added = sum(int(a) for _, a, _ in self.lines if a.isdigit())
+        removed = sum(int(r) for _, _, r in self.lines if r.isdigit())
+        width = max(len(p) for p, _, _ in self.lines)
+        rows = [f" {p:<{width}} | " + ("binary" if a == "-" else f"+{a} -{r}") for p, a, r in self.lines]
+        return "\n".join([*rows, f" {len(self.lines)} files changed, {added} insertions(+), {removed} deletions(-)"])
+
+
+@dataclass(frozen=True)
 class MergedTree:
     path: str
     merged: bool
@@ -72,35 +92,45 @@ class Workspace:
     def worktree_of(self, marker: str) -> str:
         return str(self.root / marker)
 
-    async def prepare(self, branch: str, marker: str) -> tuple[str, str]:
-        """A fresh worktree on `branch`, (re)made from the default branch's head: (its path, that head)."""
+    async def prepare(self, branch: str | None, marker: str) -> tuple[str, str]:
+        """A fresh worktree for an attempt, made from the default branch's head: (its path, that head). On
+        `branch` (reset to that head) for a change; detached for research, which only reads."""
         path = self.worktree_of(marker)
-        await self.discard(path)
-        for other in await self._checked_out(branch):
-            await self.discard(other)  # an earlier attempt's worktree (a crash, or a failed attempt) holds it
+        listed = await self._worktrees()
+        # An earlier attempt's worktree (a crash, or a failed attempt) may hold the path or the branch.
+        holders = {p for p, b in listed.items() if branch and b == f"refs/heads/{branch}" and p != self.repo}
+        for other in holders | {path}:
+            await self.discard(other, registered=other in listed)
         base = await self.default_head()
-        await self._ok("branch", "--force", "--no-track", branch, base)
         self.root.mkdir(parents=True, exist_ok=True)
-        added = await add_worktree(self.repo, path, branch)
+        if branch is None:
+            added = await add_worktree(self.repo, "--detach", path, base)
+        else:
+            await self._ok("branch", "--force", "--no-track", branch, base)
+            added = await add_worktree(self.repo, path, branch)
         if not added.ok:
-            raise WorkspaceError(f"cannot make a worktree for {branch}: {added.err[-500:]}")
+            raise WorkspaceError(f"cannot make a worktree for {branch or 'research'}: {added.err[-500:]}")
         return path, base
 
-    async def _checked_out(self, branch: str) -> list[str]:
+    async def _worktrees(self) -> dict[str, str]:
+        """The repository's worktrees: path -> the branch ref checked out there ("" when detached)."""
         listing = await self._ok("worktree", "list", "--porcelain")
-        paths, current = [], ""
+        found: dict[str, str] = {}
+        current = ""
         for line in listing.splitlines():
             if line.startswith("worktree "):
                 current = line.removeprefix("worktree ")
-            elif line == f"branch refs/heads/{branch}" and current != self.repo:
-                paths.append(current)
-        return paths
+                found[current] = ""
+            elif line.startswith("branch "):
+                found[current] = line.removeprefix("branch ")
+        return found
 
-    async def discard(self, path: str) -> None:
+    async def discard(self, path: str, registered: bool = True) -> None:
         if Path(path).exists():
-            await remove_worktree(self.repo, path)
+            await remove_worktree(self.repo, path)  # unregisters it too
             shutil.rmtree(path, ignore_errors=True)
-        await git(self.repo, "worktree", "prune")
+        elif registered:
+            await git(self.repo, "worktree", "prune")  # registered, but its folder is gone
 
     async def commit_leftovers(self, path: str, message: str) -> bool:
         """Commit whatever the agent left uncommitted (untracked files too); whether there was any."""
@@ -114,12 +144,11 @@ class Workspace:
     async def ahead(self, branch: str, base: str) -> int:
         return int(await self._ok("rev-list", "--count", f"{base}..refs/heads/{branch}"))
 
-    async def changed_files(self, branch: str, base: str) -> list[str]:
-        out = await self._ok("diff", "--name-only", f"{base}...refs/heads/{branch}")
-        return [line for line in out.splitlines() if line]
-
-    async def diffstat(self, branch: str, base: str) -> str:
-        return await self._ok("diff", "--stat", f"{base}...refs/heads/{branch}")
+    async def change(self, branch: str, base: str) -> Change:
+        """What the branch changes since `base` (a three-dot diff), in one git call."""
+        out = await self._ok("diff", "--numstat", f"{base}...refs/heads/{branch}")
+        rows = [line.split("\t", 2) for line in out.splitlines() if line.count("\t") >= 2]
+        return Change([(path, added, removed) for added, removed, path in rows])
 
     async def contains(self, commit: str) -> bool:
         """Whether the default branch already holds this commit (a merge that happened before a crash)."""

@@ -32,6 +32,7 @@ from contexten.daemon.slices.connectors.http.errors import ConnectorError
 F = FailureClass
 CHECK_NAME = "tests"
 OUTPUT_TAIL = 2000
+DEFAULT_BRANCH_TTL_SECONDS = 60.0
 _PR_COLUMNS = "number, title, head, base, state, head_sha, updated_at, body, labels"
 _NAME_STATUS = {"A": "added", "M": "modified", "D": "removed", "R": "renamed"}
 _AUTHOR = {"GIT_AUTHOR_NAME": "contexten", "GIT_AUTHOR_EMAIL": "contexten@localhost",
@@ -54,6 +55,7 @@ class LocalForge(Forge):
         self._test_command = list(test_command) if test_command else None
         self._check_timeout = check_timeout
         self._default_branch = default_branch
+        self._found_default: tuple[str, float] = ("", 0.0)
 
     def _fail(self, message: str, failure: FailureClass) -> ConnectorError:
         return ConnectorError(self.name, f"{self.repo}: {message}", failure)
@@ -65,9 +67,18 @@ class LocalForge(Forge):
         return result.out
 
     async def default_branch(self) -> str:
-        """What pull requests merge into. Not simply what is checked out: a user may be on any branch."""
+        """What pull requests merge into. Not simply what is checked out: a user may be on any branch.
+        Found from the repository's layout (up to four git calls), so the answer is kept for a minute."""
         if self._default_branch:
             return self._default_branch
+        found, at = self._found_default
+        if found and self._clock.now() - at < DEFAULT_BRANCH_TTL_SECONDS:
+            return found
+        name = await self._find_default_branch()
+        self._found_default = (name, self._clock.now())
+        return name
+
+    async def _find_default_branch(self) -> str:
         remote = await git(self.repo, "symbolic-ref", "--short", "refs/remotes/origin/HEAD")
         if remote.ok and "/" in remote.out:
             return remote.out.split("/", 1)[1]
