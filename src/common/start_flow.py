@@ -114,6 +114,7 @@ class WorkItem(BaseModel):
     base: str | None = None  # the default branch's head the attempt's branch was made from
     pull_request: int | None = None
     pull_request_url: str = ""
+    agent_pull_request_url: str = ""  # a forge-side agent's own pull request (Codegen's), its branch fetched
     merged_sha: str | None = None
     started_at: float | None = None  # the current attempt's start
     deadline: float | None = None  # past it, the item escalates (stall_after)
@@ -123,6 +124,7 @@ class WorkItem(BaseModel):
     failure: str | None = None  # its failure class (no_change, stalled, gate, interrupted, ...)
     gates: list[GateResult] = Field(default_factory=list)  # the last attempt's gates
     agent_ref: str | None = None  # the agent's handle on the attempt under way (for adoption after a crash)
+    previous_ref: str | None = None  # the last ended attempt's handle (a remote agent resumes that run)
 
     @property
     def current_issue(self) -> str | None:

@@ -49,7 +49,7 @@ from contexten.daemon.platform.sdnotify import SystemdNotifier
 from contexten.daemon.platform.store import backups
 from contexten.daemon.platform.store.database import open_database, open_reader
 from contexten.daemon.platform.store.events import EventReader
-from contexten.daemon.slices.agents.service import AgentPool, command_agent
+from contexten.daemon.slices.agents.service import AgentPool, codegen_agents, command_agent
 from contexten.daemon.slices.agents.slice import AgentsSlice
 from contexten.daemon.slices.analysis.service import CodeAnalysis
 from contexten.daemon.slices.analysis.slice import AnalysisSlice
@@ -200,7 +200,7 @@ class Daemon:
         work = WorkSlice(
             sync, SyncService(sync, events, config, notifier, hub.team_owners), WorkItems(hub, connectors, SyncLog(db))
         )
-        agents = AgentPool(config, {"command": command_agent})
+        agents = AgentPool(config, {"command": command_agent, "codegen": codegen_agents(breakers)})
         work_root = paths.state_dir / "work"
         outline = OutlinePlanner()
         delivery = DeliverySlice(

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from contexten.common.clock import SystemClock
+from contexten.daemon.platform.credentials import Secret
 from contexten.daemon.platform.failures import FailureClass
 from contexten.daemon.slices.connectors.forge.github.forge import GitHubForge
 from contexten.daemon.slices.connectors.forge.github.http import GitHubHTTP
 from contexten.daemon.slices.connectors.http.cache import HttpCache
-from contexten.daemon.slices.connectors.http.credentials import Secret
 from contexten.daemon.slices.connectors.http.errors import ConnectorError
 from tests.fakes.github_server import FakeGitHub, add_hello_world, payload
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from contexten.common.clock import FakeClock, SystemClock
+from contexten.daemon.platform.credentials import Secret, load_token
 from contexten.daemon.platform.failures import FailureClass
 from contexten.daemon.slices.connectors.forge.github.http import GitHubHTTP
 from contexten.daemon.slices.connectors.http.cache import HttpCache
-from contexten.daemon.slices.connectors.http.credentials import Secret, load_token
 from contexten.daemon.slices.connectors.http.errors import ConnectorError
 from contexten.daemon.slices.resilience.breaker import BreakerConfig, BreakerState, CallRejected, CircuitBreaker
 from tests.fakes.github_server import FakeGitHub, Fault

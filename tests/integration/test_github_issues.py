@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from contexten.common.clock import SystemClock
+from contexten.daemon.platform.credentials import Secret
 from contexten.daemon.slices.connectors.forge.github.http import GitHubHTTP
 from contexten.daemon.slices.connectors.forge.github.issues import GitHubIssues
 from contexten.daemon.slices.connectors.http.cache import HttpCache
-from contexten.daemon.slices.connectors.http.credentials import Secret
 from tests.fakes.github_server import FakeGitHub, payload
 
 REPO = "octokit-fixture-org/add-labels-to-issue"

@@ -10,13 +10,13 @@ import pytest
 
 from contexten.common.clock import SystemClock
 from contexten.common.event_kinds import EventKind
+from contexten.daemon.platform.credentials import Secret
 from contexten.daemon.platform.eventlog import EventLog
 from contexten.daemon.platform.store.database import open_database
 from contexten.daemon.slices.connectors.forge.github.forge import GitHubForge
 from contexten.daemon.slices.connectors.forge.github.http import GitHubHTTP
 from contexten.daemon.slices.connectors.forge.github.poller import PollSettings, RepoPoller
 from contexten.daemon.slices.connectors.http.cache import HttpCache
-from contexten.daemon.slices.connectors.http.credentials import Secret
 from tests.fakes.github_server import FakeGitHub, add_hello_world
 from tests.store_view import StoreView
 

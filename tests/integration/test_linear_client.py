@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from contexten.common.clock import SystemClock
+from contexten.daemon.platform.credentials import Secret
 from contexten.daemon.platform.failures import FailureClass
-from contexten.daemon.slices.connectors.http.credentials import Secret
 from contexten.daemon.slices.connectors.http.errors import ConnectorError
 from contexten.daemon.slices.connectors.tracker.linear import queries
 from contexten.daemon.slices.connectors.tracker.linear.client import LinearClient

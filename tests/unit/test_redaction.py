@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
+from contexten.daemon.platform.credentials import Secret
 from contexten.daemon.platform.failures import FailureClass
 from contexten.daemon.platform.logs import RedactingFormatter
 from contexten.daemon.platform.process import run_process
 from contexten.daemon.platform.secrets import SECRETS, SecretRegistry, child_environment
-from contexten.daemon.slices.connectors.http.credentials import Secret
 from contexten.daemon.slices.connectors.http.errors import ConnectorError
 
 

@@ -5,13 +5,16 @@ max_concurrent = 2          # agents at work at once, over every flow
 [agents.claude]
 kind = "command"
 command = ["claude", "-p", "{prompt}", "--permission-mode", "acceptEdits"]
+[agents.codegen]
+kind = "codegen"
+org_id = 123
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 DAY = 86_400.0
 NAMED = "by_name"  # where the `[agents.NAME]` tables land; config errors leave this segment out of the key
@@ -22,7 +25,7 @@ class _Section(BaseModel):
 
 
 class AgentSection(_Section):
-    kind: Literal["command"]  # Codegen's hosted agents come next (issue 11)
+    kind: Literal["command", "codegen"]
     # command: the argv, with {prompt_file}, {prompt}, {issue}, {worktree} and {result_file} filled in.
     command: list[str] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict)  # extra environment for the agent (never secrets here)
@@ -30,11 +33,24 @@ class AgentSection(_Section):
     idle_timeout_seconds: float = Field(default=600.0, ge=1, le=DAY)  # no output this long = stalled
     max_log_bytes: int = Field(default=10_000_000, ge=1024, le=1_000_000_000)
     max_concurrent: int = Field(default=2, ge=1, le=64)  # this agent's bulkhead
+    # kind = "codegen": Codegen's agent API. The token comes from $CODEGEN_API_TOKEN (or the systemd
+    # credential codegen-token), never from this file.
+    org_id: int | None = Field(default=None, ge=1)
+    api_url: HttpUrl = HttpUrl("https://api.codegen.com")
+    repo_id: int | None = Field(default=None, ge=1)
+    model: str = Field(default="", max_length=200)
+    agent_type: Literal["codegen", "claude_code"] | None = None
+    poll_seconds: float = Field(default=15.0, ge=0.5, le=3600)  # reads are limited to 60 per 30 s
+    request_timeout_seconds: float = Field(default=30.0, ge=0.1, le=300)
 
     @model_validator(mode="after")
     def _complete(self) -> AgentSection:
-        if not self.command:
+        if self.kind == "command" and not self.command:
             raise ValueError("a command agent needs `command` (the argv to run)")
+        if self.kind == "codegen" and self.org_id is None:
+            raise ValueError("a codegen agent needs `org_id` (your Codegen organization's id)")
+        if self.kind == "codegen" and self.command:
+            raise ValueError('a codegen agent runs on Codegen\'s side: `command` is for kind = "command"')
         return self
 
 

@@ -46,6 +46,8 @@ def item_detail(item: WorkItem, now: float) -> RenderableType:
         parts.append(_field("branch", f"{item.branch}" + (f" (from {item.base[:10]})" if item.base else "")))
     if item.pull_request:
         parts.append(_field("pull request", f"#{item.pull_request} {item.pull_request_url}".rstrip(), "cyan"))
+    if item.agent_pull_request_url:
+        parts.append(_field("agent's PR", item.agent_pull_request_url, "cyan"))
     if item.merged_sha:
         parts.append(_field("merged", item.merged_sha[:12], "green"))
     if item.accept:

@@ -6,7 +6,8 @@ agent writes (a remote agent would copy its service's log there). Nothing an age
 taken as success: the caller verifies the commits, the diff and the findings itself. `AgentStatus` only
 says whether the agent is still at work and, if not, how it ended.
 
-Adapters: `command` (any coding CLI in a git worktree). Codegen's agent API is the next one (issue 11).
+Adapters: `command` (any coding CLI in a git worktree) and `codegen` (Codegen's hosted agents, which
+work on the forge and push a branch).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class AgentTask:
     log_file: str
     worktree: str | None  # where a local agent works (None for an agent working on the forge)
     branch: str | None  # None for research (a detached worktree: it only reads)
+    previous_ref: str | None = None  # the ref of the attempt before (a remote agent resumes that run)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ class AgentStatus:
     end: AgentEnd
     detail: str = ""
     exit_code: int | None = None
+    # A forge-side agent's work: the branch it pushed and its pull request (verified by the caller).
+    branch: str = ""
+    pull_request_url: str = ""
 
 
 @dataclass

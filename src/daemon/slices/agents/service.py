@@ -10,8 +10,12 @@ from collections.abc import AsyncIterator, Callable
 from contexten.common.start_flow import AgentView
 from contexten.daemon.platform.config import Config
 from contexten.daemon.platform.config_agents import AgentSection
+from contexten.daemon.platform.credentials import load_token
+from contexten.daemon.slices.agents.codegen import CodegenAgent, CodegenSettings
+from contexten.daemon.slices.agents.codegen_client import CodegenClient
 from contexten.daemon.slices.agents.command import CommandAgent, CommandSettings
 from contexten.daemon.slices.agents.port import Agent, AgentError
+from contexten.daemon.slices.resilience.ports import Guards
 
 AgentFactory = Callable[[str, AgentSection], Agent]
 
@@ -28,6 +32,24 @@ def command_agent(name: str, section: AgentSection) -> Agent:
             dict(section.env),
         ),
     )
+
+
+def codegen_agents(guards: Guards) -> AgentFactory:
+    """Makes `codegen` agents: one API client each, behind the `codegen` circuit breaker."""
+
+    def make(name: str, section: AgentSection) -> Agent:
+        assert section.org_id is not None  # the config requires it for this kind
+        settings = CodegenSettings(section.repo_id, section.model, section.agent_type, section.poll_seconds,
+                                   section.timeout_seconds, section.max_concurrent)  # fmt: skip
+        token = load_token("CODEGEN_API_TOKEN", "codegen-token")
+        if token is None:
+            return CodegenAgent(name, None, settings, "no Codegen token: set $CODEGEN_API_TOKEN (or the "
+                                "systemd credential codegen-token)")  # fmt: skip
+        client = CodegenClient(str(section.api_url), section.org_id, token, guards.get("codegen"),
+                               section.request_timeout_seconds)  # fmt: skip
+        return CodegenAgent(name, client, settings)
+
+    return make
 
 
 class AgentPool:

@@ -14,6 +14,7 @@ import aiosqlite
 from contexten.common.clock import Clock
 from contexten.common.models import Project, RateBudget
 from contexten.daemon.platform.config import Config
+from contexten.daemon.platform.credentials import load_token
 from contexten.daemon.platform.eventlog import EventLog
 from contexten.daemon.platform.projects import PinnedProjects
 from contexten.daemon.slices.connectors.forge.github.forge import GitHubForge
@@ -21,7 +22,6 @@ from contexten.daemon.slices.connectors.forge.github.http import GitHubHTTP
 from contexten.daemon.slices.connectors.forge.local import LocalForge
 from contexten.daemon.slices.connectors.forge.port import Forge
 from contexten.daemon.slices.connectors.http.cache import HttpCache
-from contexten.daemon.slices.connectors.http.credentials import load_token
 from contexten.daemon.slices.connectors.tracker.linear.client import LinearClient
 from contexten.daemon.slices.connectors.tracker.linear.tracker import LinearTracker
 from contexten.daemon.slices.connectors.tracker.local import LocalTracker

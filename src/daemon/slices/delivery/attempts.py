@@ -59,7 +59,7 @@ class ItemWork:
             elif item.state in (ItemState.RESEARCHING, ItemState.CODING):
                 agent = self.ctx.agents.get(item.agent)
                 async with self.ctx.agents.slot(item.agent):
-                    await self.verify(await self.follow(agent))
+                    await self.verify(await self.follow(agent), agent.local)
             elif item.state is ItemState.VALIDATING:
                 # After a race or two, the item waits its turn for the merge lock and validates holding it.
                 raced = await self.validate(queued=races >= QUEUE_AFTER_RACES)
@@ -85,7 +85,7 @@ class ItemWork:
             agent_name = item.agent
             async with self.ctx.agents.slot(agent_name) as agent:
                 await self._begin(agent, resumed)
-                await self.verify(await self.follow(agent))
+                await self.verify(await self.follow(agent), agent.local)
         except AgentError as exc:
             await self.failed("agent", str(exc), escalate=exc.escalate)
         except (WorkspaceError, ConnectorError) as exc:
@@ -104,6 +104,8 @@ class ItemWork:
         worktree, base = (None, "")
         if agent.local:
             worktree, base = await self.d.workspace().prepare(item.branch, name)
+        else:
+            base = await self.d.workspace().default_head()  # what its branch is compared with
         failure = self._failure_text()
         findings = [(b.issue or "", b.findings) for b in self.d.blockers(item) if b.findings]
         text = prompt(flow, item, findings, failure)
@@ -121,6 +123,7 @@ class ItemWork:
             log_file=files.log,
             worktree=worktree,
             branch=item.branch,
+            previous_ref=item.previous_ref,
         )
         ref = await agent.start(task)
         now = self.ctx.clock.now()
@@ -157,7 +160,7 @@ class ItemWork:
 
     # ---- verifying what the agent did --------------------------------------------------------------------
 
-    async def verify(self, status: AgentStatus) -> None:
+    async def verify(self, status: AgentStatus, local: bool = True) -> None:
         item = self.item
         if status.end in (AgentEnd.TIMED_OUT, AgentEnd.STALLED, AgentEnd.FLOODED):
             await self.failed(status.end.value, status.detail)
@@ -173,11 +176,22 @@ class ItemWork:
         name = marker(self.flow.id, item)
         assert item.branch is not None and item.base is not None
         issue = item.current_issue
-        await ws.commit_leftovers(
-            ws.worktree_of(name), f"{issue}: {item.title}\n\nCommitted by contexten: what the agent left uncommitted."
-        )
+        if local:
+            message = f"{issue}: {item.title}\n\nCommitted by contexten: what the agent left uncommitted."
+            await ws.commit_leftovers(ws.worktree_of(name), message)
+        elif not status.branch:
+            await self.failed("no_change", f"the agent {status.detail or 'ended'} without a pull request")
+            return
+        else:
+            # A forge-side agent pushed its branch: it is fetched onto the item's branch and checked here.
+            item.agent_pull_request_url = status.pull_request_url
+            fetched = await ws.fetch(status.branch, item.branch)
+            if fetched:
+                await self.failed("no_change", f"the agent's branch {status.branch} cannot be fetched: {fetched}")
+                return
         changed = (await ws.change(item.branch, item.base)).files
-        await ws.discard(ws.worktree_of(name))
+        if local:
+            await ws.discard(ws.worktree_of(name))
         if not changed:
             what = "commits with an empty diff" if await ws.ahead(item.branch, item.base) else "no commit"
             await self.failed("no_change", f"the agent {status.detail or 'ended'} but left {what}: nothing to validate")
@@ -216,7 +230,7 @@ class ItemWork:
                 ws = self.d.workspace()
                 await ws.discard(ws.worktree_of(marker(self.flow.id, item)))
         item.failure, item.error = failure, trim(error, self.ctx.config().start_flow.output_chars)
-        item.agent_ref = None
+        item.previous_ref, item.agent_ref = item.agent_ref or item.previous_ref, None
         if escalate or item.attempt >= item.max_attempts:
             await self.d.escalate(
                 item, item.error if escalate else f"{item.attempt} attempts failed; the last ({failure}): {item.error}"
@@ -327,6 +341,7 @@ class ItemWork:
         )
         if issue.identifier not in item.restructuring:
             item.restructuring.append(issue.identifier)
+        item.previous_ref, item.agent_ref = item.agent_ref or item.previous_ref, None  # a remote run resumes
         item.state, item.waiting_for = ItemState.WAITING, ""
         await self.save()
 

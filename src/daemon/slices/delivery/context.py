@@ -70,7 +70,7 @@ class DeliveryContext:
 
 
 def _public(item: WorkItem) -> dict[str, Any]:
-    return item.model_dump(mode="json", exclude={"agent_ref"})
+    return item.model_dump(mode="json", exclude={"agent_ref", "previous_ref"})
 
 
 def flow_event(flow: WorkFlow) -> dict[str, Any]:

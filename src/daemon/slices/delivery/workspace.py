@@ -132,6 +132,13 @@ class Workspace:
         elif registered:
             await git(self.repo, "worktree", "prune")  # registered, but its folder is gone
 
+    async def fetch(self, remote_branch: str, branch: str, remote: str = "origin") -> str:
+        """The branch a forge-side agent pushed, fetched onto `branch`; git's words if it cannot be."""
+        if remote_branch.startswith("-") or ".." in remote_branch:
+            return f"{remote_branch!r} is not a branch name"
+        result = await git(self.repo, "fetch", "--no-tags", remote, f"+refs/heads/{remote_branch}:refs/heads/{branch}")
+        return "" if result.ok else (result.err or result.out)[-500:]
+
     async def commit_leftovers(self, path: str, message: str) -> bool:
         """Commit whatever the agent left uncommitted (untracked files too); whether there was any."""
         status = await self._ok("status", "--porcelain", cwd=path)

@@ -21,9 +21,9 @@ import httpx
 
 from contexten import __version__
 from contexten.common.clock import Clock
+from contexten.daemon.platform.credentials import Secret
 from contexten.daemon.platform.failures import FailureClass, classify_status
 from contexten.daemon.slices.connectors.http.cache import HttpCache
-from contexten.daemon.slices.connectors.http.credentials import Secret
 from contexten.daemon.slices.connectors.http.errors import ConnectorError, transport_errors
 from contexten.daemon.slices.resilience.ports import CallGuard
 
