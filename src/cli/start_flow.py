@@ -8,6 +8,7 @@ import asyncio
 import sys
 import time
 import uuid
+from typing import Any
 
 from contexten.cli.keyed import send_keyed
 from contexten.cli.output import emit_json
@@ -76,10 +77,30 @@ def format_work(flow: WorkFlow, now: float | None = None) -> str:
     return "\n".join(lines)
 
 
+def _shape(args: argparse.Namespace) -> dict[str, Any]:
+    """The lifecycle flow asked for: --feature [--research], --bug ISSUE (or a bug report with --fix)."""
+    if args.refactor:
+        return {"flow": "autonomous_refactoring", "scope": args.scope, "hotspots": args.hotspots}
+    if args.bug or args.fix:
+        return {"flow": "bug_fix_workflow", "bug": args.bug}
+    if args.feature:
+        return {"flow": "feature_development", "research": args.research}
+    if args.research:
+        raise CommandFailed("invalid_request", "--research goes with --feature (a Start Flow researches each part)")
+    return {}
+
+
 async def start(args: argparse.Namespace, client: DaemonClient) -> int:
-    requirements = read_requirements(args.requirements)
+    if args.requirements is None and not (args.bug or args.refactor):
+        raise CommandFailed(
+            "invalid_request", "give the requirements (--requirements FILE|-), a bug (--bug ISSUE) or --refactor"
+        )
+    requirements = read_requirements(args.requirements) if args.requirements is not None else ""
+    shape = _shape(args)
     if args.plan_only:
-        plan = await client.call(PlanWork(project=args.project, requirements=requirements, planner=args.planner))
+        plan = await client.call(
+            PlanWork(project=args.project, requirements=requirements, planner=args.planner, **shape)
+        )
         if args.json:
             emit_json(plan)
         else:
@@ -88,7 +109,7 @@ async def start(args: argparse.Namespace, client: DaemonClient) -> int:
     since = (await client.call(Status())).last_seq
     key = args.key or uuid.uuid4().hex
     request = StartWork(
-        project=args.project, requirements=requirements, agent=args.agent, planner=args.planner, key=key
+        project=args.project, requirements=requirements, agent=args.agent, planner=args.planner, key=key, **shape
     )
     flow = await send_keyed(client, request, key, "flow")
     if not args.wait:
@@ -214,7 +235,14 @@ async def work(args: argparse.Namespace, client: DaemonClient) -> int:
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("start", parents=[common], help="start a Start Flow: requirements -> issues -> agents -> merges")
     p.add_argument("project", metavar="PROJECT")
-    p.add_argument("--requirements", "-r", required=True, metavar="FILE", help="a Markdown file, or - for stdin")
+    p.add_argument("--requirements", "-r", metavar="FILE", help="a Markdown file, or - for stdin")
+    p.add_argument("--feature", action="store_true", help="feature_development: one component, no research")
+    p.add_argument("--research", action="store_true", help="(with --feature) research it first")
+    p.add_argument("--bug", metavar="ISSUE", help="bug_fix_workflow from this issue: a reproducing test, then the fix")
+    p.add_argument("--fix", action="store_true", help="bug_fix_workflow from the requirements (a bug report)")
+    p.add_argument("--refactor", action="store_true", help="autonomous_refactoring of the analysis' hotspots")
+    p.add_argument("--scope", default="", metavar="DIR", help="(with --refactor) only this folder's hotspots")
+    p.add_argument("--hotspots", type=int, default=3, metavar="N", help="(with --refactor) how many (default 3)")
     p.add_argument("--agent", metavar="NAME", help="the coding agent ([agents.NAME]; default [start_flow] agent)")
     p.add_argument("--planner", choices=("outline", "agent"), help="how the requirements become a plan")
     p.add_argument("--plan-only", action="store_true", help="print the plan; create nothing")

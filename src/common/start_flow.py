@@ -8,12 +8,16 @@ given, and an answer that does not validate is sent back once with the errors.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class ItemKind(StrEnum):
     RESEARCH = "research"
+    # bug_fix_workflow: a test that reproduces the bug; accepted only if it fails on the default branch.
+    # It is not merged alone (it would break the default branch): the fix is built on top of it.
+    REPRODUCTION = "reproduction"
     IMPLEMENTATION = "implementation"
     # The whole of the work, after every implementation merged: the final validation's fixes.
     INTEGRATION = "integration"
@@ -76,11 +80,19 @@ class Component(BaseModel):
         return value
 
 
+# The development-lifecycle flows on the Start Flow's machinery (docs/start-flow.md):
+# start_flow: components, each researched then implemented; feature_development: one component, research
+# only if asked; bug_fix_workflow: a reproducing test first, then the fix built on it; autonomous_refactoring:
+# one refactoring per hotspot of the analysis, accepted only if the complexity of what it touched went down.
+Shape = Literal["start_flow", "feature_development", "bug_fix_workflow", "autonomous_refactoring"]
+
+
 class Plan(BaseModel):
     """What the requirements ask for: the main issue, and its components in order."""
 
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1, max_length=250)
+    shape: Shape = "start_flow"
     components: list[Component] = Field(min_length=1, max_length=100)
     planner: str = "outline"
     notes: list[str] = Field(default_factory=list, description="What the planner wants a person to know")
@@ -116,6 +128,7 @@ class WorkItem(BaseModel):
     pull_request_url: str = ""
     agent_pull_request_url: str = ""  # a forge-side agent's own pull request (Codegen's), its branch fetched
     merged_sha: str | None = None
+    accepted_sha: str | None = None  # a reproduction's head that passed its gates (it is not merged alone)
     started_at: float | None = None  # the current attempt's start
     deadline: float | None = None  # past it, the item escalates (stall_after)
     updated_at: float = 0.0
@@ -162,19 +175,26 @@ class WorkFlow(BaseModel):
 
 def plan_items(plan: Plan, agent: str = "", max_attempts: int = 3, now: float = 0.0) -> list[WorkItem]:
     """The items a plan becomes, in order: each component a research item (unless it says none) and an
-    implementation item the research blocks. The daemon files these; the CLI and console preview them."""
+    implementation item the research blocks; for a bug fix, the reproducing test, then the fix on it. The
+    daemon files these; the CLI and console preview them."""
     items: list[WorkItem] = []
-    for n, component in enumerate(plan.components):
-        common = {"title": component.title, "body": component.body, "component": n, "agent": agent,
-                  "max_attempts": max_attempts, "updated_at": now}  # fmt: skip
-        blockers = []
-        if component.research:
-            items.append(WorkItem.model_validate({"id": len(items) + 1, "kind": ItemKind.RESEARCH, **common}))
-            blockers = [len(items)]
+
+    def add(kind: ItemKind, title: str, n: int, blockers: list[int], **extra: object) -> None:
+        component = plan.components[n]
         items.append(WorkItem.model_validate({
-            "id": len(items) + 1, "kind": ItemKind.IMPLEMENTATION, "accept": component.accept,
-            "paths": component.paths, "blocked_by": blockers, **common,
+            "id": len(items) + 1, "kind": kind, "title": title, "body": component.body, "component": n,
+            "agent": agent, "max_attempts": max_attempts, "updated_at": now, "blocked_by": blockers, **extra,
         }))  # fmt: skip
+
+    for n, component in enumerate(plan.components):
+        blockers = []
+        if plan.shape == "bug_fix_workflow":
+            add(ItemKind.REPRODUCTION, component.title, n, [])
+            blockers = [len(items)]
+        elif component.research:
+            add(ItemKind.RESEARCH, component.title, n, [])
+            blockers = [len(items)]
+        add(ItemKind.IMPLEMENTATION, component.title, n, blockers, accept=component.accept, paths=component.paths)
     return items
 
 

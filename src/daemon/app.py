@@ -195,7 +195,8 @@ class Daemon:
         )  # fmt: skip
         healer = Healer(RecoveryEngine(db, events, clock), actions, runner)
         resilience = ResilienceSlice(breakers, healer, db)
-        analysis = AnalysisSlice(CodeAnalysis(events, ReportStore(db), paths.analysis_cache, config), pinned)
+        code_analysis = CodeAnalysis(events, ReportStore(db), paths.analysis_cache, config)
+        analysis = AnalysisSlice(code_analysis, pinned)
         sync = IssueSync(hub.tracker, hub.forge_of, events, clock, config)
         work = WorkSlice(
             sync, SyncService(sync, events, config, notifier, hub.team_owners), WorkItems(hub, connectors, SyncLog(db))
@@ -207,6 +208,7 @@ class Daemon:
             DeliveryContext(events, clock, config, hub, agents, notifier, work_root),
             WorkStore(db),
             Planners([outline, AgentPlanner(agents, work_root, outline)]),
+            code_analysis.hotspots,
         )
         health = HealthSlice(events, reader, clock, config, paths.state_dir)
         scheduler, triggers = Scheduler(runner.start, events, clock), Triggers(runner.start, run_store, events, clock)

@@ -12,7 +12,13 @@ the attempt) and does what its mode says:
 - flood: writes output without end.
 - slow: like good, but its research first reads the FIFO named by $HOLD_FILE (a test holds it at work).
 
-With `--hold-byte`, any mode first waits for one byte from the FIFO named by $HOLD_FILE.
+- weak (bug_fix_workflow): its reproduction writes a test that passes (`exit 0`): it reproduces nothing.
+- cheat (bug_fix_workflow): its fix deletes the reproducing test.
+- simplify / worsen (autonomous_refactoring): the hotspot's file becomes its `.simple` twin, or gets a
+  more complex function.
+
+A reproduction writes each `TEST path: text` line of its sub-issue. With `--hold-byte`, any mode first
+waits for one byte from the FIFO named by $HOLD_FILE.
 """
 
 from __future__ import annotations
@@ -28,12 +34,11 @@ ENV = {**os.environ, "GIT_AUTHOR_NAME": "agent", "GIT_AUTHOR_EMAIL": "agent@exam
        "GIT_COMMITTER_NAME": "agent", "GIT_COMMITTER_EMAIL": "agent@example.invalid"}  # fmt: skip
 
 
-def writes(prompt: str) -> list[tuple[str, str]]:
+def writes(prompt: str, word: str = "WRITE") -> list[tuple[str, str]]:
     # Only its own sub-issue's lines: the whole requirements follow in the prompt, other components included.
     own = prompt.split("## The sub-issue", 1)[-1].split("## The requirements", 1)[0]
-    return [
-        (m.group(1), m.group(2).replace("\\n", "\n") + "\n") for m in re.finditer(r"^WRITE (\S+): (.*)$", own, re.M)
-    ]
+    found = re.finditer(rf"^{word} (\S+): (.*)$", own, re.M)
+    return [(m.group(1), m.group(2).replace("\\n", "\n") + "\n") for m in found]
 
 
 def main() -> int:
@@ -63,16 +68,40 @@ def main() -> int:
         Path(os.environ["CONTEXTEN_RESULT_FILE"]).write_text(f"Findings for {os.environ['CONTEXTEN_ISSUE']}: "
                                                              "the change goes at the root.\n")  # fmt: skip
         return 0
+    if kind == "reproduction":
+        # bug_fix_workflow: the TEST lines are the reproducing test ("weak": a test that proves nothing).
+        for path, text in writes(prompt, "TEST"):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text("exit 0\n" if mode == "weak" else text)
+        commit(leave)
+        return 0
+    if mode in ("simplify", "worsen"):
+        # autonomous_refactoring: the hotspot's file is replaced by its `.simple` twin, or made worse.
+        target = Path(re.findall(r"in `([^`]+)` \(cyclomatic", prompt)[0])
+        if mode == "simplify":
+            target.write_text(Path(f"{target}.simple").read_text())
+        else:
+            branches = "".join(f"    if x == {n}:\n        return {n}\n" for n in range(12))
+            target.write_text(target.read_text() + f"\n\ndef tangle(x):\n{branches}    return -1\n")
+        commit(leave)
+        return 0
+    if mode == "cheat":  # a "fix" that deletes the reproducing test
+        for path, _ in writes(prompt, "TEST"):
+            Path(path).unlink(missing_ok=True)
     broken = mode == "never" or (mode == "flaky" and kind != "restructuring")
     for path, text in writes(prompt):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text("BROKEN\n" if broken else text)
+    commit(leave)
+    return 0
+
+
+def commit(leave: bool) -> None:
     if not leave:
         subprocess.run(["git", "add", "-A"], check=True, env=ENV)
         subprocess.run(
             ["git", "commit", "-qm", f"{os.environ['CONTEXTEN_ISSUE']}: agent's change"], check=True, env=ENV
         )
-    return 0
 
 
 if __name__ == "__main__":

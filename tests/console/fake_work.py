@@ -23,11 +23,12 @@ from contexten.common.start_flow import (
     GateResult,
     ItemKind,
     ItemState,
+    Shape,
     WorkFlow,
     WorkItem,
     plan_items,
 )
-from contexten.daemon.slices.delivery.outline import RequirementsError, outline_plan
+from contexten.daemon.slices.delivery.outline import RequirementsError, outline_plan, single_plan
 
 T0 = 1_700_000_000.0
 LOG = "\n".join(
@@ -86,9 +87,9 @@ class FakeWork:
         match request:
             case ListAgents():
                 return sample_agents()
-            case PlanWork(requirements=text, planner=planner):
+            case PlanWork(requirements=text, planner=planner, flow=shape):
                 self.calls.append(("plan", planner))
-                return self._plan(text)
+                return self._plan(text, shape)
             case StartWork(project=project, requirements=text, agent=agent, key=key):
                 self.calls.append(("start_work", (project, agent, key)))
                 plan = self._plan(text)
@@ -114,9 +115,9 @@ class FakeWork:
         return NotImplemented
 
     @staticmethod
-    def _plan(text: str) -> Any:
+    def _plan(text: str, shape: Shape = "start_flow") -> Any:
         try:
-            return outline_plan(text)
+            return outline_plan(text) if shape == "start_flow" else single_plan(text, shape)
         except RequirementsError as exc:
             raise CommandFailed("invalid_request", str(exc)) from None
 

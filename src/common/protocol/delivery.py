@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from contexten.common.protocol.base import Request
-from contexten.common.start_flow import AgentLog, AgentView, Plan, WorkFlow
+from contexten.common.start_flow import AgentLog, AgentView, Plan, Shape, WorkFlow
 
 MAX_REQUIREMENTS_CHARS = 200_000
 PlannerName = Literal["outline", "agent"]
@@ -21,6 +21,11 @@ class PlanWork(Request[Plan]):
     project: str = Field(min_length=1, max_length=200)
     requirements: str = Field(max_length=MAX_REQUIREMENTS_CHARS)
     planner: PlannerName | None = None  # None: [start_flow] planner
+    flow: Shape = "start_flow"  # feature_development, bug_fix_workflow: one component (see docs/start-flow.md)
+    research: bool = False  # feature_development: research first
+    bug: str | None = Field(default=None, max_length=100)  # bug_fix_workflow: the bug issue to fix (its text)
+    scope: str = Field(default="", max_length=500)  # autonomous_refactoring: a folder of the project, or all
+    hotspots: int = Field(default=3, ge=1, le=20)  # autonomous_refactoring: how many hotspots to refactor
 
 
 class StartWork(Request[WorkFlow]):
@@ -31,6 +36,11 @@ class StartWork(Request[WorkFlow]):
     requirements: str = Field(max_length=MAX_REQUIREMENTS_CHARS)
     agent: str | None = Field(default=None, max_length=100)  # None: [start_flow] agent, else the first one
     planner: PlannerName | None = None
+    flow: Shape = "start_flow"
+    research: bool = False
+    bug: str | None = Field(default=None, max_length=100)
+    scope: str = Field(default="", max_length=500)
+    hotspots: int = Field(default=3, ge=1, le=20)
     # An idempotency key: the same key sent again (a retry after a timeout) returns the first flow.
     key: str = Field(default="", max_length=200)
 

@@ -20,10 +20,16 @@ from contexten.common.errors import ContextenError
 from contexten.common.models import Project
 from contexten.common.protocol.delivery import ListAgents, PlanWork, StartWork
 from contexten.common.requirements_file import read_requirements_file
-from contexten.common.start_flow import AgentView, WorkFlow
+from contexten.common.start_flow import AgentView, Shape, WorkFlow
 from contexten.tui.link import DaemonLink
 from contexten.tui.widgets.plan_preview import PlanPreview
 
+SHAPES: list[tuple[str, Shape]] = [
+    ("Start Flow: components, each researched then built", "start_flow"),
+    ("feature_development: one component, no research", "feature_development"),
+    ("bug_fix_workflow: a reproducing test, then the fix", "bug_fix_workflow"),
+    ("autonomous_refactoring: the analysis' hotspots", "autonomous_refactoring"),
+]
 PLANNERS = [("outline: headings and lists, offline", "outline"), ("agent: the agent writes the plan", "agent")]
 PREVIEW_AFTER_TYPING = 0.6  # seconds of quiet before the outline preview follows the text
 
@@ -57,6 +63,7 @@ class StartWorkScreen(Screen[WorkFlow | None]):
                                  prompt="no project pinned", id="sw-project")  # fmt: skip
                     yield Select([], prompt="default agent", id="sw-agent")
                     yield Select(PLANNERS, prompt="default planner", id="sw-planner")
+                yield Select(SHAPES, value="start_flow", allow_blank=False, id="sw-shape")
                 with Horizontal(id="sw-file"):
                     yield Input(placeholder="or load a requirements file: its path", id="sw-path")
                     yield Button("Load", id="sw-load")
@@ -94,6 +101,14 @@ class StartWorkScreen(Screen[WorkFlow | None]):
         value = self.query_one(selector, Select).value
         return None if value is Select.NULL else str(value)
 
+    def _shape(self) -> Shape:
+        chosen = self._choice("#sw-shape")
+        return next((v for _, v in SHAPES if v == chosen), "start_flow")
+
+    @on(Select.Changed, "#sw-shape")
+    def _shape_changed(self) -> None:
+        self.action_preview()
+
     @property
     def requirements(self) -> str:
         return self.query_one(TextArea).text
@@ -122,10 +137,12 @@ class StartWorkScreen(Screen[WorkFlow | None]):
         if project is None:
             self._error("pin a project first (p on the dashboard)")
             return
-        if not self.requirements.strip():
+        shape = self._shape()
+        if not self.requirements.strip() and shape != "autonomous_refactoring":
             self.query_one(PlanPreview).show(None)
             return
-        request = PlanWork(project=project, requirements=self.requirements, planner=self._choice("#sw-planner"))
+        request = PlanWork(project=project, requirements=self.requirements, planner=self._choice("#sw-planner"),
+                           flow=shape)  # fmt: skip
         try:
             plan = await self._link.call(request)
         except ContextenError as exc:
@@ -173,12 +190,13 @@ class StartWorkScreen(Screen[WorkFlow | None]):
         if project is None:
             self._error("pin a project first (p on the dashboard)")
             return
-        if not self.requirements.strip():
+        shape = self._shape()
+        if not self.requirements.strip() and shape != "autonomous_refactoring":
             self._error("write the requirements first (or load a file)")
             return
         self._error("starting…")
         request = StartWork(project=project, requirements=self.requirements, agent=agent, planner=planner,
-                            key=self._key(project, agent, planner))  # fmt: skip
+                            key=self._key(project, agent, f"{planner}/{shape}"), flow=shape)  # fmt: skip
         try:
             flow = await self._link.call(request)
         except ContextenError as exc:

@@ -136,6 +136,16 @@ class CodeAnalysis:
         finally:
             self._running.discard(analyzer)
 
+    async def hotspots(self, project: Project, scope: str = "", limit: int = 3) -> list[HotspotItem]:
+        """The worst hotspots (complexity x churn) of the project or a folder of it, worst first."""
+        # Fresh (the cache keeps it cheap): a plan must not come from a report the watch has not caught up on.
+        report = await self.report(project, scope, refresh=True)
+        found = [HotspotItem(**asdict(h)) for h in report.hotspots[:limit]]
+        if scope:  # a scope's report names its files from the scope's folder; the project's paths are wanted
+            for h in found:
+                h.file = f"{scope.strip('/')}/{h.file}"
+        return found
+
     async def view(self, project: Project, trend: int = 30) -> AnalysisView:
         report = await self.report(project)
         view = view_of(project.id, report, self._reports.get(project.id, (report, None))[1])

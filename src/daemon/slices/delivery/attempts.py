@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -103,7 +104,7 @@ class ItemWork:
         files = self.ctx.files(name)
         worktree, base = (None, "")
         if agent.local:
-            worktree, base = await self.d.workspace().prepare(item.branch, name)
+            worktree, base = await self.d.workspace().prepare(item.branch, name, self._reproduction_head())
         else:
             base = await self.d.workspace().default_head()  # what its branch is compared with
         failure = self._failure_text()
@@ -189,11 +190,13 @@ class ItemWork:
             if fetched:
                 await self.failed("no_change", f"the agent's branch {status.branch} cannot be fetched: {fetched}")
                 return
-        changed = (await ws.change(item.branch, item.base)).files
+        # What this attempt changed: since the default branch, or (a bug's fix) since the reproducing test.
+        since = self._reproduction_head() or item.base
+        changed = (await ws.change(item.branch, since)).files
         if local:
             await ws.discard(ws.worktree_of(name))
         if not changed:
-            what = "commits with an empty diff" if await ws.ahead(item.branch, item.base) else "no commit"
+            what = "commits with an empty diff" if await ws.ahead(item.branch, since) else "no commit"
             await self.failed("no_change", f"the agent {status.detail or 'ended'} but left {what}: nothing to validate")
             return
         item.state = ItemState.VALIDATING
@@ -246,6 +249,9 @@ class ItemWork:
         `queued`: validate while holding the repository's merge lock, so nothing can move it meanwhile."""
         item, ws = self.item, self.d.workspace()
         assert item.branch is not None and item.base is not None
+        if item.kind is ItemKind.REPRODUCTION:
+            await self._validate_reproduction()
+            return False
         head = await ws.head(item.branch)
         pr = await self.d.pull_request(item)
         if head != item.base and await ws.contains(head):
@@ -256,20 +262,54 @@ class ItemWork:
                 return await self._validate_and_merge(head, pr.number, pr.url, locked=True)
         return await self._validate_and_merge(head, pr.number, pr.url, locked=False)
 
+    async def _report(self, gate: GateResult) -> None:
+        self.ctx.emit(self.flow, EventKind.WORK_GATE, {"item": self.item.id, "gate": gate.model_dump(mode="json")})
+
+    async def _gates_failed(self, gates: list[GateResult]) -> None:
+        failed = ", ".join(g.name for g in gates if not g.passed)
+        self.item.state, self.item.failure, self.item.error = ItemState.RESTRUCTURING, "gate", f"failed: {failed}"
+        await self.save()
+
+    def _reproduction(self) -> WorkItem | None:
+        return next((b for b in self.d.blockers(self.item) if b.kind is ItemKind.REPRODUCTION), None)
+
+    def _reproduction_head(self) -> str | None:
+        """Where a bug's fix starts: the reproducing test that was accepted."""
+        repro = self._reproduction()
+        return repro.accepted_sha if repro is not None else None
+
+    async def _validate_reproduction(self) -> None:
+        """A reproducing test is accepted, not merged: the fix is built on it and merges with it."""
+        item, ws = self.item, self.d.workspace()
+        assert item.branch is not None and item.base is not None
+        s = replace(self.d.gate_settings(item), reproduce=True)
+        validation = await validate(ws, item.branch, item.base, item.attempt, s, self._report)
+        item.gates = validation.gates
+        if not validation.passed:
+            await self._gates_failed(validation.gates)
+            return
+        item.accepted_sha = await ws.head(item.branch)
+        filing = self.d.filing()
+        assert item.issue is not None
+        await filing.comment_once(item.issue, f"item-{item.id}-reproduced",
+                                  f"Reproduced at {item.accepted_sha[:12]} on `{item.branch}`: the tests pass "
+                                  "without this change and fail with it. The fix is built on it.")  # fmt: skip
+        await filing.move(item.issue, "completed")
+        item.state, item.error, item.failure, item.agent_ref = ItemState.DONE, None, None, None
+        await self.save()
+
     async def _validate_and_merge(self, head: str, number: int, url: str, locked: bool) -> bool:
         item, ws, forge = self.item, self.d.workspace(), self.d.forge()
         assert item.branch is not None and item.base is not None
-
-        async def report(gate: GateResult) -> None:
-            self.ctx.emit(self.flow, EventKind.WORK_GATE, {"item": item.id, "gate": gate.model_dump(mode="json")})
-
+        report = self._report
         s = self.d.gate_settings(item)
+        repro = self._reproduction()
+        if repro is not None and repro.accepted_sha and repro.branch and repro.base:
+            s = replace(s, keep=(repro.accepted_sha, (await ws.change(repro.branch, repro.base)).files))
         validation = await validate(ws, item.branch, item.base, item.attempt, s, report, forge, number, head)
         item.gates = validation.gates
         if not validation.passed:
-            failed = ", ".join(g.name for g in validation.gates if not g.passed)
-            item.state, item.failure, item.error = ItemState.RESTRUCTURING, "gate", f"failed: {failed}"
-            await self.save()
+            await self._gates_failed(validation.gates)
             return False
         await self.save()
         if not locked:

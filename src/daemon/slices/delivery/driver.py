@@ -77,6 +77,9 @@ class FlowDriver:
             timeout=config.start_flow.gate_timeout_seconds,
             output_chars=config.start_flow.output_chars,
             required_checks=config.automation.required_checks,
+            less_complex=self.flow.plan is not None
+            and self.flow.plan.shape == "autonomous_refactoring"
+            and item.kind is ItemKind.IMPLEMENTATION,
         )
 
     def blockers(self, item: WorkItem) -> list[WorkItem]:

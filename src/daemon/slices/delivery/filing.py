@@ -34,7 +34,8 @@ class Filing:
 
     async def sub_issue(self, item: WorkItem) -> Issue:
         assert self.flow.plan is not None and self.flow.main_issue is not None
-        prefix = {"research": "Research", "implementation": "Implement", "integration": "Integrate"}[item.kind.value]
+        prefix = {"research": "Research", "reproduction": "Reproduce", "implementation": "Implement",
+                  "integration": "Integrate"}[item.kind.value]  # fmt: skip
         return await self.tracker.create_issue(
             f"{prefix}: {item.title}",
             item_body(item, self.flow.plan),

@@ -5,6 +5,7 @@ branch alone (a change that passes by itself can still break what merged meanwhi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import os
 from collections.abc import Awaitable, Callable, Sequence
@@ -41,6 +42,12 @@ class GateSettings:
     timeout: float
     output_chars: int
     required_checks: Sequence[str] = field(default_factory=list)
+    # bug_fix_workflow. reproduce: the change is a reproducing test (the tests pass without it, fail with it).
+    # keep: (the accepted reproduction's head, its files): a fix must leave that test as it was.
+    reproduce: bool = False
+    keep: tuple[str, list[str]] | None = None
+    # autonomous_refactoring: the highest function complexity in the changed files must go down.
+    less_complex: bool = False
 
 
 def trim(text: str, chars: int) -> str:
@@ -73,6 +80,31 @@ def outside(files: Sequence[str], globs: Sequence[str]) -> list[str]:
         return any(fnmatch.fnmatch(path, g) or path.startswith(g.rstrip("/") + "/") for g in globs)
 
     return [f for f in files if not allowed(f)]
+
+
+def highest_complexity(root: str, files: Sequence[str]) -> tuple[int, str]:
+    """The most complex function in these files under `root`: (its CCN, where it is); (0, "") for none."""
+    worst, where = 0, ""
+    for path in files:
+        spec, full = language_of(path), os.path.join(root, path)
+        if spec is None or not os.path.isfile(full):
+            continue
+        with contextlib.suppress(Exception), open(full, "rb") as f:  # a file the parser cannot take is skipped
+            for fn in extract(spec, path, f.read(2_000_000)).functions:
+                if fn.ccn > worst:
+                    worst, where = fn.ccn, f"{path}:{fn.start_line} {fn.name}"
+    return worst, where
+
+
+async def complexity_gate(ws: Workspace, merged_tree: str, files: list[str], attempt: int) -> GateResult:
+    async with ws.at_default() as before_tree:
+        before = await asyncio.to_thread(highest_complexity, before_tree, files)
+    after = await asyncio.to_thread(highest_complexity, merged_tree, files)
+    went_down = after[0] < before[0]
+    output = (f"the highest complexity in the changed files: {before[0]} ({before[1] or 'none'}) before, "
+              f"{after[0]} ({after[1] or 'none'}) after")  # fmt: skip
+    return GateResult(name="complexity", passed=went_down, attempt=attempt,
+                      output=output if went_down else output + ": it did not go down")  # fmt: skip
 
 
 def complexity_problems(root: str, files: Sequence[str], thresholds: QualityThresholds) -> list[str]:
@@ -142,6 +174,15 @@ async def validate(
                 else f"every file is inside {', '.join(s.paths)}",
             )
         )
+    if s.keep is not None:
+        wrong = await ws.kept(s.keep[0], s.keep[1], branch)
+        kept = GateResult(name="reproduction kept", passed=not wrong, attempt=attempt,
+                          output=wrong or "the reproducing test is on the branch, unchanged")  # fmt: skip
+        if not (await record(kept)).passed:
+            return validation
+    if s.reproduce:
+        await reproduces(ws, branch, attempt, s, record, validation)
+        return validation
     async with ws.merged(branch) as tree:
         validation.onto = tree.onto
         merged = await record(
@@ -169,6 +210,8 @@ async def validate(
             )
         for command in s.accept:
             await record(await command_gate(f"accept: {command}", ["sh", "-c", command], tree.path, s, attempt))
+        if s.less_complex:
+            await record(await complexity_gate(ws, tree.path, files, attempt))
         problems = await asyncio.to_thread(complexity_problems, tree.path, files, s.thresholds)
         await record(
             GateResult(
@@ -183,6 +226,35 @@ async def validate(
     if forge is not None and pull_request is not None:
         await record(await checks_gate(forge, pull_request, head_sha, s, attempt))
     return validation
+
+
+Record = Callable[[GateResult], Awaitable[GateResult]]
+
+
+async def reproduces(
+    ws: Workspace, branch: str, attempt: int, s: GateSettings, record: Record, validation: Validation
+) -> None:
+    """A reproduction's gates: the tests pass on the default branch as it is, and fail with the change on
+    it, so the failure is the bug's and not something the test broke."""
+    if not s.test_command:
+        await record(GateResult(name="reproduces", passed=False, attempt=attempt,
+                                output="no test_command is configured: a reproduction cannot be told"))  # fmt: skip
+        return
+    async with ws.at_default() as clean:
+        before = await command_gate("tests without the change", list(s.test_command), clean, s, attempt)
+    if not (await record(before)).passed:
+        return
+    async with ws.merged(branch) as tree:
+        validation.onto = tree.onto
+        output = trim(tree.output, s.output_chars) if not tree.merged else "merges cleanly"
+        merged = GateResult(name="merge", passed=tree.merged, attempt=attempt, output=output)
+        if not (await record(merged)).passed:
+            return
+        after = await command_gate("tests", list(s.test_command), tree.path, s, attempt)
+    await record(GateResult(
+        name="reproduces", passed=not after.passed, attempt=attempt,
+        output=after.output if not after.passed else "the tests pass with the change: it reproduces nothing",
+    ))  # fmt: skip
 
 
 CHECKS_POLL_SECONDS = 10.0

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from contexten.common.errors import ContextenError
-from contexten.common.start_flow import Component, Plan
+from contexten.common.start_flow import Component, Plan, Shape
 
 _ACCEPT = re.compile(r"^\s*accept:\s*`([^`]+)`\s*$", re.IGNORECASE)
 _PATHS = re.compile(r"^\s*paths:\s*(.+)$", re.IGNORECASE)
@@ -94,3 +94,27 @@ def _component(heading: str, body_lines: list[str]) -> Component:
     return Component(
         title=heading[:250] or "untitled", body=text[:50_000], accept=accept[:20], paths=[p for p in paths if p][:50]
     )
+
+
+def single_plan(text: str, shape: Shape, research: bool = False) -> Plan:
+    """One component from the whole document (feature_development, bug_fix_workflow): the `# ` line (or
+    the first line) is its title, everything else its body, headings and lists included; its `Accept:` and
+    `Paths:` lines apply to it."""
+    if "\x00" in text:
+        raise RequirementsError("the requirements are not text (they contain NUL bytes)")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    filled = [line for line in lines if line.strip()]
+    if not filled:
+        raise RequirementsError("the requirements are empty")
+    first = next((n for n, line in enumerate(lines) if line.startswith("# ")), None)
+    if first is None:
+        first = lines.index(filled[0])
+        title = filled[0].strip().lstrip("#").strip()
+    else:
+        title = lines[first][2:].strip()
+    if not title:
+        raise RequirementsError("the requirements have no title: start them with a `# ` line")
+    component = _component(title, lines[first + 1 :])
+    component.research = research and shape == "feature_development"
+    prefix = "Fix: " if shape == "bug_fix_workflow" else ""
+    return Plan(title=f"{prefix}{title}"[:250], components=[component], planner="outline", shape=shape)

@@ -10,7 +10,7 @@ from contexten.common.start_flow import GateResult, ItemKind, Plan, WorkFlow, Wo
 
 PROTOCOL = """\
 ## How contexten carries this out
-1. Each component gets a research sub-issue, then an implementation sub-issue that the research blocks.
+1. Each component gets a sub-issue of its own, after a research sub-issue that blocks it when it has one.
 2. Each sub-issue goes to a coding agent on a branch of its own, made from the current default branch.
 3. Nothing an agent says counts: research must leave findings, implementation a new commit with a change.
 4. Every change is validated before it merges: the diff (and the paths it may touch), the change merged onto
@@ -18,6 +18,16 @@ PROTOCOL = """\
    analysis thresholds. What passes is merged; what fails gets a restructuring sub-issue with the failure.
 5. After the last allowed attempt, or past its deadline, an item is escalated to a person here.
 6. When every implementation is merged, the whole is validated once more on the default branch."""
+
+
+BUG_PROTOCOL = """\
+## How contexten carries this out
+1. A reproduction sub-issue: a coding agent writes a test that shows the bug. It is accepted only if the
+   project's tests pass on the default branch without it and fail with it: the failure is the bug's.
+2. A fix sub-issue: an agent fixes the bug on top of that test (which must stay as it is). It is accepted
+   only if the tests, the reproducing test included, pass on the change merged onto the default branch.
+3. The fix merges with its test. Nothing an agent says counts; a failed gate gets a restructuring
+   sub-issue, and after the last attempt a person is asked here."""
 
 
 def main_issue_body(flow: WorkFlow, plan: Plan) -> str:
@@ -30,13 +40,15 @@ def main_issue_body(flow: WorkFlow, plan: Plan) -> str:
     ]
     for n, component in enumerate(plan.components, 1):
         research = "research, then implementation" if component.research else "implementation"
+        if plan.shape == "bug_fix_workflow":
+            research = "a test that reproduces it, then the fix"
         lines.append(f"{n}. **{component.title}** ({research})")
     lines += ["", "## Validation criteria"]
     for n, component in enumerate(plan.components, 1):
         accept = ", ".join(f"`{a}`" for a in component.accept) or "the project's tests"
         paths = f"; touching only {', '.join(f'`{p}`' for p in component.paths)}" if component.paths else ""
         lines.append(f"{n}. {component.title}: {accept}{paths}")
-    lines += ["", PROTOCOL]
+    lines += ["", BUG_PROTOCOL if plan.shape == "bug_fix_workflow" else PROTOCOL]
     return "\n".join(lines)
 
 
@@ -44,7 +56,13 @@ def item_body(item: WorkItem, plan: Plan) -> str:
     component = plan.components[item.component] if item.component is not None else None
     what = {
         ItemKind.RESEARCH: "Research what implementing this needs, and write the findings down.",
-        ItemKind.IMPLEMENTATION: "Implement this component.",
+        ItemKind.REPRODUCTION: "Write a test that reproduces this bug: with the project's tests as they are it "
+        "must fail because of the bug, and pass once the bug is fixed. Do not fix the bug: the fix comes next, "
+        "on top of your test.",
+        ItemKind.IMPLEMENTATION: "Fix this bug. The test that reproduces it is on your branch already: keep it "
+        "as it is; the tests, that one included, must pass."
+        if plan.shape == "bug_fix_workflow"
+        else "Implement this component.",
         ItemKind.INTEGRATION: "Make the whole pass its final validation.",
     }[item.kind]
     lines = [what, "", component.body if component else item.body]
@@ -95,11 +113,15 @@ def prompt(flow: WorkFlow, item: WorkItem, findings: list[tuple[str, str]], fail
 def _kind(item: WorkItem, failure: str | None) -> str:
     if item.kind is ItemKind.RESEARCH:
         return "research"
-    return "restructuring" if failure or item.kind is ItemKind.INTEGRATION else "implementation"
+    if failure or item.kind is ItemKind.INTEGRATION:
+        return "restructuring"
+    return "reproduction" if item.kind is ItemKind.REPRODUCTION else "implementation"
 
 
 def agent_kind(item: WorkItem) -> str:
     """CONTEXTEN_ISSUE_KIND: research, implementation, or restructuring (a later attempt, or the integration)."""
     if item.kind is ItemKind.RESEARCH:
         return "research"
-    return "restructuring" if item.restructuring or item.kind is ItemKind.INTEGRATION else "implementation"
+    if item.restructuring or item.kind is ItemKind.INTEGRATION:
+        return "restructuring"
+    return "reproduction" if item.kind is ItemKind.REPRODUCTION else "implementation"

@@ -15,15 +15,17 @@ from contexten.common.event_kinds import EventKind
 from contexten.common.models import Project
 from contexten.common.protocol import ErrorCode
 from contexten.common.protocol.delivery import ControlWork, GetAgentLog, GetWork, ListWork, PlanWork, StartWork
-from contexten.common.start_flow import AgentLog, FlowState, Plan, WorkFlow, WorkItem
+from contexten.common.start_flow import AgentLog, FlowState, Plan, Shape, WorkFlow, WorkItem
+from contexten.daemon.platform.failures import Failure
 from contexten.daemon.platform.lifecycle import Slice, handles
 from contexten.daemon.platform.logtail import read_tail
 from contexten.daemon.slices.agents.port import AgentError
 from contexten.daemon.slices.delivery.attempts import marker
 from contexten.daemon.slices.delivery.context import DeliveryContext, flow_event
 from contexten.daemon.slices.delivery.driver import FlowDriver
-from contexten.daemon.slices.delivery.outline import RequirementsError
+from contexten.daemon.slices.delivery.outline import RequirementsError, single_plan
 from contexten.daemon.slices.delivery.planning import Planners, apply_plan
+from contexten.daemon.slices.delivery.refactoring import HotspotSource, refactoring_plan
 from contexten.daemon.slices.delivery.store import WorkStore, insert_flow, upsert_item
 from contexten.daemon.slices.delivery.workspace import sweep_scratch_trees
 
@@ -34,11 +36,12 @@ class DeliverySlice(Slice):
     name = "delivery"
     config_sections = frozenset({"start_flow"})
 
-    def __init__(self, ctx: DeliveryContext, store: WorkStore, planners: Planners) -> None:
+    def __init__(self, ctx: DeliveryContext, store: WorkStore, planners: Planners, hotspots: HotspotSource) -> None:
         super().__init__()
         self.ctx = ctx
         self.store = store
         self.planners = planners
+        self.hotspots = hotspots
         self.drivers: dict[int, FlowDriver] = {}
         self._runs: dict[int, asyncio.Task[None]] = {}
         self._starting = asyncio.Lock()
@@ -105,8 +108,11 @@ class DeliverySlice(Slice):
             raise CommandFailed(ErrorCode.INVALID_REQUEST, f"agent {chosen} cannot run: {info.problem}")
         return chosen
 
-    async def _plan(self, planner: str, requirements: str, project: Project, agent: str) -> Plan:
+    async def _plan(self, planner: str, requirements: str, project: Project, agent: str,
+                    shape: Shape = "start_flow", research: bool = False) -> Plan:  # fmt: skip
         try:
+            if shape != "start_flow":
+                return single_plan(requirements, shape, research)  # one component: nothing to plan
             return await self.planners.plan(planner, requirements, project, agent)
         except RequirementsError as exc:
             raise CommandFailed(ErrorCode.INVALID_REQUEST, f"requirements: {exc}") from None
@@ -117,8 +123,30 @@ class DeliverySlice(Slice):
     async def plan(self, req: PlanWork) -> Plan:
         project = self._project(req.project)
         planner = req.planner or self.ctx.config().start_flow.planner
-        agent = self._agent(None) if planner == "agent" else ""
-        return await self._plan(planner, req.requirements, project, agent)
+        agent = self._agent(None) if planner == "agent" and req.flow == "start_flow" else ""
+        if req.flow == "autonomous_refactoring":
+            return (await self._refactoring(project, req.scope, req.hotspots))[1]
+        requirements = await self._requirements(project, req.requirements, req.bug)
+        return await self._plan(planner, requirements, project, agent, req.flow, req.research)
+
+    async def _refactoring(self, project: Project, scope: str, count: int) -> tuple[str, Plan]:
+        try:
+            return refactoring_plan(await self.hotspots(project, scope, count), scope)
+        except RequirementsError as exc:
+            raise CommandFailed(ErrorCode.INVALID_REQUEST, f"refactoring: {exc}") from None
+        except (LookupError, Failure) as exc:
+            raise CommandFailed(ErrorCode.INVALID_REQUEST, f"refactoring: the analysis cannot tell: {exc}") from None
+
+    async def _requirements(self, project: Project, text: str, bug: str | None) -> str:
+        """The requirements as written, or (bug_fix_workflow from an issue) the bug issue's own text."""
+        if bug is None:
+            return text
+        tracker = self.ctx.connectors.tracker(project.id)
+        found = await tracker.issue(bug) if tracker is not None else None
+        if found is None:
+            raise CommandFailed(ErrorCode.NOT_FOUND, f"no issue {bug} in project {project.id}'s tracker")
+        written = f"# {found.title}\n\nReported in {found.identifier}.\n\n{found.description or ''}\n{text}"
+        return written.rstrip() + "\n"
 
     @handles(StartWork)
     async def start_work(self, req: StartWork) -> WorkFlow:
@@ -139,16 +167,23 @@ class DeliverySlice(Slice):
                 )
             agent = self._agent(req.agent)
             planner = req.planner or self.ctx.config().start_flow.planner
-            if not req.requirements.strip():
+            planned: Plan | None = None
+            if req.flow == "autonomous_refactoring":
+                requirements, planned = await self._refactoring(project, req.scope, req.hotspots)
+            else:
+                requirements = await self._requirements(project, req.requirements, req.bug)
+            if not requirements.strip():
                 raise CommandFailed(ErrorCode.INVALID_REQUEST, "requirements: the requirements are empty")
+            if req.flow != "start_flow":
+                planner = "outline"  # a single component is read, not planned
             now = self.ctx.clock.now()
             flow = WorkFlow(id=await self.store.max_id() + 1, project=project.id, title="(planning)",
-                            planner=planner, agent=agent, requirements=req.requirements, created_at=now,
+                            planner=planner, agent=agent, requirements=requirements, created_at=now,
                             updated_at=now)  # fmt: skip
             items: list[WorkItem] = []
             if planner == "outline":
                 # Offline and instant: planned here, so bad requirements are refused before anything exists.
-                plan = await self._plan(planner, req.requirements, project, agent)
+                plan = planned or await self._plan(planner, requirements, project, agent, req.flow, req.research)
                 items = apply_plan(flow, plan, self.ctx.config().start_flow.max_attempts, now)
             flow.items = items
             writes = [insert_flow(flow, req.key), *(upsert_item(flow.id, i) for i in items)]

@@ -92,9 +92,10 @@ class Workspace:
     def worktree_of(self, marker: str) -> str:
         return str(self.root / marker)
 
-    async def prepare(self, branch: str | None, marker: str) -> tuple[str, str]:
+    async def prepare(self, branch: str | None, marker: str, start: str | None = None) -> tuple[str, str]:
         """A fresh worktree for an attempt, made from the default branch's head: (its path, that head). On
-        `branch` (reset to that head) for a change; detached for research, which only reads."""
+        `branch` (reset to that head, or to `start`: a bug's fix starts on its reproducing test) for a
+        change; detached for research, which only reads."""
         path = self.worktree_of(marker)
         listed = await self._worktrees()
         # An earlier attempt's worktree (a crash, or a failed attempt) may hold the path or the branch.
@@ -106,7 +107,7 @@ class Workspace:
         if branch is None:
             added = await add_worktree(self.repo, "--detach", path, base)
         else:
-            await self._ok("branch", "--force", "--no-track", branch, base)
+            await self._ok("branch", "--force", "--no-track", branch, start or base)
             added = await add_worktree(self.repo, path, branch)
         if not added.ok:
             raise WorkspaceError(f"cannot make a worktree for {branch or 'research'}: {added.err[-500:]}")
@@ -156,6 +157,13 @@ class Workspace:
         out = await self._ok("diff", "--numstat", f"{base}...refs/heads/{branch}")
         rows = [line.split("\t", 2) for line in out.splitlines() if line.count("\t") >= 2]
         return Change([(path, added, removed) for added, removed, path in rows])
+
+    async def kept(self, commit: str, files: list[str], branch: str) -> str:
+        """Whether `branch` still holds `commit` with `files` as they were there; what is wrong, if not."""
+        if not (await git(self.repo, "merge-base", "--is-ancestor", commit, f"refs/heads/{branch}")).ok:
+            return f"the branch no longer starts from {commit[:12]}"
+        touched = await self._ok("diff", "--name-only", commit, f"refs/heads/{branch}", "--", *files) if files else ""
+        return f"changed since: {', '.join(touched.splitlines())}" if touched else ""
 
     async def contains(self, commit: str) -> bool:
         """Whether the default branch already holds this commit (a merge that happened before a crash)."""
