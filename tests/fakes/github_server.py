@@ -14,6 +14,7 @@ import random
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -56,6 +57,8 @@ class FakeGitHub(LoopbackServer):
         self._random = random.Random(seed)
         self.applied: list[dict[str, Any]] = []  # requests that changed something and were answered 2xx
         self.routes: dict[tuple[str, str], Recorded] = {}
+        # A stateful answer (tests/fakes/github_repo.py) consulted before the recorded routes; None: not its.
+        self.dynamic: Callable[[str, str, bytes], Recorded | None] | None = None
         self.faults: deque[Fault] = deque()
         self.requests: list[dict[str, Any]] = []
         self.remaining = RATE_LIMIT
@@ -101,7 +104,8 @@ class FakeGitHub(LoopbackServer):
                     echoed = json.dumps({"message": f"bad request; you sent {dict(self.headers)}"}).encode()
                     self._send(400, echoed, {"content-type": "application/json"})
                     return
-                recorded = fake.routes.get((self.command, self.path))
+                recorded = fake.dynamic(self.command, self.path, body) if fake.dynamic is not None else None
+                recorded = recorded or fake.routes.get((self.command, self.path))
                 if recorded is None:
                     self._send(404, b'{"message": "Not Found"}', {"content-type": "application/json"})
                     return

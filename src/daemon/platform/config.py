@@ -168,6 +168,9 @@ class ProjectSection(_Section):
 
     test_command: list[str] = Field(default_factory=list)  # the local forge's check, run at a PR's head
     default_branch: str = ""  # when it cannot be told from the repository
+    # A GitHub project's local clone (its `origin` is the GitHub repository): where the Start Flow's agents
+    # make their branches, pushed to GitHub for a pull request that GitHub merges.
+    clone: str = ""
     github: ProjectGitHubSection = Field(default_factory=ProjectGitHubSection)
     linear: ProjectLinearSection = Field(default_factory=ProjectLinearSection)
 

@@ -228,7 +228,7 @@ class ItemWork:
 
     async def failed(self, failure: str, error: str, escalate: bool = False) -> None:
         item = self.item
-        if item.attempt and self.d.project.kind == "local":
+        if item.attempt:
             with contextlib.suppress(WorkspaceError):
                 ws = self.d.workspace()
                 await ws.discard(ws.worktree_of(marker(self.flow.id, item)))
@@ -252,6 +252,8 @@ class ItemWork:
         if item.kind is ItemKind.REPRODUCTION:
             await self._validate_reproduction()
             return False
+        if ws.remote is not None:
+            await ws.push(item.branch)  # the forge's pull request is of what is pushed (again after a crash)
         head = await ws.head(item.branch)
         pr = await self.d.pull_request(item)
         if head != item.base and await ws.contains(head):

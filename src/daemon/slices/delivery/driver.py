@@ -63,9 +63,13 @@ class FlowDriver:
         return Filing(tracker, self.flow)
 
     def workspace(self) -> Workspace:
-        if self.project.kind != "local":
-            raise WorkspaceError(f"project {self.project.id} has no local work tree to make branches in")
-        return Workspace(self.project.location, self.ctx.trees, self.default_branch)
+        if self.project.kind == "local":
+            return Workspace(self.project.location, self.ctx.trees, self.default_branch)
+        clone = self.ctx.config().project(self.project.id).clone
+        if not clone:
+            raise WorkspaceError(f"project {self.project.id} has no local clone ([projects.{self.project.id}] clone)")
+        # A GitHub project: branches are made in the clone and pushed; its default branch is origin's.
+        return Workspace(clone, self.ctx.trees, self.default_branch, remote="origin")
 
     def gate_settings(self, item: WorkItem) -> GateSettings:
         config = self.ctx.config()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 from contexten.common.errors import CommandFailed
 from contexten.common.event_kinds import EventKind
@@ -129,6 +130,10 @@ class DeliverySlice(Slice):
         requirements = await self._requirements(project, req.requirements, req.bug)
         return await self._plan(planner, requirements, project, agent, req.flow, req.research)
 
+    def _has_clone(self, project: Project) -> bool:
+        clone = self.ctx.config().project(project.id).clone
+        return bool(clone) and (Path(clone) / ".git").exists()
+
     async def _refactoring(self, project: Project, scope: str, count: int) -> tuple[str, Plan]:
         try:
             return refactoring_plan(await self.hotspots(project, scope, count), scope)
@@ -154,11 +159,11 @@ class DeliverySlice(Slice):
             if req.key and (existing := await self.store.by_key(req.key)) is not None:
                 return await self.get(GetWork(flow=existing))
             project = self._project(req.project)
-            if project.kind != "local":
+            if project.kind != "local" and not self._has_clone(project):
                 raise CommandFailed(
                     ErrorCode.INVALID_REQUEST,
-                    f"project {project.id} is a GitHub project without "
-                    "a local work tree; the Start Flow needs one (pin the clone)",
+                    f"project {project.id} is a GitHub project; the Start Flow makes its branches in a local clone: "
+                    f'set [projects.{project.id}] clone = "/path/to/the/clone" (its origin is {project.location})',
                 )
             if self.ctx.connectors.tracker(project.id) is None:
                 raise CommandFailed(

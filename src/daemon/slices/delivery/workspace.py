@@ -71,11 +71,22 @@ def merge_lock(repo: str) -> asyncio.Lock:
     return _MERGE_LOCKS.setdefault(os.path.realpath(repo), asyncio.Lock())
 
 
+_FETCH_LOCKS: dict[str, asyncio.Lock] = {}
+
+
+def _fetch_lock(repo: str) -> asyncio.Lock:
+    return _FETCH_LOCKS.setdefault(os.path.realpath(repo), asyncio.Lock())
+
+
 class Workspace:
-    def __init__(self, repo: str, root: Path, default_branch: str) -> None:
+    def __init__(self, repo: str, root: Path, default_branch: str, remote: str | None = None) -> None:
         self.repo = repo
         self.root = root
         self.default_branch = default_branch
+        # A clone of a forge's repository: the default branch is the remote's, fetched before it is read,
+        # and branches are pushed there (the forge merges them, not this clone).
+        self.remote = remote
+        self.default_ref = f"refs/remotes/{remote}/{default_branch}" if remote else f"refs/heads/{default_branch}"
 
     async def _ok(self, *args: str, cwd: str | None = None, env: dict[str, str] | None = None) -> str:
         result = await git(cwd or self.repo, *args, env=env)
@@ -84,7 +95,16 @@ class Workspace:
         return result.out
 
     async def default_head(self) -> str:
-        return await self._ok("rev-parse", "--verify", f"refs/heads/{self.default_branch}^{{commit}}")
+        if self.remote is not None:
+            async with _fetch_lock(self.repo):  # two fetches at once fight over the ref's lock file
+                refspec = f"+refs/heads/{self.default_branch}:{self.default_ref}"
+                await self._ok("fetch", "--no-tags", self.remote, refspec)
+        return await self._ok("rev-parse", "--verify", f"{self.default_ref}^{{commit}}")
+
+    async def push(self, branch: str) -> None:
+        """The branch, as it is here, on the remote (forced: each attempt's branch is made anew)."""
+        assert self.remote is not None
+        await self._ok("push", "--force", "--no-verify", self.remote, f"refs/heads/{branch}:refs/heads/{branch}")
 
     async def head(self, branch: str) -> str:
         return await self._ok("rev-parse", "--verify", f"refs/heads/{branch}^{{commit}}")
@@ -167,7 +187,9 @@ class Workspace:
 
     async def contains(self, commit: str) -> bool:
         """Whether the default branch already holds this commit (a merge that happened before a crash)."""
-        result = await git(self.repo, "merge-base", "--is-ancestor", commit, f"refs/heads/{self.default_branch}")
+        if self.remote is not None:
+            await self.default_head()  # what the forge merged since is fetched first
+        result = await git(self.repo, "merge-base", "--is-ancestor", commit, f"{self.default_ref}")
         return result.ok
 
     @contextlib.asynccontextmanager
