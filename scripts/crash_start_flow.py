@@ -25,7 +25,6 @@ import os
 import random
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +34,10 @@ from pathlib import Path
 import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1]))  # the repository: the test suite's git helpers
 from crashtest import Daemon
+from tests.integration.start_flow_helpers import ENV as GIT_ENV
+from tests.integration.start_flow_helpers import git, make_repo
 
 from contexten.client.connection import DaemonClient
 from contexten.common.errors import ContextenError
@@ -43,8 +45,6 @@ from contexten.common.protocol import PinProject
 from contexten.common.protocol.delivery import ListWork, StartWork
 
 AGENT = Path(__file__).parents[1] / "tests" / "agents" / "scripted_agent.py"
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.invalid", "PATH": "/usr/bin:/bin"}  # fmt: skip
 ENDED = {"completed", "failed", "cancelled", "escalated"}
 
 
@@ -71,20 +71,6 @@ test_command = ["sh", "-c", "! grep -rq BROKEN --include=*.txt ."]
 def requirements(n: int) -> str:
     return (f"# Flow {n}\nTwo files.\n\n## First of {n}\nWRITE f{n}a.txt: a{n}\nAccept: `grep -q a{n} f{n}a.txt`\n\n"
             f"## Second of {n}\nWRITE f{n}b.txt: b{n}\n")  # fmt: skip
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, env=GIT_ENV, capture_output=True,
-                          text=True).stdout  # fmt: skip
-
-
-def make_repo(home: Path) -> Path:
-    repo = home / "repo"
-    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True, env=GIT_ENV)
-    (repo / "README.md").write_text("hello\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-qm", "first")
-    return repo
 
 
 async def call(daemon: Daemon, request: object) -> object:

@@ -99,7 +99,7 @@ async def start(args: argparse.Namespace, client: DaemonClient) -> int:
     shape = _shape(args)
     if args.plan_only:
         plan = await client.call(
-            PlanWork(project=args.project, requirements=requirements, planner=args.planner, **shape)
+            PlanWork(project=args.project, requirements=requirements, planner=args.planner, agent=args.agent, **shape)
         )
         if args.json:
             emit_json(plan)

@@ -121,7 +121,10 @@ CATALOGUE: dict[EventKind, tuple[str, str]] = {
     EventKind.PR_CLOSED: ("connectors", "A pull request was closed without a merge."),
     EventKind.PR_LABELED: ("connectors", "Labels were added to a local pull request."),
     EventKind.PR_COMMENT: ("connectors", "contexten commented on a local pull request."),
-    EventKind.PR_IMPACT: ("runs", "The blast radius of a pull request, computed when it was validated."),
+    EventKind.PR_IMPACT: (
+        "runs",
+        "The blast radius of a pull request, computed when it was validated (a flow, or a Start Flow's gates).",
+    ),
     EventKind.CHECK_STATE: ("connectors", "A local check started or ended on a pull request's head."),
     EventKind.CHECK_PASSED: ("connectors", "A check on a pull request passed."),
     EventKind.CHECK_FAILED: ("connectors", "A check on a pull request failed."),

@@ -205,10 +205,9 @@ class Daemon:
         work_root = paths.state_dir / "work"
         outline = OutlinePlanner()
         delivery = DeliverySlice(
-            DeliveryContext(events, clock, config, hub, agents, notifier, work_root),
+            DeliveryContext(events, clock, config, hub, agents, notifier, work_root, code_analysis),
             WorkStore(db),
             Planners([outline, AgentPlanner(agents, work_root, outline)]),
-            code_analysis.hotspots,
         )
         health = HealthSlice(events, reader, clock, config, paths.state_dir)
         scheduler, triggers = Scheduler(runner.start, events, clock), Triggers(runner.start, run_store, events, clock)

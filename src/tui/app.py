@@ -135,7 +135,10 @@ class ContextenApp(App[None]):
         # The keys in force on this screen, read from its bindings (the dashboard's include the app's).
         rows: list[tuple[str, str]] = []
         listed: set[str] = set()
-        for active in self.screen.active_bindings.values():
+        # The screen's own keys first, then the console's, then those of the focused widget (scrolling...).
+        order = {self.screen: 0, self: 1}
+        actives = sorted(self.screen.active_bindings.values(), key=lambda a: order.get(a.node, 2))
+        for active in actives:
             key = self.get_key_display(active.binding)
             if key not in listed:
                 listed.add(key)

@@ -17,12 +17,14 @@ the attempt) and does what its mode says:
 - simplify / worsen (autonomous_refactoring): the hotspot's file becomes its `.simple` twin, or gets a
   more complex function.
 
+Asked to plan (CONTEXTEN_ISSUE_KIND = planning), it answers as $PLAN_MODE says: valid, fix or never.
 A reproduction writes each `TEST path: text` line of its sub-issue. With `--hold-byte`, any mode first
 waits for one byte from the FIFO named by $HOLD_FILE.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -48,6 +50,8 @@ def main() -> int:
     kind = os.environ["CONTEXTEN_ISSUE_KIND"]
     if mode == "noop":
         return 0  # not a word, not a change
+    if kind == "planning":
+        return plan(prompt, os.environ.get("PLAN_MODE", "valid"))
     print(f"agent {mode}: {os.environ['CONTEXTEN_ISSUE']} {kind} attempt {os.environ['CONTEXTEN_ATTEMPT']}", flush=True)
     if mode == "hang":
         # It and its child wait for a signal that only stopping them sends: a hang, without a clock.
@@ -93,6 +97,25 @@ def main() -> int:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text("BROKEN\n" if broken else text)
     commit(leave)
+    return 0
+
+
+VALID_PLAN = {"title": "Greetings, planned", "notes": ["planned by the scripted agent"], "components": [
+    {"title": "Greeter", "body": "WRITE greet.txt: hello", "accept": ["grep -q hello greet.txt"], "research": False},
+]}  # fmt: skip
+
+
+def plan(prompt: str, plan_mode: str) -> int:
+    """Planning (the `agent` planner): PLAN_MODE valid; fix (invalid, then valid once told the errors);
+    never (prose, never a plan). The answer goes to the result file, as the prompt asks."""
+    told = "did not validate" in prompt
+    if plan_mode == "valid" or (plan_mode == "fix" and told):
+        answer = "Here is the plan:\n" + json.dumps(VALID_PLAN)
+    elif plan_mode == "fix":
+        answer = json.dumps({"title": "no components"})
+    else:
+        answer = "I would rather not plan."
+    Path(os.environ["CONTEXTEN_RESULT_FILE"]).write_text(answer)
     return 0
 
 

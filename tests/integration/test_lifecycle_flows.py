@@ -160,6 +160,10 @@ def test_refactoring_the_hotspots_lowers_their_complexity(hotspot: Setup) -> Non
     complexity = next(g for g in item["gates"] if g["name"] == "complexity")
     assert complexity["passed"] and "6 (src/calc.py:1 grade) before" in complexity["output"]
     assert "bisect" in git(hotspot.repo, "show", "main:src/calc.py")
+    # The change's blast radius is reported with the gates (and as pr.impact); it never blocks.
+    impact = next(g for g in item["gates"] if g["name"] == "impact")
+    assert impact["passed"] and "src/calc.py:grade" in impact["output"]
+    assert any(e["number"] == item["pull_request"] and e["changed"] >= 1 for e in hotspot.events("pr.impact"))
     assert "cyclomatic complexity 6" in flow["requirements"]  # the main issue says what was chosen and why
 
 

@@ -21,6 +21,7 @@ class PlanWork(Request[Plan]):
     project: str = Field(min_length=1, max_length=200)
     requirements: str = Field(max_length=MAX_REQUIREMENTS_CHARS)
     planner: PlannerName | None = None  # None: [start_flow] planner
+    agent: str | None = Field(default=None, max_length=100)  # the agent planner's agent; None: the default
     flow: Shape = "start_flow"  # feature_development, bug_fix_workflow: one component (see docs/start-flow.md)
     research: bool = False  # feature_development: research first
     bug: str | None = Field(default=None, max_length=100)  # bug_fix_workflow: the bug issue to fix (its text)

@@ -142,7 +142,7 @@ class StartWorkScreen(Screen[WorkFlow | None]):
             self.query_one(PlanPreview).show(None)
             return
         request = PlanWork(project=project, requirements=self.requirements, planner=self._choice("#sw-planner"),
-                           flow=shape)  # fmt: skip
+                           agent=self._choice("#sw-agent"), flow=shape)  # fmt: skip
         try:
             plan = await self._link.call(request)
         except ContextenError as exc:

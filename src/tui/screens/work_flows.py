@@ -71,7 +71,7 @@ class WorkFlowsScreen(LiveScreen):
     def on_mount(self) -> None:
         table = self.query_one("#flows-table", DataTable)
         table.border_title = "Start Flows"
-        table.add_columns("#", "state", "project", "merged", "active", "stuck", "agent", "age", "main", "title")
+        table.add_columns("#", "state", "project", "merged", "active", "stuck", "agent", "time", "main", "title")
         self.query_one("#flows-filter").display = False
         table.focus()
         self.reload()

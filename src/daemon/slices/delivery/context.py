@@ -15,6 +15,7 @@ from contexten.daemon.platform.config import Config
 from contexten.daemon.platform.eventlog import EventLog
 from contexten.daemon.slices.agents.service import AgentPool
 from contexten.daemon.slices.connectors.hub import Connectors
+from contexten.daemon.slices.delivery.insight import CodeInsight
 from contexten.daemon.slices.delivery.store import update_flow, upsert_item
 from contexten.daemon.slices.notify.port import Notifier
 
@@ -35,6 +36,7 @@ class DeliveryContext:
     agents: AgentPool
     notifier: Notifier
     root: Path  # $STATE/work: trees/ for worktrees, attempts/ for prompts, results and logs
+    analysis: CodeInsight
 
     @property
     def trees(self) -> Path:

@@ -4,15 +4,9 @@ so the main issue says what was chosen and why."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from contexten.common.analysis_view import HotspotItem
-from contexten.common.models import Project
 from contexten.common.start_flow import Component, Plan
 from contexten.daemon.slices.delivery.outline import RequirementsError
-
-# (project, scope, how many) -> the hotspots, worst first. The analysis slice's, given at construction.
-HotspotSource = Callable[[Project, str, int], Awaitable[list[HotspotItem]]]
 
 
 def refactoring_plan(hotspots: list[HotspotItem], scope: str) -> tuple[str, Plan]:

@@ -26,7 +26,7 @@ from contexten.daemon.slices.delivery.context import DeliveryContext, flow_event
 from contexten.daemon.slices.delivery.driver import FlowDriver
 from contexten.daemon.slices.delivery.outline import RequirementsError, single_plan
 from contexten.daemon.slices.delivery.planning import Planners, apply_plan
-from contexten.daemon.slices.delivery.refactoring import HotspotSource, refactoring_plan
+from contexten.daemon.slices.delivery.refactoring import refactoring_plan
 from contexten.daemon.slices.delivery.store import WorkStore, insert_flow, upsert_item
 from contexten.daemon.slices.delivery.workspace import sweep_scratch_trees
 
@@ -37,12 +37,11 @@ class DeliverySlice(Slice):
     name = "delivery"
     config_sections = frozenset({"start_flow"})
 
-    def __init__(self, ctx: DeliveryContext, store: WorkStore, planners: Planners, hotspots: HotspotSource) -> None:
+    def __init__(self, ctx: DeliveryContext, store: WorkStore, planners: Planners) -> None:
         super().__init__()
         self.ctx = ctx
         self.store = store
         self.planners = planners
-        self.hotspots = hotspots
         self.drivers: dict[int, FlowDriver] = {}
         self._runs: dict[int, asyncio.Task[None]] = {}
         self._starting = asyncio.Lock()
@@ -124,7 +123,7 @@ class DeliverySlice(Slice):
     async def plan(self, req: PlanWork) -> Plan:
         project = self._project(req.project)
         planner = req.planner or self.ctx.config().start_flow.planner
-        agent = self._agent(None) if planner == "agent" and req.flow == "start_flow" else ""
+        agent = self._agent(req.agent) if planner == "agent" and req.flow == "start_flow" else ""
         if req.flow == "autonomous_refactoring":
             return (await self._refactoring(project, req.scope, req.hotspots))[1]
         requirements = await self._requirements(project, req.requirements, req.bug)
@@ -136,7 +135,7 @@ class DeliverySlice(Slice):
 
     async def _refactoring(self, project: Project, scope: str, count: int) -> tuple[str, Plan]:
         try:
-            return refactoring_plan(await self.hotspots(project, scope, count), scope)
+            return refactoring_plan(await self.ctx.analysis.hotspots(project, scope, count), scope)
         except RequirementsError as exc:
             raise CommandFailed(ErrorCode.INVALID_REQUEST, f"refactoring: {exc}") from None
         except (LookupError, Failure) as exc:
