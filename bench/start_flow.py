@@ -35,9 +35,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parents[1] / "scripts"))
 from crashtest import Daemon
 
+from contexten.cli.start_flow import wait_for_end
 from contexten.client.connection import DaemonClient
-from contexten.common.protocol import PinProject
-from contexten.common.protocol.delivery import GetWork, StartWork
+from contexten.common.protocol import PinProject, Status
+from contexten.common.protocol.delivery import StartWork
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid", "GIT_COMMITTER_NAME": "bench",
            "GIT_COMMITTER_EMAIL": "bench@example.invalid"}  # fmt: skip
@@ -94,13 +95,11 @@ async def run_flow(daemon: Daemon, repo: Path, components: int) -> tuple[float, 
     client = DaemonClient(daemon.paths, timeout=30.0)
     try:
         await client.call(PinProject(target=str(repo)))
+        since = (await client.call(Status())).last_seq
         began = time.perf_counter()
         flow = await client.call(StartWork(project="repo", requirements=requirements(components)))
-        while True:
-            flow = await client.call(GetWork(flow=flow.id))
-            if flow.state.value in ("completed", "escalated", "failed", "cancelled"):
-                break
-            await asyncio.sleep(0.05)  # polling the state; the poll's cost is the daemon's own
+        # Followed through the event stream, as the CLI's --wait does: no polling load on the daemon.
+        flow = await wait_for_end(client, flow.id, since, echo=False)
         elapsed = time.perf_counter() - began
     finally:
         await client.aclose()

@@ -19,7 +19,8 @@ the attempt) and does what its mode says:
 
 Asked to plan (CONTEXTEN_ISSUE_KIND = planning), it answers as $PLAN_MODE says: valid, fix or never.
 A reproduction writes each `TEST path: text` line of its sub-issue. With `--hold-byte`, any mode first
-waits for one byte from the FIFO named by $HOLD_FILE.
+waits for one byte from the FIFO named by $HOLD_FILE; with `--hold-issue`, for the FIFO
+$HOLD_FILE.<issue> to be written, if there is one.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ def main() -> int:
         fd = os.open(os.environ["HOLD_FILE"], os.O_RDONLY)
         os.read(fd, 1)
         os.close(fd)
+    held = Path(f"{os.environ.get('HOLD_FILE', '')}.{os.environ['CONTEXTEN_ISSUE']}")
+    if "--hold-issue" in sys.argv and held.exists():
+        held.read_text()  # a FIFO of this issue's own: a test lets each issue go in the order it wants
     if mode == "slow" and kind == "research":
         Path(os.environ["HOLD_FILE"]).read_text()  # a FIFO: blocks until the test writes to it
     if kind == "research":

@@ -115,6 +115,9 @@ class Setup:
         finally:
             con.close()
 
+    def agents(self, marker: str) -> list[psutil.Process]:
+        return agent_processes(marker, self.home)
+
     def comments(self, identifier: str) -> list[str]:
         number = int(identifier.split("-")[1])
         return [r[0] for r in self.sql("SELECT body FROM tracker_comments WHERE issue_id = ? ORDER BY id", number)]
@@ -137,12 +140,14 @@ def set_up(home: Path, text: str, env: dict[str, str] | None = None) -> Setup:
     return Setup(daemon, repo)
 
 
-def agent_processes(marker: str) -> list[psutil.Process]:
-    """The agent processes (and their children) of the attempts whose marker starts with `marker`."""
+def agent_processes(marker: str, home: Path) -> list[psutil.Process]:
+    """The agent processes (and their children) of this home's attempts whose marker starts with `marker`.
+    The home matters: other tests' daemons (in parallel) number their flows from 1 too."""
     found = []
     for proc in psutil.process_iter():
         try:
-            if proc.environ().get("CONTEXTEN_MARKER", "").startswith(marker):
+            env = proc.environ()
+            if env.get("CONTEXTEN_MARKER", "").startswith(marker) and str(home) in env.get("CONTEXTEN_PROMPT_FILE", ""):
                 found.append(proc)
         except psutil.Error:
             continue

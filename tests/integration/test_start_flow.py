@@ -19,7 +19,6 @@ from tests.integration.start_flow_helpers import (
     ONE_COMPONENT,
     REQUIREMENTS,
     Setup,
-    agent_processes,
     agent_table,
     config,
     git,
@@ -182,7 +181,7 @@ def test_a_hanging_agent_is_stopped_whole_and_the_item_escalates(home: Path) -> 
         research = flow["items"][0]
         assert research["failure"] == "stalled" and "wrote nothing for 1.5s" in research["error"]
         # The agent and the child it started are gone: the whole process group was stopped.
-        wait_for(lambda: not agent_processes(f"cx-{flow['id']}-"), 30, "the agent's processes to end")
+        wait_for(lambda: not setup.agents(f"cx-{flow['id']}-"), 30, "the agent's processes to end")
     finally:
         setup.daemon.stop()
 
@@ -193,7 +192,7 @@ def test_an_agent_that_floods_its_output_is_stopped(home: Path) -> None:
         flow, code = setup.start_json(ONE_COMPONENT, "--agent", "flood", "--wait")
         assert code == 1
         assert flow["items"][0]["failure"] == "flooded" and "more than the 200000" in flow["items"][0]["error"]
-        wait_for(lambda: not agent_processes(f"cx-{flow['id']}-"), 30, "the agent to end")
+        wait_for(lambda: not setup.agents(f"cx-{flow['id']}-"), 30, "the agent to end")
         log = cli(setup.home, "work", str(flow["id"]), "--log", "1").stdout
         assert log.endswith("x" * 100)
     finally:
@@ -244,10 +243,10 @@ def test_cancel_stops_the_agent_and_ends_the_flow(home: Path) -> None:
     try:
         flow = cli_json(setup.home, "start", "repo", "-r", str(setup.requirements(ONE_COMPONENT)), "--agent",
                         "hang")["id"]  # fmt: skip
-        wait_for(lambda: bool(agent_processes(f"cx-{flow}-1-1")), 30, "the agent to start")
+        wait_for(lambda: bool(setup.agents(f"cx-{flow}-1-1")), 30, "the agent to start")
         cancelled = cli_json(setup.home, "work", str(flow), "--cancel")
         assert cancelled["state"] == "cancelled" and {i["state"] for i in cancelled["items"]} == {"cancelled"}
-        wait_for(lambda: not agent_processes(f"cx-{flow}-"), 30, "the agent to be stopped")
+        wait_for(lambda: not setup.agents(f"cx-{flow}-"), 30, "the agent to be stopped")
         assert any("Cancelled by a person" in c for c in setup.comments(cancelled["main_issue"]))
         again = cli(setup.home, "work", str(flow), "--resume")
         assert again.returncode == 1 and "has ended (cancelled)" in again.stderr

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from tests.helpers import cli_json, wait_for
-from tests.integration.start_flow_helpers import ONE_COMPONENT, agent_processes, agent_table, config, git, set_up
+from tests.integration.start_flow_helpers import ONE_COMPONENT, agent_table, config, git, set_up
 
 SCRIPT = Path(__file__).parents[2] / "scripts" / "crash_start_flow.py"
 
@@ -24,11 +24,11 @@ def test_an_agent_at_work_is_adopted_by_the_next_daemon_after_a_kill(home: Path)
                         "slow")["id"]  # fmt: skip
         marker = f"cx-{flow}-1-1"
         wait_for(lambda: setup.work(flow)["items"][0]["state"] == "researching", 30, "the research to start")
-        wait_for(lambda: bool(agent_processes(marker)), 30, "the agent's process")
-        agent_pid = agent_processes(marker)[0].pid
+        wait_for(lambda: bool(setup.agents(marker)), 30, "the agent's process")
+        agent_pid = setup.agents(marker)[0].pid
 
         setup.daemon.kill()
-        assert [p.pid for p in agent_processes(marker)] == [agent_pid]  # the agent outlives the daemon
+        assert [p.pid for p in setup.agents(marker)] == [agent_pid]  # the agent outlives the daemon
         setup.daemon.start()
         wait_for(lambda: "adopted the agent of item 1 (attempt 1)" in setup.daemon.log(), 30, "the adoption")
 
@@ -42,7 +42,7 @@ def test_an_agent_at_work_is_adopted_by_the_next_daemon_after_a_kill(home: Path)
         assert len(findings) == 1
         assert len(setup.pull_requests()) == 1
         assert git(setup.repo, "show", "main:greet.txt") == "hello\n"
-        assert not agent_processes(f"cx-{flow}-")
+        assert not setup.agents(f"cx-{flow}-")
     finally:
         setup.daemon.stop()
 

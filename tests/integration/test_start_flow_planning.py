@@ -11,7 +11,6 @@ from tests.helpers import wait_for
 from tests.integration.start_flow_helpers import (
     ONE_COMPONENT,
     REQUIREMENTS,
-    agent_processes,
     agent_table,
     config,
     git,
@@ -52,7 +51,7 @@ def test_an_item_past_its_deadline_escalates_and_its_agent_is_stopped(home: Path
         assert code == 1 and flow["state"] == "escalated"
         research = flow["items"][0]
         assert research["state"] == "escalated" and "stall_after_seconds" in research["error"]
-        wait_for(lambda: not agent_processes(f"cx-{flow['id']}-"), 30, "the stalled agent to be stopped")
+        wait_for(lambda: not setup.agents(f"cx-{flow['id']}-"), 30, "the stalled agent to be stopped")
         assert any("stall_after_seconds" in e["reason"] for e in setup.events("work.escalated"))
     finally:
         setup.daemon.stop()

@@ -115,7 +115,9 @@ class AgentPool:
         """A place for one attempt of this agent, within both bulkheads."""
         agent = self.get(name)
         every, own = self._all, self._slots[name]
-        async with every, own:
+        # Its own bulkhead first: an attempt waiting for its agent must not hold one of the global slots
+        # meanwhile (it would starve every other agent).
+        async with own, every:
             self._running[name] = self._running.get(name, 0) + 1
             try:
                 yield agent

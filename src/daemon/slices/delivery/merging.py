@@ -8,6 +8,7 @@ import contextlib
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from contexten.analysis.languages import language_of
 from contexten.common.event_kinds import EventKind
 from contexten.common.start_flow import GateResult, ItemKind, ItemState, WorkFlow, WorkItem
 from contexten.daemon.platform.failures import Failure
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from contexten.daemon.slices.delivery.driver import FlowDriver
 
 MERGE_RACES = 5  # the default branch moved between validation and merge this often: a person decides
-QUEUE_AFTER_RACES = 2
+QUEUE_AFTER_RACES = 1  # after one race an item validates holding the merge lock: no second wasted run
 
 
 class MergeSteps:
@@ -67,6 +68,13 @@ class MergeSteps:
 
     async def _impact(self, forge: Forge, number: int) -> GateResult:
         """The change's blast radius (`pr.impact`): reported with the gates, never blocking the merge."""
+        item, ws = self.item, self.d.workspace()
+        assert item.branch is not None and item.base is not None
+        if not any(language_of(path) for path in (await ws.change(item.branch, item.base)).files):
+            # Nothing the analysis reads changed: there is no blast radius to compute (and no cost to pay).
+            gate = GateResult(name="impact", passed=True, attempt=item.attempt, output="no source file changed")
+            await self._report(gate)
+            return gate
         try:
             comparison = await forge.compare(number)
             patches = [(f.path, f.patch) for f in comparison.files if f.patch and f.status != "removed"]
