@@ -13,11 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from contexten.common.clock import FakeClock
 from contexten.daemon.platform.credentials import Secret
 from contexten.daemon.slices.agents.codegen import CodegenAgent, CodegenSettings, normalise
 from contexten.daemon.slices.agents.codegen_client import CodegenClient
 from contexten.daemon.slices.agents.port import AgentEnd, AgentError, AgentStatus, AgentTask
 from contexten.daemon.slices.connectors.http.errors import ConnectorError
+from contexten.daemon.slices.resilience.breaker import BreakerConfig, BreakerState, CircuitBreaker
 from tests.fakes.codegen_server import GIT_ENV, FakeCodegen
 
 PROMPT = "## The sub-issue\nImplement this.\nWRITE greet.txt: hello\n## The requirements\nWRITE other.txt: no\n"
@@ -169,3 +171,28 @@ async def test_a_wrong_token_is_refused_without_showing_it(origin: Path, tmp_pat
             await client2.aclose()
         finally:
             await client.aclose()
+
+
+async def test_codegen_errors_open_its_breaker_and_the_run_is_waited_for_not_lost(origin: Path,
+                                                                                 tmp_path: Path) -> None:  # fmt: skip
+    fake = FakeCodegen(origin, mode="hang")
+    with fake.server.running():
+        breaker = CircuitBreaker("codegen", BreakerConfig(minimum_calls=3, window_size=3), FakeClock())
+        agent = CodegenAgent("codegen", CodegenClient(fake.url, fake.org_id, Secret(fake.token), breaker), settings())
+        try:
+            ref = await agent.start(task(tmp_path))
+            fake.faults.extend([(502, {}), (502, {}), (502, {})])
+            failed = 0
+            while breaker.state != BreakerState.OPEN and failed < 3:  # 502s count as failures
+                with pytest.raises(ConnectorError):
+                    await agent._api().get_run(json.loads(ref)["run"])
+                failed += 1
+            assert breaker.state == BreakerState.OPEN and failed >= 2
+            before = len(fake.requests)
+            status = await agent.wait(ref, 0.1)  # Codegen is away: the run is still at work, not failed
+            assert status.end is AgentEnd.RUNNING and len(fake.requests) == before
+            with pytest.raises(AgentError) as refused:  # a new run is refused now, and may be retried later
+                await agent.start(task(tmp_path, "cx-1-4-1"))
+            assert not refused.value.escalate and len(fake.created()) == 1
+        finally:
+            await agent.close()

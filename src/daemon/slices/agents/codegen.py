@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from contexten.common.errors import ContextenError
 from contexten.daemon.slices.agents.codegen_client import CodegenClient, QuotaSpent
 from contexten.daemon.slices.agents.port import Agent, AgentEnd, AgentError, AgentInfo, AgentStatus, AgentTask
-from contexten.daemon.slices.connectors.http.errors import ConnectorError
 
 DONE = {"complete", "completed", "succeeded", "success", "done", "finished"}
 FAILED = {"failed", "error", "errored"}
@@ -101,7 +101,7 @@ class CodegenAgent(Agent):
         except QuotaSpent as exc:
             raise AgentError(self.name, f"Codegen refused the run: its plan's runs are spent ({exc})",
                              escalate=True) from None  # fmt: skip
-        except ConnectorError as exc:
+        except ContextenError as exc:  # the service's error, or its breaker refusing while it is open
             raise AgentError(self.name, str(exc)) from None
         Path(task.log_file).write_text(f"codegen run {run['id']} {run.get('web_url') or ''}\n".replace(" \n", "\n"))
         return _Ref(int(run["id"]), task.log_file, task.result_file, time.time()).dump()
@@ -112,7 +112,7 @@ class CodegenAgent(Agent):
         while True:
             try:
                 run = await self._api().get_run(r.run)
-            except ConnectorError as exc:
+            except ContextenError as exc:
                 # The service is away (or the breaker is open): the run goes on without us; look again.
                 run = {"status": None, "_problem": str(exc)}
             end = normalise(run.get("status"))
@@ -146,7 +146,7 @@ class CodegenAgent(Agent):
         done = self._logged.get(r.run)
         if done is None:  # first look since this daemon started: what an earlier one copied is in the file
             done = await asyncio.to_thread(_copied, r.log)
-        with contextlib.suppress(ConnectorError):
+        with contextlib.suppress(ContextenError):
             page = await self._api().logs(r.run, skip=done)
             entries = [e for e in page.get("logs") or [] if isinstance(e, dict)]
             if entries:
@@ -158,7 +158,7 @@ class CodegenAgent(Agent):
                 self._logged[r.run] = done + len(entries)
 
     async def cancel(self, ref: str) -> None:
-        with contextlib.suppress(ConnectorError, AgentError):
+        with contextlib.suppress(ContextenError, AgentError):
             await self._api().stop_run(_Ref.load(ref).run)
 
     async def adopt(self, marker: str, ref: str | None) -> str | None:

@@ -117,21 +117,34 @@ class Workspace:
         `branch` (reset to that head, or to `start`: a bug's fix starts on its reproducing test) for a
         change; detached for research, which only reads."""
         path = self.worktree_of(marker)
+        if Path(path).exists():
+            await self.discard(path)
+        base = await self.default_head()
+        self.root.mkdir(parents=True, exist_ok=True)
+        problem = ""
+        for cleared in (False, True):
+            if cleared:
+                # An earlier attempt's worktree (a crash, or a failed attempt) holds the branch, or its path
+                # is still registered: cleared away, then once more. Looked for only when it is in the way.
+                await self._clear(branch, path)
+            if branch is not None:
+                moved = await git(self.repo, "branch", "--force", "--no-track", branch, start or base)
+                if not moved.ok:
+                    problem = moved.err or moved.out
+                    continue
+                added = await add_worktree(self.repo, path, branch)
+            else:
+                added = await add_worktree(self.repo, "--detach", path, base)
+            if added.ok:
+                return path, base
+            problem = added.err or added.out
+        raise WorkspaceError(f"cannot make a worktree for {branch or 'research'}: {problem[-500:]}")
+
+    async def _clear(self, branch: str | None, path: str) -> None:
         listed = await self._worktrees()
-        # An earlier attempt's worktree (a crash, or a failed attempt) may hold the path or the branch.
         holders = {p for p, b in listed.items() if branch and b == f"refs/heads/{branch}" and p != self.repo}
         for other in holders | {path}:
             await self.discard(other, registered=other in listed)
-        base = await self.default_head()
-        self.root.mkdir(parents=True, exist_ok=True)
-        if branch is None:
-            added = await add_worktree(self.repo, "--detach", path, base)
-        else:
-            await self._ok("branch", "--force", "--no-track", branch, start or base)
-            added = await add_worktree(self.repo, path, branch)
-        if not added.ok:
-            raise WorkspaceError(f"cannot make a worktree for {branch or 'research'}: {added.err[-500:]}")
-        return path, base
 
     async def _worktrees(self) -> dict[str, str]:
         """The repository's worktrees: path -> the branch ref checked out there ("" when detached)."""

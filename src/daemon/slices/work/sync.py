@@ -189,7 +189,7 @@ class IssueSync:
         parent = await tracker.issue(parent_id) if tracker is not None else None
         if tracker is None or parent is None or not parent.children:
             return None
-        children = [c for c in [await tracker.issue(i) for i in parent.children] if c is not None]
+        children = await tracker.children(parent)
         completed = sum(1 for c in children if c.state == "completed")
         finished = sum(1 for c in children if c.state in DONE_STATE_TYPES)
         progress = completed / len(children) if children else 0.0

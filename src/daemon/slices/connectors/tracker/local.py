@@ -58,6 +58,12 @@ class LocalTracker(Tracker):
     async def project_issues(self, project: str) -> list[Issue]:
         return await self._select("project = ?", (project,))
 
+    async def children(self, parent: Issue) -> list[Issue]:
+        # One query, not one per child: a Start Flow's main issue has dozens, and its progress is
+        # recomputed on every change of any of them.
+        found = {i.identifier: i for i in await self._select("parent_id = ?", (int(parent.id),))}
+        return [found[c] for c in parent.children if c in found]
+
     async def issue(self, identifier: str) -> Issue | None:
         number = _number(identifier)
         found = await self._select("id = ?", (number,)) if number is not None else []

@@ -63,6 +63,11 @@ class Tracker(ABC):
     async def link_pull_request(self, identifier: str, url: str) -> None:
         """Attach a pull request to an issue (linking twice is harmless)."""
 
+    async def children(self, parent: Issue) -> list[Issue]:
+        """The parent's sub-issues, in its order. Trackers that can answer in one query override this."""
+        found = [await self.issue(identifier) for identifier in parent.children]
+        return [c for c in found if c is not None]
+
     async def project_issues(self, project: str) -> list[Issue] | None:
         """The issues of one project, when this tracker keeps them by project (the local one); None when
         it keeps them by team (Linear), and the caller asks by team."""
