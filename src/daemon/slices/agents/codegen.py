@@ -55,7 +55,6 @@ class _Ref:
     log: str
     result: str
     started: float  # wall clock, so the timeout survives a daemon restart
-    logged: int = 0  # log entries already copied into the log file
 
     def dump(self) -> str:
         return json.dumps(self.__dict__)
