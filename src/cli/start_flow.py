@@ -199,8 +199,7 @@ async def work(args: argparse.Namespace, client: DaemonClient) -> int:
         if not flows:
             print("no Start Flows yet: contexten start PROJECT --requirements FILE")
         for flow in flows:
-            merged = sum(1 for i in flow.items if i.state is ItemState.MERGED)
-            code = sum(1 for i in flow.items if i.kind.value != "research")
+            merged, code = flow.progress
             print(f"{flow.id:<4} {flow.state.value:<11} {flow.project:<16} {merged}/{code} merged  {flow.title}")
         return 0
     orders = [(a, None) for a in ("pause", "resume", "cancel") if getattr(args, a)]

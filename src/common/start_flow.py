@@ -172,6 +172,13 @@ class WorkFlow(BaseModel):
     ended_at: float | None = None
     items: list[WorkItem] = Field(default_factory=list)
 
+    @property
+    def progress(self) -> tuple[int, int]:
+        """(implementation items merged, or marked done by hand; implementation items): what the CLI and
+        the console show as "n/m merged"."""
+        code = [i for i in self.items if i.kind is ItemKind.IMPLEMENTATION]
+        return sum(1 for i in code if i.state in (ItemState.MERGED, ItemState.DONE)), len(code)
+
 
 def plan_items(plan: Plan, agent: str = "", max_attempts: int = 3, now: float = 0.0) -> list[WorkItem]:
     """The items a plan becomes, in order: each component a research item (unless it says none) and an

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import TextArea
+from textual.widgets import DataTable, TextArea
 
 from contexten.common.clock import FakeClock
 from contexten.common.paths import resolve_paths
@@ -12,6 +12,7 @@ from contexten.tui.app import ContextenApp
 from contexten.tui.screens.start_work import StartWorkScreen
 from contexten.tui.screens.work_flow import WorkFlowScreen
 from contexten.tui.screens.work_flows import WorkFlowsScreen
+from contexten.tui.widgets.agent_log import AgentLogView
 from contexten.tui.widgets.plan_preview import PlanPreview
 from contexten.tui.widgets.work_tree import WorkTree
 from tests.console.fake_link import T0, FakeDaemonLink
@@ -99,7 +100,6 @@ def test_start_flow_screen_with_its_plan_preview(snap_compare: Any) -> None:
         screen.query_one(TextArea).load_text(SEARCH_REQUIREMENTS)
         screen.action_preview()
         await await_for(lambda: screen.query_one(PlanPreview).plan is not None, 5, "the preview")
-        await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=(130, 32), run_before=write_requirements)
 
@@ -113,14 +113,11 @@ def test_a_flow_as_a_live_tree_with_an_escalated_item(snap_compare: Any) -> None
         await pilot.press("enter")
         await await_for(lambda: isinstance(pilot.app.screen, WorkFlowScreen), 5, "the flow")
         screen = pilot.app.screen
-        await await_for(lambda: screen.flow is not None, 5, "the flow loaded")
-        await pilot.pause()
+        await await_for(lambda: screen.query_one(WorkTree).highlighted_item == 1, 5, "the tree, on its first item")
         for _ in range(8):  # down to the escalated item, past the merged item's gates
             await pilot.press("j")
         await await_for(lambda: screen.query_one(WorkTree).highlighted_item == 4, 5, "the escalated item")
-        await await_for(lambda: ("log", (7, 4)) in pilot.app.link.work.calls, 5, "its log")
-        await pilot.pause()
-        await pilot.pause()
+        await await_for(lambda: "test_rank_ties" in screen.query_one(AgentLogView).log_text, 5, "its log shown")
 
     assert snap_compare(make_app(), terminal_size=(150, 34), run_before=open_flow)
 
@@ -130,7 +127,6 @@ def test_the_flows_list(snap_compare: Any) -> None:
         await settle(pilot)
         await pilot.press("w")
         await await_for(lambda: isinstance(pilot.app.screen, WorkFlowsScreen), 5, "the flows")
-        await await_for(lambda: bool(pilot.app.screen.flows), 5, "the flows listed")
-        await pilot.pause()
+        await await_for(lambda: pilot.app.screen.query_one(DataTable).row_count == 1, 5, "the flow's row")
 
     assert snap_compare(make_app(), terminal_size=(120, 12), run_before=open_flows)

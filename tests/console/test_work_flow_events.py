@@ -23,7 +23,7 @@ def _item_event(seq: int, flow: int, item: dict[str, Any]) -> Event:
 async def test_events_update_the_tree_in_order_and_unknown_shapes_reload() -> None:
     link = FakeDaemonLink()
     app = ContextenApp(link=link, clock=FakeClock(T0))
-    async with app.run_test(size=(150, 40)) as pilot:
+    async with app.run_test(size=(150, 40)):
         await await_for(lambda: app.link_status == "connected", 5, "the fake link")
         app.open_work_flow(7)
         await await_for(lambda: isinstance(app.screen, WorkFlowScreen) and app.screen.flow is not None, 5, "flow 7")
@@ -34,7 +34,6 @@ async def test_events_update_the_tree_in_order_and_unknown_shapes_reload() -> No
         # Item 6 starts coding: a newer state replaces the shown one, and its label says so.
         screen.on_daemon_event(_item_event(1, 7, {**waiting, "state": "coding", "attempt": 1, "updated_at": T0 + 5}))
         assert screen.flow.items[5].state is ItemState.CODING
-        await pilot.pause()
         assert "coding" in str(screen.query_one(WorkTree).root.children[5].label)
         # An older event (sent before the load answered, arriving after it) does not undo that.
         screen.on_daemon_event(_item_event(2, 7, {**waiting, "state": "waiting", "updated_at": T0 - 1}))

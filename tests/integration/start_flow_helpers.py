@@ -96,6 +96,11 @@ class Setup:
     def start(self, text: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return cli(self.home, "start", "repo", "-r", str(self.requirements(text)), *args, timeout=timeout)
 
+    def start_flow(self, text: str, *args: str, name: str = "req.md") -> int:
+        """Start a flow without waiting for it: its id."""
+        flow: int = cli_json(self.home, "start", "repo", "-r", str(self.requirements(text, name)), *args)["id"]
+        return flow
+
     def start_json(self, text: str, *args: str, timeout: float = 120) -> Any:
         result = self.start(text, *args, "--json", timeout=timeout)
         assert result.stdout.strip(), result.stderr

@@ -223,8 +223,7 @@ def test_pause_holds_new_attempts_and_resume_lets_them_go(home: Path) -> None:
     os.mkfifo(hold)
     setup = set_up(home, config(agent_table("slow", "slow", env={"HOLD_FILE": str(hold)})))
     try:
-        flow = cli_json(setup.home, "start", "repo", "-r", str(setup.requirements(ONE_COMPONENT)), "--agent",
-                        "slow")["id"]  # fmt: skip
+        flow = setup.start_flow(ONE_COMPONENT, "--agent", "slow")
         wait_for(lambda: setup.work(flow)["items"][0]["state"] == "researching", 30, "the research to start")
         assert cli_json(setup.home, "work", str(flow), "--pause")["paused"] is True
         hold.write_text("go")  # the research under way finishes (it was reading the FIFO)...
@@ -241,8 +240,7 @@ def test_pause_holds_new_attempts_and_resume_lets_them_go(home: Path) -> None:
 def test_cancel_stops_the_agent_and_ends_the_flow(home: Path) -> None:
     setup = set_up(home, config(agent_table("hang", "hang", idle_timeout_seconds=600)))
     try:
-        flow = cli_json(setup.home, "start", "repo", "-r", str(setup.requirements(ONE_COMPONENT)), "--agent",
-                        "hang")["id"]  # fmt: skip
+        flow = setup.start_flow(ONE_COMPONENT, "--agent", "hang")
         wait_for(lambda: bool(setup.agents(f"cx-{flow}-1-1")), 30, "the agent to start")
         cancelled = cli_json(setup.home, "work", str(flow), "--cancel")
         assert cancelled["state"] == "cancelled" and {i["state"] for i in cancelled["items"]} == {"cancelled"}

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import cli_json, wait_for
+from tests.helpers import wait_for
 from tests.integration.start_flow_helpers import ONE_COMPONENT, agent_table, config, git, set_up
 
 SCRIPT = Path(__file__).parents[2] / "scripts" / "crash_start_flow.py"
@@ -20,8 +20,7 @@ def test_an_agent_at_work_is_adopted_by_the_next_daemon_after_a_kill(home: Path)
     os.mkfifo(hold)
     setup = set_up(home, config(agent_table("slow", "slow", env={"HOLD_FILE": str(hold)})))
     try:
-        flow = cli_json(setup.home, "start", "repo", "-r", str(setup.requirements(ONE_COMPONENT)), "--agent",
-                        "slow")["id"]  # fmt: skip
+        flow = setup.start_flow(ONE_COMPONENT, "--agent", "slow")
         marker = f"cx-{flow}-1-1"
         wait_for(lambda: setup.work(flow)["items"][0]["state"] == "researching", 30, "the research to start")
         wait_for(lambda: bool(setup.agents(marker)), 30, "the agent's process")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.helpers import cli_json, wait_for
+from tests.helpers import wait_for
 from tests.integration.start_flow_helpers import REQUIREMENTS, agent_table, config, git, set_up
 
 CLASH = """\
@@ -34,13 +34,12 @@ def test_agents_run_within_the_global_limit_and_their_own_bulkhead(home: Path) -
     setup = set_up(home, config(agents, max_concurrent=2))
     try:
         # Its own bulkhead: two research items are ready at once, and agent `one` takes one at a time.
-        first = cli_json(home, "start", "repo", "-r", str(setup.requirements(REQUIREMENTS)), "--agent", "one")["id"]
+        first = setup.start_flow(REQUIREMENTS, "--agent", "one")
         wait_for(lambda: len(setup.agents(f"cx-{first}-")) == 1, 30, "one agent at work")
         wait_for(lambda: any(i["waiting_for"] == "an agent slot" for i in setup.work(first)["items"]), 30,
                  "the other research waiting for a slot")  # fmt: skip
         # The global limit (2): agent `two` may take two, but only one slot is left.
-        second = cli_json(home, "start", "repo", "-r", str(setup.requirements(REQUIREMENTS, "b.md")), "--agent",
-                          "two")["id"]  # fmt: skip
+        second = setup.start_flow(REQUIREMENTS, "--agent", "two", name="b.md")
         wait_for(lambda: len(setup.agents(f"cx-{second}-")) == 1, 30, "the second flow's agent")
         wait_for(lambda: sum(i["waiting_for"] == "an agent slot" for i in setup.work(second)["items"]) == 1, 30,
                  "its other research waiting for a slot")  # fmt: skip
@@ -62,7 +61,7 @@ def test_a_failed_final_validation_files_an_integration_item(home: Path) -> None
     agent = agent_table("held", "good", "--hold-issue", env={"HOLD_FILE": str(hold)})
     setup = set_up(home, config(agent, max_attempts=1))
     try:
-        flow = cli_json(home, "start", "repo", "-r", str(setup.requirements(CLASH)), "--agent", "held")["id"]
+        flow = setup.start_flow(CLASH, "--agent", "held")
 
         def item(n: int) -> dict[str, str]:
             found: dict[str, str] = setup.work(flow)["items"][n]

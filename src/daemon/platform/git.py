@@ -23,14 +23,20 @@ async def git(
     return ProcessResult(result.code, result.out.strip(), result.err.strip(), result.timed_out, result.truncated)
 
 
+_REPO_LOCKS: dict[tuple[str, str], asyncio.Lock] = {}
+
+
+def repo_lock(purpose: str, repo: str) -> asyncio.Lock:
+    """One lock per (purpose, repository): what must not run twice at once in one repository (worktree
+    changes, merges, fetches, pull-request numbering), whichever object or path spelling asks."""
+    return _REPO_LOCKS.setdefault((purpose, os.path.realpath(repo)), asyncio.Lock())
+
+
 # git keeps a repository's worktrees in .git/worktrees: two `worktree add` / `remove` at once in one
 # repository can read each other's half-written entries ("failed to read .git/worktrees/X/commondir").
 # Every worktree change in the daemon goes through these two helpers, one at a time per repository.
-_WORKTREE_LOCKS: dict[str, asyncio.Lock] = {}
-
-
 def _worktree_lock(repo: str) -> asyncio.Lock:
-    return _WORKTREE_LOCKS.setdefault(os.path.realpath(repo), asyncio.Lock())
+    return repo_lock("worktree", repo)
 
 
 async def add_worktree(repo: str, *args: str) -> ProcessResult:

@@ -7,6 +7,8 @@ import asyncio
 import contextlib
 import os
 import signal
+import sys
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -128,9 +130,6 @@ def watch_children_with_pidfd() -> bool:
     command); a pidfd watcher waits on the event loop instead. The daemon runs thousands of short git
     commands in a Start Flow, so that thread start is a cost worth removing. 3.12+ does this by itself.
     Must be called from inside the running loop. Returns whether the pidfd watcher is in use."""
-    import sys
-    import warnings
-
     if sys.version_info >= (3, 12) or not hasattr(os, "pidfd_open"):
         return False
     try:

@@ -120,8 +120,9 @@ class StartWorkScreen(Screen[WorkFlow | None]):
 
     @on(TextArea.Changed)
     def _typed(self) -> None:
-        # Only the offline planner follows the typing; an agent planner costs an agent run per preview.
-        if self._choice("#sw-planner") == "agent":
+        # Only the offline planner follows the typing: an agent planner costs an agent run per preview, and
+        # a refactoring's plan comes from the analysis, not the text.
+        if self._choice("#sw-planner") == "agent" or self._shape() == "autonomous_refactoring":
             return
         if self._typing is not None:
             self._typing.stop()

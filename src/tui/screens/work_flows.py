@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Input, Label
 from contexten.common.clock import Clock
 from contexten.common.errors import ContextenError
 from contexten.common.protocol.delivery import ListWork
-from contexten.common.start_flow import ItemKind, ItemState, WorkFlow
+from contexten.common.start_flow import ItemState, WorkFlow
 from contexten.tui.format import duration, work_state_text
 from contexten.tui.link import DaemonLink
 from contexten.tui.screens.live import LiveScreen
@@ -27,15 +27,14 @@ class FlowChosen(Message):
 
 
 def _row(flow: WorkFlow, now: float) -> tuple[str | Text, ...]:
-    coded = [i for i in flow.items if i.kind is not ItemKind.RESEARCH]
-    merged = sum(1 for i in coded if i.state in (ItemState.MERGED, ItemState.DONE))
+    merged, code = flow.progress
     active = sum(1 for i in flow.items if i.state.active)
     stuck = sum(1 for i in flow.items if i.state is ItemState.ESCALATED)
     return (
         str(flow.id),
         work_state_text(flow.state.value, flow.paused),
         flow.project,
-        f"{merged}/{len(coded)}",
+        f"{merged}/{code}",
         str(active),
         Text(str(stuck), style="bold red") if stuck else "0",
         flow.agent,

@@ -38,9 +38,8 @@ def flow_label(flow: WorkFlow) -> Text:
     label = Text(f"{flow.main_issue or 'main issue'} ", style="bold")
     label.append_text(work_state_text(flow.state.value, flow.paused))
     label.append(f"  {flow.title}", style="bold")
-    coded = [i for i in flow.items if i.kind.value != "research"]
-    merged = sum(1 for i in coded if i.state in (ItemState.MERGED, ItemState.DONE))
-    label.append(f"  {merged}/{len(coded)} merged", style="dim")
+    merged, code = flow.progress
+    label.append(f"  {merged}/{code} merged", style="dim")
     return label
 
 

@@ -5,14 +5,14 @@ branch alone (a change that passes by itself can still break what merged meanwhi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fnmatch
 import os
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from contexten.analysis.extract import extract
 from contexten.analysis.languages import language_of
+from contexten.analysis.model import Function
 from contexten.common.start_flow import GateResult
 from contexten.daemon.platform.config import QualityThresholds
 from contexten.daemon.platform.process import run_process
@@ -27,6 +27,7 @@ Report = Callable[[GateResult], Awaitable[None]]
 class Validation:
     gates: list[GateResult] = field(default_factory=list)
     onto: str = ""  # the default branch's head the change was validated on
+    files: list[str] = field(default_factory=list)  # what the change touched
 
     @property
     def passed(self) -> bool:
@@ -82,17 +83,29 @@ def outside(files: Sequence[str], globs: Sequence[str]) -> list[str]:
     return [f for f in files if not allowed(f)]
 
 
-def highest_complexity(root: str, files: Sequence[str]) -> tuple[int, str]:
-    """The most complex function in these files under `root`: (its CCN, where it is); (0, "") for none."""
-    worst, where = 0, ""
+def functions_in(root: str, files: Sequence[str]) -> Iterator[tuple[str, Function | Exception]]:
+    """Each function of the changed files the analysis reads, as (path, function); a file the parser cannot
+    take yields (path, the error) once."""
     for path in files:
         spec, full = language_of(path), os.path.join(root, path)
         if spec is None or not os.path.isfile(full):
             continue
-        with contextlib.suppress(Exception), open(full, "rb") as f:  # a file the parser cannot take is skipped
-            for fn in extract(spec, path, f.read(2_000_000)).functions:
-                if fn.ccn > worst:
-                    worst, where = fn.ccn, f"{path}:{fn.start_line} {fn.name}"
+        try:
+            with open(full, "rb") as f:
+                functions = extract(spec, path, f.read(2_000_000)).functions
+        except Exception as exc:  # reported by the caller, never fatal
+            yield path, exc
+            continue
+        for fn in functions:
+            yield path, fn
+
+
+def highest_complexity(root: str, files: Sequence[str]) -> tuple[int, str]:
+    """The most complex function in these files under `root`: (its CCN, where it is); (0, "") for none."""
+    worst, where = 0, ""
+    for path, fn in functions_in(root, files):
+        if not isinstance(fn, Exception) and fn.ccn > worst:
+            worst, where = fn.ccn, f"{path}:{fn.start_line} {fn.name}"
     return worst, where
 
 
@@ -110,23 +123,11 @@ async def complexity_gate(ws: Workspace, merged_tree: str, files: list[str], att
 def complexity_problems(root: str, files: Sequence[str], thresholds: QualityThresholds) -> list[str]:
     """Functions over `max_ccn` in the changed files."""
     problems: list[str] = []
-    for path in files:
-        spec = language_of(path)
-        full = os.path.join(root, path)
-        if spec is None or not os.path.isfile(full):
-            continue
-        try:
-            with open(full, "rb") as f:
-                data = f.read(2_000_000)
-            analysis = extract(spec, path, data)
-        except Exception as exc:  # a file the parser cannot take is reported, not fatal
-            problems.append(f"{path}: cannot be analysed ({type(exc).__name__})")
-            continue
-        for fn in analysis.functions:
-            if thresholds.max_ccn and fn.ccn > thresholds.max_ccn:
-                problems.append(
-                    f"{path}:{fn.start_line} {fn.name} has complexity {fn.ccn} (max_ccn {thresholds.max_ccn})"
-                )
+    for path, fn in functions_in(root, files):
+        if isinstance(fn, Exception):
+            problems.append(f"{path}: cannot be analysed ({type(fn).__name__})")
+        elif thresholds.max_ccn and fn.ccn > thresholds.max_ccn:
+            problems.append(f"{path}:{fn.start_line} {fn.name} has complexity {fn.ccn} (max_ccn {thresholds.max_ccn})")
     return problems
 
 
@@ -151,6 +152,7 @@ async def validate(
 
     change = await ws.change(branch, base)
     files, stat = change.files, change.stat
+    validation.files = files
     if not (
         await record(
             GateResult(

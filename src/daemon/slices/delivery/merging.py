@@ -66,11 +66,10 @@ class MergeSteps:
         self.item.state, self.item.failure, self.item.error = ItemState.RESTRUCTURING, "gate", f"failed: {failed}"
         await self.save()
 
-    async def _impact(self, forge: Forge, number: int) -> GateResult:
+    async def _impact(self, forge: Forge, number: int, files: list[str]) -> GateResult:
         """The change's blast radius (`pr.impact`): reported with the gates, never blocking the merge."""
-        item, ws = self.item, self.d.workspace()
-        assert item.branch is not None and item.base is not None
-        if not any(language_of(path) for path in (await ws.change(item.branch, item.base)).files):
+        item = self.item
+        if not any(language_of(path) for path in files):
             # Nothing the analysis reads changed: there is no blast radius to compute (and no cost to pay).
             gate = GateResult(name="impact", passed=True, attempt=item.attempt, output="no source file changed")
             await self._report(gate)
@@ -134,7 +133,7 @@ class MergeSteps:
         if not validation.passed:
             await self._gates_failed(validation.gates)
             return False
-        item.gates.append(await self._impact(forge, number))
+        item.gates.append(await self._impact(forge, number, validation.files))
         await self.save()
         if not locked:
             await self.d.unpaused(item)

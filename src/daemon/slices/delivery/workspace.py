@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
 import shutil
 import tempfile
@@ -15,7 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from contexten.daemon.platform.git import add_worktree, git, remove_worktree
+from contexten.daemon.platform.git import add_worktree, git, remove_worktree, repo_lock
 
 AUTHOR = {
     "GIT_AUTHOR_NAME": "contexten",
@@ -62,20 +61,10 @@ class MergedTree:
     onto: str  # the default branch's head it was merged onto
 
 
-# One merge at a time per repository, and none while the default branch's head is compared with the one a
-# change was validated on: what merges is always what was tested, on top of what is there.
-_MERGE_LOCKS: dict[str, asyncio.Lock] = {}
-
-
 def merge_lock(repo: str) -> asyncio.Lock:
-    return _MERGE_LOCKS.setdefault(os.path.realpath(repo), asyncio.Lock())
-
-
-_FETCH_LOCKS: dict[str, asyncio.Lock] = {}
-
-
-def _fetch_lock(repo: str) -> asyncio.Lock:
-    return _FETCH_LOCKS.setdefault(os.path.realpath(repo), asyncio.Lock())
+    """One merge at a time per repository, and none while the default branch's head is compared with the
+    one a change was validated on: what merges is always what was tested, on top of what is there."""
+    return repo_lock("delivery-merge", repo)
 
 
 class Workspace:
@@ -96,7 +85,7 @@ class Workspace:
 
     async def default_head(self) -> str:
         if self.remote is not None:
-            async with _fetch_lock(self.repo):  # two fetches at once fight over the ref's lock file
+            async with repo_lock("fetch", self.repo):  # two fetches at once fight over the ref's lock file
                 refspec = f"+refs/heads/{self.default_branch}:{self.default_ref}"
                 await self._ok("fetch", "--no-tags", self.remote, refspec)
         return await self._ok("rev-parse", "--verify", f"{self.default_ref}^{{commit}}")

@@ -9,9 +9,7 @@ worktree when it is not, moving the branch with a compare-and-swap so a concurre
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -23,7 +21,7 @@ from contexten.common.event_kinds import EventKind
 from contexten.common.models import Check, CiRun, PullRequest
 from contexten.daemon.platform.eventlog import EventLog
 from contexten.daemon.platform.failures import FailureClass
-from contexten.daemon.platform.git import add_worktree, git, remove_worktree
+from contexten.daemon.platform.git import add_worktree, git, remove_worktree, repo_lock
 from contexten.daemon.platform.process import run_process
 from contexten.daemon.platform.secrets import child_environment
 from contexten.daemon.slices.connectors.forge.port import ChangedFile, Comparison, Forge
@@ -124,7 +122,7 @@ class LocalForge(Forge):
         sha = await self._sha(f"refs/heads/{head}")
         # One opening at a time per repository: the number is the next free one, and two agents' pull
         # requests opened at once must not both take it (nor one head get two).
-        async with _open_lock(self.repo):
+        async with repo_lock("open-pull-request", self.repo):
             existing = [p for p in await self.pull_requests("open") if p.head == head]
             if existing:
                 raise self._fail(f"{head!r} already has an open pull request (#{existing[0].number})", F.CONFLICT)
@@ -277,7 +275,8 @@ class LocalForge(Forge):
             passed = [c for c in await self.checks(number) if c.head_sha == head_sha and c.conclusion == "success"]
             if not passed:
                 raise self._fail(f"pull request #{number} has no passing check at {head_sha[:12]}", F.VALIDATION)
-        async with _merge_lock(self.repo):
+        # Two merges into one repository at once would share its working tree (or race on the branch ref).
+        async with repo_lock("forge-merge", self.repo):
             return await self._merge(pr, number)
 
     async def _merge(self, pr: PullRequest, number: int) -> PullRequest:
@@ -324,21 +323,6 @@ class LocalForge(Forge):
         finally:
             await remove_worktree(self.repo, workdir)
             shutil.rmtree(workdir, ignore_errors=True)
-
-
-# Two merges into one repository at once would share its working tree (or race on the branch ref).
-_MERGE_LOCKS: dict[str, asyncio.Lock] = {}
-
-
-def _merge_lock(repo: str) -> asyncio.Lock:
-    return _MERGE_LOCKS.setdefault(os.path.realpath(repo), asyncio.Lock())
-
-
-_OPEN_LOCKS: dict[str, asyncio.Lock] = {}
-
-
-def _open_lock(repo: str) -> asyncio.Lock:
-    return _OPEN_LOCKS.setdefault(os.path.realpath(repo), asyncio.Lock())
 
 
 def _conflicts(result: object) -> str:
