@@ -33,6 +33,7 @@ from contexten.common.models import Event
 from contexten.common.paths import Paths, resolve_paths
 from contexten.daemon.platform.bus import Bus
 from contexten.daemon.platform.eventlog import EventLog
+from contexten.daemon.platform.refusals import RefusalLog
 from contexten.daemon.platform.store.database import open_database
 
 PAYLOAD = {"index": 3, "progress": 0.5, "message": "5/10", "pad": "x" * 80}
@@ -133,7 +134,7 @@ def raw_sqlite(home: Path, n: int, batch: int = 1000) -> float:
 async def _pipeline(paths: Paths, n: int, rate: float | None) -> dict[str, object]:
     """Emit n events (as fast as possible, or at `rate` per second) and measure at a real subscriber."""
     db = await open_database(paths.database)
-    bus = Bus(paths)
+    bus = Bus(paths, RefusalLog())
     bus.bind()
     log = EventLog(db, bus.publish_events, SystemClock(), last_seq=0)
     log.start()

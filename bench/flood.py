@@ -81,12 +81,16 @@ def pct(values: list[float], q: float) -> float:
     return sorted(values)[min(len(values) - 1, int(len(values) * q))]
 
 
-def measure(endpoint: str, pid: int, clients: int, seconds: float) -> dict[str, float]:
+def measure(
+    endpoint: str, pid: int, clients: int, seconds: float, probe_endpoint: str | None = None
+) -> dict[str, float]:
+    """The flood goes to `endpoint`; the probe to `probe_endpoint` (where a client sends `status`: the daemon's
+    control lane), or to the same socket when the server has only one (the floor)."""
     ctx = zmq.Context()
     probe = ctx.socket(zmq.DEALER)
     probe.setsockopt(zmq.LINGER, 0)
     probe.setsockopt(zmq.RCVTIMEO, 60_000)
-    probe.connect(endpoint)
+    probe.connect(probe_endpoint or endpoint)
     try:
         proc = psutil.Process(pid)
         idle = [status_latency(probe, i) for i in range(300)]
@@ -140,9 +144,15 @@ def main() -> None:
         floor.terminate()
         daemon = subprocess.Popen([sys.executable, "-m", "contexten", "daemon"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        while not (home / "run/control.sock").exists():
+        while not (home / "run/lane.sock").exists():
             time.sleep(0.05)
-        ours = measure(f"ipc://{home}/run/control.sock", daemon.pid, args.clients, args.seconds)
+        ours = measure(
+            f"ipc://{home}/run/control.sock",
+            daemon.pid,
+            args.clients,
+            args.seconds,
+            probe_endpoint=f"ipc://{home}/run/lane.sock",
+        )
         started = time.monotonic()
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(60)

@@ -13,7 +13,8 @@ from typing import Any
 
 from contexten.cli import analyze, start_flow, work
 from contexten.cli.keyed import send_keyed
-from contexten.cli.output import emit_json, format_run
+from contexten.cli.output import emit_json, error, format_run
+from contexten.cli.restore_wait import RESTORE_FLOW, wait_for_restore
 from contexten.cli.spawn import ensure_daemon
 from contexten.client.connection import DaemonClient
 from contexten.client.feed import follow
@@ -34,6 +35,7 @@ from contexten.common.protocol import (
     RetryRun,
     StartRun,
     Status,
+    StatusInfo,
     StopDaemon,
     UnpinProject,
 )
@@ -131,21 +133,43 @@ async def _run(args: argparse.Namespace, client: DaemonClient) -> int:
         else:
             print(run.id)
         return 0
-    since = (await client.call(Status())).last_seq
+    before = await client.call(Status())
     run = await _start(client, request)
     if not args.json:
         print(f"run {run.id} started: {run.flow}", flush=True)
-    async for event in follow(client, since, run=run.id):
-        if not args.json:
-            _print_progress(event)
-        if event.kind == EventKind.RUN_STATE and RunState(event.data["state"]).terminal:
-            break
+    state: RunState | None = None
+    try:
+        async for event in follow(client, before.last_seq, run=run.id):
+            if not args.json:
+                _print_progress(event)
+            if event.kind == EventKind.RUN_STATE and RunState(event.data["state"]).terminal:
+                state = RunState(event.data["state"])
+                break
+    except DaemonUnreachable:
+        if run.flow != RESTORE_FLOW:
+            raise  # only a restore takes the daemon away on purpose
+    if run.flow == RESTORE_FLOW and state in (None, RunState.COMPLETED):
+        return await _restored(args, client, before, run)
     final = await client.call(GetRun(id=run.id))
     if args.json:
         emit_json(final)
     else:
         print(format_run(final))
     return 0 if final.state == RunState.COMPLETED else 1
+
+
+async def _restored(args: argparse.Namespace, client: DaemonClient, before: StatusInfo, run: Run) -> int:
+    if not args.json:
+        print("  the daemon restarts to apply the restore", flush=True)
+    restored = await wait_for_restore(client, before.last_seq, run.id, before.instance)
+    if args.json:
+        emit_json({"run": run.id, "flow": run.flow, "restored": bool(restored), **restored})
+    elif restored:
+        print(f"restored from {restored.get('backup', 'the staged backup')}; the previous store is kept at "
+              f"{restored['kept']}")  # fmt: skip
+    else:
+        error("the daemon restarted without applying the restore (see its log)")
+    return 0 if restored else 1
 
 
 def _print_progress(event: Event) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from pathlib import Path
 from typing import Any, TypeVar
 
 import zmq
@@ -34,18 +35,23 @@ class DaemonClient:
         self.paths = paths
         self.timeout = timeout
         self._ctx = zmq.asyncio.Context.instance()
-        self._sock: zmq.asyncio.Socket | None = None
+        # One DEALER per socket of the daemon: the command socket, and the control lane's (ping, status, stop).
+        self._socks: dict[Path, zmq.asyncio.Socket] = {}
+        self._readers: dict[Path, asyncio.Task[None]] = {}
         self._pending: dict[str, asyncio.Future[Reply]] = {}
-        self._reader: asyncio.Task[None] | None = None
 
-    def _socket(self) -> zmq.asyncio.Socket:
-        if self._sock is None:
+    def _target(self, request: Request[Any]) -> Path:
+        return self.paths.lane_socket if type(request).lane else self.paths.control_socket
+
+    def _socket(self, target: Path) -> zmq.asyncio.Socket:
+        sock = self._socks.get(target)
+        if sock is None:
             sock = self._ctx.socket(zmq.DEALER)
             sock.setsockopt(zmq.LINGER, 0)
-            sock.connect(self.paths.control_endpoint)
-            self._sock = sock
-            self._reader = asyncio.get_running_loop().create_task(self._read_replies(sock))
-        return self._sock
+            sock.connect(f"ipc://{target}")
+            self._socks[target] = sock
+            self._readers[target] = asyncio.get_running_loop().create_task(self._read_replies(sock))
+        return sock
 
     async def _read_replies(self, sock: zmq.asyncio.Socket) -> None:
         while True:
@@ -85,8 +91,9 @@ class DaemonClient:
             await asyncio.sleep(pause)
 
     async def _once(self, request: Request[Any], wait: float, budget: float) -> Reply:
-        trust_socket(self.paths.control_socket)  # every time: one lstat, and a stopped daemon is noticed at once
-        sock = self._socket()
+        target = self._target(request)
+        trust_socket(target)  # every time: one lstat, and a stopped daemon is noticed at once
+        sock = self._socket(target)
         request_id = uuid.uuid4().hex[:16]
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
@@ -96,26 +103,28 @@ class DaemonClient:
                 reply = await asyncio.wait_for(future, wait)
             except TimeoutError:
                 # Throw the socket away: a request still queued in it must not reach a daemon later.
-                self.close()
-                raise DaemonUnreachable(
-                    f"the daemon did not answer within {budget:g}s ({self.paths.control_socket})"
-                ) from None
+                self._drop(target)
+                raise DaemonUnreachable(f"the daemon did not answer within {budget:g}s ({target})") from None
         finally:
             self._pending.pop(request_id, None)
         return reply
 
+    def _drop(self, target: Path) -> asyncio.Task[None] | None:
+        reader = self._readers.pop(target, None)
+        if reader is not None:
+            reader.cancel()
+        sock = self._socks.pop(target, None)
+        if sock is not None:
+            sock.close(linger=0)
+        return reader
+
     def close(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            self._reader = None
-        if self._sock is not None:
-            self._sock.close(linger=0)
-            self._sock = None
+        for target in list(self._socks):
+            self._drop(target)
 
     async def aclose(self) -> None:
-        reader = self._reader
-        self.close()
-        if reader is not None:
+        readers = [r for r in (self._drop(t) for t in list(self._socks)) if r is not None]
+        for reader in readers:
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
 

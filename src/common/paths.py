@@ -77,6 +77,15 @@ class Paths:
         return self.runtime_dir / "control.sock"
 
     @property
+    def lane_socket(self) -> Path:
+        """The control lane's own socket (`ping`, `status`, `daemon.stop`), served on a thread of its own."""
+        return self.runtime_dir / "lane.sock"
+
+    @property
+    def lane_endpoint(self) -> str:
+        return "ipc://" + str(self.lane_socket)
+
+    @property
     def events_endpoint(self) -> str:
         return "ipc://" + str(self.events_socket)
 
@@ -92,7 +101,7 @@ class Paths:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             check_private_dir(folder)  # created between our look and our mkdir by someone else: still refused
         self.config_file.parent.mkdir(parents=True, exist_ok=True)
-        for sock in (self.events_socket, self.control_socket):
+        for sock in (self.events_socket, self.control_socket, self.lane_socket):
             if len(str(sock)) > MAX_IPC_PATH:
                 raise ConfigError(
                     str(sock),

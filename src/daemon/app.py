@@ -36,6 +36,7 @@ from contexten.daemon.flows import builtin_flows
 from contexten.daemon.platform.bus import Bus
 from contexten.daemon.platform.config import Config, changed_keys, load_config
 from contexten.daemon.platform.config_watch import watch_config
+from contexten.daemon.platform.control_lane import ControlLane
 from contexten.daemon.platform.eventlog import EventLog
 from contexten.daemon.platform.handle import DaemonHandle
 from contexten.daemon.platform.ledger import EffectLedger
@@ -97,6 +98,9 @@ class Daemon:
         self._stop = asyncio.Event()
         self._systemd = SystemdNotifier()
         self.restart_reason: str | None = None
+        # Why the daemon stopped on its own, if it did: it then exits non-zero, so systemd (Restart=on-failure)
+        # starts it again and `systemctl status` shows the failure.
+        self.failure: str | None = None
         self.slices: list[Slice] = []
         self.router = Router()
         self._events: EventLog | None = None
@@ -112,7 +116,9 @@ class Daemon:
             home=str(self.paths.state_dir.parent if os.environ.get("CONTEXTEN_HOME") else self.paths.state_dir),
         )
 
-    def request_stop(self) -> None:
+    def request_stop(self, failure: str | None = None) -> None:
+        if failure is not None and self.failure is None:
+            self.failure = failure
         self._stop.set()
 
     def request_restart(self, reason: str) -> None:
@@ -138,7 +144,7 @@ class Daemon:
                 platform.push_async_callback(db.close)
                 reader_db = await open_reader(self.paths.database)
                 platform.push_async_callback(reader_db.close)
-                bus = Bus(self.paths)
+                bus = Bus(self.paths, self.router.refusals)
                 bus.bind()
                 platform.callback(bus.close)
                 reader = EventReader(db)
@@ -156,11 +162,12 @@ class Daemon:
             lock.release()
 
     def _apply_staged_restore(self) -> dict[str, Any] | None:
-        kept = backups.apply_staged_restore(self.paths.database, self.clock.now())
-        if kept is None:
+        applied = backups.apply_staged_restore(self.paths.database, self.clock.now())
+        if applied is None:
             return None
+        kept, request = applied
         log.warning("restored the store from a staged backup; the previous store is kept at %s", kept)
-        return {"kept": str(kept), "previous_last_seq": _last_seq(kept)}
+        return {**request, "kept": str(kept), "previous_last_seq": _last_seq(kept)}
 
     async def _build(
         self,
@@ -219,6 +226,7 @@ class Daemon:
             self.info, self.request_stop, config, clock, events, reader, bus, projects, run_store, flows, health,
             breakers, hub, self._systemd, status_reads=(ProjectStore(reader_db), RunStore(reader_db)),
             store_present=store_lock.still_ours,
+            lane=lambda handlers: ControlLane(paths.lane_socket, paths.lane_endpoint, paths.database, handlers),
         )  # fmt: skip
         # What flows may ask for with ctx.use(); each flow's `needs` is checked against it here, not at run time.
         provided.add(hub, analysis.service, healer, runner, breakers, sync, handle)
@@ -240,7 +248,7 @@ class Daemon:
         ]
         for slice_ in self.slices:
             self.router.add(slice_.name, slice_.handlers())
-            slice_.on_crash(lambda _where: self.request_stop())
+            slice_.on_crash(lambda where: self.request_stop(f"{where} crashed"))
         self.router.check_complete()
 
     # ---- main loop and shutdown ------------------------------------------------------------------
@@ -260,6 +268,7 @@ class Daemon:
                 asyncio.create_task(
                     watch_config(self.paths.config_file, self._apply_config, self._refuse_config), name="config-watch"
                 ),
+                asyncio.create_task(self.router.refusals.run(), name="refusal-log"),
             ]
             for task in tasks:
                 task.add_done_callback(self._died)
@@ -298,12 +307,12 @@ class Daemon:
         store that is still unusable then stops start-up with its reason)."""
         log.critical("%s; stopping", why)
         self._systemd.notify(f"STATUS=stopping: {why}")
-        self.request_stop()
+        self.request_stop(why)
 
     def _died(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
             log.error("%s failed; stopping the daemon", task.get_name(), exc_info=task.exception())
-            self.request_stop()
+            self.request_stop(f"{task.get_name()} failed")
 
     # ---- live configuration ----------------------------------------------------------------------
 
@@ -346,6 +355,9 @@ def _section_of(key: str) -> str:
     return key.split(".", 1)[0].split("[", 1)[0]
 
 
+EXIT_FAILED = 1  # stopped on its own (store unwritable or gone, a core task died): systemd restarts it
+
+
 def run_daemon(paths: Paths) -> int:
     """Entry point of `contexten daemon`. Returns the process exit code."""
     # Everything the daemon writes (store, backups, cache, logs, sockets) is for its user alone.
@@ -363,6 +375,9 @@ def run_daemon(paths: Paths) -> int:
         logging.shutdown()
         # Same pid: systemd (and `contexten up`) keep tracking the daemon across the restart.
         os.execv(sys.executable, [sys.executable, "-m", "contexten", "daemon"])
+    if daemon.failure:
+        log.error("stopped because %s", daemon.failure)
+        return EXIT_FAILED
     return 0
 
 

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from contexten.common.clock import Clock
 from contexten.common.event_kinds import EventKind
@@ -18,6 +19,7 @@ from contexten.common.protocol import (
     GetSnapshot,
     Heartbeat,
     Ping,
+    Request,
     Snapshot,
     Status,
     StatusInfo,
@@ -27,10 +29,12 @@ from contexten.common.protocol import (
 from contexten.common.state import HEALTH_HISTORY
 from contexten.daemon.platform.bus import Bus
 from contexten.daemon.platform.config import Config
+from contexten.daemon.platform.control_lane import ControlLane, LaneHandlers
 from contexten.daemon.platform.eventlog import EventLog
-from contexten.daemon.platform.lifecycle import Slice, handles
+from contexten.daemon.platform.lifecycle import Handler, Slice, handles
 from contexten.daemon.platform.projects import ProjectStore
 from contexten.daemon.platform.sdnotify import SystemdNotifier
+from contexten.daemon.platform.store.database import Reads
 from contexten.daemon.platform.store.events import EventReader
 from contexten.daemon.slices.connectors.hub import Connectors
 from contexten.daemon.slices.health.slice import HealthSlice
@@ -39,8 +43,10 @@ from contexten.daemon.slices.runs.registry import FlowRegistry
 from contexten.daemon.slices.runs.store import RunStore
 
 SNAPSHOT_RUNS = 50
+READ_TRIES = 5
 STORE_CHECK_SECONDS = 1.0
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class DaemonSlice(Slice):
@@ -50,7 +56,7 @@ class DaemonSlice(Slice):
     def __init__(
         self,
         info: Callable[[], DaemonInfo],
-        request_stop: Callable[[], None],
+        request_stop: Callable[[str | None], None],
         config: Callable[[], Config],
         clock: Clock,
         events: EventLog,
@@ -65,6 +71,7 @@ class DaemonSlice(Slice):
         systemd: SystemdNotifier,
         status_reads: tuple[ProjectStore, RunStore],
         store_present: Callable[[], bool],
+        lane: Callable[[LaneHandlers], ControlLane],
     ) -> None:
         super().__init__()
         self._info = info
@@ -84,8 +91,12 @@ class DaemonSlice(Slice):
         self._store_present = store_present
         # `status` is on the control lane: it reads on its own connection, never queued behind other reads.
         self._status_projects, self._status_runs = status_reads
+        self._lane = lane(self.lane_handlers)
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        await asyncio.to_thread(self._lane.start)
         self.spawn(self._heartbeat(), "heartbeat")
         self.spawn(self._watch_store(self._store_present), "store-watch")
         if self._systemd.watchdog_interval:
@@ -100,14 +111,38 @@ class DaemonSlice(Slice):
 
     @handles(Status)
     async def status(self, _: Status) -> StatusInfo:
+        return await self._status(self._status_projects, self._status_runs)
+
+    async def _status(self, projects: ProjectStore, runs: RunStore) -> StatusInfo:
         return StatusInfo(
             **self._info().model_dump(),
-            projects=await self._status_projects.all(),
-            runs_by_state=await self._status_runs.count_by_state(),
+            projects=await projects.all(),
+            runs_by_state=await runs.count_by_state(),
             last_seq=self._events.published_seq,
-            breakers=self._breakers.infos(),
-            budgets=self._budgets(),
+            breakers=_read_across_threads(self._breakers.infos),
+            budgets=_read_across_threads(self._budgets),
         )
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._lane.stop)
+
+    def lane_handlers(self, db: Reads) -> dict[type[Request[Any]], Handler]:
+        """The control lane's handlers, run on its thread with its own read connection `db`: the same
+        answers as here, and a stop handed to the main loop."""
+        projects, runs, loop = ProjectStore(db), RunStore(db), self._loop
+        assert loop is not None, "the lane starts from start(), on the main loop"
+
+        async def ping(_: Ping) -> DaemonInfo:
+            return self._info()
+
+        async def status(_: Status) -> StatusInfo:
+            return await self._status(projects, runs)
+
+        async def stop(_: StopDaemon) -> Stopping:
+            loop.call_soon_threadsafe(self._request_stop, None)
+            return Stopping(stopping=True, pid=os.getpid())
+
+        return {Ping: ping, Status: status, StopDaemon: stop}
 
     @handles(GetSnapshot)
     async def snapshot(self, _: GetSnapshot) -> Snapshot:
@@ -132,7 +167,7 @@ class DaemonSlice(Slice):
 
     @handles(StopDaemon)
     async def stop_daemon(self, _: StopDaemon) -> Stopping:
-        self._request_stop()
+        self._request_stop(None)
         return Stopping(stopping=True, pid=os.getpid())
 
     async def _heartbeat(self) -> None:
@@ -151,9 +186,20 @@ class DaemonSlice(Slice):
         log.critical(message)
         self._events.emit(EventKind.ALERT, {"metric": "store", "severity": "critical", "message": message,
                                             "resolved": False, "source": "daemon"})  # fmt: skip
-        self._request_stop()
+        self._request_stop(message)
 
     async def _watchdog(self, interval: float) -> None:
         while True:
             self._systemd.watchdog()
             await asyncio.sleep(interval)
+
+
+def _read_across_threads(read: Callable[[], list[T]]) -> list[T]:
+    """A read of the main loop's objects from the lane's thread: a dict or deque changing under it raises
+    RuntimeError, and the next try sees it settled (the main thread holds the GIL for a whole step)."""
+    for _ in range(READ_TRIES - 1):
+        try:
+            return read()
+        except RuntimeError:
+            continue
+    return read()

@@ -84,20 +84,25 @@ def scenario() -> None:
     started = contexten("daemon", env=env)
     seen["daemon_code"], seen["daemon_said"] = started.returncode, started.stderr.strip().splitlines()[-1:]
 
-    # 2. The attacker serves a socket there: the CLI sends nothing and says why.
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(str(FALLBACK / "control.sock"))
-    listener.listen()
-    os.chown(FALLBACK / "control.sock", ATTACKER, ATTACKER)
-    listener.setblocking(False)
+    # 2. The attacker serves the daemon's sockets there: the CLI sends nothing and says why.
+    listeners = []
+    for name in ("control.sock", "lane.sock"):
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(FALLBACK / name))
+        listener.listen()
+        os.chown(FALLBACK / name, ATTACKER, ATTACKER)
+        listener.setblocking(False)
+        listeners.append(listener)
     status = contexten("status", env=env)
-    try:
-        listener.accept()
-        seen["cli_connected"] = True
-    except BlockingIOError:
-        seen["cli_connected"] = False
+    seen["cli_connected"] = False
+    for listener in listeners:
+        try:
+            listener.accept()
+            seen["cli_connected"] = True
+        except BlockingIOError:
+            pass
+        listener.close()
     seen["cli_code"], seen["cli_said"] = status.returncode, status.stderr.strip()
-    listener.close()
 
     # 3. A symlink planted in its place: refused too.
     for entry in FALLBACK.iterdir():

@@ -65,6 +65,31 @@ def test_restore_brings_back_the_backup_and_keeps_the_old_store(daemon: DaemonPr
     assert used.with_suffix(".db").exists()
 
 
+def test_a_waited_restore_follows_the_daemon_across_its_restart(daemon: DaemonProcess) -> None:
+    backup = _run(daemon.home, "backup_operations")
+    assert backup["state"] == "COMPLETED"
+    before = cli_json(daemon.home, "status")
+    result = cli(daemon.home, "run", "data_recovery", "--param", "backup=latest", "--wait", "--json", timeout=150)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["restored"] is True and report["flow"] == "data_recovery"
+    (made,) = (daemon.paths.state_dir / "backups").glob(f"{report['backup']}")  # the backup it named exists
+    assert made.suffix == ".db" and Path(report["kept"]).exists()
+    after = cli_json(daemon.home, "status")
+    assert after["instance"] != before["instance"] and after["pid"] == before["pid"]
+    # The restored store never held the restore's own run: the wait reported the event instead of asking for it.
+    assert cli(daemon.home, "show", str(report["run"])).returncode == 1
+    assert not (daemon.paths.state_dir / "restore-pending.json").exists()
+
+
+def test_a_waited_restore_in_text_says_where_the_old_store_is(daemon: DaemonProcess) -> None:
+    assert _run(daemon.home, "backup_operations")["state"] == "COMPLETED"
+    result = cli(daemon.home, "run", "data_recovery", "--param", "backup=latest", "--wait", timeout=150)
+    assert result.returncode == 0, result.stderr
+    assert "the daemon restarts to apply the restore" in result.stdout
+    assert "restored from contexten-" in result.stdout and "pre-restore-" in result.stdout
+
+
 def _instance(daemon: DaemonProcess) -> str | None:
     result = cli(daemon.home, "status", "--json", timeout=10)
     return json.loads(result.stdout)["instance"] if result.returncode == 0 else None

@@ -77,6 +77,24 @@ def test_a_lone_surrogate_in_the_request_id_still_gets_a_reply(dealer: Dealer) -
     assert "lone surrogate" in reply.error.message
 
 
+def test_refusals_are_logged_once_per_client_however_many_it_sends(daemon: DaemonProcess) -> None:
+    before = daemon.log().count("refused a request from client")
+    noisy, other = Dealer(daemon), Dealer(daemon)
+    try:
+        for n in range(300):
+            reply = noisy.ask(_frame(cmd="run.get", id=2**63 + n))
+            assert not reply.ok
+        assert not other.ask(_frame(cmd=[])).ok
+        assert noisy.ask(_frame(cmd="ping")).ok  # refusals cost the client nothing but its bad requests
+    finally:
+        noisy.close()
+        other.close()
+    # One line for each client, not one per request: 300 bad requests cannot fill the log.
+    lines = [x for x in daemon.log().splitlines() if "refused a request from client" in x]
+    assert len(lines) - before == 2, lines
+    assert "does not fit in a 64-bit integer" in lines[-2] and "unknown command" in lines[-1]
+
+
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats() | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),

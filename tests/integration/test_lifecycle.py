@@ -19,6 +19,7 @@ def test_sigterm_shuts_down_cleanly(daemon: DaemonProcess) -> None:
     log = daemon.log()
     assert "shutting down" in log and "stopped" in log and "Traceback" not in log
     assert not daemon.paths.control_socket.exists() and not daemon.paths.events_socket.exists()
+    assert not daemon.paths.lane_socket.exists()
     gone = cli(daemon.home, "events", "--json")
     assert gone.returncode == 2 and json.loads(gone.stdout)["error"]["type"] == "DaemonUnreachable"
     again = DaemonProcess(daemon.home).start()

@@ -23,6 +23,9 @@ class Request(BaseModel, Generic[R]):
     # Reads that can cost a lot (pages of events, whole snapshots): the daemon runs a few at a time, so they
     # never queue up in front of everything else on the store.
     expensive: ClassVar[bool] = False
+    # Control requests (liveness, status, stop): clients send them to the control lane's own socket, served
+    # on a thread of its own, so a flood of other requests cannot delay them.
+    lane: ClassVar[bool] = False
 
     @classmethod
     def command(cls) -> str:

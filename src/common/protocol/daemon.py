@@ -54,10 +54,12 @@ class Stopping(BaseModel):
 
 class Ping(Request[DaemonInfo]):
     cmd: Literal["ping"] = "ping"
+    lane = True
 
 
 class Status(Request[StatusInfo]):
     cmd: Literal["status"] = "status"
+    lane = True
 
 
 class GetSnapshot(Request[Snapshot]):
@@ -75,3 +77,4 @@ class EventsSince(Request[EventPage]):
 
 class StopDaemon(Request[Stopping]):
     cmd: Literal["daemon.stop"] = "daemon.stop"
+    lane = True

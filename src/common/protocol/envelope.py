@@ -42,6 +42,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     FAILED = "failed"  # the daemon tried and could not (an agent that could not plan); the message says why
     BUSY = "busy"  # too much in flight: try again after `retry_after` seconds; nothing was done
+    UNAVAILABLE = "unavailable"  # the daemon cannot store anything now (its store is unwritable) and is stopping
     INTERNAL = "internal"
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic.fields import FieldInfo
 
 from contexten.common.protocol.base import Request, request_types
+from contexten.common.protocol.envelope import ErrorCode
 
 _INTRO = """# The control protocol
 
@@ -18,8 +19,12 @@ Clients (the CLI, the console) talk to the daemon over ZeroMQ: requests on a DEA
 `$XDG_RUNTIME_DIR/contexten/control.sock`, events on PUB → SUB at `events.sock`. A request is one JSON frame
 `{"v": 1, "rid": "<id>", "cmd": "<command>", ...fields}`; its reply is `{"v": 1, "rid": "<id>", "ok": true,
 "result": ...}` or `{"v": 1, "rid": "<id>", "ok": false, "error": {"code": "...", "message": "..."}}`.
-Error codes: `bad_frame`, `bad_json`, `wrong_version`, `unknown_command`, `invalid_request` (the message
-names the field), `not_found`, `invalid_params`, `conflict`, `internal`.
+Error codes: ERROR_CODES. `invalid_request` names the field; `busy` carries `retry_after` (seconds) and
+nothing was done; `unavailable` means the store cannot be written and the daemon is stopping (retry with the
+same key once it is back).
+Control requests (`ping`, `status`, `daemon.stop`: marked *control lane* below) go to `lane.sock` beside the others,
+the control lane: a socket, a thread and a read connection of their own, so a flood of other requests
+cannot delay them. Sent to `control.sock` they are answered too, on a lane that the flood limits leave open.
 
 Each request is a class `Verb(Request[Answer])` in `src/common/protocol/<slice>.py`, answered by the handler
 its slice registers with `@handles(Verb)`. In Python, `await client.call(GetRun(id=3))` returns a `Run`,
@@ -47,7 +52,8 @@ def _field(name: str, info: FieldInfo) -> str:
 
 
 def reference_markdown() -> str:
-    lines = [_INTRO]
+    codes = ", ".join(f"`{code.value}`" for code in ErrorCode)
+    lines = [_INTRO.replace("ERROR_CODES", codes)]
     by_slice: dict[str, list[type[Request[Any]]]] = {}
     for _command, kind in sorted(request_types().items()):
         by_slice.setdefault(kind.__module__.rsplit(".", 1)[-1], []).append(kind)
@@ -57,7 +63,8 @@ def reference_markdown() -> str:
             lines += [f"### `{kind.command()}` — {kind.__name__}", ""]
             fields = [_field(n, f) for n, f in kind.model_fields.items() if n != "cmd"]
             lines += [f"- {f}" for f in fields] or ["- no fields"]
-            lines += ["", f"Answer: `{_type_name(kind.response_type())}`", ""]
+            lane = " · *control lane* (`lane.sock`)" if kind.lane else ""
+            lines += ["", f"Answer: `{_type_name(kind.response_type())}`{lane}", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

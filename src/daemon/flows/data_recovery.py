@@ -8,6 +8,7 @@ before the database is opened, so no connection ever sees a half-restored file.
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,8 @@ async def stage(ctx: StepContext) -> dict[str, Any]:
         partial.unlink(missing_ok=True)
         raise RestoreRefused(f"the staged copy failed its integrity check: {verdict}; nothing was changed")
     partial.replace(target)
+    request = backups.staged_request_path(ctx.use(DaemonHandle).database)
+    await asyncio.to_thread(request.write_text, json.dumps({"run": ctx.run.id, "backup": source.name}))
     # The backup the store is about to become must survive any rotation: it is the way back.
     await asyncio.to_thread(backups.pin_backup, source, f"restored by run {ctx.run.id}")
     ctx.progress(1.0, "staged; the daemon restarts to apply it")

@@ -16,8 +16,9 @@ import zmq
 import zmq.asyncio
 
 from contexten.common.paths import Paths
-from contexten.common.protocol import EVENT_TOPIC, HEARTBEAT_TOPIC, PROTOCOL_VERSION, ErrorCode
+from contexten.common.protocol import EVENT_TOPIC, HEARTBEAT_TOPIC, PROTOCOL_VERSION, ErrorCode, request_types
 from contexten.common.protocol.envelope import MAX_FRAME_BYTES
+from contexten.daemon.platform.refusals import RefusalLog
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +34,12 @@ READ_LIMIT_BYTES = MAX_FRAME_BYTES * 8
 PER_CLIENT_IN_FLIGHT = 8
 IN_FLIGHT = 32
 CONTROL_IN_FLIGHT = 64
-CONTROL_COMMANDS = frozenset({"ping", "status", "daemon.stop"})
+# The control lane's requests (ping, status, daemon.stop), for a client that sends them here, not to lane.sock.
+CONTROL_COMMANDS = frozenset(cmd for cmd, kind in request_types().items() if kind.lane)
 REPLY_HWM = 64
 BUSY_RETRY_SECONDS = 0.2
 
-Handler = Callable[[bytes], Awaitable[bytes]]
+Handler = Callable[[bytes, bytes], Awaitable[bytes]]  # (request frame, client identity) -> reply frame
 
 
 class Refusal(Protocol):
@@ -47,8 +49,9 @@ class Refusal(Protocol):
 
 
 class Bus:
-    def __init__(self, paths: Paths) -> None:
+    def __init__(self, paths: Paths, refusals: RefusalLog) -> None:
         self._paths = paths
+        self._refusals = refusals
         self._ctx = zmq.asyncio.Context()
         self._pub = zmq.Socket(self._ctx, zmq.PUB)  # sync socket sharing the asyncio context's io thread
         self._router = self._ctx.socket(zmq.ROUTER)
@@ -92,7 +95,9 @@ class Bus:
             if len(rest) == 2 and rest[0] == b"":
                 envelope, rest = [b""], rest[1:]
             if len(rest) != 1:
-                await self._reply(identity, envelope, refuse(f"expected one request frame, got {len(rest)}"))
+                message = f"expected one request frame, got {len(rest)}"
+                self._refusals.refused(identity, ErrorCode.BAD_FRAME.value, message)
+                await self._reply(identity, envelope, refuse(message))
                 continue
             payload = rest[0]
             control = False
@@ -113,6 +118,7 @@ class Bus:
             f"the daemon is busy ({self._in_flight} requests in flight, {self._per_client.get(identity, 0)} of "
             "them yours); try again shortly"
         )
+        self._refusals.refused(identity, ErrorCode.BUSY.value, message)
         error = {"code": ErrorCode.BUSY.value, "message": message, "retry_after": BUSY_RETRY_SECONDS}
         return json.dumps({"v": PROTOCOL_VERSION, "rid": rid, "ok": False, "error": error}).encode()
 
@@ -138,7 +144,7 @@ class Bus:
         self, identity: bytes, envelope: list[bytes], payload: bytes, handle: Handler, control: bool
     ) -> None:
         try:
-            reply = await handle(payload)
+            reply = await handle(payload, identity)
             await self._reply(identity, envelope, reply)
         finally:
             self._leave(identity, control)

@@ -227,8 +227,10 @@ class EventLog:
                 if attempt >= self._failing_after and self._closed:
                     raise StoreUnwritable(f"{len(batch)} events could not be stored before the stop: {exc}") from None
                 delay = _RETRY_SECONDS[min(attempt - 1, len(_RETRY_SECONDS) - 1)]
-                if attempt == 1:
+                if attempt == 1 and not isinstance(exc, (sqlite3.OperationalError, OSError)):
                     log.exception("storing %d events failed; retrying in %.2fs", len(batch), delay)
+                elif attempt == 1:  # a full disk, a lock, an I/O error: the message says it all
+                    log.error("storing %d events failed (%s); retrying in %.2fs", len(batch), exc, delay)
                 else:
                     log.warning("storing %d events failed again (%s); retrying in %.2fs", len(batch), exc, delay)
                 if attempt == self._failing_after and self._on_failing is not None:

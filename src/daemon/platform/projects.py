@@ -5,18 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import aiosqlite
-
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Project
 from contexten.daemon.platform.eventlog import Published
+from contexten.daemon.platform.store.database import Reads
 from contexten.daemon.platform.store.writes import Statement
 
 _COLUMNS = "id, name, kind, location, pinned_at, health"
 
 
 class ProjectStore:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Reads) -> None:
         self._db = db
 
     async def all(self) -> list[Project]:

@@ -20,7 +20,9 @@ from contexten.common.protocol import (
     peek_request_id,
     request_types,
 )
+from contexten.daemon.platform.eventlog import StoreUnwritable
 from contexten.daemon.platform.lifecycle import Handler
+from contexten.daemon.platform.refusals import RefusalLog
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +36,10 @@ EXPENSIVE_AT_ONCE = 4
 
 
 class Router:
-    def __init__(self) -> None:
+    def __init__(self, refusals: RefusalLog | None = None) -> None:
         self._routes: dict[type[Request[Any]], tuple[str, Handler]] = {}
         self._expensive = asyncio.Semaphore(EXPENSIVE_AT_ONCE)
+        self.refusals = refusals or RefusalLog()
 
     def add(self, owner: str, handlers: dict[type[Request[Any]], Handler]) -> None:
         for kind, handler in handlers.items():
@@ -51,11 +54,14 @@ class Router:
         if missing:
             raise RoutingError(f"no handler for {', '.join(missing)}")
 
-    async def handle(self, raw: bytes) -> bytes:
+    async def handle(self, raw: bytes, client: bytes = b"") -> bytes:
         request_id = ""
         try:
             request_id, request = decode_request(raw)
-            _, handler = self._routes[type(request)]
+            route = self._routes.get(type(request))
+            if route is None:  # a lane's router answers only its own few requests
+                raise ProtocolError("unknown_command", f"{request.command()} is not answered on this socket")
+            handler = route[1]
             if request.expensive:
                 async with self._expensive:
                     result = await handler(request)
@@ -67,9 +73,21 @@ class Router:
             adapter = type(request).response_adapter()
             body = adapter.dump_python(adapter.validate_python(result), mode="json")
             return encode_reply(Reply(rid=request_id, ok=True, result=body))
-        except (ProtocolError, CommandFailed) as exc:
-            log.debug("refused a request: %s", exc)
+        except ProtocolError as exc:
+            # Bad input: the client is told why; the log hears of it once per client per interval.
+            self.refusals.refused(client, exc.code, str(exc))
             return self.refuse(str(exc), ErrorCode(exc.code), request_id or peek_request_id(raw))
+        except StoreUnwritable as exc:
+            # Not a bug in the request or the daemon: the disk is full or the store is gone. Named, once in the
+            # log (the event log already said why at critical), and the client may retry with its key later.
+            self.refusals.refused(client, ErrorCode.UNAVAILABLE.value, str(exc))
+            message = (
+                f"the daemon could not store this and is stopping ({exc}); retry with the same key when it is back"
+            )
+            return self.refuse(message, ErrorCode.UNAVAILABLE, request_id)
+        except CommandFailed as exc:
+            log.debug("a command failed: %s", exc)  # an answer (no such run, not allowed now), not a fault
+            return self.refuse(str(exc), ErrorCode(exc.code), request_id)
         except Exception as exc:
             log.exception("command failed")
             return self.refuse(f"internal error: {type(exc).__name__}", ErrorCode.INTERNAL, request_id)

@@ -10,6 +10,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from contexten.common.errors import StoreError
 
@@ -143,10 +144,17 @@ def staged_path(database: Path) -> Path:
     return database.with_name("restore-pending.db")
 
 
-def apply_staged_restore(database: Path, now: float) -> Path | None:
+def staged_request_path(database: Path) -> Path:
+    """Who asked for the staged restore (run id, backup name): the restored store does not hold that run,
+    so the start-up that applies it says so in its `store.restored` event, for a client that waits on it."""
+    return database.with_name("restore-pending.json")
+
+
+def apply_staged_restore(database: Path, now: float) -> tuple[Path, dict[str, Any]] | None:
     """At start-up, before the database is opened: swap in a staged backup if there is one.
 
-    The current database (and its WAL) is kept as pre-restore-<time>.db. Returns the kept path, or None.
+    The current database (and its WAL) is kept as pre-restore-<time>.db. Returns the kept path and the
+    staging request (empty when none was written), or None.
     A staged file that fails its check is refused and left for the operator, and nothing else changes.
     """
     staged = staged_path(database)
@@ -165,4 +173,15 @@ def apply_staged_restore(database: Path, now: float) -> Path | None:
     for suffix in ("-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     os.replace(staged, database)
-    return kept
+    return kept, _take_request(staged_request_path(database))
+
+
+def _take_request(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        doc = None  # absent or unreadable: the restore stands, only its requester is unknown
+    path.unlink(missing_ok=True)
+    if not isinstance(doc, dict):
+        return {}
+    return {k: doc[k] for k in ("run", "backup") if isinstance(doc.get(k), (int, str))}

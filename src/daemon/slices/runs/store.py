@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import aiosqlite
-
 from contexten.common.models import Run, RunState, Step
+from contexten.daemon.platform.store.database import Reads
 from contexten.daemon.platform.store.writes import Statement, update
 
 _RUN_COLUMNS = "id, flow, project, params, state, created_at, started_at, ended_at, error, attempt, waiting_for"
@@ -20,7 +19,7 @@ _STEP_FIELDS = frozenset(
 
 
 class RunStore:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Reads) -> None:
         self._db = db
 
     async def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
