@@ -51,8 +51,11 @@ def daemon(paths: Paths) -> int:
 
 def tui(paths: Paths) -> int:
     from contexten.tui.app import ContextenApp
+    from contexten.tui.console_log import open_console_log
 
-    ContextenApp(paths).run()
+    app = ContextenApp(paths)
+    app.log_path = open_console_log(paths.state_dir)
+    app.run()
     return 0
 
 
@@ -138,10 +141,11 @@ async def _run(args: argparse.Namespace, client: DaemonClient) -> int:
     if not args.json:
         print(f"run {run.id} started: {run.flow}", flush=True)
     state: RunState | None = None
+    names = {step.index: step.name for step in run.steps}
     try:
         async for event in follow(client, before.last_seq, run=run.id):
             if not args.json:
-                _print_progress(event)
+                _print_progress(event, names)
             if event.kind == EventKind.RUN_STATE and RunState(event.data["state"]).terminal:
                 state = RunState(event.data["state"])
                 break
@@ -172,10 +176,11 @@ async def _restored(args: argparse.Namespace, client: DaemonClient, before: Stat
     return 0 if restored else 1
 
 
-def _print_progress(event: Event) -> None:
+def _print_progress(event: Event, names: dict[int, str]) -> None:
     if event.kind == EventKind.STEP_STATE:
         detail = f"  {event.data.get('error')}" if event.data.get("error") else ""
-        print(f"  step {event.data['index']}: {event.data['state']}{detail}", flush=True)
+        index = event.data["index"]
+        print(f"  {names.get(index, f'step {index + 1}')}: {event.data['state']}{detail}", flush=True)
     elif event.kind == EventKind.RUN_STATE:
         print(f"  run: {event.data['state']}", flush=True)
 

@@ -1,7 +1,8 @@
 """`contexten` / `python -m contexten`: argument parsing and dispatch.
 
-Exit codes: 0 success; 1 the daemon refused the command or the run did not complete; 2 the daemon is
-unreachable (or, from argparse, the command line is wrong); 3 bad configuration or an unusable store.
+Exit codes: 0 success; 1 the daemon refused the command or the run did not complete; 2 the command line is
+wrong (argparse's convention); 3 bad configuration or an unusable store; 4 the daemon is unreachable (or
+not to be trusted).
 """
 
 from __future__ import annotations
@@ -27,17 +28,18 @@ from contexten.common.errors import (
 from contexten.common.paths import resolve_paths
 
 EXIT_REFUSED = 1
-EXIT_UNREACHABLE = 2
+EXIT_USAGE = 2  # argparse's own
 EXIT_CONFIG = 3
+EXIT_UNREACHABLE = 4
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # `--json` before or after the command: a subcommand's default must not undo `contexten --json status`.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON document")
 
-    parser = argparse.ArgumentParser(
-        prog="contexten", description="Operations console for autonomous CI/CD.", parents=[common]
-    )
+    parser = argparse.ArgumentParser(prog="contexten", description="Operations console for autonomous CI/CD.")
+    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     parser.add_argument("--version", action="version", version=f"contexten {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -52,7 +52,7 @@ def format_run(run: Run) -> str:
     lines.append(f"  {'#':>3}  {'step':<24} {'state':<10} {'tries':>5}  {'started':<8}  {'took':>8}")
     for s in run.steps:
         lines.append(
-            f"  {s.index:>3}  {s.name:<24} {s.state.value:<10} {s.attempts:>5}  {clock(s.started_at):<8}"
+            f"  {s.index + 1:>3}  {s.name:<24} {s.state.value:<10} {s.attempts:>5}  {clock(s.started_at):<8}"
             f"  {duration(s.started_at, s.ended_at):>8}" + (f"  {s.error}" if s.error else "")
         )
     return "\n".join(lines)

@@ -34,6 +34,9 @@ class Connected:
 @dataclass(frozen=True)
 class Disconnected:
     reason: str
+    # False while the daemon has never answered (none is running, or its socket is not ours): nothing was lost,
+    # there is no last known state to show.
+    was_connected: bool = True
 
 
 FeedItem = Snapshot | Event | Connected | Disconnected
@@ -135,17 +138,20 @@ async def follow(client: DaemonClient, since: int, run: int | None = None) -> As
 async def console_feed(client: DaemonClient) -> AsyncIterator[FeedItem]:
     """Snapshot, then events; on loss, Disconnected, then a fresh Snapshot when the daemon is back."""
     sub = Subscription(client)
-    connected = False
+    connected = ever = False
+    told = ""  # the reason last given while not connected: said once, not every retry
     try:
         while True:
             try:
                 snapshot = await client.call(GetSnapshot(), timeout=2.0)
             except (DaemonUnreachable, ContextenError) as exc:
-                if connected:
+                if connected or str(exc) != told:
+                    told = str(exc)
+                    yield Disconnected(told, was_connected=ever)
                     connected = False
-                    yield Disconnected(str(exc))
                 await asyncio.sleep(RECONNECT_EVERY)
                 continue
+            told, ever = "", True
             sub.instance = snapshot.instance
             connected = True
             yield snapshot
@@ -155,7 +161,8 @@ async def console_feed(client: DaemonClient) -> AsyncIterator[FeedItem]:
                     yield event
             except (_Resync, DaemonUnreachable) as exc:
                 connected = False
-                yield Disconnected(str(exc))
+                told = str(exc)
+                yield Disconnected(told)
                 sub.reset()
     finally:
         sub.close()

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any, ClassVar
 
 from textual import work
+from textual.actions import ActionParseResult
 from textual.app import App
+from textual.binding import Binding
+from textual.dom import DOMNode
 
 from contexten.client.feed import Connected, Disconnected
 from contexten.common.clock import Clock, SystemClock
@@ -26,10 +33,14 @@ from contexten.common.protocol import (
 )
 from contexten.common.start_flow import WorkFlow
 from contexten.common.state import ConsoleState
+from contexten.tui.console_log import log as console_log
+from contexten.tui.help_rows import help_rows
 from contexten.tui.keys import bindings
 from contexten.tui.link import DaemonLink, ZmqDaemonLink
+from contexten.tui.messages import RunOrder
 from contexten.tui.palette import ContextenCommands
 from contexten.tui.screens.analysis import AnalysisScreen
+from contexten.tui.screens.confirm import ConfirmDialog
 from contexten.tui.screens.dashboard import DashboardScreen
 from contexten.tui.screens.help import HelpScreen
 from contexten.tui.screens.live import LiveScreen
@@ -49,9 +60,16 @@ REFRESH_SECONDS = 0.1
 
 class ContextenApp(App[None]):
     CSS_PATH = "contexten.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     TITLE = "contexten"
     COMMANDS = App.COMMANDS | {ContextenCommands}
-    BINDINGS = bindings(everywhere=True)
+    BINDINGS = [
+        *bindings(everywhere=True),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, tooltip="Quit the console, from any screen"),
+    ]
+    # An unexpected error in a screen, a widget or a worker is shown and logged, and the console carries on:
+    # a live view must never die from an event's timing. The test suite turns this off, so errors fail tests.
+    survive_errors: ClassVar[bool] = True
 
     def __init__(self, paths: Paths | None = None, link: DaemonLink | None = None, clock: Clock | None = None) -> None:
         super().__init__()
@@ -64,8 +82,15 @@ class ContextenApp(App[None]):
         self.link_status: LinkStatus = "connecting"
         self.link_detail = ""
         self._dirty = True
+        self.errors: list[BaseException] = []  # survived, shown and logged
+        self.log_path: Path | None = None
+        self._own_task: asyncio.Task[Any] | None = None
+        self._frozen_at: float | None = None  # when the link was lost: the view shows the state as of then
+        self._started = False
 
     def on_mount(self) -> None:
+        self._own_task = asyncio.current_task()  # the app's message loop: an error there cannot be survived
+        self._started = True
         self.push_screen(DashboardScreen(str(self.paths.state_dir)))
         self.follow_daemon()
         self.set_interval(REFRESH_SECONDS, self._refresh_views)
@@ -73,6 +98,38 @@ class ContextenApp(App[None]):
 
     async def on_unmount(self) -> None:
         await self.link.close()
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        # Keys run their actions on the app's own message loop, which an exception would end (Textual then
+        # hangs or exits): an action's error is caught here, shown and logged, and the key is spent.
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as error:
+            if not self.survive_errors:
+                raise
+            self._survived(error)
+            return True
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual's only hook for other unhandled errors (its default exits). A worker's error, or a widget's,
+        # ends only that worker or widget: survivable. The app's own loop, or start-up and closing, are not.
+        own_loop = asyncio.current_task() is self._own_task
+        if not self.survive_errors or self._exit or own_loop or not self._started:
+            super()._handle_exception(error)
+            return
+        self._survived(error)
+
+    def _survived(self, error: BaseException) -> None:
+        self.errors.append(error)
+        console_log.error("unexpected error on %s", type(self.screen).__name__, exc_info=error)
+        where = f"; the traceback is in {self.log_path}" if self.log_path else ""
+        self.notify(f"{type(error).__name__}: {error}. The console carries on{where}.", title="unexpected error",
+                    severity="error", timeout=15)  # fmt: skip
 
     # ---- following the daemon ------------------------------------------------------------------
 
@@ -88,11 +145,24 @@ class ContextenApp(App[None]):
                 self.state = ConsoleState.from_snapshot(item)
                 self.flows = item.flows
             elif isinstance(item, Connected):
+                if self._frozen_at is not None:
+                    self.notify("reconnected to the daemon; the view is live again")
+                self._frozen_at = None
                 self._set_link("connected", "")
             elif isinstance(item, Disconnected):
-                self._set_link("disconnected", item.reason)
-                self.notify(f"lost the daemon: {item.reason}; showing the last known state", severity="warning")
+                self._lost(item)
             self._dirty = True
+
+    def _lost(self, item: Disconnected) -> None:
+        if not item.was_connected:
+            self._set_link("unreachable", f"{item.reason} (`contexten up` starts one)")
+            return
+        # What is shown is the last known state: durations stop counting, and the indicator says since when.
+        if self._frozen_at is None:
+            self._frozen_at = self.clock.now()
+            self.notify(f"lost the daemon: {item.reason}; showing the last known state", severity="warning")
+        since = time.strftime("%H:%M:%S", time.localtime(self._frozen_at))
+        self._set_link("disconnected", f"{item.reason} · showing the state as of {since}")
 
     def _set_link(self, status: LinkStatus, detail: str) -> None:
         # Held here and pushed down on refresh: the feed can report before the dashboard has mounted.
@@ -105,7 +175,7 @@ class ContextenApp(App[None]):
         if not self._dirty:
             return
         self._dirty = False
-        now = self.clock.now()
+        now = self._frozen_at or self.clock.now()
         for screen in self.screen_stack:
             if isinstance(screen, DashboardScreen | RunScreen):
                 if not screen.is_mounted:
@@ -114,12 +184,11 @@ class ContextenApp(App[None]):
                 if not screen.display:
                     continue  # being torn down (the console is closing): its widgets are going away
                 screen.refresh_view(self.state, now)
-                if isinstance(screen, DashboardScreen):
-                    screen.show_link(self.link_status, self.link_detail)
+                screen.show_link(self.link_status, self.link_detail)
 
     def _tick(self) -> None:
-        # Durations of running steps keep counting between events.
-        if any(r.state == RunState.RUNNING for r in self.state.runs.values()):
+        # Durations of running steps keep counting between events, while the view is live.
+        if self._frozen_at is None and any(r.state == RunState.RUNNING for r in self.state.runs.values()):
             self._dirty = True
 
     def refresh_now(self) -> None:
@@ -132,19 +201,7 @@ class ContextenApp(App[None]):
         return self._dashboard().query_one(RunList).selected
 
     def action_help(self) -> None:
-        # The keys in force on this screen, read from its bindings (the dashboard's include the app's).
-        rows: list[tuple[str, str]] = []
-        listed: set[str] = set()
-        # The screen's own keys first, then the console's, then those of the focused widget (scrolling...).
-        order = {self.screen: 0, self: 1}
-        actives = sorted(self.screen.active_bindings.values(), key=lambda a: order.get(a.node, 2))
-        for active in actives:
-            key = self.get_key_display(active.binding)
-            if key not in listed:
-                listed.add(key)
-                rows.append((key, active.binding.tooltip or active.binding.description or active.binding.action))
-        rows += [("escape", "Back, or close a dialog"), ("tab", "Move between panels"), ("ctrl+p", "Command palette")]
-        self.push_screen(HelpScreen(rows))
+        self.push_screen(HelpScreen(help_rows(self.screen, self)))
 
     def action_pin(self) -> None:
         self.push_screen(PinScreen(self._pin))
@@ -166,7 +223,15 @@ class ContextenApp(App[None]):
         if project is None:
             self.notify("no project highlighted", severity="warning")
             return
-        self._call(self.link.call(UnpinProject(id=project)), f"unpinned {project}")
+        question = f"Unpin {project}? Its analysis, issue links and schedules go with it; its runs stay."
+        self._confirmed(question, lambda: self._call(self.link.call(UnpinProject(id=project)), f"unpinned {project}"))
+
+    def _confirmed(self, question: str, then: Callable[[], object]) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                then()
+
+        self.push_screen(ConfirmDialog(question), answered)
 
     def action_start(self, flow: str | None = None) -> None:
         if not self.flows:
@@ -206,14 +271,27 @@ class ContextenApp(App[None]):
         self.push_screen(WorkFlowScreen(flow_id, self.link, self.clock))
 
     def action_cancel(self) -> None:
-        run_id = self._selected_run()
+        self.cancel_run(self._selected_run())
+
+    def action_pause(self) -> None:
+        self.pause_run(self._selected_run())
+
+    def action_retry(self) -> None:
+        self.retry_run(self._selected_run())
+
+    # The run actions, for the dashboard's highlighted run and for the run screen's own.
+
+    def on_run_order(self, message: RunOrder) -> None:
+        {"cancel": self.cancel_run, "pause": self.pause_run, "retry": self.retry_run}[message.order](message.run_id)
+
+    def cancel_run(self, run_id: int | None) -> None:
         if run_id is None:
             self.notify("no run highlighted", severity="warning")
             return
-        self._call(self.link.call(CancelRun(id=run_id)), f"cancelling run #{run_id}")
+        call = lambda: self._call(self.link.call(CancelRun(id=run_id)), f"cancelling run #{run_id}")  # noqa: E731
+        self._confirmed(f"Cancel run #{run_id}? Its running steps are stopped.", call)
 
-    def action_pause(self) -> None:
-        run_id = self._selected_run()
+    def pause_run(self, run_id: int | None) -> None:
         run = self.state.runs.get(run_id) if run_id is not None else None
         if run is None:
             self.notify("no run highlighted", severity="warning")
@@ -222,8 +300,7 @@ class ContextenApp(App[None]):
         else:
             self._call(self.link.call(PauseRun(id=run.id)), f"pausing run #{run.id} once its running steps finish")
 
-    def action_retry(self) -> None:
-        run_id = self._selected_run()
+    def retry_run(self, run_id: int | None) -> None:
         if run_id is None:
             self.notify("no run highlighted", severity="warning")
             return

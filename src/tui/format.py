@@ -81,3 +81,8 @@ def gate_text(name: str, passed: bool) -> Text:
 
 def elapsed_text(seconds: float | None) -> str:
     return "" if seconds is None else duration(0.0, seconds, 0.0)
+
+
+def plural(n: int, word: str) -> str:
+    """'1 pull request', '2 pull requests', '0 issues'."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

@@ -19,10 +19,10 @@ class Action:
 
 
 ACTIONS = [
-    Action("start_work", "Start Flow: written requirements → issues → coding agents → merged code", "n", "Start Flow",
+    Action("start_work", "Start Flow: written requirements → issues → coding agents → merged code", "n", "Start",
            everywhere=True),
-    Action("flows", "Start Flows, each as a live tree", "w", "Flows", everywhere=True),
-    Action("pin", "Pin a project", "p", "Pin"),
+    Action("flows", "Start Flows, each as a live tree", "w", "", everywhere=True),
+    Action("pin", "Pin a project", "p", ""),
     Action("unpin", "Unpin the highlighted project", "u", ""),
     Action("start", "Start a flow", "s", "Run"),
     Action("cancel", "Cancel the highlighted run", "c", "Cancel"),
@@ -33,13 +33,24 @@ ACTIONS = [
     Action("work", "Issues and pull requests of the highlighted project", "i", "Issues"),
     Action("analysis", "Code analysis of the highlighted project", "a", "Analysis"),
     Action("help", "Show every key of this screen", "question_mark", "Help", everywhere=True),
-    Action("quit", "Quit the console", "q", "Quit"),
+    Action("quit", "Quit the console", "q", ""),
 ]  # fmt: skip
+
+
+# Shorter names for the footer, which must fit 80 columns with every key a screen shows.
+KEY_DISPLAY = {"space": "␣"}
 
 
 def bindings(everywhere: bool, prefix: str = "") -> list[Binding | tuple[str, str] | tuple[str, str, str]]:
     return [
-        Binding(a.key, prefix + a.name, a.label or a.description, show=bool(a.label), tooltip=a.description)
+        Binding(
+            a.key,
+            prefix + a.name,
+            a.label or a.description,
+            show=bool(a.label),
+            tooltip=a.description,
+            key_display=KEY_DISPLAY.get(a.key),
+        )
         for a in ACTIONS
         if a.everywhere == everywhere
     ]

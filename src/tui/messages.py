@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from textual.message import Message
 
 
@@ -18,3 +20,15 @@ class ProjectChosen(Message):
     def __init__(self, project_id: str) -> None:
         super().__init__()
         self.project_id = project_id
+
+
+RunOrderKind = Literal["cancel", "pause", "retry"]
+
+
+class RunOrder(Message):
+    """A screen asks for an order on one run (the app carries it out, asking first where it cannot be undone)."""
+
+    def __init__(self, run_id: int, order: RunOrderKind) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.order = order

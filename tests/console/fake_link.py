@@ -149,7 +149,7 @@ def sample_snapshot() -> Snapshot:
         created_at=T0 - 60,
         started_at=T0 - 60,
         ended_at=T0 - 58,
-        error="step step-2 failed: SyntheticFailure: step 1 failed as asked (fail_at=1)",
+        error="step-2 failed: SyntheticFailure: step-2 failed as asked (fail_at=1)",
         params={"steps": 2, "step_ms": 1000, "fail_at": 1},
         steps=[
             Step(
@@ -170,7 +170,7 @@ def sample_snapshot() -> Snapshot:
                 started_at=T0 - 59,
                 ended_at=T0 - 58,
                 progress=0.4,
-                error="SyntheticFailure: step 1 failed as asked (fail_at=1)",
+                error="SyntheticFailure: step-2 failed as asked (fail_at=1)",
             ),
         ],
     )
@@ -228,11 +228,14 @@ class FakeDaemonLink(DaemonLink):
         self.snapshot = snapshot or sample_snapshot()
         self.calls: list[tuple[str, Any]] = []
         self.work = FakeWork()
+        # What the feed yields after the snapshot: a test puts events (or a Disconnected) here.
+        self.items: asyncio.Queue[FeedItem] = asyncio.Queue()
 
     async def feed(self) -> AsyncIterator[FeedItem]:
         yield self.snapshot
         yield Connected(self.snapshot.instance)
-        await asyncio.Event().wait()  # then nothing more happens
+        while True:
+            yield await self.items.get()
 
     async def call(self, request: Request[R]) -> R:
         """Answers every request the console sends from the sample data, recording what was asked. The

@@ -15,6 +15,7 @@ from contexten.common.paths import resolve_paths
 from contexten.tui.app import ContextenApp
 from contexten.tui.keys import ACTIONS
 from contexten.tui.screens.analysis import AnalysisScreen
+from contexten.tui.screens.confirm import ConfirmDialog
 from contexten.tui.screens.help import HelpScreen
 from contexten.tui.screens.pin import PinScreen
 from contexten.tui.screens.run_detail import RunScreen
@@ -121,6 +122,8 @@ async def test_cancel_the_highlighted_run_with_c(daemon: DaemonProcess) -> None:
         await await_for(lambda: run_id in app.state.runs, 10, "the run")
         await pilot.pause(0.3)
         await pilot.press("c")
+        await await_for(lambda: isinstance(app.screen, ConfirmDialog), 5, "the question")
+        await pilot.press("y")
         await await_for(lambda: app.state.runs[run_id].state == RunState.CANCELLED, 10, "the run to be cancelled")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from textual.widgets import DataTable, TextArea
 
 from contexten.common.clock import FakeClock
@@ -44,8 +45,13 @@ async def settle(pilot: Any) -> None:
     await pilot.pause()
 
 
-def test_dashboard(snap_compare: Any) -> None:
-    assert snap_compare(make_app(), terminal_size=(130, 36), run_before=settle)
+# The sizes people use: a small terminal over SSH, where panels stack, and a big one (issue 13).
+SIZES = pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=["80x24", "200x60"])
+
+
+@SIZES
+def test_dashboard(snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(make_app(), terminal_size=size, run_before=settle)
 
 
 def test_help_lists_the_keys(snap_compare: Any) -> None:
@@ -57,16 +63,18 @@ def test_help_lists_the_keys(snap_compare: Any) -> None:
     assert snap_compare(make_app(), terminal_size=(100, 32), run_before=open_help)
 
 
-def test_failed_run_detail(snap_compare: Any) -> None:
+@SIZES
+def test_failed_run_detail(snap_compare: Any, size: tuple[int, int]) -> None:
     async def open_failed(pilot: Any) -> None:
         await settle(pilot)
         await pilot.press("down", "enter")
         await settle(pilot)
 
-    assert snap_compare(make_app(), terminal_size=(120, 20), run_before=open_failed)
+    assert snap_compare(make_app(), terminal_size=size, run_before=open_failed)
 
 
-def test_issue_tree_and_pull_requests(snap_compare: Any) -> None:
+@SIZES
+def test_issue_tree_and_pull_requests(snap_compare: Any, size: tuple[int, int]) -> None:
     async def open_work(pilot: Any) -> None:
         await settle(pilot)
         await await_for(lambda: pilot.app.selected_project is not None, 5, "a highlighted project")
@@ -75,10 +83,11 @@ def test_issue_tree_and_pull_requests(snap_compare: Any) -> None:
         await pilot.pause()
         await pilot.pause()
 
-    assert snap_compare(make_app(), terminal_size=(120, 30), run_before=open_work)
+    assert snap_compare(make_app(), terminal_size=size, run_before=open_work)
 
 
-def test_analysis_view(snap_compare: Any) -> None:
+@SIZES
+def test_analysis_view(snap_compare: Any, size: tuple[int, int]) -> None:
     async def open_analysis(pilot: Any) -> None:
         await settle(pilot)
         await await_for(lambda: pilot.app.selected_project is not None, 5, "a highlighted project")
@@ -87,7 +96,7 @@ def test_analysis_view(snap_compare: Any) -> None:
         await pilot.pause()
         await pilot.pause()
 
-    assert snap_compare(make_app(), terminal_size=(120, 30), run_before=open_analysis)
+    assert snap_compare(make_app(), terminal_size=size, run_before=open_analysis)
 
 
 def test_start_flow_screen_with_its_plan_preview(snap_compare: Any) -> None:

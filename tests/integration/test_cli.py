@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from tests.conftest import CALM_HEALTH, FAST_CONFIG
-from tests.helpers import DaemonProcess, cli, cli_json
+from tests.helpers import DaemonProcess, cli, cli_json, wait_for
 
 
 def test_health_check_completes_and_reports_its_steps(home: Path, git_repo: Path) -> None:
@@ -43,13 +43,16 @@ def test_wait_exit_codes_follow_the_run(daemon: DaemonProcess) -> None:
     assert "fail_at=1" in run["steps"][1]["error"]
 
 
-def test_unreachable_daemon_exits_2_with_a_clear_message(home: Path) -> None:
+def test_unreachable_daemon_exits_4_with_a_clear_message_and_usage_errors_exit_2(home: Path) -> None:
     result = cli(home, "run", "synthetic", "--wait")
-    assert result.returncode == 2
+    assert result.returncode == 4
     assert "no daemon is listening" in result.stderr and "contexten up" in result.stderr
-    as_json = cli(home, "status", "--json")
-    assert as_json.returncode == 2
-    assert json.loads(as_json.stdout)["error"]["type"] == "DaemonUnreachable"
+    for args in (("status", "--json"), ("--json", "status")):  # --json before the command counts too
+        as_json = cli(home, *args)
+        assert as_json.returncode == 4, args
+        assert json.loads(as_json.stdout)["error"]["type"] == "DaemonUnreachable"
+    usage = cli(home, "run")
+    assert usage.returncode == 2 and "the following arguments are required: FLOW" in usage.stderr
 
 
 def test_bad_flow_and_bad_params_are_refused_by_name(daemon: DaemonProcess) -> None:
@@ -137,3 +140,27 @@ def test_templates_start_from_named_parameters_and_params_override_them(home: Pa
         )
     finally:
         daemon.stop()
+
+
+def test_a_retried_step_has_its_own_times_and_messages_name_steps_one_way(daemon: DaemonProcess) -> None:
+    hold = daemon.home / "release"
+    # Four in-process attempts fail (flaky_times=4 = the synthetic retry policy's max): the run fails.
+    params = ["--param", "steps=1", "--param", "step_ms=0", "--param", "flaky_at=0", "--param", "flaky_times=4",
+              "--param", f"hold_file={hold}", "--param", "hold_at=0"]  # fmt: skip
+    failed = cli(daemon.home, "run", "synthetic", *params, "--wait")
+    assert failed.returncode == 1
+    assert "  step-1: RETRYING  TransientFailure: step-1 attempt 1 failed transiently" in failed.stdout
+    run_id = failed.stdout.split()[1]  # "run 3 started: synthetic"
+    for_good = cli(daemon.home, "run", "synthetic", "--param", "steps=1", "--param", "fail_at=0", "--wait", "--json")
+    assert json.loads(for_good.stdout)["error"] == "step-1 failed: SyntheticFailure: step-1 failed as asked (fail_at=0)"
+    assert cli(daemon.home, "retry", run_id).returncode == 0
+    # The fifth attempt passes the flaky check and holds: running, with no end yet (not the last attempt's).
+    wait_for(lambda: cli_json(daemon.home, "show", run_id)["steps"][0]["progress"] == 1.0, 30, "the held step")
+    step = cli_json(daemon.home, "show", run_id)["steps"][0]
+    assert step["state"] == "RUNNING" and step["ended_at"] is None and step["attempts"] == 5
+    row = next(line for line in cli(daemon.home, "show", run_id).stdout.splitlines() if "step-1" in line)
+    assert row.split()[0] == "1" and "-" not in row.split()[-1], row  # numbered from 1, like its name
+    hold.write_text("")
+    wait_for(lambda: cli_json(daemon.home, "show", run_id)["state"] == "COMPLETED", 30, "the run to complete")
+    done = cli_json(daemon.home, "show", run_id)["steps"][0]
+    assert done["ended_at"] >= done["started_at"]

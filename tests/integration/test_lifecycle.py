@@ -21,7 +21,7 @@ def test_sigterm_shuts_down_cleanly(daemon: DaemonProcess) -> None:
     assert not daemon.paths.control_socket.exists() and not daemon.paths.events_socket.exists()
     assert not daemon.paths.lane_socket.exists()
     gone = cli(daemon.home, "events", "--json")
-    assert gone.returncode == 2 and json.loads(gone.stdout)["error"]["type"] == "DaemonUnreachable"
+    assert gone.returncode == 4 and json.loads(gone.stdout)["error"]["type"] == "DaemonUnreachable"
     again = DaemonProcess(daemon.home).start()
     try:
         kinds = [json.loads(x)["kind"] for x in cli(daemon.home, "events", "--json").stdout.splitlines()]

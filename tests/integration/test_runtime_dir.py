@@ -51,5 +51,5 @@ def test_another_users_runtime_folder_is_refused_and_the_system_daemon_is_found(
     assert seen["daemon_ready"] is True, seen
     assert seen["system_code"] == 0 and seen["system_pid"] == seen["daemon_pid"], seen
     assert all(mode in ("0o700", "0o600") for mode in seen["state_modes"].values()), seen["state_modes"]
-    assert seen["other_code"] == 2 and "permission denied" in seen["other_said"], seen["other_said"]
+    assert seen["other_code"] == 4 and "permission denied" in seen["other_said"], seen["other_said"]
     assert "Traceback" not in seen["other_said"]

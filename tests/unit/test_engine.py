@@ -130,7 +130,7 @@ async def test_permanent_failures_are_not_retried_and_are_classified(tmp_path: P
 
     async with engine(tmp_path, flow("f", StepSpec("s", broken, retry=FAST))) as (runner, queries):
         run = await finished(queries, (await runner.start("f", None, {})).id)
-        assert run.state == RunState.FAILED and run.error == "step s failed: ValueError: bad input"
+        assert run.state == RunState.FAILED and run.error == "s failed: ValueError: bad input"
         assert (run.steps[0].attempts, run.steps[0].failure) == (1, "validation")
 
 

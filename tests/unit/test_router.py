@@ -64,7 +64,9 @@ async def test_an_answer_of_the_wrong_type_is_an_internal_error_not_a_crash() ->
     assert not reply.ok and reply.error is not None and reply.error.code == ErrorCode.INTERNAL
 
 
-async def test_an_unrouted_request_is_refused_not_raised() -> None:
+async def test_an_unrouted_request_is_refused_by_name_not_raised() -> None:
+    # A router with some routes only (the control lane's) answers the others by name.
     raw = json.dumps({"v": 1, "rid": "r3", "cmd": "status"}).encode()
     reply = decode_reply(await Router().handle(raw))
-    assert not reply.ok and reply.error is not None and reply.error.code == ErrorCode.INTERNAL
+    assert not reply.ok and reply.error is not None and reply.error.code == ErrorCode.UNKNOWN_COMMAND
+    assert reply.error.message == "status is not answered on this socket" and reply.rid == "r3"

@@ -70,9 +70,9 @@ def _step(index: int) -> StepSpec:
             await asyncio.sleep(tick)
             if i == PROGRESS_TICKS // 2:
                 if params.fail_at == index:
-                    raise SyntheticFailure(f"step {index} failed as asked (fail_at={index})")
+                    raise SyntheticFailure(f"{ctx.step.name} failed as asked (fail_at={index})")
                 if params.flaky_at == index and ctx.step.attempts <= params.flaky_times:
-                    raise TransientFailure(f"step {index} attempt {ctx.step.attempts} failed transiently")
+                    raise TransientFailure(f"{ctx.step.name} attempt {ctx.step.attempts} failed transiently")
             ctx.progress(i / PROGRESS_TICKS, f"{i}/{PROGRESS_TICKS}")
         if params.hold_file and params.hold_at in (None, index):
             ctx.progress(1.0, f"held until {params.hold_file} exists")

@@ -11,13 +11,16 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Label, TabbedContent, TabPane
+from textual.widgets import Footer, Label, TabbedContent, TabPane
 
 from contexten.common.analysis_view import AnalysisView, FunctionMetric
 from contexten.common.errors import ContextenError
 from contexten.common.protocol import GetAnalysis
 from contexten.tui.link import DaemonLink
+from contexten.tui.screens.lists import FILTER_KEY
 from contexten.tui.screens.live import LiveScreen
+from contexten.tui.widgets.filter_bar import FilterBar
+from contexten.tui.widgets.list_table import ListTable
 from contexten.tui.widgets.quality_trend import QualityTrend
 
 WATCHED = ("analysis.",)
@@ -28,6 +31,17 @@ SORTS = [
     ("name", lambda f: (f.name, f.file)),
     ("file", lambda f: (f.file, f.start_line)),
 ]
+
+
+TABS = [("Functions", "functions"), ("Dead code", "dead"), ("Duplicates", "dups"), ("Cycles", "cycles"),
+        ("Hotspots", "hotspots"), ("Trend", "trend")]  # fmt: skip
+COLUMNS = {
+    "functions": ("CCN", "NLOC", "function", "where"),
+    "dead": ("conf", "kind", "name", "where", "why"),
+    "dups": ("lines", "tokens", "copies", "where"),
+    "cycles": ("files", "cycle"),
+    "hotspots": ("score", "CCN", "commits", "function", "file"),
+}
 
 
 def ago(seconds: float) -> str:
@@ -43,9 +57,14 @@ def ccn_style(ccn: int) -> str:
 
 class AnalysisScreen(LiveScreen):
     BINDINGS = [
-        Binding("escape,a,q", "dismiss", "Back"),
+        Binding("escape,q", "back", "Back"),
+        Binding("a", "dismiss", "Back", show=False),
         Binding("s", "sort", "Sort"),
         Binding("r", "reload", "Reload"),
+        FILTER_KEY,
+        Binding("left_square_bracket", "tab(-1)", "Previous tab", show=False),
+        Binding("right_square_bracket", "tab(1)", "Next tab", show=False),
+        *[Binding(str(n), f"tab_number({n})", f"Tab {n}", show=False) for n in range(1, len(TABS) + 1)],
     ]
 
     def __init__(self, project: str, link: DaemonLink) -> None:
@@ -59,24 +78,18 @@ class AnalysisScreen(LiveScreen):
         with Vertical(id="analysis"):
             yield Label(Text("analysing…", style="dim"), id="analysis-status")
             with TabbedContent(id="analysis-tabs"):
-                for pane, table in (("Functions", "functions"), ("Dead code", "dead"), ("Duplicates", "dups"),
-                                    ("Cycles", "cycles"), ("Hotspots", "hotspots")):  # fmt: skip
-                    with TabPane(pane, id=f"tab-{table}"):
-                        yield DataTable(id=f"{table}-table", cursor_type="row", zebra_stripes=True)
-                with TabPane("Trend", id="tab-trend"):
+                for pane, table in TABS[:-1]:
+                    with TabPane(f"{pane} [{TABS.index((pane, table)) + 1}]", id=f"tab-{table}"):
+                        grid = ListTable(id=f"{table}-table", zebra_stripes=True)
+                        # Columns from the start: an analysis may arrive (an event, a reload) before mount.
+                        grid.add_columns(*COLUMNS[table])
+                        yield grid
+                with TabPane(f"Trend [{len(TABS)}]", id="tab-trend"):
                     yield QualityTrend(id="quality-trend")
-        yield Footer()
+        yield FilterBar("the list")
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        columns = {
-            "functions": ("CCN", "NLOC", "function", "where"),
-            "dead": ("conf", "kind", "name", "where", "why"),
-            "dups": ("lines", "tokens", "copies", "where"),
-            "cycles": ("files", "cycle"),
-            "hotspots": ("score", "CCN", "commits", "function", "file"),
-        }
-        for table, names in columns.items():
-            self.query_one(f"#{table}-table", DataTable).add_columns(*names)
         self.reload()
 
     def concerns(self, kind: str, project: str | None) -> bool:
@@ -84,6 +97,18 @@ class AnalysisScreen(LiveScreen):
 
     def action_reload(self) -> None:
         self.reload()
+
+    def action_back(self) -> None:
+        if not self.clear_filter():
+            self.dismiss()
+
+    def action_tab(self, step: int) -> None:
+        tabs = self.query_one("#analysis-tabs", TabbedContent)
+        ids = [f"tab-{name}" for _, name in TABS]
+        tabs.active = ids[(ids.index(tabs.active) + step) % len(ids)]
+
+    def action_tab_number(self, number: int) -> None:
+        self.query_one("#analysis-tabs", TabbedContent).active = f"tab-{TABS[number - 1][1]}"
 
     def action_sort(self) -> None:
         self._sort = (self._sort + 1) % len(SORTS)
@@ -110,33 +135,30 @@ class AnalysisScreen(LiveScreen):
         ))  # fmt: skip
         self._functions = view.functions
         self._show_functions()
-        dead = self.query_one("#dead-table", DataTable)
-        dead.clear()
-        for d in view.dead_code:
-            dead.add_row(f"{d.confidence}%", d.kind, d.name, f"{d.file}:{d.line}", d.reason)
-        dups = self.query_one("#dups-table", DataTable)
-        dups.clear()
-        for b in view.duplicates:
-            dups.add_row(str(b.lines), str(b.tokens), str(len(b.occurrences)), ", ".join(b.occurrences))
-        cycles = self.query_one("#cycles-table", DataTable)
-        cycles.clear()
-        for c in view.cycles:
-            cycles.add_row(str(len(c)), " → ".join([*c, c[0]]))
-        hot = self.query_one("#hotspots-table", DataTable)
-        hot.clear()
-        for h in view.hotspots:
-            hot.add_row(str(h.score), str(h.ccn), str(h.churn), h.name, h.file)
+        self._table("dead").show_rows([(str(n), (f"{d.confidence}%", d.kind, d.name, f"{d.file}:{d.line}", d.reason))
+                                       for n, d in enumerate(view.dead_code)])  # fmt: skip
+        dups = [
+            (str(b.lines), str(b.tokens), str(len(b.occurrences)), ", ".join(b.occurrences)) for b in view.duplicates
+        ]
+        self._table("dups").show_rows([(str(n), row) for n, row in enumerate(dups)])
+        self._table("cycles").show_rows([(str(n), (str(len(c)), " → ".join([*c, c[0]])))
+                                         for n, c in enumerate(view.cycles)])  # fmt: skip
+        self._table("hotspots").show_rows([(str(n), (str(h.score), str(h.ccn), str(h.churn), h.name, h.file))
+                                           for n, h in enumerate(view.hotspots)])  # fmt: skip
         self.query_one(QualityTrend).points = view.trend
 
     def _now(self) -> float:
         clock = getattr(self.app, "clock", None)  # the console's clock (a fixed one in tests)
         return clock.now() if clock is not None else time.time()
 
+    def _table(self, name: str) -> ListTable:
+        return self.query_one(f"#{name}-table", ListTable)
+
     def _show_functions(self) -> None:
-        table = self.query_one("#functions-table", DataTable)
-        table.clear()
+        table = self._table("functions")
         label, key = SORTS[self._sort]
         table.border_title = f"by {label}"
-        for f in sorted(self._functions, key=key):
-            table.add_row(Text(str(f.ccn), style=ccn_style(f.ccn)), str(f.nloc), f.name,
-                          f"{f.file}:{f.start_line}-{f.end_line}")  # fmt: skip
+        ordered = sorted(self._functions, key=key)
+        rows = [(f"{f.file}:{f.start_line}:{f.name}", (Text(str(f.ccn), style=ccn_style(f.ccn)), str(f.nloc), f.name,
+                 f"{f.file}:{f.start_line}-{f.end_line}")) for f in ordered]  # fmt: skip
+        table.show_rows(rows)

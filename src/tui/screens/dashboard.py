@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from contexten.common.models import RunState
 from contexten.common.state import ConsoleState
 from contexten.tui.keys import bindings
 from contexten.tui.messages import ProjectChosen, RunChosen
+from contexten.tui.screens.lists import FILTER_KEY, ListsScreen
 from contexten.tui.widgets.connection_indicator import ConnectionIndicator, LinkStatus
+from contexten.tui.widgets.filter_bar import FilterBar
 from contexten.tui.widgets.health_panel import HealthPanel
 from contexten.tui.widgets.project_list import ProjectList
 from contexten.tui.widgets.run_list import RunList
 from contexten.tui.widgets.run_timeline import RunTimeline
 
 
-class DashboardScreen(Screen[None]):
-    BINDINGS = bindings(everywhere=False, prefix="app.")
+class DashboardScreen(ListsScreen):
+    BINDINGS = [
+        *bindings(everywhere=False, prefix="app."),
+        FILTER_KEY,
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
 
     def __init__(self, home: str) -> None:
         super().__init__()
@@ -39,7 +45,8 @@ class DashboardScreen(Screen[None]):
             with Vertical(id="right"):
                 yield HealthPanel(id="health")
                 yield RunTimeline(id="timeline")
-        yield Footer()
+        yield FilterBar("the list")
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#projects").border_title = "Projects"
@@ -69,6 +76,9 @@ class DashboardScreen(Screen[None]):
         health.breakers = list(state.breakers.values())
         health.now = now
         health.budgets = list(state.budgets.values())
+
+    def action_clear_filter(self) -> None:
+        self.clear_filter()
 
     def show_link(self, status: LinkStatus, detail: str) -> None:
         indicator = self.query_one(ConnectionIndicator)

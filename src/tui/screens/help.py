@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -13,15 +14,19 @@ from textual.widgets import Static
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
 
-    def __init__(self, bindings: list[tuple[str, str]]) -> None:
+    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
         super().__init__()
-        self._rows = bindings
+        self._rows = rows  # (section, keys, description), grouped by section
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=False, padding=(0, 2))
         table.add_column(style="bold cyan", no_wrap=True)
         table.add_column()
-        for keys, description in self._rows:
+        section = ""
+        for where, keys, description in self._rows:
+            if where != section:
+                section = where
+                table.add_row(Text(where, style="bold underline"), "")
             table.add_row(keys, description)
         with VerticalScroll(id="help"):
             yield Static(table)

@@ -3,17 +3,17 @@ stack that says it concerns it; by default the screen loads again."""
 
 from __future__ import annotations
 
-from textual.screen import Screen
-
 from contexten.common.models import Event
+from contexten.tui.screens.lists import ListsScreen
 
 
-class LiveScreen(Screen[None]):
+class LiveScreen(ListsScreen):
     def concerns(self, kind: str, project: str | None) -> bool:
         raise NotImplementedError
 
     def on_daemon_event(self, event: Event) -> None:
-        self.reload()
+        if self.is_mounted:  # before that, its own mount loads it: the event is already in what it reads
+            self.reload()
 
     def reload(self) -> object:  # a worker, usually
         raise NotImplementedError

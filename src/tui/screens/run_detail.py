@@ -11,24 +11,47 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from contexten.common.state import ConsoleState
+from contexten.tui.messages import RunOrder
+from contexten.tui.widgets.connection_indicator import ConnectionIndicator, LinkStatus
 from contexten.tui.widgets.run_timeline import RunTimeline
 
 
 class RunScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    """Its keys act on the run it shows, never on the dashboard's highlighted one behind it."""
+
+    BINDINGS = [
+        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("c", "cancel", "Cancel", tooltip="Cancel this run (asks first)"),
+        Binding("space", "pause", "Pause", tooltip="Pause this run, or resume it", key_display="␣"),
+        Binding("r", "retry", "Retry", tooltip="Retry this run (completed steps are kept)"),
+    ]
 
     def __init__(self, run_id: int) -> None:
         super().__init__()
         self.run_id = run_id
 
     def compose(self) -> ComposeResult:
+        yield ConnectionIndicator(id="run-connection")
         with VerticalScroll(id="run-detail"):
             yield Static("", id="run-params")
             yield RunTimeline(id="run-timeline")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#run-detail").border_title = f"Run #{self.run_id}"
+
+    def action_cancel(self) -> None:
+        self.post_message(RunOrder(self.run_id, "cancel"))
+
+    def action_pause(self) -> None:
+        self.post_message(RunOrder(self.run_id, "pause"))
+
+    def action_retry(self) -> None:
+        self.post_message(RunOrder(self.run_id, "retry"))
+
+    def show_link(self, status: LinkStatus, detail: str) -> None:
+        indicator = self.query_one(ConnectionIndicator)
+        indicator.status, indicator.detail = status, detail
 
     def refresh_view(self, state: ConsoleState, now: float) -> None:
         run = state.runs.get(self.run_id)

@@ -76,7 +76,7 @@ class StartWorkScreen(Screen[WorkFlow | None]):
                     yield Button("Start", variant="primary", id="sw-start")
                     yield Button("Back", id="sw-back")
             yield PlanPreview(id="sw-plan")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(PlanPreview).border_title = "Plan preview (nothing is created until Start)"

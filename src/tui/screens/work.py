@@ -8,19 +8,28 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import Footer, Label
 
 from contexten.common.errors import ContextenError
 from contexten.common.protocol import ListIssues, ListPullRequests, PullRequestView
+from contexten.tui.format import plural
 from contexten.tui.link import DaemonLink
+from contexten.tui.screens.lists import FILTER_KEY
 from contexten.tui.screens.live import LiveScreen
+from contexten.tui.widgets.filter_bar import FilterBar
 from contexten.tui.widgets.issue_tree import IssueTree, check_summary
+from contexten.tui.widgets.list_table import ListTable
 
 WATCHED = ("issue.", "pr.", "check.", "ci.", "sync.")
 
 
 class WorkScreen(LiveScreen):
-    BINDINGS = [Binding("escape,i,q", "dismiss", "Back"), Binding("r", "reload", "Reload")]
+    BINDINGS = [
+        Binding("escape,q", "back", "Back"),
+        Binding("i", "dismiss", "Back", show=False),
+        Binding("r", "reload", "Reload"),
+        FILTER_KEY,
+    ]
 
     def __init__(self, project: str, link: DaemonLink) -> None:
         super().__init__()
@@ -31,13 +40,13 @@ class WorkScreen(LiveScreen):
         with Vertical(id="work"):
             yield Label("", id="work-status")
             yield IssueTree(id="issue-tree")
-            table: DataTable[str | Text] = DataTable(id="pr-table", cursor_type="row", zebra_stripes=True)
-            yield table
-        yield Footer()
+            yield ListTable(id="pr-table", zebra_stripes=True)
+        yield FilterBar("the list")
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#issue-tree").border_title = f"Issues · {self.project}"
-        table = self.query_one("#pr-table", DataTable)
+        table = self.query_one("#pr-table", ListTable)
         table.border_title = "Pull requests"
         table.add_columns("#", "state", "checks", "branch", "title")
         self.reload()
@@ -47,6 +56,10 @@ class WorkScreen(LiveScreen):
 
     def action_reload(self) -> None:
         self.reload()
+
+    def action_back(self) -> None:
+        if not self.clear_filter():
+            self.dismiss()
 
     @work(exclusive=True, group="work-items")
     async def reload(self) -> None:
@@ -60,15 +73,18 @@ class WorkScreen(LiveScreen):
         self._show_pull_requests(pull_requests)
         done = sum(1 for i in issues if i.state == "completed")
         self.query_one("#work-status", Label).update(
-            Text(f"{len(issues)} issues, {done} completed · {len(pull_requests)} pull requests", style="dim")
+            Text(
+                f"{plural(len(issues), 'issue')}, {done} completed · {plural(len(pull_requests), 'pull request')}",
+                style="dim",
+            )
         )
 
     def _show_pull_requests(self, views: list[PullRequestView]) -> None:
-        table = self.query_one("#pr-table", DataTable)
-        table.clear()
+        rows = []
         for view in views:
             pr = view.pull_request
             state = Text(pr.state + (" (draft)" if pr.draft else ""),
                          style={"open": "yellow", "merged": "green", "closed": "dim"}.get(pr.state, ""))  # fmt: skip
-            table.add_row(str(pr.number), state, check_summary(view), f"{pr.head} → {pr.base}", pr.title,
-                          key=str(pr.number))  # fmt: skip
+            rows.append((str(pr.number), (str(pr.number), state, check_summary(view), f"{pr.head} → {pr.base}",
+                                          pr.title)))  # fmt: skip
+        self.query_one("#pr-table", ListTable).show_rows(rows)

@@ -59,7 +59,7 @@ class WorkFlowScreen(LiveScreen):
                     yield ItemDetail(id="item-detail")
                     yield AgentLogView(id="agent-log")
             yield Input(placeholder="search the log (enter: keep, escape: clear)", id="log-search")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(WorkTree).border_title = f"Flow {self.flow_id}"

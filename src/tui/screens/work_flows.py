@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Label
+from textual.widgets import DataTable, Footer, Label
 
 from contexten.common.clock import Clock
 from contexten.common.errors import ContextenError
@@ -17,7 +17,10 @@ from contexten.common.protocol.delivery import ListWork
 from contexten.common.start_flow import ItemState, WorkFlow
 from contexten.tui.format import duration, work_state_text
 from contexten.tui.link import DaemonLink
+from contexten.tui.screens.lists import FILTER_KEY
 from contexten.tui.screens.live import LiveScreen
+from contexten.tui.widgets.filter_bar import FilterBar
+from contexten.tui.widgets.list_table import ListTable
 
 
 class FlowChosen(Message):
@@ -48,9 +51,7 @@ class WorkFlowsScreen(LiveScreen):
     BINDINGS = [
         Binding("escape,q,w", "back", "Back"),
         Binding("enter", "open", "Open"),
-        Binding("slash", "filter", "Filter"),
-        Binding("j", "cursor(1)", "Down", show=False),
-        Binding("k", "cursor(-1)", "Up", show=False),
+        FILTER_KEY,
     ]
 
     def __init__(self, link: DaemonLink, clock: Clock) -> None:
@@ -62,16 +63,14 @@ class WorkFlowsScreen(LiveScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="work-flows"):
             yield Label("", id="flows-status")
-            table: DataTable[str | Text] = DataTable(id="flows-table", cursor_type="row", zebra_stripes=True)
-            yield table
-            yield Input(placeholder="filter the flows (escape: clear)", id="flows-filter")
-        yield Footer()
+            yield ListTable(id="flows-table", zebra_stripes=True)
+        yield FilterBar("the flows")
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        table = self.query_one("#flows-table", DataTable)
+        table = self.query_one("#flows-table", ListTable)
         table.border_title = "Start Flows"
         table.add_columns("#", "state", "project", "merged", "active", "stuck", "agent", "time", "main", "title")
-        self.query_one("#flows-filter").display = False
         table.focus()
         self.reload()
 
@@ -88,19 +87,10 @@ class WorkFlowsScreen(LiveScreen):
         self._show()
 
     def _show(self) -> None:
-        table = self.query_one("#flows-table", DataTable)
-        needle = self.query_one("#flows-filter", Input).value.strip().lower()
+        table = self.query_one("#flows-table", ListTable)
         now = self._clock.now()
-        chosen = self.chosen
-        table.clear()
-        for flow in self.flows:
-            row = _row(flow, now)
-            if needle and needle not in " ".join(str(cell) for cell in row).lower():
-                continue
-            table.add_row(*row, key=str(flow.id))
-        if chosen is not None and str(chosen) in {str(k.value) for k in table.rows}:
-            table.move_cursor(row=table.get_row_index(str(chosen)))
-        shown = f"{table.row_count} of {len(self.flows)}" if needle else str(len(self.flows))
+        table.show_rows([(str(flow.id), _row(flow, now)) for flow in self.flows])
+        shown = len(self.flows)  # the table's border says how many the filter shows
         hint = "n: start one from written requirements" if not self.flows else "enter: open the live tree"
         self.query_one("#flows-status", Label).update(Text(f"{shown} flows · {hint}", style="dim"))
 
@@ -112,33 +102,11 @@ class WorkFlowsScreen(LiveScreen):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return int(key) if key is not None else None
 
-    def action_cursor(self, step: int) -> None:
-        table = self.query_one("#flows-table", DataTable)
-        table.move_cursor(row=max(0, table.cursor_row + step))
-
     @on(DataTable.RowSelected, "#flows-table")
     def action_open(self) -> None:
         if (chosen := self.chosen) is not None:
             self.post_message(FlowChosen(chosen))
 
-    def action_filter(self) -> None:
-        box = self.query_one("#flows-filter", Input)
-        box.display = True
-        box.focus()
-
-    @on(Input.Changed, "#flows-filter")
-    def _filtering(self) -> None:
-        self._show()
-
-    @on(Input.Submitted, "#flows-filter")
-    def _filtered(self) -> None:
-        self.query_one("#flows-table").focus()
-
     def action_back(self) -> None:
-        box = self.query_one("#flows-filter", Input)
-        if box.display:
-            box.value = ""
-            box.display = False
-            self.query_one("#flows-table").focus()
-            return
-        self.dismiss()
+        if not self.clear_filter():
+            self.dismiss()

@@ -8,11 +8,12 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-LinkStatus = Literal["connecting", "connected", "disconnected"]
+LinkStatus = Literal["connecting", "connected", "disconnected", "unreachable"]
 _LOOK = {
     "connecting": ("yellow", "connecting…"),
     "connected": ("green", "connected"),
     "disconnected": ("red", "disconnected, retrying"),
+    "unreachable": ("red", "no daemon, retrying"),
 }
 
 
@@ -31,4 +32,4 @@ class ConnectionIndicator(Widget):
 
     def watch_status(self, status: LinkStatus) -> None:
         self.set_class(status == "connected", "-connected")
-        self.set_class(status == "disconnected", "-disconnected")
+        self.set_class(status in ("disconnected", "unreachable"), "-disconnected")

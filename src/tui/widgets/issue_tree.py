@@ -4,6 +4,8 @@ checks."""
 from __future__ import annotations
 
 from rich.text import Text
+from textual.binding import Binding
+from textual.reactive import reactive
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -39,30 +41,68 @@ def check_summary(view: PullRequestView | None) -> Text:
 
 
 class IssueTree(Tree[Issue]):
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "scroll_home", "Top", show=False),
+        Binding("G", "scroll_end", "Bottom", show=False),
+    ]
+    filter_text: reactive[str] = reactive("")
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__("issues", **kwargs)  # type: ignore[arg-type]
         self.show_root = False
         self.guide_depth = 3
+        self._issues: list[Issue] = []
+        self._pull_requests: list[PullRequestView] = []
 
     def show(self, issues: list[Issue], pull_requests: list[PullRequestView]) -> None:
-        by_url = {v.pull_request.url or f"{v.pull_request.project}#{v.pull_request.number}": v for v in pull_requests}
-        self.clear()
-        roots = issue_tree(issues)
-        for node in roots:
-            self._add(self.root, node, by_url)
-        if not roots:
-            self.root.add_leaf(Text("no issues (create one: contexten issue create PROJECT TITLE)", style="dim"))
-        self.root.expand_all()
+        self._issues, self._pull_requests = issues, pull_requests
+        self._render_tree()
 
-    def _add(self, parent: TreeNode[Issue], node: IssueNode, by_url: dict[str, PullRequestView]) -> None:
+    def watch_filter_text(self) -> None:
+        self._render_tree()
+
+    def _render_tree(self) -> None:
+        by_url = {_url(v): v for v in self._pull_requests}
+        needle = self.filter_text.strip().casefold()
+        self.clear()
+        roots = [n for n in issue_tree(self._issues) if _matches(n, needle, by_url)]
+        # Every row's columns line up whatever its depth: identifiers are padded to one column for the states.
+        column = max((self._indent(d, b) + len(n.issue.identifier) for n, d, b in _walk(roots, needle, by_url)),
+                     default=0)  # fmt: skip
+        for node in roots:
+            self._add(self.root, node, by_url, needle, column, 0)
+        if not roots:
+            empty = f"no issue matches /{self.filter_text.strip()}" if needle else \
+                "no issues (create one: contexten issue create PROJECT TITLE)"  # fmt: skip
+            self.root.add_leaf(Text(empty, style="dim"))
+        self.root.expand_all()
+        self.border_subtitle = f"/{self.filter_text.strip()}" if needle else ""
+
+    def _indent(self, depth: int, branch: bool) -> int:
+        """Where a node's label starts: the guides of its depth, and a branch's ▼."""
+        return depth * self.guide_depth + (2 if branch else 0)
+
+    def _add(
+        self,
+        parent: TreeNode[Issue],
+        node: IssueNode,
+        by_url: dict[str, PullRequestView],
+        needle: str,
+        column: int,
+        depth: int,
+    ) -> None:
         issue = node.issue
-        label = Text(f"{issue.identifier} ", style="bold")
+        children = [c for c in node.children if _matches(c, needle, by_url)] if needle else node.children
+        pad = column - self._indent(depth, bool(children or issue.pull_requests))
+        label = Text(f"{issue.identifier:<{pad}} ", style="bold")
         label.append(f"{issue.state_name or issue.state:<12}", style=STATE_STYLE.get(issue.state, ""))
         label.append(f" {issue.title}")
         if node.progress is not None:
             label.append("  ")
             label.append_text(progress_bar(node.progress))
-        if node.children or issue.pull_requests:
+        if children or issue.pull_requests:
             branch = parent.add(label, data=issue, expand=True)
         else:
             parent.add_leaf(label, data=issue)
@@ -74,8 +114,36 @@ class IssueTree(Tree[Issue]):
             if view is not None:
                 line.append(f"  {view.pull_request.state}", style="dim")
             branch.add_leaf(line)
-        for child in node.children:
-            self._add(branch, child, by_url)
+        for child in children:
+            self._add(branch, child, by_url, needle, column, depth + 1)
+
+
+def _url(view: PullRequestView) -> str:
+    return view.pull_request.url or f"{view.pull_request.project}#{view.pull_request.number}"
+
+
+def _walk(
+    nodes: list[IssueNode], needle: str, by_url: dict[str, PullRequestView], depth: int = 0
+) -> list[tuple[IssueNode, int, bool]]:
+    """(node, depth, is a branch) for every node shown."""
+    out = []
+    for node in nodes:
+        children = [c for c in node.children if _matches(c, needle, by_url)] if needle else node.children
+        out.append((node, depth, bool(children or node.issue.pull_requests)))
+        out += _walk(children, needle, by_url, depth + 1)
+    return out
+
+
+def _matches(node: IssueNode, needle: str, by_url: dict[str, PullRequestView]) -> bool:
+    """The issue, one of its pull requests, or a descendant mentions the filter text."""
+    if not needle:
+        return True
+    issue = node.issue
+    text = " ".join([issue.identifier, issue.state_name or issue.state, issue.title, *issue.pull_requests])
+    titles = " ".join(by_url[r].pull_request.title for r in issue.pull_requests if r in by_url)
+    if needle in f"{text} {titles}".casefold():
+        return True
+    return any(_matches(c, needle, by_url) for c in node.children)
 
 
 def _short(ref: str, view: PullRequestView | None) -> str:

@@ -9,21 +9,20 @@ from textual.widgets import DataTable
 from contexten.common.models import Project, Run
 from contexten.tui.format import health_text, state_text
 from contexten.tui.messages import ProjectChosen
-from contexten.tui.widgets.table_sync import sync_rows
+from contexten.tui.widgets.list_table import ListTable
 
 ProjectRow = tuple[Project, Run | None]
 
 
-class ProjectList(DataTable[str | Text]):
+class ProjectList(ListTable):
+    WHOLE = frozenset({2})  # health
     projects: reactive[list[ProjectRow]] = reactive(list, always_update=True)
 
     def on_mount(self) -> None:
-        self.cursor_type = "row"
         self.add_columns("project", "kind", "health", "last run")
 
     def watch_projects(self, projects: list[ProjectRow]) -> None:
-        sync_rows(
-            self,
+        self.show_rows(
             [
                 (
                     p.id,
@@ -35,7 +34,7 @@ class ProjectList(DataTable[str | Text]):
                     ),
                 )
                 for p, last in projects
-            ],
+            ]
         )
 
     @property

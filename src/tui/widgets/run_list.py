@@ -9,20 +9,19 @@ from textual.widgets import DataTable
 from contexten.common.models import Run, RunState
 from contexten.tui.format import duration, state_text
 from contexten.tui.messages import RunChosen
-from contexten.tui.widgets.table_sync import sync_rows
+from contexten.tui.widgets.list_table import ListTable
 
 
-class RunList(DataTable[str | Text]):
+class RunList(ListTable):
+    WHOLE = frozenset({0, 3, 4})  # run, state, took
     runs: reactive[list[Run]] = reactive(list, always_update=True)
     now: float = 0.0
 
     def on_mount(self) -> None:
-        self.cursor_type = "row"
         self.add_columns("run", "flow", "project", "state", "took")
 
     def watch_runs(self, runs: list[Run]) -> None:
-        sync_rows(
-            self,
+        self.show_rows(
             [
                 (
                     str(r.id),
@@ -35,7 +34,7 @@ class RunList(DataTable[str | Text]):
                     ),
                 )
                 for r in runs
-            ],
+            ]
         )
 
     @property

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -10,6 +12,8 @@ from textual.widget import Widget
 
 from contexten.common.models import Run, StepState
 from contexten.tui.format import duration, progress_bar, state_text
+
+WIDE_FROM = 64
 
 
 class RunTimeline(Widget):
@@ -30,27 +34,34 @@ class RunTimeline(Widget):
             f"  {duration(run.started_at, run.ended_at, self.now)}",
         )
         table = Table(box=None, expand=True, padding=(0, 1), show_edge=False)
-        for name, opts in (
-            ("#", {"justify": "right", "width": 3}),
-            ("step", {"no_wrap": True}),
-            ("state", {"width": 12}),
-            ("try", {"justify": "right", "width": 3}),
-            ("took", {"justify": "right", "width": 8}),
-            ("progress", {"width": 17}),
-            ("", {"ratio": 1, "no_wrap": True}),
-        ):
+        # Narrow (80 columns, a split screen): the step, its state, time and progress; the rest in `?`/detail.
+        wide = self.size.width >= WIDE_FROM
+        columns: list[tuple[str, dict[str, Any], bool]] = [
+            ("#", {"justify": "right", "width": 3}, wide),
+            ("step", {"no_wrap": True}, True),
+            ("state", {"width": 12, "no_wrap": True}, True),
+            ("try", {"justify": "right", "width": 3}, wide),
+            ("took", {"justify": "right", "width": 8, "no_wrap": True}, True),
+            ("progress", {"width": 17 if wide else 5, "no_wrap": True}, True),
+            ("", {"ratio": 1, "no_wrap": True}, wide),
+        ]
+        shown = [(name, opts) for name, opts, show in columns if show]
+        for name, opts in shown:
             table.add_column(name, header_style="bold dim", **opts)
         for step in run.steps:
             note = Text(step.error, style="red") if step.error else Text(step.message, style="dim")
-            table.add_row(
-                str(step.index),
-                step.name,
-                state_text(step.state),
-                str(step.attempts or ""),
-                duration(step.started_at, step.ended_at, self.now),
-                progress_bar(step.progress) if step.state != StepState.PENDING else Text(""),
-                note,
-            )
+            started = step.state != StepState.PENDING
+            cells: dict[str, RenderableType] = {
+                "#": str(step.index + 1),  # numbered as people count, like the step names
+                "step": step.name,
+                "state": state_text(step.state),
+                "try": str(step.attempts or ""),
+                "took": duration(step.started_at, step.ended_at, self.now),
+                "progress": (progress_bar(step.progress) if wide else Text(f"{step.progress * 100:3.0f}%"))
+                if started else Text(""),
+                "": note,
+            }  # fmt: skip
+            table.add_row(*(cells[name] for name, _ in shown))
         parts: list[RenderableType] = [head, table]
         if run.error:
             parts.insert(1, Text(run.error, style="red"))

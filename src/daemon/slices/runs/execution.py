@@ -22,7 +22,7 @@ from contexten.daemon.slices.runs.states import StateRecorder
 
 class StepFailed(Exception):
     def __init__(self, step: str, error: str) -> None:
-        super().__init__(f"step {step} failed: {error}")
+        super().__init__(f"{step} failed: {error}")  # step names read "step-2", "lint": no "step step-2"
 
 
 class RunExecution:
@@ -110,9 +110,11 @@ class RunExecution:
         ctx = StepContext(
             self.run, step, self._project, self._params, self._p, self.needs, self.results, spec.side_effects
         )
+        # ended_at cleared: a retried step's old end would otherwise come before its new start.
         await self._record.step(
-            self.run, step, state=StepState.RUNNING, attempts=step.attempts + 1, started_at=clock.now(), error=None
-        )
+            self.run, step, state=StepState.RUNNING, attempts=step.attempts + 1, started_at=clock.now(), ended_at=None,
+            error=None,
+        )  # fmt: skip
 
         async def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome is not None else None

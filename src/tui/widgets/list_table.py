@@ -1,0 +1,122 @@
+"""A DataTable as k9s and lazygit users expect a list: j/k, g/G, ctrl+d/ctrl+u, and a `/` filter that stays
+applied while the rows change live (the rows are kept whole; the filter picks what is shown)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.widgets import DataTable
+
+from contexten.tui.widgets.table_sync import Cell, sync_rows
+
+VIM_KEYS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
+    Binding("j", "cursor_down", "Down", show=False),
+    Binding("k", "cursor_up", "Up", show=False),
+    Binding("g", "scroll_top", "Top", show=False),
+    Binding("G", "scroll_bottom", "Bottom", show=False),
+    Binding("ctrl+d", "half_page(1)", "Half a page down", show=False),
+    Binding("ctrl+u", "half_page(-1)", "Half a page up", show=False),
+]
+Row = tuple[str, Sequence[Cell]]
+
+
+MIN_WIDTH = 6
+
+
+def row_text(cells: Sequence[Cell]) -> str:
+    return " ".join(c.plain if isinstance(c, Text) else str(c) for c in cells).casefold()
+
+
+def cell_width(cell: Cell) -> int:
+    return cell.cell_len if isinstance(cell, Text) else Text(str(cell)).cell_len
+
+
+def fit_widths(natural: Sequence[int], room: int, whole: frozenset[int] = frozenset()) -> list[int | None]:
+    """Column widths that fit `room` cells: None (its own width) where a column fits, else the widest
+    columns capped at one width, the largest that fits (never below MIN_WIDTH). Columns in `whole` (a
+    state, a duration: cut, they mislead) keep their width while the others can give way."""
+    if sum(natural) <= room:
+        return [None] * len(natural)
+    flexible = [i for i in range(len(natural)) if i not in whole] or list(range(len(natural)))
+    fixed = sum(w for i, w in enumerate(natural) if i not in flexible)
+    cap = MIN_WIDTH
+    for candidate in range(max(natural[i] for i in flexible), MIN_WIDTH - 1, -1):
+        if fixed + sum(min(natural[i], candidate) for i in flexible) <= room:
+            cap = candidate
+            break
+    return [cap if i in flexible and w > cap else None for i, w in enumerate(natural)]
+
+
+def truncate(cell: Cell, width: int | None) -> Cell:
+    if width is None or cell_width(cell) <= width:
+        return cell
+    text = cell.copy() if isinstance(cell, Text) else Text(str(cell))
+    text.truncate(width, overflow="ellipsis")
+    return text
+
+
+class ListTable(DataTable[Cell]):
+    BINDINGS = VIM_KEYS
+    filter_text: reactive[str] = reactive("")
+    # Columns (by position) never cut to fit the width; the others give way first.
+    WHOLE: frozenset[int] = frozenset()
+
+    def __init__(self, *, id: str | None = None, zebra_stripes: bool = False) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=zebra_stripes)
+        self._all: list[Row] = []
+        self._widths: list[int | None] = []
+
+    def show_rows(self, rows: Sequence[Row]) -> None:
+        """Every row there is; those the filter admits are shown, the cursor kept on the same row key."""
+        self._all = list(rows)
+        self._apply()
+
+    def watch_filter_text(self) -> None:
+        self._apply()
+
+    def on_resize(self) -> None:
+        self._apply()
+
+    def _apply(self) -> None:
+        needle = self.filter_text.strip().casefold()
+        shown = [r for r in self._all if needle in row_text(r[1])] if needle else self._all
+        widths = self._fit(shown)
+        selected = (
+            self.shown_keys[self.cursor_row] if self.row_count and 0 <= self.cursor_row < self.row_count else None
+        )
+        resized = widths != self._widths
+        if resized:
+            self._set_widths(widths)
+        sync_rows(self, [(key, [truncate(c, w) for c, w in zip(cells, widths, strict=False)]) for key, cells in shown])
+        if resized and selected is not None and selected in self.shown_keys:
+            self.move_cursor(row=self.shown_keys.index(selected), animate=False)
+        self.border_subtitle = f"/{self.filter_text.strip()} · {len(shown)} of {len(self._all)}" if needle else ""
+
+    def _fit(self, rows: Sequence[Row]) -> list[int | None]:
+        """Columns sized to the width: those too wide for it share what is left, cut with an ellipsis."""
+        columns = list(self.columns.values())
+        room = self.scrollable_content_region.width - 2 * self.cell_padding * len(columns) - 2  # a scrollbar
+        if not columns or room <= 0:
+            return [None] * len(columns)
+        natural = [max([col.label.cell_len, *(cell_width(r[1][i]) for r in rows if i < len(r[1]))])
+                   for i, col in enumerate(columns)]  # fmt: skip
+        return fit_widths(natural, room, self.WHOLE)
+
+    def _set_widths(self, widths: list[int | None]) -> None:
+        # A column's width is fixed when it is added: add them again (rows follow in sync_rows).
+        labels = [(col.label, key) for key, col in self.columns.items()]
+        self.clear(columns=True)
+        for (label, key), width in zip(labels, widths, strict=True):
+            self.add_column(label, width=width, key=key.value)
+        self._widths = widths
+
+    @property
+    def shown_keys(self) -> list[str]:
+        return [str(row.value) for row in self.rows]
+
+    def action_half_page(self, direction: int) -> None:
+        step = max(1, (self.scrollable_content_region.height - 1) // 2)
+        self.move_cursor(row=max(0, min(self.row_count - 1, self.cursor_row + direction * step)))

@@ -1,0 +1,169 @@
+"""Keys act on what the screen shows, and orders that cannot be taken back ask first (issue 13)."""
+
+from __future__ import annotations
+
+from contexten.common.paths import resolve_paths
+from contexten.tui.app import ContextenApp
+from contexten.tui.help_rows import help_rows
+from contexten.tui.screens.confirm import ConfirmDialog
+from contexten.tui.screens.dashboard import DashboardScreen
+from contexten.tui.screens.help import HelpScreen
+from contexten.tui.screens.run_detail import RunScreen
+from contexten.tui.screens.work import WorkScreen
+from contexten.tui.widgets.filter_bar import FilterBar
+from contexten.tui.widgets.issue_tree import IssueTree
+from contexten.tui.widgets.run_list import RunList
+from tests.console.fake_link import FakeDaemonLink
+from tests.helpers import await_for
+
+SIZE = (140, 40)
+
+
+def _app(link: FakeDaemonLink) -> ContextenApp:
+    return ContextenApp(resolve_paths({"CONTEXTEN_HOME": "/srv/contexten"}), link)
+
+
+async def test_the_run_screens_keys_act_on_its_run_not_on_the_dashboards_highlighted_one() -> None:
+    link = FakeDaemonLink()
+    app = _app(link)
+    async with app.run_test(size=SIZE) as pilot:
+        await await_for(lambda: app.link_status == "connected", 5, "the fake link")
+        await await_for(lambda: app.screen.query_one(RunList).selected == 3, 5, "run #3 highlighted")
+        app.open_run(1)  # another run than the highlighted one
+        await await_for(lambda: isinstance(app.screen, RunScreen), 5, "run #1's screen")
+        await pilot.press("r")
+        await await_for(lambda: ("retry", 1) in link.calls, 5, "a retry of run #1")
+        await pilot.press("space")
+        await await_for(lambda: ("pause", 1) in link.calls, 5, "a pause of run #1")
+        await pilot.press("c")
+        await await_for(lambda: isinstance(app.screen, ConfirmDialog), 5, "the question")
+        assert "run #1" in str(app.screen.query_one("#confirm-question").render())
+        await pilot.press("y")
+        await await_for(lambda: ("cancel", 1) in link.calls, 5, "a cancel of run #1")
+        assert not any(call[1] == 3 for call in link.calls if call[0] in ("retry", "pause", "cancel"))
+        await pilot.press("q")  # q goes back from a sub-screen
+        await await_for(lambda: isinstance(app.screen, DashboardScreen), 5, "the dashboard")
+        assert app.is_running
+
+
+async def test_cancel_and_unpin_ask_first_and_no_means_nothing_is_sent() -> None:
+    link = FakeDaemonLink()
+    app = _app(link)
+    async with app.run_test(size=SIZE) as pilot:
+        await await_for(lambda: app.screen.query_one(RunList).selected == 3, 5, "run #3 highlighted")
+        for key in ("c", "u"):
+            await pilot.press(key)
+            await await_for(lambda: isinstance(app.screen, ConfirmDialog), 5, "the question")
+            await pilot.press("n")
+            await await_for(lambda: isinstance(app.screen, DashboardScreen), 5, "the dashboard again")
+        assert not [c for c in link.calls if c[0] in ("cancel", "unpin")]
+        await pilot.press("u")
+        await await_for(lambda: isinstance(app.screen, ConfirmDialog), 5, "the question")
+        assert "Unpin api?" in str(app.screen.query_one("#confirm-question").render())
+        await pilot.press("y")
+        await await_for(lambda: ("unpin", "api") in link.calls, 5, "the unpin")
+
+
+def _help_rows(app: ContextenApp) -> list[tuple[str, str, str]]:
+    return help_rows(app.screen, app)
+
+
+async def test_help_lists_exactly_the_screens_keys_once_each_without_textual_plumbing() -> None:
+    app = _app(FakeDaemonLink())
+    async with app.run_test(size=SIZE) as pilot:
+        await await_for(lambda: app.link_status == "connected", 5, "the fake link")
+        dashboard = _help_rows(app)
+        own = {(keys, what) for where, keys, what in dashboard if where == "this screen"}
+        assert ("r", "Retry the highlighted run (completed steps are kept)") in own
+        assert ("/", "Filter the list (enter: keep, escape: clear)") in own
+        assert ("q", "Quit the console") in own  # q quits here; everywhere else it goes back
+        app.open_run(1)
+        await await_for(lambda: isinstance(app.screen, RunScreen), 5, "run #1's screen")
+        rows = _help_rows(app)
+        screen_keys = [(keys, what) for where, keys, what in rows if where == "this screen"]
+        assert screen_keys == [("esc q", "Back"), ("c", "Cancel this run (asks first)"),
+                       ("␣", "Pause this run, or resume it"),
+                       ("r", "Retry this run (completed steps are kept)")]  # fmt: skip
+        everywhere = {keys for where, keys, _ in rows if where == "everywhere"}
+        assert {"n", "w", "?", "^q", "^p"} <= everywhere
+        descriptions = [what for _, _, what in rows]
+        assert len(descriptions) == len(set(descriptions))  # one line per action
+        assert not any("Focus" in what or "Copy" in what or "Scroll" in what for what in descriptions)
+        await pilot.press("question_mark")
+        await await_for(lambda: isinstance(app.screen, HelpScreen), 5, "help")
+        await pilot.press("escape")
+        await await_for(lambda: isinstance(app.screen, RunScreen), 5, "back to the run")
+
+
+async def test_slash_filters_the_runs_the_filter_stays_as_rows_change_and_escape_clears_it() -> None:
+    app = _app(FakeDaemonLink())
+    async with app.run_test(size=SIZE) as pilot:
+        runs = app.screen.query_one(RunList)
+        await await_for(lambda: runs.row_count == 3, 5, "three runs")
+        await pilot.press("slash")
+        bar = app.screen.query_one(FilterBar)
+        await await_for(lambda: bar.has_focus, 5, "the filter bar")
+        await pilot.press(*"fail")
+        await await_for(lambda: runs.shown_keys == ["2"], 5, "only the failed run")
+        assert "/fail · 1 of 3" in str(runs.border_subtitle)
+        await pilot.press("enter")  # keeps the filter, back to the list
+        await await_for(lambda: runs.has_focus and not bar.display, 5, "the list again")
+        # Live data arrives: the filter stays applied.
+        app.state.runs[4] = app.state.runs[2].model_copy(update={"id": 4})
+        app.refresh_now()
+        await await_for(lambda: runs.shown_keys == ["4", "2"], 5, "the new failed run, filtered in")
+        await pilot.press("escape")
+        await await_for(lambda: runs.row_count == 4 and not runs.border_subtitle, 5, "every run again")
+        assert app.is_running and isinstance(app.screen, DashboardScreen)
+
+
+async def test_vim_keys_move_in_the_lists() -> None:
+    app = _app(FakeDaemonLink())
+    async with app.run_test(size=SIZE) as pilot:
+        runs = app.screen.query_one(RunList)
+        await await_for(lambda: runs.row_count == 3, 5, "three runs")
+        runs.focus()
+        await pilot.press("G")
+        await await_for(lambda: runs.cursor_row == 2, 5, "the last row")
+        await pilot.press("k")
+        await await_for(lambda: runs.cursor_row == 1, 5, "one up")
+        await pilot.press("g")
+        await await_for(lambda: runs.cursor_row == 0, 5, "the top")
+        await pilot.press("j")
+        await await_for(lambda: runs.cursor_row == 1, 5, "one down")
+        await pilot.press("ctrl+u")
+        await await_for(lambda: runs.cursor_row == 0, 5, "half a page up, stopped at the top")
+
+
+async def test_the_issue_tree_filter_keeps_matching_issues_with_their_parents() -> None:
+    link = FakeDaemonLink()
+    app = _app(link)
+    async with app.run_test(size=SIZE) as pilot:
+        await await_for(lambda: app.selected_project is not None, 5, "a highlighted project")
+        await pilot.press("i")
+        await await_for(lambda: isinstance(app.screen, WorkScreen), 5, "the issues screen")
+        tree = app.screen.query_one(IssueTree)
+        await await_for(lambda: len(_labels(tree)) > 2, 5, "the issues")
+        everything = _labels(tree)
+        child = next(label for label in everything if label.startswith("ENG-4"))
+        tree.focus()
+        await pilot.press("slash", *"query")
+        await await_for(lambda: len(_labels(tree)) < len(everything), 5, "the tree filtered")
+        shown = _labels(tree)
+        assert [x.split()[0] for x in shown] == ["ENG-1", "ENG-4"]  # the match and its parent
+        assert "Query syntax" in shown[1] and child.split()[0] == "ENG-4"
+        assert str(tree.border_subtitle) == "/query"
+        await pilot.press("escape")
+        await await_for(lambda: _labels(tree) == everything, 5, "the whole tree again")
+        await pilot.press("escape")
+        await await_for(lambda: isinstance(app.screen, DashboardScreen), 5, "the dashboard")
+
+
+def _labels(tree: IssueTree) -> list[str]:
+    out: list[str] = []
+    stack = list(reversed(tree.root.children))
+    while stack:
+        node = stack.pop()
+        out.append(str(node.label.plain if hasattr(node.label, "plain") else node.label).strip())
+        stack.extend(reversed(node.children))
+    return out
