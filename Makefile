@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/analysis.py
 	$(BIN)/python bench/dead_code_vs_vulture.py
 	$(BIN)/python bench/start_flow.py
+	$(BIN)/python bench/cli_startup.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import os
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from contexten.cli import analyze, start_flow, work
 from contexten.cli.keyed import send_keyed
-from contexten.cli.output import emit_json, error, format_run
+from contexten.cli.output import clock, emit_json, error, format_run
 from contexten.cli.restore_wait import RESTORE_FLOW, wait_for_restore
 from contexten.cli.spawn import ensure_daemon
 from contexten.client.connection import DaemonClient
@@ -23,9 +24,11 @@ from contexten.common.event_kinds import EventKind
 from contexten.common.models import Event, Run, RunState
 from contexten.common.paths import Paths
 from contexten.common.protocol import (
+    AckAlert,
     CancelRun,
     EventsSince,
     GetRun,
+    ListAlerts,
     ListFlows,
     PauseRun,
     Ping,
@@ -232,10 +235,34 @@ async def _recovery(args: argparse.Namespace, client: DaemonClient) -> int:
     if args.json:
         emit_json(rows)
         return 0
-    print(f"{'failure class':<20} {'#':>2}  {'strategy':<15} {'tried':>6} {'worked':>7} {'rate':>6}")
+    print(f"{'failure class':<20} {'#':>2}  {'strategy':<15} {'tried':>6} {'worked':>7} {'rate':>6} {'escalated':>9}"
+          f" {'n/a':>4}")  # fmt: skip
     for r in rows:
-        rate = f"{r.success_rate * 100:.0f}%" if r.attempts else "-"
-        print(f"{r.failure_class:<20} {r.rank:>2}  {r.strategy:<15} {r.attempts:>6} {r.successes:>7} {rate:>6}")
+        rate = f"{r.success_rate * 100:.0f}%" if r.attempts - r.escalated - r.not_applicable else "-"
+        print(f"{r.failure_class:<20} {r.rank:>2}  {r.strategy:<15} {r.attempts:>6} {r.successes:>7} {rate:>6}"
+              f" {r.escalated:>9} {r.not_applicable:>4}")  # fmt: skip
+    return 0
+
+
+async def _alerts(args: argparse.Namespace, client: DaemonClient) -> int:
+    if args.ack:
+        done = await client.call(AckAlert(key=args.ack))
+        if args.json:
+            emit_json(done)
+        else:
+            print(f"acknowledged {done.key}: {done.message}")
+        return 0
+    alerts = await client.call(ListAlerts())
+    if args.json:
+        emit_json(alerts)
+        return 0
+    if not alerts:
+        print("no active alerts")
+    for a in alerts:
+        where = " ".join(x for x in (a.project or "", f"run {a.run}" if a.run is not None else "") if x)
+        print(f"{a.severity:<8} {clock(a.ts)}  {a.key}" + (f"  ({where})" if where else "")
+              + (f"  x{a.count}" if a.count > 1 else ""))  # fmt: skip
+        print(f"         {a.message}")
     return 0
 
 
@@ -308,15 +335,28 @@ async def _welcome(args: argparse.Namespace, client: DaemonClient, info: Any, st
     return True
 
 
-_HANDLERS = {
-    "start": start_flow.start,
-    "work": start_flow.work,
-    "analysis": analyze.show,
-    "issues": work.issues,
-    "prs": work.pull_requests,
-    "sync-log": work.sync_log,
-    "issue": work.issue,
-    "propose": work.propose,
+Handler = Callable[[argparse.Namespace, DaemonClient], Awaitable[int]]
+
+
+def _elsewhere(module: str, name: str) -> Handler:
+    """A handler in another CLI module, imported when its command runs (each brings its own models)."""
+
+    async def handler(args: argparse.Namespace, client: DaemonClient) -> int:
+        found: Handler = getattr(importlib.import_module(f"contexten.cli.{module}"), name)
+        return await found(args, client)
+
+    return handler
+
+
+_HANDLERS: dict[str, Handler] = {
+    "start": _elsewhere("start_flow", "start"),
+    "work": _elsewhere("start_flow", "work"),
+    "analysis": _elsewhere("analyze", "show"),
+    "issues": _elsewhere("work", "issues"),
+    "prs": _elsewhere("work", "pull_requests"),
+    "sync-log": _elsewhere("work", "sync_log"),
+    "issue": _elsewhere("work", "issue"),
+    "propose": _elsewhere("work", "propose"),
     "status": _status,
     "pin": _pin,
     "unpin": _unpin,
@@ -328,6 +368,7 @@ _HANDLERS = {
     "retry": _control,
     "flows": _flows,
     "recovery": _recovery,
+    "alerts": _alerts,
     "events": _events,
     "stop": _stop,
 }

@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
-from contexten.common.models import Run
+if TYPE_CHECKING:
+    from contexten.common.models import Run
 
 
 def to_jsonable(value: Any) -> Any:
-    if isinstance(value, BaseModel):
+    if hasattr(value, "model_dump"):  # a pydantic model (not imported for this: `--version` must stay quick)
         return value.model_dump(mode="json")
     if isinstance(value, list):
         return [to_jsonable(v) for v in value]

@@ -229,36 +229,3 @@ async def work(args: argparse.Namespace, client: DaemonClient) -> int:
     final = await wait_for_end(client, flow.id, since, echo=True)
     print(format_work(final))
     return 0 if final.state is FlowState.COMPLETED else 1
-
-
-def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("start", parents=[common], help="start a Start Flow: requirements -> issues -> agents -> merges")
-    p.add_argument("project", metavar="PROJECT")
-    p.add_argument("--requirements", "-r", metavar="FILE", help="a Markdown file, or - for stdin")
-    p.add_argument("--feature", action="store_true", help="feature_development: one component, no research")
-    p.add_argument("--research", action="store_true", help="(with --feature) research it first")
-    p.add_argument("--bug", metavar="ISSUE", help="bug_fix_workflow from this issue: a reproducing test, then the fix")
-    p.add_argument("--fix", action="store_true", help="bug_fix_workflow from the requirements (a bug report)")
-    p.add_argument("--refactor", action="store_true", help="autonomous_refactoring of the analysis' hotspots")
-    p.add_argument("--scope", default="", metavar="DIR", help="(with --refactor) only this folder's hotspots")
-    p.add_argument("--hotspots", type=int, default=3, metavar="N", help="(with --refactor) how many (default 3)")
-    p.add_argument("--agent", metavar="NAME", help="the coding agent ([agents.NAME]; default [start_flow] agent)")
-    p.add_argument("--planner", choices=("outline", "agent"), help="how the requirements become a plan")
-    p.add_argument("--plan-only", action="store_true", help="print the plan; create nothing")
-    p.add_argument("--wait", action="store_true", help="exit 0 once everything merged and validated, 1 otherwise")
-    p.add_argument(
-        "--key", default="", metavar="KEY", help="an idempotency key: the same key again returns the first flow"
-    )
-
-    p = sub.add_parser("work", parents=[common], help="Start Flows: the list, one flow's tree, and orders")
-    p.add_argument("flow", nargs="?", type=int, metavar="FLOW")
-    p.add_argument("--project", metavar="ID", help="(the list) only this project's flows")
-    p.add_argument("--follow", "-f", action="store_true", help="keep printing changes until the flow ends")
-    p.add_argument("--log", type=int, metavar="ITEM", help="the end of the item's agent log")
-    for verb in ("pause", "resume", "cancel"):
-        p.add_argument(f"--{verb}", action="store_true", help=f"{verb} the whole flow")
-    p.add_argument("--retry", type=int, metavar="ITEM", help="give an escalated item another attempt")
-    p.add_argument("--done", type=int, metavar="ITEM", help="mark an item done by hand; the flow goes on")
-    p.add_argument("--cancel-item", type=int, metavar="ITEM", help="cancel one item (its agent is stopped)")
-    p.add_argument("--pause-item", type=int, metavar="ITEM", help="pause one item")
-    p.add_argument("--resume-item", type=int, metavar="ITEM", help="resume one item")

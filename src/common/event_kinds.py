@@ -28,6 +28,7 @@ class EventKind(StrEnum):
     HEALTH_METRICS = "health.metrics"
     HEALTH_PROBE = "health.probe"
     ALERT = "alert"
+    ALERT_ACKNOWLEDGED = "alert.acknowledged"
     BREAKER_STATE = "breaker.state"
     RECOVERY_ATTEMPT = "recovery.attempt"
     CONNECTOR_BUDGET = "connector.budget"
@@ -107,6 +108,7 @@ CATALOGUE: dict[EventKind, tuple[str, str]] = {
     EventKind.HEALTH_METRICS: ("health", "A sample of CPU, memory and disk use."),
     EventKind.HEALTH_PROBE: ("runs", "A health check probed a dependency (store, bus, connector)."),
     EventKind.ALERT: ("health", "Something needs attention: a threshold crossed, a stale issue, an escalation."),
+    EventKind.ALERT_ACKNOWLEDGED: ("health", "A person acknowledged an active alert: it leaves the active list."),
     EventKind.BREAKER_STATE: ("resilience", "A circuit breaker changed state (CLOSED, OPEN, HALF_OPEN)."),
     EventKind.RECOVERY_ATTEMPT: (
         "resilience",

@@ -203,10 +203,12 @@ class BreakerInfo(Model):
 class RecoveryRow(Model):
     failure_class: str
     strategy: str
-    rank: int  # 1 = tried first for this class (by observed success, with some exploration)
-    attempts: int
+    rank: int  # 1 = tried first for this class: by expected success, ties in the declared order
+    attempts: int  # every time it was tried, escalations and "did not apply" included
     successes: int
-    success_rate: float
+    success_rate: float  # successes over the attempts that could succeed (not escalations, not "did not apply")
+    escalated: int = 0
+    not_applicable: int = 0
 
 
 class TemplateInfo(Model):

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from contexten.common.alerts import ActiveAlerts
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import (
     BreakerInfo,
@@ -39,7 +40,8 @@ class ConsoleState:
     projects: dict[str, Project] = field(default_factory=dict)
     runs: dict[int, Run] = field(default_factory=dict)
     health: deque[HealthSample] = field(default_factory=lambda: deque(maxlen=HEALTH_HISTORY))
-    alerts: deque[Event] = field(default_factory=lambda: deque(maxlen=ALERT_HISTORY))
+    alerts: deque[Event] = field(default_factory=lambda: deque(maxlen=ALERT_HISTORY))  # the latest, resolved or not
+    active_alerts: ActiveAlerts = field(default_factory=ActiveAlerts)  # until resolved or acknowledged
     breakers: dict[str, BreakerInfo] = field(default_factory=dict)
     budgets: dict[tuple[str, str], RateBudget] = field(default_factory=dict)  # (connector, resource)
 
@@ -51,6 +53,7 @@ class ConsoleState:
         state.health.extend(snapshot.health)
         state.breakers = {b.name: b for b in snapshot.breakers}
         state.budgets = {(b.connector, b.resource): b for b in snapshot.budgets}
+        state.active_alerts = ActiveAlerts(snapshot.alerts)
         return state
 
     def apply(self, event: Event) -> None:
@@ -133,7 +136,9 @@ def _metrics(state: ConsoleState, event: Event) -> None:
 
 
 def _alert(state: ConsoleState, event: Event) -> None:
-    state.alerts.append(event)
+    if event.kind == EventKind.ALERT:
+        state.alerts.append(event)
+    state.active_alerts.apply(event.seq, event.ts, event.kind, event.project, event.run, event.data)
 
 
 def _breaker(state: ConsoleState, event: Event) -> None:
@@ -157,6 +162,7 @@ _HANDLERS: dict[str, Callable[[ConsoleState, Event], None]] = {
     EventKind.STEP_PROGRESS: _step_progress,
     EventKind.HEALTH_METRICS: _metrics,
     EventKind.ALERT: _alert,
+    EventKind.ALERT_ACKNOWLEDGED: _alert,
     EventKind.BREAKER_STATE: _breaker,
     EventKind.CONNECTOR_BUDGET: _budget,
 }

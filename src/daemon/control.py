@@ -158,6 +158,7 @@ class DaemonSlice(Slice):
             flows=self._flows.infos(self._config().templates),
             breakers=self._breakers.infos(),
             budgets=self._budgets(),
+            alerts=self._health.active.ordered(),
         )
 
     @handles(EventsSince)

@@ -39,6 +39,7 @@ from contexten.tui.keys import bindings
 from contexten.tui.link import DaemonLink, ZmqDaemonLink
 from contexten.tui.messages import RunOrder
 from contexten.tui.palette import ContextenCommands
+from contexten.tui.screens.alerts import AlertsScreen
 from contexten.tui.screens.analysis import AnalysisScreen
 from contexten.tui.screens.confirm import ConfirmDialog
 from contexten.tui.screens.dashboard import DashboardScreen
@@ -314,6 +315,9 @@ class ContextenApp(App[None]):
             self.notify(str(exc), severity="error")
             return
         self.push_screen(RecoveryScreen(rows))
+
+    def action_alerts(self) -> None:
+        self.push_screen(AlertsScreen(self.link))
 
     def action_work(self) -> None:
         if self.selected_project is None:

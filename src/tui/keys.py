@@ -30,6 +30,7 @@ ACTIONS = [
     Action("retry", "Retry the highlighted run (completed steps are kept)", "r", "Retry"),
     Action("open", "Open the highlighted run", "o", ""),
     Action("recovery", "Show the recovery engine's strategies and results", "e", ""),
+    Action("alerts", "Every active alert, to read and acknowledge", "exclamation_mark", ""),
     Action("work", "Issues and pull requests of the highlighted project", "i", "Issues"),
     Action("analysis", "Code analysis of the highlighted project", "a", "Analysis"),
     Action("help", "Show every key of this screen", "question_mark", "Help", everywhere=True),

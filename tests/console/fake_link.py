@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
 from contexten.client.feed import Connected, FeedItem
+from contexten.common.alerts import ActiveAlert
 from contexten.common.analysis_view import (
     AnalysisView,
     DeadCodeItem,
@@ -34,8 +35,11 @@ from contexten.common.models import (
 )
 from contexten.common.protocol import (
     Ack,
+    AckAlert,
+    AlertAcknowledged,
     CancelRun,
     GetAnalysis,
+    ListAlerts,
     ListIssues,
     ListPullRequests,
     PauseRun,
@@ -78,6 +82,21 @@ def sample_analysis(project: str) -> AnalysisView:
                           summary={**summary, "ccn_average": 3.0 + n * 0.2, "dead_code_high": 4 - n})
                for n in range(3)],
     )  # fmt: skip
+
+
+def sample_alerts() -> list[ActiveAlert]:
+    def alert(key: str, seq: int, severity: str, message: str, **extra: Any) -> ActiveAlert:
+        return ActiveAlert(key=key, seq=seq, ts=T0 - 600 + seq, first_ts=T0 - 600 + seq, severity=severity,
+                           message=message, **extra)  # fmt: skip
+
+    return [
+        alert("recovery:run 2", 412, "critical", "run 2 (synthetic) needs a person: internal_bug", source="recovery",
+              project="api", run=2),
+        alert("start_flow:flow 1 item 4", 405, "critical", "flow 1 item 4 (ENG-4) needs a person: tests fail",
+              source="start_flow"),
+        alert("sampler:cpu", 418, "warning", "cpu at 93% (limit 90%)", source="sampler", count=3),
+        alert("sync:stale_issue:api", 300, "info", "ENG-9 has had no update for 14 days", source="sync", project="api"),
+    ]  # fmt: skip
 
 
 def sample_issues(project: str) -> list[Issue]:
@@ -207,6 +226,7 @@ def sample_snapshot() -> Snapshot:
             BreakerInfo(name="github", state="CLOSED", failure_rate=10.0, calls=20),
             BreakerInfo(name="linear", state="OPEN", reopen_at=T0 + 25),
         ],
+        alerts=sample_alerts(),
         budgets=[
             RateBudget(connector="github", resource="core", limit=5000, remaining=4812, reset=T0 + 1800),
             RateBudget(connector="linear", resource="requests", limit=1500, remaining=90, reset=T0 + 600),
@@ -261,6 +281,13 @@ class FakeDaemonLink(DaemonLink):
             case RetryRun(id=run_id):
                 self.calls.append(("retry", run_id))
                 return Run(id=run_id, flow="synthetic", created_at=T0, attempt=2)
+            case ListAlerts():
+                self.calls.append(("alerts", None))
+                return [a for a in self.snapshot.alerts if ("ack", a.key) not in self.calls]
+            case AckAlert(key=key):
+                self.calls.append(("ack", key))
+                alert = next(a for a in self.snapshot.alerts if a.key == key)
+                return AlertAcknowledged(key=key, message=alert.message)
             case RecoveryTable():
                 self.calls.append(("recovery", None))
                 return sample_recovery_table()

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual.widgets import Button, Input, Label, Select
+
+from contexten.common.errors import CommandFailed
+from contexten.common.models import Event
 from contexten.common.paths import resolve_paths
+from contexten.common.protocol import Request, StartRun
 from contexten.tui.app import ContextenApp
 from contexten.tui.help_rows import help_rows
+from contexten.tui.screens.alerts import AlertsScreen
 from contexten.tui.screens.confirm import ConfirmDialog
 from contexten.tui.screens.dashboard import DashboardScreen
 from contexten.tui.screens.help import HelpScreen
 from contexten.tui.screens.run_detail import RunScreen
+from contexten.tui.screens.start_flow import StartFlowScreen
 from contexten.tui.screens.work import WorkScreen
 from contexten.tui.widgets.filter_bar import FilterBar
 from contexten.tui.widgets.issue_tree import IssueTree
+from contexten.tui.widgets.list_table import ListTable
 from contexten.tui.widgets.run_list import RunList
-from tests.console.fake_link import FakeDaemonLink
+from tests.console.fake_link import T0, FakeDaemonLink
 from tests.helpers import await_for
 
 SIZE = (140, 40)
@@ -167,3 +177,55 @@ def _labels(tree: IssueTree) -> list[str]:
         out.append(str(node.label.plain if hasattr(node.label, "plain") else node.label).strip())
         stack.extend(reversed(node.children))
     return out
+
+
+class RefusingStarts(FakeDaemonLink):
+    async def _answer(self, request: Request[Any]) -> Any:
+        if isinstance(request, StartRun):
+            raise CommandFailed("invalid_params", "synthetic: steps: Input should be less than or equal to 50; "
+                                "step_ms: Input should be a valid integer, unable to parse string as an "
+                                "integer")  # fmt: skip
+        return await super()._answer(request)
+
+
+async def test_a_long_refusal_wraps_whole_in_the_dialog_and_placeholders_do_not_look_like_values() -> None:
+    app = _app(RefusingStarts())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await await_for(lambda: app.link_status == "connected", 5, "the fake link")
+        await pilot.press("s")
+        await await_for(lambda: isinstance(app.screen, StartFlowScreen), 5, "the start dialog")
+        dialog = app.screen
+        dialog.query_one("#flow", Select).value = "synthetic"
+        await await_for(lambda: bool(dialog.query("#param-steps")), 5, "the synthetic parameters")
+        assert dialog.query_one("#param-steps", Input).placeholder == "default: 5"
+        dialog.query_one("#start", Button).press()  # at 80x24 the button may be below the fold: press it as enter would
+        error = dialog.query_one("#start-error", Label)
+        await await_for(lambda: "unable to parse string as an integer" in str(error.content), 5, "the refusal")
+        await await_for(lambda: error.size.height >= 2, 5, "the refusal wrapped over lines")
+        assert error.size.width <= dialog.query_one("#start-dialog").size.width
+
+
+async def test_active_alerts_stay_listed_and_a_acknowledges_the_highlighted_one() -> None:
+    link = FakeDaemonLink()
+    app = _app(link)
+    async with app.run_test(size=SIZE) as pilot:
+        await await_for(lambda: app.link_status == "connected", 5, "the fake link")
+        line = app.screen.query_one("#alert-line", Label)
+        await await_for(lambda: "4 active alerts, 1 more" in str(line.content), 5, "the alerts in the panel")
+        assert "run 2 (synthetic) needs a person" in str(line.content)
+        # A later warning arrives: the critical ones stay listed (it once replaced them all).
+        later = Event(seq=421, ts=T0, kind="alert",
+                      data={"source": "sampler", "metric": "memory", "message": "memory at 95%"})  # fmt: skip
+        link.items.put_nowait(later)
+        await await_for(lambda: "5 active alerts, 2 more" in str(line.content), 5, "five active alerts")
+        assert str(line.content).index("needs a person") < str(line.content).index("more")
+        await pilot.press("exclamation_mark")
+        await await_for(lambda: isinstance(app.screen, AlertsScreen), 5, "the alerts screen")
+        table = app.screen.query_one(ListTable)
+        await await_for(lambda: table.row_count == 4, 5, "the daemon's active alerts")
+        assert table.shown_keys[0] == "recovery:run 2"
+        await pilot.press("a")
+        await await_for(lambda: ("ack", "recovery:run 2") in link.calls, 5, "the acknowledgement")
+        await await_for(lambda: "recovery:run 2" not in table.shown_keys, 5, "it left the list")
+        await pilot.press("escape")
+        await await_for(lambda: isinstance(app.screen, DashboardScreen), 5, "the dashboard")

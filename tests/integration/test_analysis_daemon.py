@@ -76,6 +76,10 @@ def test_watch_quality_check_issues_and_cleanup(home: Path, git_repo: Path) -> N
         assert reports and reports[-1]["data"]["summary"]["ccn_max"] == 3
         failures = [e for e in _events(home, "step.state") if "max_ccn" in json.dumps(e)]
         assert failures, "the failure names the threshold"
+        # A threshold exceeded is a validation failure, said as one (it once read "ConnectorError: analysis: ...").
+        failed_step = next(e["data"] for e in failures if e["data"]["state"] == "FAILED")
+        assert failed_step["error"].startswith("ValidationFailed: quality check failed: ")
+        assert failed_step["failure"] == "validation" and "ConnectorError" not in failed.stdout
         trend = cli_json(home, "analysis", "repo")["trend"]
         assert [p["flow"] for p in trend] == ["code_quality_check"] and trend[0]["summary"]["ccn_max"] == 3
 

@@ -67,6 +67,14 @@ def test_a_bug_is_escalated_not_retried(home: Path) -> None:
         ]
         assert cli_json(home, "show", str(failed["id"]))["attempt"] == 1  # never retried
         assert outcome["state"] == "COMPLETED"
+        # The table counts the escalation as a try (it once read "tried 0"), and the same records give the
+        # same order every time it is asked.
+        table = cli_json(home, "recovery")
+        (escalation,) = [r for r in table if r["failure_class"] == "internal_bug" and r["strategy"] == "escalate"]
+        assert escalation["attempts"] == 1 and escalation["escalated"] == 1 and escalation["successes"] == 0
+        orders = {tuple((r["failure_class"], r["strategy"], r["rank"]) for r in cli_json(home, "recovery"))
+                  for _ in range(5)}  # fmt: skip
+        assert len(orders) == 1
         unknown = _wait_json(home, "error_healing", "--param", "run=999")
         assert unknown["state"] == "FAILED" and "run 999" in str(unknown["error"])
     finally:

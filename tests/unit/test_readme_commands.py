@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from contexten.cli.main import build_parser
+from contexten.cli.parser import build_parser
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -7,6 +7,7 @@ handler, and mypy sees `await client.call(GetRun(id=3))` as a `Run`.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar
@@ -54,9 +55,15 @@ def _adapter(cls: type[Request[Any]]) -> TypeAdapter[Any]:
     return TypeAdapter(_response_type(cls))
 
 
+# The modules that declare requests, one per slice (the package loads them lazily; this loads them all).
+SLICE_MODULES = ("analysis", "daemon", "delivery", "health", "projects", "resilience", "runs", "work")
+
+
 def request_types() -> dict[str, type[Request[Any]]]:
     """Every request the protocol declares, by command: the concrete Request classes defined in this
-    package (`contexten.common.protocol` imports each slice's module, so importing it is enough)."""
+    package's slice modules."""
+    for module in SLICE_MODULES:
+        importlib.import_module(f"{__package__ or 'contexten.common.protocol'}.{module}")
     found: list[type[Request[Any]]] = []
     stack = list(Request.__subclasses__())
     while stack:

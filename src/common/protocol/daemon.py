@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from contexten.common.alerts import ActiveAlert
 from contexten.common.models import BreakerInfo, Event, FlowInfo, HealthSample, Project, RateBudget, Run
 from contexten.common.protocol.base import Request
 from contexten.common.protocol.envelope import PROTOCOL_VERSION
@@ -40,6 +41,7 @@ class Snapshot(BaseModel):
     flows: list[FlowInfo]
     breakers: list[BreakerInfo] = []
     budgets: list[RateBudget] = []
+    alerts: list[ActiveAlert] = []  # active until resolved or acknowledged, most severe first
 
 
 class EventPage(BaseModel):

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from contexten.analysis.report import Report
-from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.platform.failures import ValidationFailed
 from contexten.daemon.slices.analysis.service import CodeAnalysis, NotAnalysable
-from contexten.daemon.slices.connectors.http.errors import ConnectorError
 from contexten.daemon.slices.runs.flow import StepContext
 
 
 def analysis_of(ctx: StepContext) -> CodeAnalysis:
     if ctx.project is None:
-        raise ConnectorError("analysis", f"{ctx.run.flow} needs a project", FailureClass.VALIDATION)
+        raise ValidationFailed(f"{ctx.run.flow} needs a project")
     return ctx.use(CodeAnalysis)
 
 
@@ -22,7 +21,7 @@ async def analyse(ctx: StepContext, scope: str = "") -> Report:
     try:
         report = await service.report(ctx.project, scope, refresh=True)
     except NotAnalysable as exc:
-        raise ConnectorError("analysis", str(exc), FailureClass.VALIDATION) from None
+        raise ValidationFailed(str(exc)) from None
     summary = report.summary()
     ctx.progress(1.0, f"{summary['files']} files, {summary['functions']} functions, {summary['dead_code']} dead code")
     return report

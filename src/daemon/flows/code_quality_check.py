@@ -8,9 +8,8 @@ from typing import Any
 
 from contexten.daemon.flows.analysis_common import analyse, analysis_of
 from contexten.daemon.platform.config import QualityThresholds
-from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.platform.failures import ValidationFailed
 from contexten.daemon.slices.analysis.service import CodeAnalysis
-from contexten.daemon.slices.connectors.http.errors import ConnectorError
 from contexten.daemon.slices.runs.flow import FlowSpec, NoParams, StepContext, StepSpec
 
 # metric in the summary -> (threshold field, whether 0 means "no limit")
@@ -58,8 +57,7 @@ async def check(ctx: StepContext) -> dict[str, Any]:
 async def verdict(ctx: StepContext) -> dict[str, Any]:
     result = ctx.results["check"]
     if not result["passed"]:
-        raise ConnectorError("analysis", "quality check failed: " + "; ".join(result["violations"]),
-                             FailureClass.VALIDATION)  # fmt: skip
+        raise ValidationFailed("quality check failed: " + "; ".join(result["violations"]))
     return {"passed": True}
 
 

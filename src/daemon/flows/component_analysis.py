@@ -10,9 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contexten.analysis.report import COMPLEX_CCN, Report
 from contexten.daemon.flows.analysis_common import analyse, analysis_of
-from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.platform.failures import ValidationFailed
 from contexten.daemon.slices.analysis.service import CodeAnalysis
-from contexten.daemon.slices.connectors.http.errors import ConnectorError
 from contexten.daemon.slices.connectors.hub import Connectors
 from contexten.daemon.slices.runs.flow import FlowSpec, StepContext, StepSpec
 from contexten.daemon.slices.runs.retry import RetryPolicy
@@ -58,7 +57,7 @@ async def file_issues(ctx: StepContext) -> dict[str, Any]:
     connectors = ctx.use(Connectors)
     tracker = connectors.tracker(ctx.project.id)
     if tracker is None:
-        raise ConnectorError("tracker", f"project {ctx.project.id} has no tracker", FailureClass.VALIDATION)
+        raise ValidationFailed(f"project {ctx.project.id} has no tracker")
     team = connectors.team(ctx.project.id)
     found = ctx.results["analyse"]
     where = ctx.params.scope or ctx.project.name

@@ -20,11 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from contexten.analysis.dead_code import HIGH_CONFIDENCE
 from contexten.analysis.report import Report
 from contexten.daemon.flows.analysis_common import analyse, analysis_of
-from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.platform.failures import Failure, FailureClass, ValidationFailed
 from contexten.daemon.platform.git import add_worktree, git, remove_worktree
 from contexten.daemon.platform.process import run_process
 from contexten.daemon.slices.analysis.service import CodeAnalysis
-from contexten.daemon.slices.connectors.http.errors import ConnectorError
 from contexten.daemon.slices.connectors.hub import Connectors
 from contexten.daemon.slices.runs.flow import FlowSpec, StepContext, StepSpec
 
@@ -101,11 +100,11 @@ async def propose(ctx: StepContext) -> dict[str, Any]:
         return {"proposed": False, "reason": "no high-confidence dead code"}
     forge = ctx.use(Connectors).forge(ctx.project)
     if forge is None:
-        raise ConnectorError("forge", f"project {ctx.project.id} has no forge", FailureClass.VALIDATION)
+        raise ValidationFailed(f"project {ctx.project.id} has no forge")
     command = ctx.config().project(ctx.project.id).test_command
     if not command:
-        raise ConnectorError("analysis", f"[projects.{ctx.project.id}] test_command is not set: the cleanup "
-                             "is only proposed once the tests pass", FailureClass.VALIDATION)  # fmt: skip
+        raise ValidationFailed(f"[projects.{ctx.project.id}] test_command is not set: the cleanup "
+                               "is only proposed once the tests pass")  # fmt: skip
     repo = ctx.project.location
     branch = ctx.params.branch
 
@@ -139,7 +138,7 @@ async def _build_branch(
     try:
         added = await add_worktree(repo, "-B", branch, workdir, base)
         if not added.ok:
-            raise ConnectorError("analysis", f"cannot create branch {branch}: {added.err}", FailureClass.INTERNAL_BUG)
+            raise Failure(f"cannot create branch {branch}: {added.err}", FailureClass.INTERNAL_BUG)
         removed: dict[str, list[tuple[int, int, str]]] = {}
         for path, spans in planned.items():
             target = Path(workdir) / path
@@ -152,17 +151,16 @@ async def _build_branch(
                 target.write_text(edited, encoding="utf-8")
                 removed[path] = applied
         if not removed:
-            raise ConnectorError("analysis", "nothing could be removed safely", FailureClass.VALIDATION)
+            raise ValidationFailed("nothing could be removed safely")
         ctx.progress(0.5, f"running {' '.join(command)}")
         code, output = await _run_tests(command, workdir, ctx.params.test_timeout_seconds)
         if code != 0:
-            raise ConnectorError("analysis", "the tests fail without the dead code; nothing proposed:\n"
-                                 + output[-OUTPUT_TAIL:], FailureClass.VALIDATION)  # fmt: skip
+            raise ValidationFailed("the tests fail without the dead code; nothing proposed:\n" + output[-OUTPUT_TAIL:])
         await git(workdir, "add", "-A")
         committed = await git(workdir, "-c", "user.name=contexten", "-c", "user.email=contexten@localhost",
                               "commit", "-q", "-m", "Remove dead code found by contexten")  # fmt: skip
         if not committed.ok:
-            raise ConnectorError("analysis", f"cannot commit: {committed.err}", FailureClass.INTERNAL_BUG)
+            raise Failure(f"cannot commit: {committed.err}", FailureClass.INTERNAL_BUG)
         return removed
     finally:
         await remove_worktree(repo, workdir)

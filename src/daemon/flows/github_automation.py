@@ -15,10 +15,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from contexten.daemon.flows.pull_request_impact import pull_request_impact
-from contexten.daemon.platform.failures import FailureClass
+from contexten.daemon.platform.failures import ValidationFailed
 from contexten.daemon.slices.analysis.service import CodeAnalysis
 from contexten.daemon.slices.connectors.forge.port import Forge
-from contexten.daemon.slices.connectors.http.errors import ConnectorError
 from contexten.daemon.slices.connectors.hub import Connectors
 from contexten.daemon.slices.runs.flow import FlowSpec, StepContext, StepSpec
 from contexten.daemon.slices.runs.retry import RetryPolicy
@@ -38,11 +37,10 @@ class AutomationParams(BaseModel):
 
 def forge_of(ctx: StepContext) -> Forge:
     if ctx.project is None:
-        raise ConnectorError("forge", "github_automation needs a project", FailureClass.VALIDATION)
+        raise ValidationFailed("github_automation needs a project")
     forge = ctx.use(Connectors).forge(ctx.project)
     if forge is None:
-        raise ConnectorError("forge", f"project {ctx.project.id} has no forge (configure [github])",
-                             FailureClass.VALIDATION)  # fmt: skip
+        raise ValidationFailed(f"project {ctx.project.id} has no forge (configure [github])")
     return forge
 
 
@@ -102,8 +100,7 @@ async def merge(ctx: StepContext) -> dict[str, Any]:
         if approvals < rule.required_approvals:
             problems.append(f"{approvals} of {rule.required_approvals} required approvals")
     if problems:
-        raise ConnectorError(forge.name, f"#{number} will not be merged: {'; '.join(problems)}",
-                             FailureClass.VALIDATION)  # fmt: skip
+        raise ValidationFailed(f"{forge.name}: #{number} will not be merged: {'; '.join(problems)}")
 
     async def perform(_key: str) -> dict[str, Any]:
         return (await forge.merge(number, require_checks=False)).model_dump()

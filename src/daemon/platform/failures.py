@@ -57,6 +57,14 @@ class Failure(ContextenError):
         super().__init__(message)
 
 
+class ValidationFailed(Failure):
+    """A step's own check did not pass, or what it was given cannot work (a threshold exceeded, a project
+    without a tracker): the request's problem, not a service's, and sending it again changes nothing."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, FailureClass.VALIDATION)
+
+
 _EXHAUSTION_ERRNOS = {errno.ENOSPC, errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EDQUOT}
 
 

@@ -72,7 +72,7 @@ class DashboardScreen(ListsScreen):
         timeline.run = run.model_copy(deep=True) if run is not None else None
         health = self.query_one(HealthPanel)
         health.samples = list(state.health)
-        health.alerts = list(state.alerts)
+        health.alerts = state.active_alerts.ordered()
         health.breakers = list(state.breakers.values())
         health.now = now
         health.budgets = list(state.budgets.values())

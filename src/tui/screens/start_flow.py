@@ -113,7 +113,9 @@ class StartFlowScreen(SubmittingDialog[StartRequest]):
             default = prop.get("default")
             hint = f"{prop.get('description', '')} (default {json.dumps(default)})"
             widgets.append(Label(f"{name}: {hint}", classes="param-label"))
-            widgets.append(Input(placeholder=json.dumps(default), id=f"param-{name}", classes="param"))
+            # A placeholder that reads as a value ("null") misleads: say it is the default, or optional.
+            placeholder = "optional" if default is None else f"default: {json.dumps(default)}"
+            widgets.append(Input(placeholder=placeholder, id=f"param-{name}", classes="param"))
         if not props:
             widgets.append(Label("This flow takes no parameters.", classes="param-label"))
         await box.mount_all(widgets)

@@ -1,4 +1,5 @@
-"""CPU, memory and disk as sparklines fed by the daemon's health.metrics events, and the latest alert."""
+"""CPU, memory and disk as sparklines fed by the daemon's health.metrics events, and the active alerts
+(the most severe first; they stay until resolved or acknowledged, `!` lists them all)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,19 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Label
 
-from contexten.common.models import BreakerInfo, Event, HealthSample, RateBudget
+from contexten.common.alerts import ActiveAlert
+from contexten.common.models import BreakerInfo, HealthSample, RateBudget
+from contexten.tui.format import plural
 from contexten.tui.widgets.percent_sparkline import PercentSparkline
 
 METRICS = ("cpu", "memory", "disk")
+SHOWN_ALERTS = 3
+NARROW = 50
 
 
 class HealthPanel(Vertical):
     samples: reactive[list[HealthSample]] = reactive(list, always_update=True)
-    alerts: reactive[list[Event]] = reactive(list, always_update=True)
+    alerts: reactive[list[ActiveAlert]] = reactive(list, always_update=True)
     breakers: reactive[list[BreakerInfo]] = reactive(list, always_update=True)
     budgets: reactive[list[RateBudget]] = reactive(list, always_update=True)
     now: float = 0.0  # the console's clock, set before budgets (resets are shown as time left)
@@ -67,16 +72,25 @@ class HealthPanel(Vertical):
             line.append("   ")
         self.query_one("#breaker-line", Label).update(line)
 
-    def watch_alerts(self, alerts: list[Event]) -> None:
+    def watch_alerts(self, alerts: list[ActiveAlert]) -> None:
         if not self.is_mounted:
             return
         line = self.query_one("#alert-line", Label)
         if not alerts:
-            line.update(Text("no alerts", style="dim"))
+            line.update(Text("no active alerts", style="dim"))
             return
-        last = alerts[-1]
-        style = "green" if last.data.get("resolved") else "bold red"
-        line.update(Text(f"alert: {last.data.get('message', last.kind)}", style=style))
+        # One line each, cut with an ellipsis; a narrow panel (80 columns) shows the most severe only.
+        text = Text(no_wrap=True, overflow="ellipsis")
+        shown = SHOWN_ALERTS if self.size.width >= NARROW else 1
+        for alert in alerts[:shown]:
+            style = {"critical": "bold red", "warning": "yellow"}.get(alert.severity, "")
+            text.append(f"● {alert.severity} ", style=style)
+            text.append(alert.message + (f" (×{alert.count})" if alert.count > 1 else ""))
+            text.append("\n")
+        more = len(alerts) - shown
+        summary = plural(len(alerts), "active alert") + (f", {more} more" if more > 0 else "")
+        text.append(f"{summary} · ! lists them", style="dim")
+        line.update(text)
 
 
 def _minutes(seconds: float) -> str:

@@ -36,3 +36,14 @@ class EventReader:
             "SELECT data FROM events WHERE kind = ? ORDER BY seq DESC LIMIT ?", (kind, limit)
         )
         return [r[0] for r in reversed(list(rows))]
+
+    async def latest_of(self, kinds: tuple[str, ...], limit: int) -> list[Event]:
+        """The newest `limit` events of these kinds, oldest first."""
+        marks = ", ".join("?" for _ in kinds)
+        rows = await self._db.execute_fetchall(
+            f"SELECT seq, ts, kind, run_id, project, data FROM events WHERE kind IN ({marks}) "
+            "ORDER BY seq DESC LIMIT ?",
+            (*kinds, limit),
+        )
+        found = [Event(seq=r[0], ts=r[1], kind=r[2], run=r[3], project=r[4], data=json.loads(r[5])) for r in rows]
+        return list(reversed(found))

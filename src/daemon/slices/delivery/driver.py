@@ -130,8 +130,9 @@ class FlowDriver:
             self.flow,
             EventKind.ALERT,
             {
-                "level": "critical",
+                "severity": "critical",
                 "source": "start_flow",
+                "key": f"start_flow:flow {self.flow.id} item {item.id}",
                 "message": f"flow {self.flow.id} item {item.id} ({item.issue}) needs a person: {why}",
             },
         )

@@ -1,4 +1,6 @@
-"""The health slice: samples the host every few seconds and raises (and resolves) threshold alerts."""
+"""The health slice: samples the host every few seconds and raises (and resolves) threshold alerts, and keeps
+the active alerts of every slice (until resolved or acknowledged) for the snapshot, `alert.list` and
+`alert.ack`."""
 
 from __future__ import annotations
 
@@ -6,14 +8,19 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+from contexten.common.alerts import ActiveAlert, ActiveAlerts
 from contexten.common.clock import Clock
+from contexten.common.errors import CommandFailed
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import HealthSample
+from contexten.common.protocol.health import AckAlert, AlertAcknowledged, ListAlerts
 from contexten.daemon.platform.config import Config
-from contexten.daemon.platform.eventlog import EventLog
-from contexten.daemon.platform.lifecycle import Slice
+from contexten.daemon.platform.eventlog import EventLog, Published
+from contexten.daemon.platform.lifecycle import Slice, handles
 from contexten.daemon.platform.store.events import EventReader
 from contexten.daemon.slices.health.sampler import AlertTracker, sample_system
+
+ALERT_REPLAY = 5000  # alerts and acknowledgements read back at start-up
 
 
 class HealthSlice(Slice):
@@ -30,9 +37,35 @@ class HealthSlice(Slice):
         self._config = config
         self._state_dir = state_dir
         self._alerts = AlertTracker()
+        self.active = ActiveAlerts()
+        events.add_listener(self._fold)
 
     async def start(self) -> None:
+        # What was active when the daemon stopped is active still: fold the stored alerts before new ones.
+        replay = ActiveAlerts()
+        for event in await self._reader.latest_of((EventKind.ALERT, EventKind.ALERT_ACKNOWLEDGED), ALERT_REPLAY):
+            replay.apply(event.seq, event.ts, event.kind, event.project, event.run, event.data)
+        for alert in self.active.by_key.values():  # raised since the listener was added
+            replay.by_key[alert.key] = alert
+        self.active = replay
         self.spawn(self._sample(), "sampler")
+
+    def _fold(self, event: Published) -> None:
+        if event.kind in (EventKind.ALERT, EventKind.ALERT_ACKNOWLEDGED):
+            self.active.apply(event.seq, self._clock.now(), event.kind, event.project, event.run, event.data)
+
+    @handles(ListAlerts)
+    async def list_alerts(self, _: ListAlerts) -> list[ActiveAlert]:
+        return self.active.ordered()
+
+    @handles(AckAlert)
+    async def ack_alert(self, req: AckAlert) -> AlertAcknowledged:
+        alert = self.active.by_key.get(req.key)
+        if alert is None:
+            raise CommandFailed("not_found", f"no active alert {req.key!r} (see `contexten alerts`)")
+        await self._events.commit(EventKind.ALERT_ACKNOWLEDGED, {"key": alert.key, "message": alert.message},
+                                  project=alert.project, run=alert.run)  # fmt: skip
+        return AlertAcknowledged(key=alert.key, message=alert.message)
 
     async def recent(self, limit: int) -> list[HealthSample]:
         return [

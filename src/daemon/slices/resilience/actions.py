@@ -76,7 +76,7 @@ def recovery_actions(
         events.emit(
             EventKind.ALERT,
             {"metric": "run", "severity": "critical", "message": message, "resolved": False, "source": "recovery",
-             "tracker": filed},
+             "tracker": filed, "key": f"recovery:run {run.id}"},
             run=run.id, project=run.project,
         )  # fmt: skip
         await notifier.notify(

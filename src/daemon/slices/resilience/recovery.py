@@ -87,32 +87,48 @@ class RecoveryEngine:
         )
         return [OutcomeRow(*r) for r in rows]
 
-    async def ranked(self, failure: FailureClass) -> list[Strategy]:
+    async def ranked(self, failure: FailureClass, sample: bool = True) -> list[Strategy]:
+        """The order to try the strategies in. Sampled (Thompson) when the engine picks, so the others still
+        get tried now and then; by expected success when shown (`sample=False`: same data, same order),
+        ties kept in the declared order."""
         known = {(r.failure_class, r.strategy): r for r in await self.table()}
 
-        def draw(strategy: Strategy) -> float:
+        def score(strategy: Strategy) -> float:
             row = known.get((failure.value, strategy.value))
             wins, tries = (row.successes, row.attempts) if row else (0, 0)
-            return self._rng.betavariate(wins + 1, tries - wins + 1)
+            if sample:
+                return self._rng.betavariate(wins + 1, tries - wins + 1)
+            return (wins + 1) / (tries + 2)  # the mean of the same Beta posterior
 
         candidates: list[Strategy] = [s for s in STRATEGIES[failure] if s != Strategy.ESCALATE]
-        order = sorted(candidates, key=draw, reverse=True)
+        order = sorted(candidates, key=score, reverse=True)  # stable: equal scores keep the declared order
         if Strategy.ESCALATE in STRATEGIES[failure]:
             order.append(Strategy.ESCALATE)
         return order
 
     async def published_table(self) -> list[RecoveryRow]:
-        """Every (class, strategy) with its record and its rank in the order the engine would try now."""
-        known = {(r.failure_class, r.strategy): r for r in await self.table()}
+        """Every (class, strategy) with its whole record (every try, from the log of recoveries) and its rank
+        by expected success. Deterministic: the same records give the same table."""
+        learnt = {(r.failure_class, r.strategy): r for r in await self.table()}
+        tried: dict[tuple[str, str], dict[str, int]] = {}
+        for failure_class, strategy, outcome, count in await self._db.execute_fetchall(
+            "SELECT failure_class, strategy, outcome, COUNT(*) FROM recoveries "
+            "GROUP BY failure_class, strategy, outcome"
+        ):
+            tried.setdefault((failure_class, strategy), {})[outcome] = count
         rows = []
         for failure in FailureClass:
-            for rank, strategy in enumerate(await self.ranked(failure), start=1):
-                row = known.get((failure.value, strategy.value))
-                attempts, successes = (row.attempts, row.successes) if row else (0, 0)
+            for rank, strategy in enumerate(await self.ranked(failure, sample=False), start=1):
+                key = (failure.value, strategy.value)
+                outcomes = tried.get(key, {})
+                row = learnt.get(key)
+                judged, successes = (row.attempts, row.successes) if row else (0, 0)
                 rows.append(
                     RecoveryRow(
-                        failure_class=failure.value, strategy=strategy.value, rank=rank, attempts=attempts,
-                        successes=successes, success_rate=successes / attempts if attempts else 0.0,
+                        failure_class=failure.value, strategy=strategy.value, rank=rank,
+                        attempts=sum(outcomes.values()), successes=successes,
+                        success_rate=successes / judged if judged else 0.0,
+                        escalated=outcomes.get("escalated", 0), not_applicable=outcomes.get("not_applicable", 0),
                     )
                 )  # fmt: skip
         return rows
