@@ -119,6 +119,7 @@ async def test_every_request_is_answered_with_its_response_type(home: Path, git_
             "run.resume": "conflict",
             "run.cancel": "conflict",
             "run.retry": "conflict",  # only a failed, cancelled or crashed run can be retried
+            "alert.ack": "not_found",  # no such active alert here
             "pr.open": "not_found",
             "project.pin": "conflict",
             "project.unpin": "not_found",
