@@ -11,6 +11,7 @@ from contexten.client.connection import DaemonClient
 from contexten.common.errors import CommandFailed
 from contexten.common.models import RunState
 from contexten.common.protocol import (
+    AckAlert,
     CancelRun,
     CreateIssue,
     ErrorCode,
@@ -19,6 +20,7 @@ from contexten.common.protocol import (
     GetRun,
     GetSnapshot,
     GetSyncLog,
+    ListAlerts,
     ListFlows,
     ListIssues,
     ListProjects,
@@ -28,8 +30,6 @@ from contexten.common.protocol import (
     PauseRun,
     Ping,
     PinProject,
-    AckAlert,
-    ListAlerts,
     RecoveryTable,
     Request,
     ResumeRun,

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from contexten.common.errors import ProtocolError
 from contexten.common.protocol import (
     PROTOCOL_VERSION,
+    AckAlert,
     CancelRun,
     CreateIssue,
     ErrorBody,
@@ -21,6 +22,7 @@ from contexten.common.protocol import (
     GetRun,
     GetSnapshot,
     GetSyncLog,
+    ListAlerts,
     ListFlows,
     ListIssues,
     ListProjects,
@@ -30,8 +32,6 @@ from contexten.common.protocol import (
     PauseRun,
     Ping,
     PinProject,
-    AckAlert,
-    ListAlerts,
     RecoveryTable,
     Reply,
     Request,
