@@ -43,6 +43,7 @@ from contexten.tui.screens.alerts import AlertsScreen
 from contexten.tui.screens.analysis import AnalysisScreen
 from contexten.tui.screens.confirm import ConfirmDialog
 from contexten.tui.screens.dashboard import DashboardScreen
+from contexten.tui.screens.events import EventsScreen
 from contexten.tui.screens.help import HelpScreen
 from contexten.tui.screens.live import LiveScreen
 from contexten.tui.screens.pin import PinScreen
@@ -142,6 +143,8 @@ class ContextenApp(App[None]):
                 for screen in self.screen_stack:
                     if isinstance(screen, LiveScreen) and screen.concerns(item.kind, item.project):
                         screen.on_daemon_event(item)
+                    elif isinstance(screen, RunScreen) and item.run == screen.run_id:
+                        screen.add_event(item)
             elif isinstance(item, Snapshot):
                 self.state = ConsoleState.from_snapshot(item)
                 self.flows = item.flows
@@ -316,6 +319,9 @@ class ContextenApp(App[None]):
             return
         self.push_screen(RecoveryScreen(rows))
 
+    def action_events(self) -> None:
+        self.push_screen(EventsScreen(self.link, self.state.seq))
+
     def action_alerts(self) -> None:
         self.push_screen(AlertsScreen(self.link))
 
@@ -337,7 +343,7 @@ class ContextenApp(App[None]):
             self.open_run(run_id)
 
     def open_run(self, run_id: int) -> None:
-        self.push_screen(RunScreen(run_id))
+        self.push_screen(RunScreen(run_id, self.link))
         self.refresh_now()
 
     @work(group="actions")

@@ -20,6 +20,7 @@ from contexten.common.errors import CommandFailed
 from contexten.common.models import (
     BreakerInfo,
     Check,
+    Event,
     FlowInfo,
     HealthSample,
     Issue,
@@ -38,6 +39,8 @@ from contexten.common.protocol import (
     AckAlert,
     AlertAcknowledged,
     CancelRun,
+    EventPage,
+    EventsSince,
     GetAnalysis,
     ListAlerts,
     ListIssues,
@@ -82,6 +85,24 @@ def sample_analysis(project: str) -> AnalysisView:
                           summary={**summary, "ccn_average": 3.0 + n * 0.2, "dead_code_high": 4 - n})
                for n in range(3)],
     )  # fmt: skip
+
+
+def sample_events() -> list[Event]:
+    """The store's events the fake answers `events.since` from: run #2's life, and some others."""
+    rows: list[tuple[str, int | None, str | None, dict[str, Any]]] = [
+        ("project.pinned", None, "api", {"id": "api"}),
+        ("run.state", 2, "api", {"state": "RUNNING"}),
+        ("step.state", 2, "api", {"index": 0, "state": "RUNNING"}),
+        ("step.progress", 2, "api", {"index": 0, "progress": 1.0, "message": "10/10"}),
+        ("step.state", 2, "api", {"index": 0, "state": "COMPLETED"}),
+        ("health.metrics", None, None, {"cpu": 12.0, "memory": 40.0, "disk": 61.0}),
+        ("step.state", 2, "api", {"index": 1, "state": "FAILED",
+                                  "error": "SyntheticFailure: step-2 failed as asked (fail_at=1)"}),
+        ("run.state", 2, "api", {"state": "FAILED", "error": "step-2 failed: SyntheticFailure"}),
+        ("alert", 2, "api", {"key": "recovery:run 2", "severity": "critical", "message": "run 2 needs a person"}),
+        ("run.state", 3, "web", {"state": "RUNNING"}),
+    ]  # fmt: skip
+    return [Event(seq=400 + n, ts=T0 - 60 + n, kind=k, run=r, project=p, data=d) for n, (k, r, p, d) in enumerate(rows)]
 
 
 def sample_alerts() -> list[ActiveAlert]:
@@ -281,6 +302,10 @@ class FakeDaemonLink(DaemonLink):
             case RetryRun(id=run_id):
                 self.calls.append(("retry", run_id))
                 return Run(id=run_id, flow="synthetic", created_at=T0, attempt=2)
+            case EventsSince(since=since, limit=limit, run=run):
+                self.calls.append(("events", (since, run)))
+                found = [e for e in sample_events() if e.seq > since and (run is None or e.run == run)][:limit]
+                return EventPage(events=found, last_seq=self.snapshot.seq)
             case ListAlerts():
                 self.calls.append(("alerts", None))
                 return [a for a in self.snapshot.alerts if ("ack", a.key) not in self.calls]

@@ -15,10 +15,12 @@ from contexten.tui.help_rows import help_rows
 from contexten.tui.screens.alerts import AlertsScreen
 from contexten.tui.screens.confirm import ConfirmDialog
 from contexten.tui.screens.dashboard import DashboardScreen
+from contexten.tui.screens.events import EventsScreen
 from contexten.tui.screens.help import HelpScreen
 from contexten.tui.screens.run_detail import RunScreen
 from contexten.tui.screens.start_flow import StartFlowScreen
 from contexten.tui.screens.work import WorkScreen
+from contexten.tui.widgets.event_log import EventLogView
 from contexten.tui.widgets.filter_bar import FilterBar
 from contexten.tui.widgets.issue_tree import IssueTree
 from contexten.tui.widgets.list_table import ListTable
@@ -229,3 +231,45 @@ async def test_active_alerts_stay_listed_and_a_acknowledges_the_highlighted_one(
         await await_for(lambda: "recovery:run 2" not in table.shown_keys, 5, "it left the list")
         await pilot.press("escape")
         await await_for(lambda: isinstance(app.screen, DashboardScreen), 5, "the dashboard")
+
+
+async def test_the_events_view_follows_filters_and_pauses() -> None:
+    link = FakeDaemonLink()
+    app = _app(link)
+    async with app.run_test(size=SIZE) as pilot:
+        await await_for(lambda: app.link_status == "connected", 5, "the fake link")
+        await pilot.press("l")
+        await await_for(lambda: isinstance(app.screen, EventsScreen), 5, "the events view")
+        view = app.screen.query_one(EventLogView)
+        await await_for(lambda: view.shown == 10, 5, "the recent events")
+        await pilot.press("slash", *"kind:run run:2")
+        await await_for(lambda: view.shown == 2, 5, "run #2's run events only")
+        assert "/kind:run run:2 · 2 of 10" in str(view.border_subtitle)
+        await pilot.press("enter", "space")  # keep the filter; pause
+        await await_for(lambda: view.paused, 5, "paused")
+        link.items.put_nowait(Event(seq=421, ts=T0, kind="run.state", run=2, project="api", data={"state": "CRASHED"}))
+        await await_for(lambda: "paused · 1 new" in str(view.border_subtitle), 5, "the waiting event counted")
+        assert view.shown == 2
+        await pilot.press("space")
+        await await_for(lambda: view.shown == 3 and not view.paused, 5, "resumed, the new event shown")
+        await pilot.press("escape")  # clears the filter first
+        await await_for(lambda: view.shown == 11, 5, "every event again")
+        await pilot.press("escape")
+        await await_for(lambda: isinstance(app.screen, DashboardScreen), 5, "the dashboard")
+
+
+async def test_the_run_screen_shows_that_runs_events_live() -> None:
+    link = FakeDaemonLink()
+    app = _app(link)
+    async with app.run_test(size=SIZE):
+        await await_for(lambda: app.link_status == "connected", 5, "the fake link")
+        app.open_run(2)
+        await await_for(lambda: isinstance(app.screen, RunScreen) and bool(app.screen.query("#run-events")), 5,
+                        "run #2's screen")  # fmt: skip
+        events = app.screen.query_one("#run-events", EventLogView)
+        await await_for(lambda: events.shown == 7, 5, "run #2's seven events")
+        assert ("events", (0, 2)) in link.calls
+        link.items.put_nowait(Event(seq=421, ts=T0, kind="step.progress", run=2, project="api",
+                                    data={"index": 1, "message": "still here"}))  # fmt: skip
+        link.items.put_nowait(Event(seq=422, ts=T0, kind="run.state", run=3, project="web", data={"state": "FAILED"}))
+        await await_for(lambda: events.shown == 8, 5, "its new event, and not another run's")

@@ -18,6 +18,7 @@ from contexten.tui.app import ContextenApp
 from contexten.tui.screens.alerts import AlertsScreen
 from contexten.tui.screens.analysis import AnalysisScreen
 from contexten.tui.screens.dashboard import DashboardScreen
+from contexten.tui.screens.events import EventsScreen
 from contexten.tui.screens.help import HelpScreen
 from contexten.tui.screens.recovery import RecoveryScreen
 from contexten.tui.screens.run_detail import RunScreen
@@ -29,7 +30,8 @@ from tests.helpers import DaemonProcess, await_for, cli, env_for
 RUNS = 24
 ROUNDS = 3
 SCREENS = [("a", AnalysisScreen), ("i", WorkScreen), ("enter", RunScreen), ("w", WorkFlowsScreen),
-           ("exclamation_mark", AlertsScreen), ("e", RecoveryScreen), ("question_mark", HelpScreen)]  # fmt: skip
+           ("exclamation_mark", AlertsScreen), ("e", RecoveryScreen), ("question_mark", HelpScreen),
+           ("l", EventsScreen)]  # fmt: skip
 
 
 def _load(daemon: DaemonProcess, repo: Path) -> subprocess.Popen[str]:

@@ -1,19 +1,28 @@
-"""One run in full: parameters, error, and its step timeline, live."""
+"""One run in full: parameters, error, its step timeline, and its own events (progress messages, errors,
+retries) as they come, live. Its keys act on this run."""
 
 from __future__ import annotations
 
 import json
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from contexten.common.errors import ContextenError
+from contexten.common.models import Event
+from contexten.common.protocol import EventsSince
 from contexten.common.state import ConsoleState
+from contexten.tui.link import DaemonLink
 from contexten.tui.messages import RunOrder
 from contexten.tui.widgets.connection_indicator import ConnectionIndicator, LinkStatus
+from contexten.tui.widgets.event_log import EventLogView
 from contexten.tui.widgets.run_timeline import RunTimeline
+
+RUN_EVENTS = 2000
 
 
 class RunScreen(Screen[None]):
@@ -26,19 +35,37 @@ class RunScreen(Screen[None]):
         Binding("r", "retry", "Retry", tooltip="Retry this run (completed steps are kept)"),
     ]
 
-    def __init__(self, run_id: int) -> None:
+    def __init__(self, run_id: int, link: DaemonLink) -> None:
         super().__init__()
         self.run_id = run_id
+        self._link = link
 
     def compose(self) -> ComposeResult:
         yield ConnectionIndicator(id="run-connection")
         with VerticalScroll(id="run-detail"):
             yield Static("", id="run-params")
             yield RunTimeline(id="run-timeline")
+        yield EventLogView(base_filter=f"run:{self.run_id}", id="run-events")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#run-detail").border_title = f"Run #{self.run_id}"
+        self.query_one("#run-events").border_title = "Its events"
+        self._load_events()
+
+    @work(exclusive=True, group="run-events")
+    async def _load_events(self) -> None:
+        try:
+            page = await self._link.call(EventsSince(since=0, run=self.run_id, limit=RUN_EVENTS))
+        except ContextenError as exc:
+            self.query_one("#run-events", EventLogView).border_subtitle = f"cannot read its events: {exc}"
+            return
+        self.query_one(EventLogView).add(page.events)
+
+    def add_event(self, event: Event) -> None:
+        """One of this run's events, live (the app hands them over)."""
+        if self.is_mounted:
+            self.query_one(EventLogView).add([event])
 
     def action_cancel(self) -> None:
         self.post_message(RunOrder(self.run_id, "cancel"))
