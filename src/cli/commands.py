@@ -56,7 +56,7 @@ def tui(paths: Paths) -> int:
     from contexten.tui.app import ContextenApp
     from contexten.tui.console_log import open_console_log
 
-    app = ContextenApp(paths)
+    app = ContextenApp(paths, remember=True)
     app.log_path = open_console_log(paths.state_dir)
     app.run()
     return 0

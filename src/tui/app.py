@@ -39,6 +39,7 @@ from contexten.tui.keys import bindings
 from contexten.tui.link import DaemonLink, ZmqDaemonLink
 from contexten.tui.messages import RunOrder
 from contexten.tui.palette import ContextenCommands
+from contexten.tui.preferences import Preferences
 from contexten.tui.screens.alerts import AlertsScreen
 from contexten.tui.screens.analysis import AnalysisScreen
 from contexten.tui.screens.confirm import ConfirmDialog
@@ -73,7 +74,14 @@ class ContextenApp(App[None]):
     # a live view must never die from an event's timing. The test suite turns this off, so errors fail tests.
     survive_errors: ClassVar[bool] = True
 
-    def __init__(self, paths: Paths | None = None, link: DaemonLink | None = None, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        paths: Paths | None = None,
+        link: DaemonLink | None = None,
+        clock: Clock | None = None,
+        remember: bool = False,
+    ) -> None:
+        """`remember`: keep the theme and sort orders in the state folder (the real console; tests opt in)."""
         super().__init__()
         self.paths = paths or resolve_paths()
         self.link = link or ZmqDaemonLink(self.paths)
@@ -88,11 +96,16 @@ class ContextenApp(App[None]):
         self.log_path: Path | None = None
         self._own_task: asyncio.Task[Any] | None = None
         self._frozen_at: float | None = None  # when the link was lost: the view shows the state as of then
+        self.preferences = Preferences(self.paths.state_dir if remember else None)
         self._started = False
 
     def on_mount(self) -> None:
         self._own_task = asyncio.current_task()  # the app's message loop: an error there cannot be survived
         self._started = True
+        theme = self.preferences.get("theme", self.theme)
+        if theme in self.available_themes:
+            self.theme = theme
+        self.theme_changed_signal.subscribe(self, lambda chosen: self.preferences.set("theme", chosen.name))
         self.push_screen(DashboardScreen(str(self.paths.state_dir)))
         self.follow_daemon()
         self.set_interval(REFRESH_SECONDS, self._refresh_views)
@@ -335,7 +348,7 @@ class ContextenApp(App[None]):
         if self.selected_project is None:
             self.notify("no project highlighted", severity="warning")
             return
-        self.push_screen(AnalysisScreen(self.selected_project, self.link))
+        self.push_screen(AnalysisScreen(self.selected_project, self.link, self.preferences))
 
     def action_open(self) -> None:
         run_id = self._selected_run()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from textual.widgets import Button, Input, Label, Select
@@ -13,6 +15,7 @@ from contexten.common.protocol import Request, StartRun
 from contexten.tui.app import ContextenApp
 from contexten.tui.help_rows import help_rows
 from contexten.tui.screens.alerts import AlertsScreen
+from contexten.tui.screens.analysis import AnalysisScreen
 from contexten.tui.screens.confirm import ConfirmDialog
 from contexten.tui.screens.dashboard import DashboardScreen
 from contexten.tui.screens.events import EventsScreen
@@ -20,6 +23,7 @@ from contexten.tui.screens.help import HelpScreen
 from contexten.tui.screens.run_detail import RunScreen
 from contexten.tui.screens.start_flow import StartFlowScreen
 from contexten.tui.screens.work import WorkScreen
+from contexten.tui.screens.work_flows import WorkFlowsScreen
 from contexten.tui.widgets.event_log import EventLogView
 from contexten.tui.widgets.filter_bar import FilterBar
 from contexten.tui.widgets.issue_tree import IssueTree
@@ -273,3 +277,51 @@ async def test_the_run_screen_shows_that_runs_events_live() -> None:
                                     data={"index": 1, "message": "still here"}))  # fmt: skip
         link.items.put_nowait(Event(seq=422, ts=T0, kind="run.state", run=3, project="web", data={"state": "FAILED"}))
         await await_for(lambda: events.shown == 8, 5, "its new event, and not another run's")
+
+
+async def test_the_theme_and_the_analysis_sort_are_remembered_across_restarts(tmp_path: Path) -> None:
+    paths = resolve_paths({"CONTEXTEN_HOME": str(tmp_path)})
+    first = ContextenApp(paths, FakeDaemonLink(), remember=True)
+    async with first.run_test(size=SIZE) as pilot:
+        await await_for(lambda: first.selected_project is not None, 5, "a highlighted project")
+        first.theme = "nord"
+        await pilot.press("a")
+        await await_for(lambda: isinstance(first.screen, AnalysisScreen), 5, "the analysis")
+        await pilot.press("s")  # by NLOC
+        await await_for(lambda: (paths.state_dir / "console.json").exists(), 5, "the preferences written")
+    saved = json.loads((paths.state_dir / "console.json").read_text())
+    assert saved == {"analysis.sort": "NLOC", "theme": "nord"}
+    second = ContextenApp(paths, FakeDaemonLink(), remember=True)
+    async with second.run_test(size=SIZE) as pilot:
+        await await_for(lambda: second.selected_project is not None, 5, "a highlighted project")
+        assert second.theme == "nord"
+        await pilot.press("a")
+        await await_for(lambda: isinstance(second.screen, AnalysisScreen), 5, "the analysis")
+        table = second.screen.query_one("#functions-table", ListTable)
+        await await_for(lambda: table.row_count == 5, 5, "the functions")
+        assert [str(table.get_row_at(i)[1]) for i in range(5)] == ["61", "44", "38", "22", "6"]  # NLOC, not CCN
+    (paths.state_dir / "console.json").write_text("{not json")
+    third = ContextenApp(paths, FakeDaemonLink(), remember=True)  # unreadable: defaults, no crash
+    async with third.run_test(size=SIZE):
+        await await_for(lambda: third.link_status == "connected", 5, "the fake link")
+        assert third.theme != "nord"
+
+
+async def test_q_goes_back_on_sub_screens_quits_on_the_dashboard_and_ctrl_q_quits_anywhere() -> None:
+    app = _app(FakeDaemonLink())
+    async with app.run_test(size=SIZE) as pilot:
+        await await_for(lambda: app.link_status == "connected", 5, "the fake link")
+        await pilot.press("w")
+        await await_for(lambda: isinstance(app.screen, WorkFlowsScreen), 5, "the flows")
+        await pilot.press("q")
+        await await_for(lambda: isinstance(app.screen, DashboardScreen), 5, "back, not quit")
+        assert app.is_running
+        await pilot.press("q")
+        await await_for(lambda: not app.is_running, 5, "the console to quit")
+    again = _app(FakeDaemonLink())
+    async with again.run_test(size=SIZE) as pilot:
+        await await_for(lambda: again.link_status == "connected", 5, "the fake link")
+        again.open_run(1)
+        await await_for(lambda: isinstance(again.screen, RunScreen), 5, "a run's screen")
+        await pilot.press("ctrl+q")
+        await await_for(lambda: not again.is_running, 5, "ctrl+q to quit from a sub-screen")

@@ -17,6 +17,7 @@ from contexten.common.analysis_view import AnalysisView, FunctionMetric
 from contexten.common.errors import ContextenError
 from contexten.common.protocol import GetAnalysis
 from contexten.tui.link import DaemonLink
+from contexten.tui.preferences import Preferences
 from contexten.tui.screens.lists import FILTER_KEY
 from contexten.tui.screens.live import LiveScreen
 from contexten.tui.widgets.filter_bar import FilterBar
@@ -67,10 +68,11 @@ class AnalysisScreen(LiveScreen):
         *[Binding(str(n), f"tab_number({n})", f"Tab {n}", show=False) for n in range(1, len(TABS) + 1)],
     ]
 
-    def __init__(self, project: str, link: DaemonLink) -> None:
+    def __init__(self, project: str, link: DaemonLink, preferences: Preferences) -> None:
         super().__init__()
         self.project = project
         self._link = link
+        self._preferences = preferences  # the sort order is remembered across restarts
         self._sort = 0
         self._functions: list[FunctionMetric] = []
 
@@ -90,6 +92,8 @@ class AnalysisScreen(LiveScreen):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
+        remembered = self._preferences.get("analysis.sort", SORTS[0][0])
+        self._sort = next((i for i, (name, _) in enumerate(SORTS) if name == remembered), 0)
         self.reload()
 
     def concerns(self, kind: str, project: str | None) -> bool:
@@ -112,6 +116,7 @@ class AnalysisScreen(LiveScreen):
 
     def action_sort(self) -> None:
         self._sort = (self._sort + 1) % len(SORTS)
+        self._preferences.set("analysis.sort", SORTS[self._sort][0])
         self._show_functions()
         self.notify(f"functions by {SORTS[self._sort][0]}", timeout=1.5)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,22 @@ def sample_system(ts: float, disk_path: Path, cpu_interval: float | None = None)
         memory=psutil.virtual_memory().percent,
         disk=psutil.disk_usage(str(disk_path)).percent,
     )
+
+
+class HostSampler:
+    """Samples taken on one thread of their own. psutil keeps the previous CPU reading per thread, so a
+    sample taken on whichever pool thread is free compares against nothing on that thread and reads 0.0:
+    the console's first CPU figure after start was 0.0, and so was every sample on a fresh thread."""
+
+    def __init__(self, disk_path: Path) -> None:
+        self._disk_path = disk_path
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="health-sampler")
+
+    async def sample(self, ts: float) -> HealthSample:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, sample_system, ts, self._disk_path)
+
+    def close(self) -> None:
+        self._thread.shutdown(wait=False, cancel_futures=True)
 
 
 def over_thresholds(sample: HealthSample, limits: HealthSection) -> list[dict[str, Any]]:

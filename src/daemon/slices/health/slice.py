@@ -18,7 +18,7 @@ from contexten.daemon.platform.config import Config
 from contexten.daemon.platform.eventlog import EventLog, Published
 from contexten.daemon.platform.lifecycle import Slice, handles
 from contexten.daemon.platform.store.events import EventReader
-from contexten.daemon.slices.health.sampler import AlertTracker, sample_system
+from contexten.daemon.slices.health.sampler import AlertTracker, HostSampler
 
 ALERT_REPLAY = 5000  # alerts and acknowledgements read back at start-up
 
@@ -37,6 +37,7 @@ class HealthSlice(Slice):
         self._config = config
         self._state_dir = state_dir
         self._alerts = AlertTracker()
+        self._host = HostSampler(state_dir)
         self.active = ActiveAlerts()
         events.add_listener(self._fold)
 
@@ -53,6 +54,9 @@ class HealthSlice(Slice):
     def _fold(self, event: Published) -> None:
         if event.kind in (EventKind.ALERT, EventKind.ALERT_ACKNOWLEDGED):
             self.active.apply(event.seq, self._clock.now(), event.kind, event.project, event.run, event.data)
+
+    async def close(self) -> None:
+        self._host.close()
 
     @handles(ListAlerts)
     async def list_alerts(self, _: ListAlerts) -> list[ActiveAlert]:
@@ -73,10 +77,10 @@ class HealthSlice(Slice):
         ]
 
     async def _sample(self) -> None:
-        sample_system(self._clock.now(), self._state_dir)  # primes psutil's CPU counter
+        await self._host.sample(self._clock.now())  # primes psutil's CPU counter, on the sampling thread
         while True:
             await asyncio.sleep(self._config().health.sample_interval_seconds)
-            sample = await asyncio.to_thread(sample_system, self._clock.now(), self._state_dir)
+            sample = await self._host.sample(self._clock.now())
             self._events.emit(EventKind.HEALTH_METRICS, sample.model_dump())
             for alert in self._alerts.update(sample, self._config().health):
                 self._events.emit(EventKind.ALERT, {**alert, "source": "sampler"})
