@@ -14,10 +14,14 @@ def sync_rows(table: DataTable[Cell], rows: Sequence[tuple[str, Sequence[Cell]]]
     keys = [key for key, _ in rows]
     current = [row.value for row in table.rows]
     if keys == current:
+        # Only the cells whose value changed: every update_cell throws away the table's render cache, and a
+        # refresh that rewrote every cell made each key press repaint the whole table.
         columns = list(table.columns)
         for key, cells in rows:
-            for column, cell in zip(columns, cells, strict=True):
-                table.update_cell(key, column, cell)
+            shown = table.get_row(key)
+            for column, cell, old in zip(columns, cells, shown, strict=True):
+                if cell != old:
+                    table.update_cell(key, column, cell)
         return
     # Rows were added, removed or reordered: rebuild, then put the cursor back where it was.
     selected = current[table.cursor_row] if current and 0 <= table.cursor_row < len(current) else None
