@@ -1,3 +1,3 @@
 """contexten: an operations console for autonomous CI/CD."""
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"
