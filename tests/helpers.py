@@ -153,3 +153,16 @@ class DaemonProcess:
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+def mount_namespace_unavailable(why: str) -> str | None:
+    """Why a test that mounts in a private mount namespace cannot run here (None if it can): it needs root
+    (`why` says what for) and `unshare --mount`."""
+    if os.geteuid() != 0:
+        return f"needs root: {why}"
+    if shutil.which("unshare") is None:
+        return "needs unshare (util-linux)"
+    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"], capture_output=True)
+    if probe.returncode != 0:
+        return f"unshare --mount is not allowed here: {probe.stderr!r}"
+    return None

@@ -6,29 +6,21 @@ one run per key, with the store intact and no seq reused."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import mount_namespace_unavailable
+
 SCENARIO = Path(__file__).with_name("full_disk_scenario.py")
 
 
-def _unavailable() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root: it mounts a small tmpfs in a private mount namespace"
-    if shutil.which("unshare") is None:
-        return "needs unshare (util-linux)"
-    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"], capture_output=True)
-    if probe.returncode != 0:
-        return f"unshare --mount is not allowed here: {probe.stderr!r}"
-    return None
+UNAVAILABLE = mount_namespace_unavailable("it mounts a small tmpfs in a private mount namespace")
 
 
-@pytest.mark.skipif(_unavailable() is not None, reason=str(_unavailable()))
+@pytest.mark.skipif(UNAVAILABLE is not None, reason=str(UNAVAILABLE))
 def test_a_full_disk_stops_the_daemon_by_name_and_retries_make_one_run_each(tmp_path: Path) -> None:
     home = tmp_path / "home"
     (home / "state").mkdir(parents=True)

@@ -5,7 +5,6 @@ only: the test needs to act as another uid and to mount a fresh /tmp and /run)."
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -13,19 +12,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import mount_namespace_unavailable
+
 SCENARIO = Path(__file__).with_name("runtime_dir_scenario.py")
 
 
 def _namespace_available() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root: it plays two other users and mounts a private /run"
+    missing = mount_namespace_unavailable("it plays two other users and mounts a private /run")
+    if missing is not None:
+        return missing
     if shutil.which("setpriv") is None:
         return "needs setpriv (util-linux)"
-    if shutil.which("unshare") is None:
-        return "needs unshare (util-linux)"
-    probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"], capture_output=True)
-    if probe.returncode != 0:
-        return f"unshare --mount is not allowed here: {probe.stderr!r}"
     other = subprocess.run(["setpriv", "--reuid=47133", "--regid=47133", "--clear-groups", sys.executable, "-c",
                             "import contexten.daemon.app"], capture_output=True, cwd="/")  # fmt: skip
     if other.returncode != 0:
