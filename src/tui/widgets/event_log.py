@@ -61,6 +61,8 @@ class EventLogView(RichLog):
             return
         fresh = events
         self._events.extend(fresh)
+        if len(fresh) > 1:
+            self.call_after_refresh(self._follow)
         if self.paused:
             self._waiting += sum(1 for e in fresh if self._filter.admits(e))
             self._caption()
@@ -87,6 +89,12 @@ class EventLogView(RichLog):
                 self.write(event_line(event, self._where))
                 self.shown += 1
         self._caption()
+        self._follow()
+
+    def _follow(self) -> None:
+        # Lines written before the widget had its size stay at the top: follow the end, as `-f` does.
+        if not self.paused:
+            self.call_after_refresh(self.scroll_end, animate=False)
 
     def _caption(self) -> None:
         parts = [f"/{self.filter_text.strip()}"] if self.filter_text.strip() else []
