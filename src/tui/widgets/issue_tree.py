@@ -4,7 +4,6 @@ checks."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -12,6 +11,7 @@ from textual.widgets.tree import TreeNode
 from contexten.common.issue_tree import IssueNode, issue_tree
 from contexten.common.models import Issue
 from contexten.common.protocol import PullRequestView
+from contexten.tui.widgets.vim_keys import TREE_KEYS
 
 STATE_STYLE = {
     "triage": "magenta", "backlog": "dim", "unstarted": "white", "started": "yellow", "completed": "green",
@@ -41,12 +41,7 @@ def check_summary(view: PullRequestView | None) -> Text:
 
 
 class IssueTree(Tree[Issue]):
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "scroll_home", "Top", show=False),
-        Binding("G", "scroll_end", "Bottom", show=False),
-    ]
+    BINDINGS = TREE_KEYS
     filter_text: reactive[str] = reactive("")
 
     def __init__(self, **kwargs: object) -> None:

@@ -6,20 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import DataTable
 
 from contexten.tui.widgets.table_sync import Cell, sync_rows
+from contexten.tui.widgets.vim_keys import TABLE_KEYS
 
-VIM_KEYS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
-    Binding("j", "cursor_down", "Down", show=False),
-    Binding("k", "cursor_up", "Up", show=False),
-    Binding("g", "scroll_top", "Top", show=False),
-    Binding("G", "scroll_bottom", "Bottom", show=False),
-    Binding("ctrl+d", "half_page(1)", "Half a page down", show=False),
-    Binding("ctrl+u", "half_page(-1)", "Half a page up", show=False),
-]
 Row = tuple[str, Sequence[Cell]]
 
 
@@ -59,7 +51,7 @@ def truncate(cell: Cell, width: int | None) -> Cell:
 
 
 class ListTable(DataTable[Cell]):
-    BINDINGS = VIM_KEYS
+    BINDINGS = TABLE_KEYS
     filter_text: reactive[str] = reactive("")
     # Columns (by position) never cut to fit the width; the others give way first.
     WHOLE: frozenset[int] = frozenset()

@@ -5,12 +5,12 @@ relabelled as events arrive, so the cursor stays on the item it was on."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets._tree import TreeNode
 
 from contexten.common.start_flow import GateResult, ItemState, WorkFlow, WorkItem
 from contexten.tui.format import elapsed_text, gate_text, work_state_text
+from contexten.tui.widgets.vim_keys import TREE_KEYS
 
 MAIN = 0  # the data of the main issue's node; items carry their id (1, 2, ...)
 
@@ -52,10 +52,7 @@ def _gate_label(gate: GateResult) -> Text:
 
 
 class WorkTree(Tree[int]):
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-    ]
+    BINDINGS = TREE_KEYS
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__("flow", data=MAIN, **kwargs)  # type: ignore[arg-type]
