@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
-
 from contexten.common.event_kinds import EventKind
+from contexten.common.lazy_model import LazyModel
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 
-class ActiveAlert(BaseModel):
+class ActiveAlert(LazyModel):
     key: str  # what identifies it: its source, metric, project and run (or the `key` the emitter gave)
     seq: int  # the latest raise
     ts: float

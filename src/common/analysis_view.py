@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from contexten.common.lazy_model import LazyModel
 
 
-class _Model(BaseModel):
+class _Model(LazyModel):
     model_config = ConfigDict(extra="ignore")
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from contexten.common.lazy_model import LazyModel
 
 
 class RunState(StrEnum):
@@ -42,7 +44,7 @@ ProjectKind = Literal["local", "github"]
 Health = Literal["ok", "warning", "failing", "unknown"]
 
 
-class Model(BaseModel):
+class Model(LazyModel):
     model_config = ConfigDict(extra="ignore")
 
 

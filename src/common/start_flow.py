@@ -10,7 +10,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
+
+from contexten.common.lazy_model import LazyModel
 
 
 class ItemKind(StrEnum):
@@ -59,7 +61,7 @@ class FlowState(StrEnum):
         return self in (FlowState.COMPLETED, FlowState.FAILED, FlowState.CANCELLED)
 
 
-class Component(BaseModel):
+class Component(LazyModel):
     """One part of the requirements: a research sub-issue and an implementation sub-issue it unblocks."""
 
     model_config = ConfigDict(extra="forbid")
@@ -87,7 +89,7 @@ class Component(BaseModel):
 Shape = Literal["start_flow", "feature_development", "bug_fix_workflow", "autonomous_refactoring"]
 
 
-class Plan(BaseModel):
+class Plan(LazyModel):
     """What the requirements ask for: the main issue, and its components in order."""
 
     model_config = ConfigDict(extra="forbid")
@@ -98,14 +100,14 @@ class Plan(BaseModel):
     notes: list[str] = Field(default_factory=list, description="What the planner wants a person to know")
 
 
-class GateResult(BaseModel):
+class GateResult(LazyModel):
     name: str  # diff, paths, merge, tests, checks, accept: CMD, analysis, findings
     passed: bool
     output: str = ""  # trimmed to its end, where failures are
     attempt: int = 1
 
 
-class WorkItem(BaseModel):
+class WorkItem(LazyModel):
     id: int  # 1, 2, ... within its flow
     kind: ItemKind
     title: str
@@ -151,7 +153,7 @@ class WorkItem(BaseModel):
         return max(0.0, (now if self.state.active else self.updated_at) - self.started_at)
 
 
-class WorkFlow(BaseModel):
+class WorkFlow(LazyModel):
     id: int
     project: str
     title: str
@@ -205,7 +207,7 @@ def plan_items(plan: Plan, agent: str = "", max_attempts: int = 3, now: float = 
     return items
 
 
-class AgentLog(BaseModel):
+class AgentLog(LazyModel):
     flow: int
     item: int
     attempt: int
@@ -213,7 +215,7 @@ class AgentLog(BaseModel):
     size: int  # the whole log's size in bytes
 
 
-class AgentView(BaseModel):
+class AgentView(LazyModel):
     """A configured coding agent, as `agent.list` shows it."""
 
     name: str

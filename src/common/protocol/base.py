@@ -12,12 +12,14 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic import ConfigDict, TypeAdapter
+
+from contexten.common.lazy_model import LazyModel
 
 R = TypeVar("R")
 
 
-class Request(BaseModel, Generic[R]):
+class Request(LazyModel, Generic[R]):
     """Subclass as `class Name(Request[Answer])` with a field `cmd: Literal["slice.verb"] = "slice.verb"`."""
 
     model_config = ConfigDict(extra="forbid")
@@ -88,7 +90,7 @@ def index_requests(classes: Iterable[type[Request[Any]]]) -> dict[str, type[Requ
     return found
 
 
-class Ack(BaseModel):
+class Ack(LazyModel):
     """The answer to a request that changes something and has nothing more to say than what it started."""
 
     id: int

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from contexten.common.alerts import ActiveAlert
+from contexten.common.lazy_model import LazyModel
 from contexten.common.models import BreakerInfo, Event, FlowInfo, HealthSample, Project, RateBudget, Run
 from contexten.common.protocol.base import Request
 from contexten.common.protocol.envelope import PROTOCOL_VERSION
@@ -14,7 +15,7 @@ from contexten.common.protocol.envelope import PROTOCOL_VERSION
 MAX_EVENTS_PAGE = 10_000
 
 
-class DaemonInfo(BaseModel):
+class DaemonInfo(LazyModel):
     version: str
     protocol: int = PROTOCOL_VERSION
     pid: int
@@ -32,7 +33,7 @@ class StatusInfo(DaemonInfo):
     budgets: list[RateBudget] = []
 
 
-class Snapshot(BaseModel):
+class Snapshot(LazyModel):
     seq: int
     instance: str
     projects: list[Project]
@@ -44,12 +45,12 @@ class Snapshot(BaseModel):
     alerts: list[ActiveAlert] = []  # active until resolved or acknowledged, most severe first
 
 
-class EventPage(BaseModel):
+class EventPage(LazyModel):
     events: list[Event]
     last_seq: int
 
 
-class Stopping(BaseModel):
+class Stopping(LazyModel):
     stopping: bool
     pid: int
 

@@ -16,9 +16,10 @@ import json
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from contexten.common.errors import ProtocolError
+from contexten.common.lazy_model import LazyModel
 from contexten.common.protocol.base import Request, request_types
 
 PROTOCOL_VERSION = 1
@@ -46,19 +47,19 @@ class ErrorCode(StrEnum):
     INTERNAL = "internal"
 
 
-class Heartbeat(BaseModel):
+class Heartbeat(LazyModel):
     instance: str
     seq: int
     ts: float
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(LazyModel):
     code: ErrorCode
     message: str
     retry_after: float | None = None  # seconds, when the daemon says when to try again (busy)
 
 
-class Reply(BaseModel):
+class Reply(LazyModel):
     v: int = PROTOCOL_VERSION
     rid: str
     ok: bool

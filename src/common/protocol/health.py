@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from contexten.common.alerts import ActiveAlert
+from contexten.common.lazy_model import LazyModel
 from contexten.common.protocol.base import Request
 
 
@@ -16,7 +17,7 @@ class ListAlerts(Request[list[ActiveAlert]]):
     cmd: Literal["alert.list"] = "alert.list"
 
 
-class AlertAcknowledged(BaseModel):
+class AlertAcknowledged(LazyModel):
     key: str
     message: str
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from contexten.common.lazy_model import LazyModel
 from contexten.common.models import Check, Issue, PullRequest
 from contexten.common.protocol.base import Request
 
 
-class PullRequestView(BaseModel):
+class PullRequestView(LazyModel):
     pull_request: PullRequest
     checks: list[Check] = []
 
 
-class SyncEntry(BaseModel):
+class SyncEntry(LazyModel):
     at: float
     project: str | None
     issue: str | None
