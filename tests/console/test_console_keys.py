@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 from textual.widgets import Button, Input, Label, Select
 
 from contexten.common.errors import CommandFailed
@@ -29,6 +30,7 @@ from contexten.tui.widgets.filter_bar import FilterBar
 from contexten.tui.widgets.issue_tree import IssueTree
 from contexten.tui.widgets.list_table import ListTable
 from contexten.tui.widgets.run_list import RunList
+from contexten.tui.widgets.run_timeline import RunTimeline
 from tests.console.fake_link import T0, FakeDaemonLink
 from tests.helpers import await_for
 
@@ -325,3 +327,19 @@ async def test_q_goes_back_on_sub_screens_quits_on_the_dashboard_and_ctrl_q_quit
         await await_for(lambda: isinstance(again.screen, RunScreen), 5, "a run's screen")
         await pilot.press("ctrl+q")
         await await_for(lambda: not again.is_running, 5, "ctrl+q to quit from a sub-screen")
+
+
+async def test_the_run_screen_shows_a_failed_steps_output_tail() -> None:
+    app = _app(FakeDaemonLink())
+    async with app.run_test(size=SIZE):
+        await await_for(lambda: app.link_status == "connected", 5, "the fake link")
+        output = "\n".join(f"tests/test_{n}.py::test_{n} FAILED" for n in range(30))
+        app.state.runs[2].steps[1].error = f"ValidationFailed: the tests fail:\n{output}"
+        app.open_run(2)
+        await await_for(lambda: isinstance(app.screen, RunScreen) and bool(app.screen.query(RunTimeline)), 5, "run #2")
+        console = Console(width=120, record=True)
+        await await_for(lambda: app.screen.query_one(RunTimeline).run is not None, 5, "the timeline")
+        console.print(app.screen.query_one(RunTimeline).render())
+        shown = console.export_text()
+        assert "step-2: the last 15 lines" in shown and "test_29.py::test_29 FAILED" in shown
+        assert "test_14.py" not in shown.split("the last 15 lines", 1)[1]  # only the tail

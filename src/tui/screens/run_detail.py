@@ -44,7 +44,9 @@ class RunScreen(Screen[None]):
         yield ConnectionIndicator(id="run-connection")
         with VerticalScroll(id="run-detail"):
             yield Static("", id="run-params")
-            yield RunTimeline(id="run-timeline")
+            timeline = RunTimeline(id="run-timeline")
+            timeline.show_output = True
+            yield timeline
         yield EventLogView(base_filter=f"run:{self.run_id}", id="run-events")
         yield Footer(compact=True, show_command_palette=False)
 

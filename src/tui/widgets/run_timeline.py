@@ -22,6 +22,9 @@ class RunTimeline(Widget):
 
     run: reactive[Run | None] = reactive(None, layout=True)
     now: reactive[float] = reactive(0.0)
+    # The run screen shows the tail of each failed step's output (a test command's last lines); the
+    # dashboard's timeline has no room for it.
+    show_output = False
 
     def render(self) -> RenderableType:
         run = self.run
@@ -65,4 +68,20 @@ class RunTimeline(Widget):
         parts: list[RenderableType] = [head, table]
         if run.error:
             parts.insert(1, Text(run.error, style="red"))
+        if self.show_output:
+            parts += _output_tails(run)
         return Group(*parts)
+
+
+OUTPUT_LINES = 15
+
+
+def _output_tails(run: Run) -> list[RenderableType]:
+    """A failed step's error as its output's last lines: a test command's failure reads as what it printed."""
+    parts: list[RenderableType] = []
+    for step in run.steps:
+        lines = (step.error or "").splitlines()
+        if len(lines) > 1:
+            parts.append(Text(f"\n{step.name}: the last {min(len(lines), OUTPUT_LINES)} lines", style="bold"))
+            parts.append(Text("\n".join(lines[-OUTPUT_LINES:]), style="dim"))
+    return parts
