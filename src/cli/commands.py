@@ -20,6 +20,7 @@ from contexten.cli.spawn import ensure_daemon
 from contexten.client.connection import DaemonClient
 from contexten.client.feed import follow
 from contexten.common.errors import CommandFailed, DaemonUnreachable
+from contexten.common.event_filter import EventFilter
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Event, Run, RunState
 from contexten.common.paths import Paths
@@ -277,15 +278,18 @@ def _print_event(event: Event, as_json: bool) -> None:
 
 async def _events(args: argparse.Namespace, client: DaemonClient) -> int:
     # --json prints one object per line: a stream, which `events` is, rather than one document.
+    wanted = EventFilter.parse(args.filter)  # the console's `/` in the events view, the same words
     if args.follow:
         async for event in follow(client, args.since, run=args.run):
-            _print_event(event, args.json)
+            if wanted.admits(event):
+                _print_event(event, args.json)
         return 0
     last = args.since
     while True:
         page = await client.call(EventsSince(since=last, limit=5000, run=args.run))
         for event in page.events:
-            _print_event(event, args.json)
+            if wanted.admits(event):
+                _print_event(event, args.json)
         if len(page.events) < 5000:
             return 0
         last = page.events[-1].seq

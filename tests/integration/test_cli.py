@@ -164,3 +164,15 @@ def test_a_retried_step_has_its_own_times_and_messages_name_steps_one_way(daemon
     wait_for(lambda: cli_json(daemon.home, "show", run_id)["state"] == "COMPLETED", 30, "the run to complete")
     done = cli_json(daemon.home, "show", run_id)["steps"][0]
     assert done["ended_at"] >= done["started_at"]
+
+
+def test_events_filter_keeps_only_what_matches(daemon: DaemonProcess) -> None:
+    ok = cli(daemon.home, "run", "synthetic", "--param", "steps=1", "--param", "step_ms=0", "--wait", "--json")
+    bad = cli(daemon.home, "run", "synthetic", "--param", "steps=1", "--param", "fail_at=0", "--wait", "--json")
+    failed_run = json.loads(bad.stdout)["id"]
+    assert json.loads(ok.stdout)["state"] == "COMPLETED"
+    lines = cli(daemon.home, "events", "--json", "--filter", "kind:run.state FAILED").stdout.splitlines()
+    events = [json.loads(x) for x in lines]
+    assert [(e["kind"], e["run"], e["data"]["state"]) for e in events] == [("run.state", failed_run, "FAILED")]
+    everything = cli(daemon.home, "events", "--json").stdout.splitlines()
+    assert len(everything) > len(events)
