@@ -103,9 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", type=int, metavar="RUN")
     p.add_argument("--since", type=int, default=0, metavar="SEQ", help="only events after this seq")
     p.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
-    p.add_argument(
-        "--filter", default="", metavar="TEXT", help="kind:PREFIX project:ID run:N and words, all required"
-    )
+    p.add_argument("--filter", default="", metavar="TEXT", help="kind:PREFIX project:ID run:N and words, all required")
     return parser
 
 
