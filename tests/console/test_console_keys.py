@@ -24,6 +24,7 @@ from contexten.tui.screens.help import HelpScreen
 from contexten.tui.screens.run_detail import RunScreen
 from contexten.tui.screens.start_flow import StartFlowScreen
 from contexten.tui.screens.work import WorkScreen
+from contexten.tui.screens.work_flow import WorkFlowScreen
 from contexten.tui.screens.work_flows import WorkFlowsScreen
 from contexten.tui.widgets.event_log import EventLogView
 from contexten.tui.widgets.filter_bar import FilterBar
@@ -31,6 +32,7 @@ from contexten.tui.widgets.issue_tree import IssueTree
 from contexten.tui.widgets.list_table import ListTable
 from contexten.tui.widgets.run_list import RunList
 from contexten.tui.widgets.run_timeline import RunTimeline
+from contexten.tui.widgets.work_tree import WorkTree
 from tests.console.fake_link import T0, FakeDaemonLink
 from tests.helpers import await_for
 
@@ -343,3 +345,24 @@ async def test_the_run_screen_shows_a_failed_steps_output_tail() -> None:
         shown = console.export_text()
         assert "step-2: the last 15 lines" in shown and "test_29.py::test_29 FAILED" in shown
         assert "test_14.py" not in shown.split("the last 15 lines", 1)[1]  # only the tail
+
+
+async def test_slash_filters_the_flow_tree_and_escape_brings_every_item_back() -> None:
+    app = _app(FakeDaemonLink())
+    async with app.run_test(size=SIZE) as pilot:
+        await await_for(lambda: app.link_status == "connected", 5, "the fake link")
+        app.open_work_flow(7)
+        await await_for(lambda: isinstance(app.screen, WorkFlowScreen) and bool(app.screen.query(WorkTree)), 5,
+                        "the flow")  # fmt: skip
+        tree = app.screen.query_one(WorkTree)
+        await await_for(lambda: len(tree.root.children) == 6, 5, "its six items")
+        tree.focus()
+        await pilot.press("slash", *"ranking")
+        await await_for(lambda: [n.data for n in tree.root.children] == [3, 4], 5, "the two ranking items")
+        assert str(tree.border_subtitle) == "/ranking"
+        await pilot.press("enter")
+        await pilot.press("escape")  # clears the filter, stays on the flow
+        await await_for(lambda: [n.data for n in tree.root.children] == [1, 2, 3, 4, 5, 6], 5, "every item")
+        assert isinstance(app.screen, WorkFlowScreen)
+        await pilot.press("escape")
+        await await_for(lambda: not isinstance(app.screen, WorkFlowScreen), 5, "back")

@@ -93,6 +93,7 @@ async def test_requirements_from_a_file_previewed_started_and_followed_to_the_me
         await await_for(lambda: "agent good:" in log.log_text, 10, "the agent's log")
         detail = _text(flow_screen.query_one(ItemDetail).content)
         assert "tests" in detail and stored["items"][1]["issue"] in detail
+        log.focus()  # `/` searches the log when it is in focus (on the tree, it filters the tree)
         await pilot.press("slash", *"nothing-says-this")
         await await_for(lambda: log.shown_lines == [], 5, "the search to hide every line")
         await pilot.press("escape")

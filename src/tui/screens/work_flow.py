@@ -23,6 +23,7 @@ from contexten.tui.link import DaemonLink
 from contexten.tui.screens.confirm import ConfirmDialog
 from contexten.tui.screens.live import LiveScreen
 from contexten.tui.widgets.agent_log import AgentLogView
+from contexten.tui.widgets.filter_bar import FilterBar
 from contexten.tui.widgets.item_detail import ItemDetail
 from contexten.tui.widgets.work_tree import WorkTree
 
@@ -32,13 +33,14 @@ LOG_TAIL = 64 * 1024
 class WorkFlowScreen(LiveScreen):
     BINDINGS = [
         Binding("escape,q", "back", "Back"),
-        Binding("slash", "search", "Search log"),
-        Binding("p", "pause_item", "Pause/resume item"),
-        Binding("c", "cancel_item", "Cancel item"),
-        Binding("r", "retry_item", "Retry item"),
-        Binding("d", "done_item", "Done by hand"),
-        Binding("P", "pause_flow", "Pause/resume flow"),
-        Binding("C", "cancel_flow", "Cancel flow"),
+        # Short footer labels (it must fit 80 columns); `?` shows the whole of each in the tooltip.
+        Binding("slash", "find", "Filter", tooltip="Filter the tree, or search the log when it is in focus"),
+        Binding("p", "pause_item", "Pause", tooltip="Pause the highlighted item, or resume it"),
+        Binding("c", "cancel_item", "Cancel", tooltip="Cancel the highlighted item (asks first)"),
+        Binding("r", "retry_item", "Retry", tooltip="Give the highlighted item another attempt"),
+        Binding("d", "done_item", "Done", tooltip="Mark the highlighted item done by hand (asks first)"),
+        Binding("P", "pause_flow", "Pause flow", tooltip="Pause the whole flow, or resume it"),
+        Binding("C", "cancel_flow", "Cancel flow", tooltip="Cancel the whole flow (asks first)"),
         Binding("tab", "focus_next", "Next panel", show=False),
     ]
 
@@ -59,6 +61,7 @@ class WorkFlowScreen(LiveScreen):
                     yield ItemDetail(id="item-detail")
                     yield AgentLogView(id="agent-log")
             yield Input(placeholder="search the log (enter: keep, escape: clear)", id="log-search")
+        yield FilterBar("the flow's items")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -173,6 +176,13 @@ class WorkFlowScreen(LiveScreen):
 
     # ---- search ------------------------------------------------------------------------------------
 
+    def action_find(self) -> None:
+        if isinstance(self.focused, AgentLogView):
+            self.action_search()
+        else:
+            self.query_one(WorkTree).focus()
+            self.action_filter()
+
     def action_search(self) -> None:
         box = self.query_one("#log-search", Input)
         box.display = True
@@ -188,6 +198,8 @@ class WorkFlowScreen(LiveScreen):
         self.query_one(AgentLogView).focus()
 
     def action_back(self) -> None:
+        if self.clear_filter():
+            return
         box = self.query_one("#log-search", Input)
         if box.display:
             box.value = ""

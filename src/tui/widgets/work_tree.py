@@ -5,6 +5,7 @@ relabelled as events arrive, so the cursor stays on the item it was on."""
 from __future__ import annotations
 
 from rich.text import Text
+from textual.reactive import reactive
 from textual.widgets import Tree
 from textual.widgets._tree import TreeNode
 
@@ -53,12 +54,26 @@ def _gate_label(gate: GateResult) -> Text:
 
 class WorkTree(Tree[int]):
     BINDINGS = TREE_KEYS
+    filter_text: reactive[str] = reactive("")
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__("flow", data=MAIN, **kwargs)  # type: ignore[arg-type]
         self.guide_depth = 3
         self._item_nodes: dict[int, TreeNode[int]] = {}
         self._gate_shapes: dict[int, list[tuple[str, bool, str]]] = {}
+        self._last: tuple[WorkFlow, float] | None = None
+
+    def watch_filter_text(self) -> None:
+        if self._last is not None:
+            self.show(*self._last)
+        self.border_subtitle = f"/{self.filter_text.strip()}" if self.filter_text.strip() else ""
+
+    def _shown(self, flow: WorkFlow, now: float) -> list[WorkItem]:
+        needle = self.filter_text.strip().casefold()
+        if not needle:
+            return flow.items
+        return [i for i in flow.items
+                if needle in f"{item_label(i, now).plain} {' '.join(g.name for g in i.gates)}".casefold()]  # fmt: skip
 
     @property
     def highlighted_item(self) -> int | None:
@@ -66,11 +81,23 @@ class WorkTree(Tree[int]):
         return node.data if node is not None and node.data else None
 
     def show(self, flow: WorkFlow, now: float) -> None:
-        """Relabel what exists, add what is new; gates are redrawn only when they changed."""
+        """Relabel what exists, add what is new; gates are redrawn only when they changed. With a filter,
+        only the items that mention it; when which items are shown changes, the tree is drawn again."""
+        self._last = (flow, now)
         self.root.set_label(flow_label(flow))
         self.root.expand()
+        items = self._shown(flow, now)
         cursor = self.cursor_node if self._item_nodes else None  # first showing: start on the first item
-        for item in flow.items:
+        existing = [k for k in self._item_nodes if k != MAIN]
+        if [i.id for i in items][: len(existing)] != existing:  # not just new items at the end: draw again
+            keep = cursor.data if cursor is not None else None
+            self.root.remove_children()
+            self._item_nodes.clear()
+            self._gate_shapes.clear()
+            cursor = None
+            if keep:
+                self.call_after_refresh(self._back_to, keep)
+        for item in items:
             node = self._item_nodes.get(item.id)
             if node is None:
                 node = self._item_nodes[item.id] = self.root.add(item_label(item, now), data=item.id, expand=True)
@@ -88,9 +115,14 @@ class WorkTree(Tree[int]):
             self.move_cursor(cursor)
         elif cursor is not None and cursor.data in self._item_nodes:
             self.move_cursor(self._item_nodes[cursor.data])  # its gate row was redrawn: back to its item
-        elif flow.items:
+        elif items:
             # A node just added has no line until the tree lays out again.
-            self.call_after_refresh(self.move_cursor, self._item_nodes[flow.items[0].id])
+            self.call_after_refresh(self.move_cursor, self._item_nodes[items[0].id])
+
+    def _back_to(self, item: int) -> None:
+        node = self._item_nodes.get(item)
+        if node is not None:
+            self.move_cursor(node)
 
     def _show_gates(self, node: TreeNode[int], item: WorkItem | None, gates: list[GateResult] | None = None) -> None:
         gates = item.gates if item is not None else gates or []
