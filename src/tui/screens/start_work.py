@@ -67,7 +67,9 @@ class StartWorkScreen(Screen[WorkFlow | None]):
                 with Horizontal(id="sw-file"):
                     yield Input(placeholder="or load a requirements file: its path", id="sw-path")
                     yield Button("Load", id="sw-load")
+                # No blinking cursor: over SSH it repaints the editor twice a second, for nothing.
                 area = TextArea(id="sw-requirements", soft_wrap=True, show_line_numbers=False, tab_behavior="indent")
+                area.cursor_blink = False
                 area.border_title = "Requirements (Markdown: # title, ## components, Accept: `command`)"
                 yield area
                 yield Label("", id="sw-error", classes="error")
