@@ -48,7 +48,7 @@ from contexten.daemon.platform.projects import PinnedProjects, ProjectStore
 from contexten.daemon.platform.router import Router
 from contexten.daemon.platform.sdnotify import SystemdNotifier
 from contexten.daemon.platform.store import backups
-from contexten.daemon.platform.store.database import open_database, open_reader
+from contexten.daemon.platform.store.database import open_database
 from contexten.daemon.platform.store.events import EventReader
 from contexten.daemon.slices.agents.service import AgentPool, codegen_agents, command_agent
 from contexten.daemon.slices.agents.slice import AgentsSlice
@@ -142,8 +142,6 @@ class Daemon:
                 platform.callback(store_lock.release)  # after the store closes (stack order)
                 db = await open_database(self.paths.database)
                 platform.push_async_callback(db.close)
-                reader_db = await open_reader(self.paths.database)
-                platform.push_async_callback(reader_db.close)
                 bus = Bus(self.paths, self.router.refusals)
                 bus.bind()
                 platform.callback(bus.close)
@@ -156,7 +154,7 @@ class Daemon:
                 platform.push_async_callback(events.close)
                 if restored:
                     await events.commit(EventKind.STORE_RESTORED, {**restored, "restored_last_seq": last_seq})
-                await self._build(db, bus, events, reader, reader_db, store_lock, restored=restored is not None)
+                await self._build(db, bus, events, reader, store_lock, restored=restored is not None)
                 await self._run(bus, events)
         finally:
             lock.release()
@@ -175,7 +173,6 @@ class Daemon:
         bus: Bus,
         events: EventLog,
         reader: EventReader,
-        reader_db: aiosqlite.Connection,
         store_lock: StoreLock,
         restored: bool = False,
     ) -> None:
@@ -224,7 +221,7 @@ class Daemon:
         handle = DaemonHandle(paths.database, paths.events_endpoint, lambda: events.backlog, self.request_restart)
         daemon = DaemonSlice(
             self.info, self.request_stop, config, clock, events, reader, bus, projects, run_store, flows, health,
-            breakers, hub, self._systemd, status_reads=(ProjectStore(reader_db), RunStore(reader_db)),
+            breakers, hub, self._systemd,
             store_present=store_lock.still_ours,
             lane=lambda handlers: ControlLane(paths.lane_socket, paths.lane_endpoint, paths.database, handlers),
         )  # fmt: skip

@@ -69,7 +69,6 @@ class DaemonSlice(Slice):
         breakers: BreakerRegistry,
         connectors: Connectors,
         systemd: SystemdNotifier,
-        status_reads: tuple[ProjectStore, RunStore],
         store_present: Callable[[], bool],
         lane: Callable[[LaneHandlers], ControlLane],
     ) -> None:
@@ -89,8 +88,6 @@ class DaemonSlice(Slice):
         self._systemd = systemd
         self._clock = clock
         self._store_present = store_present
-        # `status` is on the control lane: it reads on its own connection, never queued behind other reads.
-        self._status_projects, self._status_runs = status_reads
         self._lane = lane(self.lane_handlers)
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -111,7 +108,8 @@ class DaemonSlice(Slice):
 
     @handles(Status)
     async def status(self, _: Status) -> StatusInfo:
-        return await self._status(self._status_projects, self._status_runs)
+        # Sent to the command socket (clients send it to the lane's, which reads on its own thread).
+        return await self._status(self._projects, self._runs)
 
     async def _status(self, projects: ProjectStore, runs: RunStore) -> StatusInfo:
         return StatusInfo(

@@ -59,19 +59,18 @@ class EventLogView(RichLog):
             self._events = deque((merged[k] for k in sorted(merged)), maxlen=KEEP)
             self._redraw()
             return
-        fresh = events
-        self._events.extend(fresh)
-        if len(fresh) > 1:
-            self.call_after_refresh(self._follow)
+        self._events.extend(events)
         if self.paused:
-            self._waiting += sum(1 for e in fresh if self._filter.admits(e))
+            self._waiting += sum(1 for e in events if self._filter.admits(e))
             self._caption()
             return
-        for event in fresh:
+        for event in events:
             if self._filter.admits(event):
                 self.write(event_line(event, self._where))
                 self.shown += 1
         self._caption()
+        if len(events) > 1:
+            self._follow()  # a page at once: written before the widget may have its size
 
     def watch_filter_text(self, text: str) -> None:
         self._filter = EventFilter.parse(f"{self._base} {text}")

@@ -47,9 +47,10 @@ class Reads(Protocol):
 
 
 class DirectReads:
-    """A read-only sqlite3 connection read in the caller's own thread, behind aiosqlite's read method. For the
-    control lane, whose thread is its own: a read costs no hop to another thread and back (each hop waits for
-    a CPU and the GIL, and under a flood those waits are the tail of `status`'s latency)."""
+    """A read-only sqlite3 connection read in the caller's own thread, behind aiosqlite's read method (its
+    reads may be a commit behind the writer, as WAL allows). For the control lane, whose thread is its own:
+    a read costs no hop to another thread and back (each hop waits for a CPU and the GIL, and under a flood
+    those waits are the tail of `status`'s latency)."""
 
     def __init__(self, path: Path) -> None:
         self._con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
@@ -61,16 +62,6 @@ class DirectReads:
 
     def close(self) -> None:
         self._con.close()
-
-
-async def open_reader(path: Path) -> aiosqlite.Connection:
-    """A second, read-only connection to an open store, for the control lane: `status` reads here, so it
-    never waits behind the writer or the expensive reads queued on the main connection (WAL lets readers
-    run beside the writer). Its reads may be a commit behind; the snapshot uses the main connection."""
-    db = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
-    await db.execute("PRAGMA busy_timeout=5000")
-    await db.execute("PRAGMA query_only=ON")
-    return db
 
 
 async def _quick_check(db: aiosqlite.Connection, path: Path) -> None:
