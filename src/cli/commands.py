@@ -72,22 +72,6 @@ async def dispatch(args: argparse.Namespace, paths: Paths) -> int:
         await client.aclose()
 
 
-async def _status(args: argparse.Namespace, client: DaemonClient) -> int:
-    info = await client.call(Status())
-    if args.json:
-        emit_json(info)
-        return 0
-    print(f"contexten {info.version}  pid {info.pid}  up {info.uptime_seconds:.0f}s  home {info.home}")
-    print(
-        f"events: {info.last_seq}   runs: "
-        + (", ".join(f"{k} {v}" for k, v in sorted(info.runs_by_state.items())) or "none")
-    )
-    print("projects:" if info.projects else "projects: none pinned (`contexten pin PATH`)")
-    for p in info.projects:
-        print(f"  {p.id:<20} {p.kind:<7} {p.health:<8} {p.location}")
-    return 0
-
-
 async def _pin(args: argparse.Namespace, client: DaemonClient) -> int:
     target = args.target
     if os.path.exists(target):
@@ -361,7 +345,6 @@ _HANDLERS: dict[str, Handler] = {
     "sync-log": _elsewhere("work", "sync_log"),
     "issue": _elsewhere("work", "issue"),
     "propose": _elsewhere("work", "propose"),
-    "status": _status,
     "pin": _pin,
     "unpin": _unpin,
     "run": _run,

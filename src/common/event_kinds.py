@@ -23,6 +23,7 @@ class EventKind(StrEnum):
     RUN_STATE = "run.state"
     STEP_STATE = "step.state"
     STEP_PROGRESS = "step.progress"
+    STEP_OUTPUT = "step.output"
     SCHEDULE_FIRED = "schedule.fired"
     SCHEDULE_ERROR = "schedule.error"
     HEALTH_METRICS = "health.metrics"
@@ -101,6 +102,10 @@ CATALOGUE: dict[EventKind, tuple[str, str]] = {
     EventKind.RUN_STATE: ("runs", "A run's state or fields changed (state, times, error, waiting_for)."),
     EventKind.STEP_STATE: ("runs", "A step's state or fields changed (attempts, times, error, failure class, result)."),
     EventKind.STEP_PROGRESS: ("runs", "A running step reported progress: a fraction and a message."),
+    EventKind.STEP_OUTPUT: (
+        "runs",
+        "A running step's command printed: its last lines (redacted), at most twice a second.",
+    ),
     EventKind.SCHEDULE_FIRED: ("runs", "A schedule started a run."),
     EventKind.TRIGGER_FIRED: ("runs", "An event matched a trigger, which started a run."),
     EventKind.TRIGGER_ERROR: ("runs", "A trigger matched but could not start its run; the error says why."),

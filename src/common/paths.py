@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from contexten.common.errors import ConfigError, DaemonUnreachable, UntrustedDaemon
 
@@ -46,8 +46,7 @@ def check_private_dir(path: Path) -> None:
         os.chmod(path, 0o700)
 
 
-@dataclass(frozen=True)
-class Paths:
+class Paths(NamedTuple):  # not a dataclass: `dataclasses` (with `inspect`) is 14 ms of `contexten status`
     config_file: Path
     state_dir: Path
     runtime_dir: Path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -281,6 +282,31 @@ async def test_the_run_screen_shows_that_runs_events_live() -> None:
                                     data={"index": 1, "message": "still here"}))  # fmt: skip
         link.items.put_nowait(Event(seq=422, ts=T0, kind="run.state", run=3, project="web", data={"state": "FAILED"}))
         await await_for(lambda: events.shown == 8, 5, "its new event, and not another run's")
+
+
+async def test_the_run_screen_shows_a_running_steps_output_as_it_prints_and_not_another_runs() -> None:
+    link = FakeDaemonLink()
+    app = _app(link)
+    async with app.run_test(size=SIZE):
+        await await_for(lambda: app.link_status == "connected", 5, "the fake link")
+        app.open_run(3)
+        await await_for(lambda: isinstance(app.screen, RunScreen) and bool(app.screen.query(RunTimeline)), 5, "run #3")
+        timeline = app.screen.query_one(RunTimeline)
+        events = app.screen.query_one("#run-events", EventLogView)
+        await await_for(lambda: events.shown == 1, 5, "run #3's stored event")
+        link.items.put_nowait(Event(seq=421, ts=T0, kind="step.output", run=2, project="api",
+                                    data={"index": 2, "tail": "another run's line"}))  # fmt: skip
+        link.items.put_nowait(Event(seq=422, ts=T0, kind="step.output", run=3, project="web",
+                                    data={"index": 2, "tail": "probe 1 ok\nprobe 2 ok"}))  # fmt: skip
+        await await_for(lambda: "probe 2 ok" in _text(timeline), 5, "bus_lag's output, live")
+        shown = _text(timeline)
+        assert "bus_lag: printing…" in shown and "probe 1 ok" in shown and "another run's line" not in shown
+
+
+def _text(widget: RunTimeline) -> str:
+    console = Console(width=140, record=True, file=io.StringIO())
+    console.print(widget.render())
+    return console.export_text()
 
 
 async def test_the_theme_and_the_analysis_sort_are_remembered_across_restarts(tmp_path: Path) -> None:

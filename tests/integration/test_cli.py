@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.conftest import CALM_HEALTH, FAST_CONFIG
-from tests.helpers import DaemonProcess, cli, cli_json, wait_for
+from tests.helpers import DaemonProcess, cli, cli_json, env_for, wait_for
 
 
 def test_health_check_completes_and_reports_its_steps(home: Path, git_repo: Path) -> None:
@@ -176,3 +178,23 @@ def test_events_filter_keeps_only_what_matches(daemon: DaemonProcess) -> None:
     assert [(e["kind"], e["run"], e["data"]["state"]) for e in events] == [("run.state", failed_run, "FAILED")]
     everything = cli(daemon.home, "events", "--json").stdout.splitlines()
     assert len(everything) > len(events)
+
+
+def test_status_prints_the_pinned_projects_without_loading_asyncio_or_any_model(
+    daemon: DaemonProcess, git_repo: Path
+) -> None:
+    project = cli_json(daemon.home, "pin", str(git_repo))
+    text = cli(daemon.home, "status")
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert lines[0].startswith("contexten ") and "pid " in lines[0]
+    assert lines[2] == "projects:"
+    assert lines[3].split() == [project["id"], "local", project["health"], str(git_repo)]
+    # What keeps `contexten status` under 150 ms (bench/cli_startup.py): the blocking lane client only.
+    probe = (
+        "import sys; from contexten.cli.main import main; code = main(['status']); "
+        "print(code, sorted({m.split('.')[0] for m in sys.modules} & {'asyncio', 'pydantic', 'textual', 'httpx'}))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], env=env_for(daemon.home), capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    assert loaded.stdout.splitlines()[-1] == "0 []", loaded.stderr

@@ -38,9 +38,6 @@ if TYPE_CHECKING:
         StartWork,
     )
     from contexten.common.protocol.envelope import (
-        EVENT_TOPIC,
-        HEARTBEAT_TOPIC,
-        PROTOCOL_VERSION,
         ErrorBody,
         ErrorCode,
         Heartbeat,
@@ -65,6 +62,7 @@ if TYPE_CHECKING:
         RetryRun,
         StartRun,
     )
+    from contexten.common.protocol.wire import EVENT_TOPIC, HEARTBEAT_TOPIC, PROTOCOL_VERSION
     from contexten.common.protocol.work import (
         CreateIssue,
         GetSyncLog,
@@ -85,7 +83,7 @@ _HOME = {
     "ControlWork": "delivery",
     "CreateIssue": "work",
     "DaemonInfo": "daemon",
-    "EVENT_TOPIC": "envelope",
+    "EVENT_TOPIC": "wire",
     "ErrorBody": "envelope",
     "ErrorCode": "envelope",
     "EventPage": "daemon",
@@ -96,7 +94,7 @@ _HOME = {
     "GetSnapshot": "daemon",
     "GetSyncLog": "work",
     "GetWork": "delivery",
-    "HEARTBEAT_TOPIC": "envelope",
+    "HEARTBEAT_TOPIC": "wire",
     "Heartbeat": "envelope",
     "ListAgents": "delivery",
     "ListFlows": "runs",
@@ -107,7 +105,7 @@ _HOME = {
     "ListWork": "delivery",
     "MAX_EVENTS_PAGE": "daemon",
     "OpenPullRequest": "work",
-    "PROTOCOL_VERSION": "envelope",
+    "PROTOCOL_VERSION": "wire",
     "PauseRun": "runs",
     "PinProject": "projects",
     "Ping": "daemon",

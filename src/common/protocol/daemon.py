@@ -10,7 +10,7 @@ from contexten.common.alerts import ActiveAlert
 from contexten.common.lazy_model import LazyModel
 from contexten.common.models import BreakerInfo, Event, FlowInfo, HealthSample, Project, RateBudget, Run
 from contexten.common.protocol.base import Request
-from contexten.common.protocol.envelope import PROTOCOL_VERSION
+from contexten.common.protocol.wire import PROTOCOL_VERSION
 
 MAX_EVENTS_PAGE = 10_000
 

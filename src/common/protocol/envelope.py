@@ -21,10 +21,8 @@ from pydantic import ValidationError
 from contexten.common.errors import ProtocolError
 from contexten.common.lazy_model import LazyModel
 from contexten.common.protocol.base import Request, request_types
+from contexten.common.protocol.wire import PROTOCOL_VERSION, request_frame
 
-PROTOCOL_VERSION = 1
-EVENT_TOPIC = b"ev"
-HEARTBEAT_TOPIC = b"hb"
 # What a request may be at most: a frame larger than this is refused by name (the daemon reads up to
 # MAX_FRAME_BYTES * 8 to say so; beyond that ZeroMQ drops the connection), and no request nests deeper.
 MAX_FRAME_BYTES = 1 << 20
@@ -68,8 +66,7 @@ class Reply(LazyModel):
 
 
 def encode_request(request_id: str, request: Request[Any]) -> bytes:
-    body = request.model_dump(mode="json")
-    return json.dumps({**body, "v": PROTOCOL_VERSION, "rid": request_id}).encode()
+    return request_frame(request_id, request.model_dump(mode="json"))
 
 
 def peek_request_id(raw: bytes) -> str:

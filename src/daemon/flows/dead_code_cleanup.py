@@ -22,7 +22,6 @@ from contexten.analysis.report import Report
 from contexten.daemon.flows.analysis_common import analyse, analysis_of
 from contexten.daemon.platform.failures import Failure, FailureClass, ValidationFailed
 from contexten.daemon.platform.git import add_worktree, git, remove_worktree
-from contexten.daemon.platform.process import run_process
 from contexten.daemon.slices.analysis.service import CodeAnalysis
 from contexten.daemon.slices.connectors.hub import Connectors
 from contexten.daemon.slices.runs.flow import FlowSpec, StepContext, StepSpec
@@ -153,7 +152,7 @@ async def _build_branch(
         if not removed:
             raise ValidationFailed("nothing could be removed safely")
         ctx.progress(0.5, f"running {' '.join(command)}")
-        code, output = await _run_tests(command, workdir, ctx.params.test_timeout_seconds)
+        code, output = await _run_tests(ctx, command, workdir, ctx.params.test_timeout_seconds)
         if code != 0:
             raise ValidationFailed("the tests fail without the dead code; nothing proposed:\n" + output[-OUTPUT_TAIL:])
         await git(workdir, "add", "-A")
@@ -167,8 +166,8 @@ async def _build_branch(
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-async def _run_tests(command: list[str], cwd: str, timeout: float) -> tuple[int | None, str]:
-    result = await run_process(command, cwd=cwd, timeout=timeout)
+async def _run_tests(ctx: StepContext, command: list[str], cwd: str, timeout: float) -> tuple[int | None, str]:
+    result = await ctx.run_process(*command, cwd=cwd, timeout=timeout)  # its output shows live
     if result.timed_out:
         return None, f"timed out after {timeout:.0f}s"
     return result.code, result.out

@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from contexten.daemon.platform.secrets import child_environment, redact
@@ -18,6 +18,10 @@ from contexten.daemon.platform.secrets import child_environment, redact
 KILL_GRACE_SECONDS = 5.0
 # What is kept of a command's output: its end, where the failure usually is.
 OUTPUT_CAP_BYTES = 1 << 20
+# What a running command's watchers see of it: its last lines, at most this often.
+LIVE_TAIL_LINES = 12
+LIVE_TAIL_BYTES = 4096
+LIVE_INTERVAL_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -42,10 +46,12 @@ async def run_process(
     merge_stderr: bool = True,
     output_cap: int = OUTPUT_CAP_BYTES,
     stdin: bytes | None = None,
+    on_output: Callable[[str], None] | None = None,
 ) -> ProcessResult:
     """Run `argv` to the end, or until `timeout` seconds pass (then the group is stopped and the result
     says `timed_out`). Cancelling the caller stops the group too. An argv that cannot start at all
-    (missing binary, bad cwd) raises OSError, as asyncio does."""
+    (missing binary, bad cwd) raises OSError, as asyncio does. `on_output`, if given, is handed the last
+    lines of the output (redacted) while the command runs, at most every LIVE_INTERVAL_SECONDS."""
     proc = await asyncio.create_subprocess_exec(
         *argv,
         cwd=cwd,
@@ -56,7 +62,8 @@ async def run_process(
         stderr=asyncio.subprocess.STDOUT if merge_stderr else asyncio.subprocess.PIPE,
         start_new_session=True,
     )
-    out = _Capped(output_cap)
+    live = _LiveTail(on_output) if on_output is not None else None
+    out = _Capped(output_cap, live)
     err = _Capped(output_cap)
     readers = [asyncio.create_task(out.drain(proc.stdout))]
     if not merge_stderr:
@@ -82,6 +89,8 @@ async def run_process(
         for reader in readers:
             reader.cancel()
         await asyncio.gather(*readers, return_exceptions=True)
+        if live is not None:
+            live.close()
     return ProcessResult(
         proc.returncode if proc.returncode is not None else -1,
         redact(out.text()),
@@ -103,12 +112,48 @@ async def stop_group(proc: asyncio.subprocess.Process, grace: float = KILL_GRACE
     await proc.wait()
 
 
+class _LiveTail:
+    """Hands a running command's last lines on, no more often than LIVE_INTERVAL_SECONDS: a test run
+    printing thousands of lines a second costs its watchers two events a second. What arrives within an
+    interval goes out at its end, so a command that prints and then waits is seen up to its last line."""
+
+    def __init__(self, send: Callable[[str], None]) -> None:
+        self._send = send
+        self._loop = asyncio.get_running_loop()
+        self._next = 0.0
+        self._buf = bytearray()
+        self._later: asyncio.TimerHandle | None = None
+
+    def saw(self, buf: bytearray) -> None:
+        self._buf = buf
+        if self._later is not None:
+            return  # already due at the interval's end, with whatever has arrived by then
+        wait = self._next - self._loop.time()
+        if wait > 0:
+            self._later = self._loop.call_later(wait, self._flush)
+        else:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._later = None
+        self._next = self._loop.time() + LIVE_INTERVAL_SECONDS
+        lines = bytes(self._buf[-LIVE_TAIL_BYTES:]).decode(errors="replace").splitlines()
+        self._send(redact("\n".join(lines[-LIVE_TAIL_LINES:])))
+
+    def close(self) -> None:
+        """The command ended: its result says the rest."""
+        if self._later is not None:
+            self._later.cancel()
+            self._later = None
+
+
 class _Capped:
     """Keeps the last `cap` bytes of a stream and counts what it dropped."""
 
-    def __init__(self, cap: int) -> None:
+    def __init__(self, cap: int, live: _LiveTail | None = None) -> None:
         self._cap = cap
         self._buf = bytearray()
+        self._live = live
         self.dropped = 0
 
     async def drain(self, stream: asyncio.StreamReader | None) -> None:
@@ -120,6 +165,8 @@ class _Capped:
                 cut = len(self._buf) - self._cap
                 self.dropped += cut
                 del self._buf[:cut]
+            if self._live is not None:
+                self._live.saw(self._buf)
 
     def text(self) -> str:
         return self._buf.decode(errors="replace")

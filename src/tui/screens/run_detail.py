@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from contexten.common.errors import ContextenError
+from contexten.common.event_kinds import EventKind
 from contexten.common.models import Event
 from contexten.common.protocol import EventsSince
 from contexten.common.state import ConsoleState
@@ -39,6 +40,7 @@ class RunScreen(Screen[None]):
         super().__init__()
         self.run_id = run_id
         self._link = link
+        self._tails: dict[int, tuple[int, str]] = {}  # step index -> (seq, its latest output tail)
 
     def compose(self) -> ComposeResult:
         yield ConnectionIndicator(id="run-connection")
@@ -63,11 +65,26 @@ class RunScreen(Screen[None]):
             self.query_one("#run-events", EventLogView).border_subtitle = f"cannot read its events: {exc}"
             return
         self.query_one(EventLogView).add(page.events)
+        self._show_output(page.events)
 
     def add_event(self, event: Event) -> None:
         """One of this run's events, live (the app hands them over)."""
         if self.is_mounted:
             self.query_one(EventLogView).add([event])
+            self._show_output([event])
+
+    def _show_output(self, events: list[Event]) -> None:
+        """Each step's newest output tail: the first page may be read after newer live events came."""
+        changed = False
+        for e in events:
+            index, tail = e.data.get("index"), e.data.get("tail")
+            if e.kind != EventKind.STEP_OUTPUT or not isinstance(index, int) or not isinstance(tail, str):
+                continue
+            if e.seq > self._tails.get(index, (0, ""))[0]:
+                self._tails[index] = (e.seq, tail)
+                changed = True
+        if changed:
+            self.query_one(RunTimeline).live_output = {i: tail for i, (_, tail) in self._tails.items()}
 
     def action_cancel(self) -> None:
         self.post_message(RunOrder(self.run_id, "cancel"))

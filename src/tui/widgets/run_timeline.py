@@ -22,9 +22,11 @@ class RunTimeline(Widget):
 
     run: reactive[Run | None] = reactive(None, layout=True)
     now: reactive[float] = reactive(0.0)
-    # The run screen shows the tail of each failed step's output (a test command's last lines); the
-    # dashboard's timeline has no room for it.
+    # The run screen shows the tail of each failed step's output (a test command's last lines), and of
+    # each running step's command as it prints (`step.output` events, by step index); the dashboard's
+    # timeline has no room for either.
     show_output = False
+    live_output: reactive[dict[int, str]] = reactive(dict, layout=True)
 
     def render(self) -> RenderableType:
         run = self.run
@@ -69,19 +71,26 @@ class RunTimeline(Widget):
         if run.error:
             parts.insert(1, Text(run.error, style="red"))
         if self.show_output:
-            parts += _output_tails(run)
+            parts += _output_tails(run, self.live_output)
         return Group(*parts)
 
 
 OUTPUT_LINES = 15
 
 
-def _output_tails(run: Run) -> list[RenderableType]:
-    """A failed step's error as its output's last lines: a test command's failure reads as what it printed."""
+def _output_tails(run: Run, live: dict[int, str]) -> list[RenderableType]:
+    """A failed step's error as its output's last lines (a test command's failure reads as what it
+    printed), and a running step's command's latest lines as it prints them."""
     parts: list[RenderableType] = []
     for step in run.steps:
-        lines = (step.error or "").splitlines()
-        if len(lines) > 1:
-            parts.append(Text(f"\n{step.name}: the last {min(len(lines), OUTPUT_LINES)} lines", style="bold"))
-            parts.append(Text("\n".join(lines[-OUTPUT_LINES:]), style="dim"))
+        if step.state == StepState.RUNNING and live.get(step.index):
+            lines, what = live[step.index].splitlines(), "printing"
+        else:
+            lines, what = (step.error or "").splitlines(), "the last"
+            if len(lines) < 2:
+                continue
+        shown = lines[-OUTPUT_LINES:]
+        title = f"{step.name}: {what} {len(shown)} lines" if what == "the last" else f"{step.name}: {what}…"
+        parts.append(Text(f"\n{title}", style="bold"))
+        parts.append(Text("\n".join(shown), style="dim"))
     return parts

@@ -134,8 +134,13 @@ class StepContext:
     async def run_process(
         self, *argv: str, cwd: str | None = None, timeout: float | None = None, env: dict[str, str] | None = None
     ) -> ProcessResult:
-        """A command in its own process group: cancelling the step (or its timeout) ends the whole group."""
-        return await run_process(list(argv), cwd=cwd, timeout=timeout, env=env)
+        """A command in its own process group: cancelling the step (or its timeout) ends the whole group.
+        While it runs, its last lines go out as `step.output` events (the run screen shows them live); they
+        are not state, so nothing is written for them but the event."""
+        return await run_process(list(argv), cwd=cwd, timeout=timeout, env=env, on_output=self._output)
+
+    def _output(self, tail: str) -> None:
+        self.emit(EventKind.STEP_OUTPUT, {"index": self.step.index, "tail": tail})
 
 
 StepFn = Callable[[StepContext], Awaitable[dict[str, Any] | None]]
