@@ -1,12 +1,20 @@
-"""Event pipeline benchmark: contexten's path against raw baselines measured in the same run.
+"""The event path with its state writes: a real daemon running real runs, against a minimal process doing
+the same SQL, measured in the same run at a subscriber in another process.
 
-    python bench/event_pipeline.py [--events N] [--rate R] [--seconds S]
+    python bench/event_pipeline.py [--runs 8] [--steps 250] [--rate 5000] [--latency-runs 20] [--seconds 6]
+                                   [--repeats 3]
 
-Prints, for this machine right now:
-  raw pyzmq ipc PUB/SUB rate (events/s), raw SQLite WAL batched insert rate (rows/s),
-  contexten end to end (event created -> stored -> published -> received by a subscriber in another
-  process) as events/s, and p50/p99 latency at a fixed offered load; with ratios to the raw baselines.
-Targets (issue 2): >= 50,000 events/s end to end; p99 < 10 ms at 5,000 events/s.
+What the daemon does is what it does for every run: `synthetic` runs (step_ms=0 for throughput), each step
+recorded RUNNING, ten progress updates, COMPLETED; every one a state write and its event in one
+transaction, published after the commit; state changes wait for their commit. The baseline is a minimal
+process (asyncio + sqlite3 + a PUB socket) that runs the same lifecycle for the same runs, with the same
+statements (the daemon's own SQL builders, on the daemon's own schema and triggers) and the same
+durability, and nothing else: no models, no engine, no router.
+
+Prints events/s for both and the ratio (issue 18: >= 0.6 x), then p50/p99 latency from an event's
+timestamp to its arrival at the subscriber with `--latency-runs` runs paced to offer `--rate` events/s
+(issue 18: p99 < 10 ms at 5,000/s).
+Each figure is the median of `--repeats`, daemon and baseline alternating.
 """
 
 from __future__ import annotations
@@ -19,205 +27,270 @@ import os
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 import zmq
 
-from contexten.common.clock import SystemClock
-from contexten.common.event_kinds import EventKind
-from contexten.common.models import Event
-from contexten.common.paths import Paths, resolve_paths
-from contexten.daemon.platform.bus import Bus
-from contexten.daemon.platform.eventlog import EventLog
-from contexten.daemon.platform.refusals import RefusalLog
-from contexten.daemon.platform.store.database import open_database
-
-PAYLOAD = {"index": 3, "progress": 0.5, "message": "5/10", "pad": "x" * 80}
+TICKS = 10  # the synthetic flow's progress updates per step
 
 
-# ---- subscriber process ---------------------------------------------------------------------------
+# ---- the subscriber (another process) ----------------------------------------------------------------
 
 
-def subscriber(endpoint: str, expected: int, parse: bool, pipe: Connection) -> None:
-    """Receive until `expected` events arrived; report first/last receive times and per-event latencies."""
+def subscriber(endpoint: str, runs: int, pipe: Connection) -> None:
+    """Count run events until `runs` runs completed; report the span and each event's latency."""
     ctx = zmq.Context()
     sub = ctx.socket(zmq.SUB)
     sub.setsockopt(zmq.RCVHWM, 0)
     sub.setsockopt(zmq.SUBSCRIBE, b"")
     sub.connect(endpoint)
-    # Joined once a warm-up message arrives; tell the producer, then drain warm-ups until the run starts.
-    while True:
-        frames = sub.recv_multipart()
-        if frames[-1] == b"warmup" or b'"warmup"' in frames[-1]:
-            pipe.send("ready")
-            break
+    sub.recv_multipart()  # a heartbeat (or anything): subscribed
+    pipe.send("ready")
     latencies: list[float] = []
-    count = 0
     first = last = 0.0
-    while count < expected:
-        frames = sub.recv_multipart()
-        payload = frames[-1]
-        if payload == b"warmup" or b'"warmup"' in payload or frames[0] == b"hb":
+    completed = 0
+    while completed < runs:
+        topic, payload = sub.recv_multipart()
+        if topic != b"ev":
             continue
-        now = time.monotonic_ns()
-        if count == 0:
-            first = now / 1e9
-        count += 1
-        last = now / 1e9
-        if parse:
-            event = Event.model_validate_json(payload)
-            latencies.append((now - event.data["t"]) / 1e6)
-    pipe.send({"first": first, "last": last, "latencies": latencies})
+        now = time.time()
+        event = json.loads(payload)
+        if event["run"] is None:
+            continue
+        first = first or now
+        last = now
+        latencies.append((now - event["ts"]) * 1000)
+        if event["kind"] == "run.state" and event["data"].get("state") == "COMPLETED":
+            completed += 1
+    pipe.send({"events": len(latencies), "span": last - first, "latencies": latencies})
     sub.close()
     ctx.term()
 
 
-def start_subscriber(endpoint: str, expected: int, parse: bool) -> tuple[mp.Process, Connection]:
+def subscribed(endpoint: str, runs: int) -> tuple[mp.Process, Connection]:
     parent, child = mp.get_context("spawn").Pipe()
-    proc = mp.get_context("spawn").Process(target=subscriber, args=(endpoint, expected, parse, child), daemon=True)
+    proc = mp.get_context("spawn").Process(target=subscriber, args=(endpoint, runs, child), daemon=True)
     proc.start()
     return proc, parent
 
 
-# ---- raw baselines --------------------------------------------------------------------------------
+def summary(result: dict[str, Any]) -> dict[str, float]:
+    lat = sorted(result["latencies"])
+    return {
+        "events": result["events"],
+        "rate": result["events"] / result["span"],
+        "p50": statistics.median(lat),
+        "p99": lat[int(len(lat) * 0.99) - 1],
+    }
 
 
-def raw_zmq(home: Path, n: int) -> float:
-    endpoint = f"ipc://{home}/raw.sock"
+# ---- the real daemon ------------------------------------------------------------------------------
+
+
+def daemon_round(runs: int, steps: int, step_ms: int) -> dict[str, float]:
+    home = Path(tempfile.mkdtemp(prefix="cxe-", dir="/tmp"))
+    env = {**os.environ, "CONTEXTEN_HOME": str(home)}
+    (home / "config.toml").write_text(f"[daemon]\nmax_concurrent_workflows = {runs}\nheartbeat_seconds = 0.1\n")
+    daemon = subprocess.Popen([sys.executable, "-m", "contexten", "daemon"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        while subprocess.run([sys.executable, "-m", "contexten", "status"], env=env, capture_output=True).returncode:
+            if daemon.poll() is not None:
+                raise SystemExit("the daemon did not start")
+            time.sleep(0.1)  # the daemon's start-up, before anything is measured
+        proc, pipe = subscribed(f"ipc://{home}/run/events.sock", runs)
+        pipe.recv()
+        params = json.dumps({"steps": steps, "step_ms": step_ms})
+        asyncio.run(_start_runs(home, runs, params))
+        result = pipe.recv()
+        proc.join()
+        return summary(result)
+    finally:
+        daemon.terminate()
+        daemon.wait(60)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+async def _start_runs(home: Path, runs: int, params: str) -> None:
+    from contexten.client.connection import DaemonClient
+    from contexten.common.paths import resolve_paths
+    from contexten.common.protocol import StartRun
+
+    client = DaemonClient(resolve_paths({"CONTEXTEN_HOME": str(home)}))
+    try:
+        await asyncio.gather(*(client.call(StartRun(flow="synthetic", params=json.loads(params))) for _ in range(runs)))
+    finally:
+        await client.aclose()
+
+
+# ---- the minimal process doing the same SQL --------------------------------------------------------
+
+
+def minimal_round(runs: int, steps: int, step_ms: int) -> dict[str, float]:
+    home = Path(tempfile.mkdtemp(prefix="cxm-", dir="/tmp"))
+    try:
+        asyncio.run(_schema(home / "c.db"))
+        endpoint = f"ipc://{home}/events.sock"
+        ready = mp.get_context("spawn").Event()
+        producer = mp.get_context("spawn").Process(
+            target=minimal_process, args=(str(home / "c.db"), endpoint, runs, steps, step_ms, ready), daemon=True
+        )
+        producer.start()
+        proc, pipe = subscribed(endpoint, runs)
+        pipe.recv()
+        ready.set()
+        result = pipe.recv()
+        proc.join()
+        producer.join(60)
+        return summary(result)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+async def _schema(path: Path) -> None:
+    from contexten.daemon.platform.store.database import open_database
+
+    db = await open_database(path)  # the daemon's schema, migrations and transition triggers
+    await db.close()
+
+
+def minimal_process(path: str, endpoint: str, runs: int, steps: int, step_ms: int, go: Any) -> None:
+    asyncio.run(_minimal(path, endpoint, runs, steps, step_ms, go))
+
+
+async def _minimal(path: str, endpoint: str, runs: int, steps: int, step_ms: int, go: Any) -> None:
+    from contexten.daemon.slices.runs.store import insert_run, update_run, update_step
+
+    con = sqlite3.connect(path, isolation_level=None)
+    for pragma in ("busy_timeout=5000", "journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+        con.execute(f"PRAGMA {pragma}")
     ctx = zmq.Context()
     pub = ctx.socket(zmq.PUB)
     pub.setsockopt(zmq.SNDHWM, 0)
     pub.bind(endpoint)
-    proc, pipe = start_subscriber(endpoint, n, parse=False)
-    while not pipe.poll(0.01):
-        pub.send_multipart([b"ev", b"warmup"])
-    pipe.recv()
-    message = json.dumps({"seq": 0, "ts": 0.0, "kind": "step.progress", "data": PAYLOAD}).encode()
-    start = time.monotonic()
-    for _ in range(n):
-        pub.send_multipart((b"ev", message))
-    result = pipe.recv()
-    proc.join()
-    pub.close()
+    queue: list[tuple[tuple[Any, ...], list[tuple[str, tuple[Any, ...]]], asyncio.Future[None] | None]] = []
+    wake = asyncio.Event()
+    seq = 0
+
+    def emit(kind: str, data: dict[str, Any], run: int, writes: list[Any], wait: bool) -> asyncio.Future[None] | None:
+        nonlocal seq
+        seq += 1
+        done = asyncio.get_running_loop().create_future() if wait else None
+        queue.append(((seq, time.time(), kind, run, None, json.dumps(data)), writes, done))
+        wake.set()
+        return done
+
+    async def writer() -> None:
+        while True:
+            await wake.wait()
+            wake.clear()
+            while queue:
+                batch = queue[:5000]
+                del queue[:5000]
+                con.execute("BEGIN IMMEDIATE")
+                for _, writes, _ in batch:
+                    for sql, params in writes:
+                        con.execute(sql, params)
+                con.executemany("INSERT INTO events (seq, ts, kind, run_id, project, data) VALUES (?, ?, ?, ?, ?, ?)",
+                                [row for row, _, _ in batch])  # fmt: skip
+                con.execute("COMMIT")
+                for (s, ts, kind, run, _, data), _, done in batch:
+                    payload = f'{{"seq":{s},"ts":{ts!r},"kind":"{kind}","run":{run},"project":null,"data":{data}}}'
+                    pub.send_multipart((b"ev", payload.encode()))
+                    if done is not None:
+                        done.set_result(None)
+
+    async def commit(kind: str, data: dict[str, Any], run: int, writes: list[Any]) -> None:
+        done = emit(kind, data, run, writes, wait=True)
+        assert done is not None
+        await done
+
+    async def one_run(run_id: int) -> None:
+        from contexten.common.models import Run, RunState, Step
+
+        now = time.time()
+        run = Run(id=run_id, flow="synthetic", params={"steps": steps, "step_ms": step_ms}, state=RunState.PENDING,
+                  created_at=now, steps=[Step(index=i, name=f"step-{i + 1}") for i in range(steps)])  # fmt: skip
+        await commit("run.created", {"run": run.model_dump(mode="json")}, run_id, insert_run(run))
+        fields: dict[str, Any] = {"state": "RUNNING", "started_at": time.time(), "waiting_for": None}
+        await commit("run.state", fields, run_id, [update_run(run_id, fields)])
+        for i in range(steps):
+            fields = {"state": "RUNNING", "attempts": 1, "started_at": time.time(), "ended_at": None, "error": None}
+            await commit("step.state", {"index": i, **fields}, run_id, [update_step(run_id, i, fields)])
+            for t in range(1, TICKS + 1):
+                await asyncio.sleep(step_ms / 1000 / TICKS)
+                progress = {"progress": t / TICKS, "message": f"{t}/{TICKS}"}
+                emit("step.progress", {"index": i, **progress}, run_id, [update_step(run_id, i, progress)], wait=False)
+            fields = {"state": "COMPLETED", "ended_at": time.time(), "progress": 1.0, "error": None, "failure": None}
+            await commit("step.state", {"index": i, **fields}, run_id,
+                         [update_step(run_id, i, {**fields, "result": {}})])  # fmt: skip
+        fields = {"state": "COMPLETED", "ended_at": time.time(), "error": None}
+        await commit("run.state", fields, run_id, [update_run(run_id, fields)])
+
+    task = asyncio.create_task(writer())
+    while not go.is_set():  # heartbeats until the subscriber has joined
+        pub.send_multipart((b"hb", b"{}"))
+        await asyncio.sleep(0.05)
+    await asyncio.gather(*(one_run(r) for r in range(1, runs + 1)))
+    task.cancel()
+    pub.close(linger=1000)
     ctx.term()
-    return n / (result["last"] - start)
-
-
-def raw_sqlite(home: Path, n: int, batch: int = 1000) -> float:
-    con = sqlite3.connect(home / "raw.db", isolation_level=None)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=NORMAL")
-    con.execute(
-        "CREATE TABLE events (seq INTEGER PRIMARY KEY, ts REAL, kind TEXT, run_id INTEGER, project TEXT, data TEXT)"
-    )
-    data = json.dumps(PAYLOAD)
-    start = time.monotonic()
-    for base in range(0, n, batch):
-        con.execute("BEGIN")
-        con.executemany(
-            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
-            [(base + i + 1, 0.0, "step.progress", 1, None, data) for i in range(batch)],
-        )
-        con.execute("COMMIT")
-    elapsed = time.monotonic() - start
     con.close()
-    return n / elapsed
 
 
-# ---- contexten's path -----------------------------------------------------------------------------
-
-
-async def _pipeline(paths: Paths, n: int, rate: float | None) -> dict[str, object]:
-    """Emit n events (as fast as possible, or at `rate` per second) and measure at a real subscriber."""
-    db = await open_database(paths.database)
-    bus = Bus(paths, RefusalLog())
-    bus.bind()
-    log = EventLog(db, bus.publish_events, SystemClock(), last_seq=0)
-    log.start()
-    proc, pipe = start_subscriber(paths.events_endpoint, n, parse=True)
-    while not pipe.poll(0):
-        log.emit(EventKind.HEALTH_PROBE, {"warmup": True, "t": time.monotonic_ns()})
-        await asyncio.sleep(0.01)
-    pipe.recv()
-    start = time.monotonic()
-    if rate is None:
-        chunk = 500
-        for base in range(0, n, chunk):
-            for _ in range(min(chunk, n - base)):
-                log.emit(EventKind.STEP_PROGRESS, {**PAYLOAD, "t": time.monotonic_ns()}, run=1)
-            await asyncio.sleep(0)  # let the writer run, as a busy daemon would
-    else:
-        per_tick = max(1, int(rate / 1000))  # a burst every millisecond
-        for i in range(0, n, per_tick):
-            due = start + i / rate
-            delay = due - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            for _ in range(min(per_tick, n - i)):
-                log.emit(EventKind.STEP_PROGRESS, {**PAYLOAD, "t": time.monotonic_ns()}, run=1)
-    result = await asyncio.to_thread(pipe.recv)
-    proc.join()
-    await log.close()
-    bus.close()
-    (stored,) = next(iter(await db.execute_fetchall("SELECT COUNT(*) FROM events WHERE kind = 'step.progress'")))
-    await db.close()
-    assert stored == n, f"stored {stored} of {n}"
-    lat = sorted(result["latencies"])
-    return {
-        "events_per_s": n / (result["last"] - start),
-        "p50_ms": statistics.median(lat),
-        "p99_ms": lat[int(len(lat) * 0.99) - 1],
-        "max_ms": lat[-1],
-    }
-
-
-def pipeline(n: int, rate: float | None) -> dict[str, object]:
-    home = Path(tempfile.mkdtemp(prefix="cxb-", dir="/tmp"))
-    try:
-        paths = resolve_paths({"CONTEXTEN_HOME": str(home)})
-        paths.ensure()
-        return asyncio.run(_pipeline(paths, n, rate))
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+# ---- the report -------------------------------------------------------------------------------------
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=200_000, help="events for the throughput runs")
-    parser.add_argument("--rate", type=float, default=5000.0, help="offered load for the latency run (events/s)")
-    parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency run")
+    parser.add_argument("--runs", type=int, default=8, help="runs at once")
+    parser.add_argument("--steps", type=int, default=250, help="steps per run (12 events each) for throughput")
+    parser.add_argument("--rate", type=float, default=5000.0, help="offered load for the latency figures")
+    parser.add_argument("--latency-runs", type=int, default=20, help="runs at once for the latency figures")
+    parser.add_argument("--seconds", type=float, default=6.0, help="length of the latency rounds")
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    # Throughput: as fast as the path goes. Latency: steps paced so the runs together offer --rate. A step's
+    # ten sleeps take longer than asked (each wakes late), so the pace is calibrated once on the minimal
+    # process: the step time that gives --rate events/s received there is used for both.
+    step_ms = max(1, round(args.latency_runs * (TICKS + 2) / args.rate * 1000))
+    for _ in range(2):  # the lateness is per sleep, not in proportion: a second probe corrects the first
+        probe = minimal_round(args.latency_runs, max(1, round(1500 / step_ms)), step_ms)
+        step_ms = max(1, round(step_ms * probe["rate"] / args.rate))
+    paced_steps = max(1, round(args.seconds * 1000 / step_ms))
+    rows: dict[str, list[dict[str, float]]] = {"daemon": [], "minimal": [], "daemon@rate": [], "minimal@rate": []}
+    for _ in range(args.repeats):
+        rows["daemon"].append(daemon_round(args.runs, args.steps, 0))
+        rows["minimal"].append(minimal_round(args.runs, args.steps, 0))
+        rows["daemon@rate"].append(daemon_round(args.latency_runs, paced_steps, step_ms))
+        rows["minimal@rate"].append(minimal_round(args.latency_runs, paced_steps, step_ms))
 
-    home = Path(tempfile.mkdtemp(prefix="cxb-", dir="/tmp"))
-    try:
-        zmq_rate = raw_zmq(home, args.events)
-        sqlite_rate = raw_sqlite(home, args.events)
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
-    burst = pipeline(args.events, None)
-    steady = pipeline(int(args.rate * args.seconds), args.rate)
+    def med(name: str, key: str) -> float:
+        return statistics.median(r[key] for r in rows[name])
 
-    print(
-        f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, pyzmq {zmq.__version__},"
-        f" sqlite {sqlite3.sqlite_version}"
-    )
-    print(f"raw pyzmq ipc PUB/SUB            {zmq_rate:>12,.0f} events/s")
-    print(f"raw SQLite WAL batched insert    {sqlite_rate:>12,.0f} rows/s")
-    e2e = float(burst["events_per_s"])  # type: ignore[arg-type]
-    print(
-        f"contexten end to end             {e2e:>12,.0f} events/s   "
-        f"= {e2e / zmq_rate:.2f} x raw zmq, {e2e / sqlite_rate:.2f} x raw sqlite   (target >= 50,000)"
-    )
-    print(
-        f"contexten at {args.rate:,.0f} events/s offered   p50 {steady['p50_ms']:.2f} ms"
-        f"   p99 {steady['p99_ms']:.2f} ms   max {steady['max_ms']:.2f} ms   (target p99 < 10 ms)"
-    )
-    ok = e2e >= 50_000 and float(steady["p99_ms"]) < 10  # type: ignore[arg-type]
-    print("targets met" if ok else "targets NOT met")
+    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, pyzmq {zmq.__version__}, "
+          f"sqlite {sqlite3.sqlite_version}; {args.repeats} repeats, medians (min-max)")  # fmt: skip
+    events = int(med("daemon", "events"))
+    print(f"throughput: {args.runs} runs x {args.steps} steps at once, {events:,} run events")
+    for name in ("daemon", "minimal"):
+        rates = [r["rate"] for r in rows[name]]
+        print(f"  {name:<8} {med(name, 'rate'):>9,.0f} events/s  ({min(rates):,.0f}-{max(rates):,.0f})")
+    ratio = med("daemon", "rate") / med("minimal", "rate")
+    print(f"  daemon / minimal = {ratio:.2f} x   (target >= 0.6)")
+    print(f"latency: {args.latency_runs} runs, a step every {step_ms} ms each (paced for {args.rate:,.0f} events/s)")
+    for name in ("daemon@rate", "minimal@rate"):
+        p99s = [r["p99"] for r in rows[name]]
+        print(f"  {name.split('@')[0]:<8} p50 {med(name, 'p50'):6.2f} ms   p99 {med(name, 'p99'):6.2f} ms"
+              f"  ({min(p99s):.2f}-{max(p99s):.2f})   received {med(name, 'rate'):,.0f} events/s")  # fmt: skip
+    print("  (the minimal process leaves WAL checkpoints to SQLite, inside its commits; the daemon runs them on")
+    print("   a thread of their own: that is most of the difference in p99)")
+    print("  target: daemon p99 < 10 ms")
     return 0
 
 

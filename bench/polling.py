@@ -51,8 +51,9 @@ class NoCache(HttpCache):
 async def run(repos: int, cycles: int, active: float, naive: bool, home: Path) -> list[tuple[int, int, int]]:
     fake = FakeGitHub([])
     recorded = [add_hello_world(fake, f"acme/repo-{i}") for i in range(repos)]
-    db = await open_database(home / f"{'naive' if naive else 'contexten'}.db")
-    events = EventLog(db, lambda _p: None, SystemClock(), last_seq=0)
+    database = home / f"{'naive' if naive else 'contexten'}.db"
+    db = await open_database(database)
+    events = EventLog(database, lambda _p: None, SystemClock(), last_seq=0)
     events.start()
     cache: HttpCache = NoCache() if naive else await HttpCache.open(home / "cache.db")
     rng = random.Random(1)

@@ -48,6 +48,7 @@ from contexten.daemon.platform.projects import PinnedProjects, ProjectStore
 from contexten.daemon.platform.router import Router
 from contexten.daemon.platform.sdnotify import SystemdNotifier
 from contexten.daemon.platform.store import backups
+from contexten.daemon.platform.store.checkpointer import WalCheckpointer
 from contexten.daemon.platform.store.database import open_database
 from contexten.daemon.platform.store.events import EventReader
 from contexten.daemon.slices.agents.service import AgentPool, codegen_agents, command_agent
@@ -149,7 +150,11 @@ class Daemon:
                 last_seq = await reader.last_seq()
                 # After a restore, numbering continues above the old store's: no seq is ever used for two events.
                 start_seq = max(last_seq, restored["previous_last_seq"]) if restored else last_seq
-                events = EventLog(db, bus.publish_events, self.clock, start_seq, on_failing=self._store_failing)
+                checkpointer = WalCheckpointer(self.paths.database)
+                checkpointer.start()
+                platform.push_async_callback(checkpointer.stop)  # after the event log's last write
+                events = EventLog(self.paths.database, bus.publish_events, self.clock, start_seq,
+                                  on_failing=self._store_failing, checkpoints=False)  # fmt: skip
                 events.start()
                 platform.push_async_callback(events.close)
                 if restored:

@@ -26,7 +26,7 @@ async def setup(tmp_path: Path) -> AsyncIterator[tuple[FakeGitHub, dict[str, Any
     fake = FakeGitHub([])
     recorded = add_hello_world(fake)
     db = await open_database(tmp_path / "c.db")
-    events = EventLog(db, lambda _p: None, SystemClock(), last_seq=0)
+    events = EventLog(tmp_path / "c.db", lambda _p: None, SystemClock(), last_seq=0)
     events.start()
     cache = await HttpCache.open(tmp_path / "c.db")
     with fake.running():

@@ -47,7 +47,7 @@ def repo(tmp_path: Path) -> Path:
 @pytest.fixture
 async def parts(tmp_path: Path) -> AsyncIterator[tuple[Any, EventLog]]:
     db = await open_database(tmp_path / "c.db")
-    events = EventLog(db, lambda _p: None, SystemClock(), last_seq=0)
+    events = EventLog(tmp_path / "c.db", lambda _p: None, SystemClock(), last_seq=0)
     events.start()
     yield db, events
     await events.close()

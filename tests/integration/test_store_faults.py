@@ -31,10 +31,13 @@ def test_a_store_deleted_while_running_stops_the_daemon_with_an_alert(home: Path
         follower = subprocess.Popen([sys.executable, "-m", "contexten", "events", "--follow", "--json"],
                                     env=env_for(home), stdout=subprocess.PIPE, text=True)  # fmt: skip
         wait_for(lambda: cli(home, "status").returncode == 0, 10, "the daemon")
+        assert follower.stdout is not None
+        # Following before the store goes: its first line is the daemon's start, read from the log.
+        assert json.loads(follower.stdout.readline())["kind"] == "daemon.started"
         daemon.paths.database.unlink()
         assert daemon.wait_exit(30) == 1  # stopped on its own: non-zero, so systemd's on-failure restarts it
         assert "deleted or replaced" in daemon.log()
-        out, _ = follower.communicate(timeout=30)
+        out, _ = follower.communicate(timeout=30)  # the rest of its lines
         alerts = [e for e in map(json.loads, out.splitlines()) if e.get("kind") == "alert"]
         assert any(a["data"].get("metric") == "store" and a["data"]["severity"] == "critical" for a in alerts)
     finally:

@@ -36,7 +36,7 @@ def test_every_event_kind_is_catalogued_with_an_owner_and_a_meaning() -> None:
 
 async def test_the_event_log_refuses_a_kind_that_is_not_catalogued(tmp_path: Path) -> None:
     db = await open_database(tmp_path / "c.db")
-    log = EventLog(db, lambda _payloads: None, SystemClock(), last_seq=0)
+    log = EventLog(tmp_path / "c.db", lambda _payloads: None, SystemClock(), last_seq=0)
     log.start()
     try:
         with pytest.raises(TypeError, match="not a catalogued event kind"):

@@ -45,7 +45,7 @@ def flow(name: str, *steps: StepSpec, resumable: bool = True) -> FlowSpec:
 async def engine(tmp_path: Path, *flows: FlowSpec, budget: int = 20) -> AsyncIterator[tuple[Runner, StoreView]]:
     db = await open_database(tmp_path / "c.db")
     clock = SystemClock()
-    events = EventLog(db, lambda _payloads: None, clock, last_seq=0)
+    events = EventLog(tmp_path / "c.db", lambda _payloads: None, clock, last_seq=0)
     events.start()
     config = Config(daemon=DaemonSection(run_retry_budget=budget))
     platform = FlowPlatform(config=lambda: config, events=events, clock=clock, ledger=EffectLedger(db, events, clock))

@@ -28,7 +28,7 @@ class Recorder:
 async def test_events_are_stored_then_published_in_seq_order_without_gaps(tmp_path: Path) -> None:
     db = await open_database(tmp_path / "c.db")
     recorder = Recorder()
-    log = EventLog(db, recorder, FakeClock(), last_seq=0)
+    log = EventLog(tmp_path / "c.db", recorder, FakeClock(), last_seq=0)
     log.start()
     seqs = [log.emit(EventKind.HEALTH_PROBE, {"i": i}, run=i % 3 or None) for i in range(2500)]
     last = await log.commit(EventKind.HEALTH_PROBE, {})
@@ -44,13 +44,13 @@ async def test_events_are_stored_then_published_in_seq_order_without_gaps(tmp_pa
 async def test_seq_continues_after_reopening(tmp_path: Path) -> None:
     path = tmp_path / "c.db"
     db = await open_database(path)
-    log = EventLog(db, Recorder(), FakeClock(), last_seq=await StoreView(db).last_seq())
+    log = EventLog(path, Recorder(), FakeClock(), last_seq=await StoreView(db).last_seq())
     log.start()
     await log.commit(EventKind.HEALTH_PROBE, {})
     await log.close()
     await db.close()
     db = await open_database(path)
-    log = EventLog(db, Recorder(), FakeClock(), last_seq=await StoreView(db).last_seq())
+    log = EventLog(path, Recorder(), FakeClock(), last_seq=await StoreView(db).last_seq())
     log.start()
     assert await log.commit(EventKind.HEALTH_PROBE, {}) == 2
     await log.close()
@@ -60,7 +60,7 @@ async def test_seq_continues_after_reopening(tmp_path: Path) -> None:
 async def test_state_writes_commit_with_their_event_or_not_at_all(tmp_path: Path) -> None:
     db = await open_database(tmp_path / "c.db")
     recorder = Recorder()
-    log = EventLog(db, recorder, FakeClock(), last_seq=0)
+    log = EventLog(tmp_path / "c.db", recorder, FakeClock(), last_seq=0)
     log.start()
     insert = ("INSERT INTO projects (id, name, kind, location, pinned_at) VALUES (?, ?, ?, ?, ?)",
               ("p", "p", "local", "/p", 1.0))  # fmt: skip
@@ -72,7 +72,7 @@ async def test_state_writes_commit_with_their_event_or_not_at_all(tmp_path: Path
 
 async def test_the_event_log_is_append_only(tmp_path: Path) -> None:
     db = await open_database(tmp_path / "c.db")
-    log = EventLog(db, Recorder(), FakeClock(), last_seq=0)
+    log = EventLog(tmp_path / "c.db", Recorder(), FakeClock(), last_seq=0)
     log.start()
     await log.commit(EventKind.HEALTH_PROBE, {})
     await log.close()
@@ -89,7 +89,7 @@ async def test_an_illegal_transition_is_refused_by_the_store_without_a_hole_in_s
 
     db = await open_database(tmp_path / "c.db")
     recorder = Recorder()
-    log = EventLog(db, recorder, FakeClock(), last_seq=0)
+    log = EventLog(tmp_path / "c.db", recorder, FakeClock(), last_seq=0)
     log.start()
     run = Run(id=1, flow="f", created_at=1.0, steps=[Step(index=0, name="a")])
     await log.commit(EventKind.RUN_CREATED, {}, run=1, writes=writes.insert_run(run))
@@ -131,7 +131,7 @@ async def test_a_store_that_cannot_be_written_is_reported_once_and_a_stop_still_
             told.append(why)
             failing.set()
 
-        log = EventLog(db, Recorder(), FakeClock(), last_seq=0, on_failing=on_failing, failing_after=3)
+        log = EventLog(tmp_path / "c.db", Recorder(), FakeClock(), last_seq=0, on_failing=on_failing, failing_after=3)
         log.start()
         pending = asyncio.ensure_future(log.commit(EventKind.HEALTH_PROBE, {}))
         await asyncio.wait_for(failing.wait(), 30)

@@ -57,7 +57,7 @@ class World:
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     db = await open_database(tmp_path / "c.db")
     clock = FakeClock()
-    events = EventLog(db, lambda _p: None, clock, last_seq=0)
+    events = EventLog(tmp_path / "c.db", lambda _p: None, clock, last_seq=0)
     events.start()
     tracker = LocalTracker(db, events, clock)
     config = parse_config(STATE_MAP, "c.toml")
@@ -177,7 +177,7 @@ def repo(tmp_path: Path) -> Path:
 async def test_an_issue_finished_in_the_tracker_is_told_to_its_open_pull_request(tmp_path: Path, repo: Path) -> None:
     db = await open_database(tmp_path / "c.db")
     clock = FakeClock()
-    events = EventLog(db, lambda _p: None, clock, last_seq=0)
+    events = EventLog(tmp_path / "c.db", lambda _p: None, clock, last_seq=0)
     events.start()
     tracker = LocalTracker(db, events, clock)
     forge = LocalForge("api", str(repo), db, events, clock)

@@ -14,7 +14,7 @@ from tests.store_view import StoreView
 
 async def test_creating_twice_with_one_key_gives_one_issue(tmp_path: Path) -> None:
     db = await open_database(tmp_path / "c.db")
-    events = EventLog(db, lambda _p: None, FakeClock(), last_seq=0)
+    events = EventLog(tmp_path / "c.db", lambda _p: None, FakeClock(), last_seq=0)
     events.start()
     tracker = LocalTracker(db, events, FakeClock())
     assert await tracker.find_issue("k") is None
@@ -32,7 +32,7 @@ async def test_creating_twice_with_one_key_gives_one_issue(tmp_path: Path) -> No
 async def test_trees_states_comments_and_links_each_announce_what_changed(tmp_path: Path) -> None:
     db = await open_database(tmp_path / "c.db")
     clock = FakeClock()
-    events = EventLog(db, lambda _p: None, clock, last_seq=0)
+    events = EventLog(tmp_path / "c.db", lambda _p: None, clock, last_seq=0)
     events.start()
     tracker = LocalTracker(db, events, clock)
     parent = await tracker.create_issue("Ship search", key="p", project="api")
@@ -67,7 +67,7 @@ async def test_trees_states_comments_and_links_each_announce_what_changed(tmp_pa
 
 async def test_bad_requests_are_refused_by_name_and_change_nothing(tmp_path: Path) -> None:
     db = await open_database(tmp_path / "c.db")
-    events = EventLog(db, lambda _p: None, FakeClock(), last_seq=0)
+    events = EventLog(tmp_path / "c.db", lambda _p: None, FakeClock(), last_seq=0)
     events.start()
     tracker = LocalTracker(db, events, FakeClock())
     a = await tracker.create_issue("A", key="a")

@@ -22,7 +22,7 @@ F = FailureClass
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[RecoveryEngine]:
     db = await open_database(tmp_path / "c.db")
-    events = EventLog(db, lambda _p: None, FakeClock(), last_seq=0)
+    events = EventLog(tmp_path / "c.db", lambda _p: None, FakeClock(), last_seq=0)
     events.start()
     yield RecoveryEngine(db, events, FakeClock(), random.Random(7))
     await events.close()

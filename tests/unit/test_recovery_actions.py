@@ -58,7 +58,7 @@ class Control:
 async def parts(tmp_path: Path) -> AsyncIterator[tuple[Any, ...]]:
     db = await open_database(tmp_path / "c.db")
     clock = FakeClock()
-    events = EventLog(db, lambda _p: None, clock, last_seq=0)
+    events = EventLog(tmp_path / "c.db", lambda _p: None, clock, last_seq=0)
     events.start()
     notifier, control, ledger = RecordingNotifier(), Control(), EffectLedger(db, events, clock)
     tracker = LocalTracker(db, events, clock)

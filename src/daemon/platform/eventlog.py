@@ -12,16 +12,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
-
-import aiosqlite
 
 from contexten.common.clock import Clock
 from contexten.common.errors import ContextenError
 from contexten.common.event_kinds import EventKind
+from contexten.daemon.platform.store.writer import StoreWriter
 from contexten.daemon.platform.store.writes import Statement
 
 log = logging.getLogger(__name__)
@@ -76,12 +77,14 @@ Listener = Callable[[Published], None]
 
 class EventLog:
     def __init__(
-        self, db: aiosqlite.Connection, publish: Publisher, clock: Clock, last_seq: int,
+        self, database: Path, publish: Publisher, clock: Clock, last_seq: int,
         on_failing: Callable[[str], None] | None = None, failing_after: int = FAILING_AFTER,
+        checkpoints: bool = True,
     ) -> None:  # fmt: skip
+        """`checkpoints=False` when a WalCheckpointer runs beside it (the daemon's case)."""
         self._on_failing = on_failing
         self._failing_after = failing_after
-        self._db = db
+        self._writer_db = StoreWriter(database, checkpoints=checkpoints)
         self._publish = publish
         self._clock = clock
         self._next_seq = last_seq + 1
@@ -238,49 +241,24 @@ class EventLog:
                 await asyncio.sleep(delay)
 
     async def _store(self, batch: list[_Pending]) -> None:
+        rows = [p.row for p in batch]
+        writes = [p.writes for p in batch]
         try:
-            await self._store_batch(batch, isolate=False)
+            await self._writer_db.run(lambda con: _store_batch(con, rows, writes))
         except sqlite3.IntegrityError:
             # Some item's writes were refused. Redo the batch item by item, so only that item is rejected.
-            await self._store_batch(batch, isolate=True)
-
-    async def _store_batch(self, batch: list[_Pending], isolate: bool) -> None:
-        db = self._db
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            for p in batch:
-                if not p.writes:
-                    continue
-                if not isolate:
-                    for sql, params in p.writes:
-                        await db.execute(sql, params)
-                    continue
-                await db.execute("SAVEPOINT item")
-                try:
-                    for sql, params in p.writes:
-                        await db.execute(sql, params)
-                except sqlite3.IntegrityError as exc:
-                    await db.execute("ROLLBACK TO item")
-                    self._reject(p, str(exc))
-                await db.execute("RELEASE item")
-            await db.executemany(
-                "INSERT INTO events (seq, ts, kind, run_id, project, data) VALUES (?, ?, ?, ?, ?, ?)",
-                [p.row for p in batch],
-            )
-            await db.commit()
-        except BaseException:
-            await db.rollback()
-            raise
+            refused = await self._writer_db.run(lambda con: _store_isolated(con, rows, writes))
+            for i, reason in refused.items():
+                self._reject(batch[i], reason)
 
     def _reject(self, p: _Pending, reason: str) -> None:
         """Keep the seq (no hole in the log) but record the refusal instead of the refused change."""
         seq, ts, kind, run, project, _ = p.row
         p.error = StoreRejected(f"the store refused {kind} (seq {seq}): {reason}")
-        data = _encode({"kind": kind, "error": reason})
-        p.row = (seq, ts, EventKind.STORE_REJECTED.value, run, project, data)
+        p.row = _rejected_row(p.row, reason)
         p.payload = (
             f'{{"seq":{seq},"ts":{ts!r},"kind":"store.rejected","run":{"null" if run is None else int(run)},'
-            f'"project":{self._json_name(project)},"data":{data}}}'
+            f'"project":{self._json_name(project)},"data":{p.row[5]}}}'
         ).encode()
 
     def _give_up(self, pending: list[_Pending], exc: StoreUnwritable) -> None:
@@ -290,8 +268,104 @@ class EventLog:
                 p.done.set_exception(exc)
 
     async def close(self) -> None:
-        """Store and publish everything queued, then stop the writer."""
+        """Store and publish everything queued, then stop the writer and close its connection."""
         self._closed = True
         self._wake.set()
         if self._task is not None:
             await self._task
+        await self._writer_db.close()
+
+
+# ---- on the writer's thread ---------------------------------------------------------------------------
+
+_INSERT_EVENTS = "INSERT INTO events (seq, ts, kind, run_id, project, data) VALUES (?, ?, ?, ?, ?, ?)"
+Row = tuple[int, float, str, int | None, str | None, str]
+
+
+def _store_batch(con: sqlite3.Connection, rows: list[Row], writes: list[Sequence[Statement]]) -> None:
+    """One transaction: the batch's state writes in order (a progress update overwritten later in the same
+    batch skipped), then its events."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        for sql, params in coalesced(writes):
+            con.execute(sql, params)
+        con.executemany(_INSERT_EVENTS, rows)
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:  # SQLite may have rolled back already (a full disk does)
+            con.execute("ROLLBACK")
+        raise
+
+
+def _store_isolated(con: sqlite3.Connection, rows: list[Row], writes: list[Sequence[Statement]]) -> dict[int, str]:
+    """Like `_store_batch`, each item's writes in a savepoint of their own: an item whose writes are refused
+    is rolled back alone and its event stored as `store.rejected`. Returns the refused items' reasons."""
+    refused: dict[int, str] = {}
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        for i, item in enumerate(writes):
+            if not item:
+                continue
+            con.execute("SAVEPOINT item")
+            try:
+                for sql, params in item:
+                    con.execute(sql, params)
+            except sqlite3.IntegrityError as exc:
+                con.execute("ROLLBACK TO item")
+                refused[i] = str(exc)
+            con.execute("RELEASE item")
+        stored = [_rejected_row(row, refused[i]) if i in refused else row for i, row in enumerate(rows)]
+        con.executemany(_INSERT_EVENTS, stored)
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:  # SQLite may have rolled back already (a full disk does)
+            con.execute("ROLLBACK")
+        raise
+    return refused
+
+
+def _rejected_row(row: Row, reason: str) -> Row:
+    seq, ts, kind, run, project, _ = row
+    return (seq, ts, EventKind.STORE_REJECTED.value, run, project, _encode({"kind": kind, "error": reason}))
+
+
+# "UPDATE t SET a = ?, b = ? WHERE ..." and nothing else: such a statement sets exactly its columns to
+# its values, so a later one with the same text and the same WHERE values leaves no trace of an earlier one.
+# One that sets `state` is never skipped: the store's triggers check each transition.
+_PLAIN_UPDATE = re.compile(r"UPDATE \w+ SET (\w+ = \?)(, \w+ = \?)* WHERE .*", re.DOTALL)
+_set_counts: dict[str, int | None] = {}
+
+
+def _set_count(sql: str) -> int | None:
+    """How many of an UPDATE's parameters are its SET values (the rest are its WHERE's); None: not one
+    that may be skipped."""
+    if sql not in _set_counts:
+        if len(_set_counts) > 1000:  # statements are built from few shapes; never grow without bound
+            _set_counts.clear()
+        head = sql[: sql.find(" WHERE ")]
+        plain = _PLAIN_UPDATE.fullmatch(sql) is not None and not re.search(r"\bstate = \?", head)
+        _set_counts[sql] = head.count("?") if plain else None
+    return _set_counts[sql]
+
+
+def coalesced(writes: Sequence[Sequence[Statement]]) -> list[Statement]:
+    """The batch's statements in order, without the plain updates that a later identical update (same
+    text, same row) overwrites with nothing but plain updates between them: a step's ten progress updates
+    in one batch are one write, and the rows come out the same."""
+    flat = [w for item in writes for w in item]
+    if len(flat) < 2:
+        return flat
+    keep = [True] * len(flat)
+    later: set[tuple[str, tuple[Any, ...]]] = set()
+    for i in range(len(flat) - 1, -1, -1):
+        sql, params = flat[i]
+        n = _set_count(sql)
+        if n is None:
+            later.clear()  # anything else may read what the updates before it wrote
+            continue
+        key = (sql, tuple(params[n:]))
+        if key in later:
+            keep[i] = False
+        else:
+            later.add(key)
+    return [w for w, k in zip(flat, keep, strict=True) if k]

@@ -16,6 +16,10 @@ from contexten.daemon.platform.store.migrations import LATEST, MIGRATIONS
 
 log = logging.getLogger(__name__)
 
+# Every connection's settings (the writer's too: `store/writer.py`). WAL itself is set once, in the file;
+# NORMAL in WAL mode loses at most the last transactions on power loss, never corrupts.
+CONNECTION_PRAGMAS = ("busy_timeout=5000", "synchronous=NORMAL", "foreign_keys=ON")
+
 
 async def open_database(path: Path) -> aiosqlite.Connection:
     try:
@@ -24,11 +28,9 @@ async def open_database(path: Path) -> aiosqlite.Connection:
         raise StoreError(f"{path}: cannot open the database: {exc}") from None
     try:
         try:
-            await db.execute("PRAGMA busy_timeout=5000")
+            for pragma in CONNECTION_PRAGMAS:
+                await db.execute(f"PRAGMA {pragma}")
             await db.execute("PRAGMA journal_mode=WAL")
-            # NORMAL in WAL mode loses at most the last transactions on power loss, never corrupts.
-            await db.execute("PRAGMA synchronous=NORMAL")
-            await db.execute("PRAGMA foreign_keys=ON")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path}: not a usable SQLite database: {exc}") from None
         await _quick_check(db, path)
