@@ -73,11 +73,30 @@ def subscriber(endpoint: str, runs: int, pipe: Connection) -> None:
     ctx.term()
 
 
-def subscribed(endpoint: str, runs: int) -> tuple[mp.Process, Connection]:
-    parent, child = mp.get_context("spawn").Pipe()
-    proc = mp.get_context("spawn").Process(target=subscriber, args=(endpoint, runs, child), daemon=True)
-    proc.start()
-    return proc, parent
+class Subscribers:
+    """`n` subscriber processes, each joined before anything is measured."""
+
+    def __init__(self, endpoint: str, runs: int, n: int) -> None:
+        ctx = mp.get_context("spawn")
+        self._pipes: list[Connection] = []
+        self._procs: list[mp.process.BaseProcess] = []
+        for _ in range(n):
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=subscriber, args=(endpoint, runs, child), daemon=True)
+            proc.start()
+            self._pipes.append(parent)
+            self._procs.append(proc)
+
+    def joined(self) -> None:
+        for pipe in self._pipes:
+            pipe.recv()
+
+    def results(self) -> dict[str, float]:
+        """The slowest subscriber's figures: what every subscriber got at least."""
+        each = [summary(pipe.recv()) for pipe in self._pipes]
+        for proc in self._procs:
+            proc.join()
+        return min(each, key=lambda r: r["rate"]) | {"p99": max(r["p99"] for r in each)}
 
 
 def summary(result: dict[str, Any]) -> dict[str, float]:
@@ -93,7 +112,7 @@ def summary(result: dict[str, Any]) -> dict[str, float]:
 # ---- the real daemon ------------------------------------------------------------------------------
 
 
-def daemon_round(runs: int, steps: int, step_ms: int) -> dict[str, float]:
+def daemon_round(runs: int, steps: int, step_ms: int, subscribers: int = 1) -> dict[str, float]:
     home = Path(tempfile.mkdtemp(prefix="cxe-", dir="/tmp"))
     env = {**os.environ, "CONTEXTEN_HOME": str(home)}
     (home / "config.toml").write_text(f"[daemon]\nmax_concurrent_workflows = {runs}\nheartbeat_seconds = 0.1\n")
@@ -104,13 +123,11 @@ def daemon_round(runs: int, steps: int, step_ms: int) -> dict[str, float]:
             if daemon.poll() is not None:
                 raise SystemExit("the daemon did not start")
             time.sleep(0.1)  # the daemon's start-up, before anything is measured
-        proc, pipe = subscribed(f"ipc://{home}/run/events.sock", runs)
-        pipe.recv()
+        subs = Subscribers(f"ipc://{home}/run/events.sock", runs, subscribers)
+        subs.joined()
         params = json.dumps({"steps": steps, "step_ms": step_ms})
         asyncio.run(_start_runs(home, runs, params))
-        result = pipe.recv()
-        proc.join()
-        return summary(result)
+        return subs.results()
     finally:
         daemon.terminate()
         daemon.wait(60)
@@ -132,7 +149,7 @@ async def _start_runs(home: Path, runs: int, params: str) -> None:
 # ---- the minimal process doing the same SQL --------------------------------------------------------
 
 
-def minimal_round(runs: int, steps: int, step_ms: int) -> dict[str, float]:
+def minimal_round(runs: int, steps: int, step_ms: int, subscribers: int = 1) -> dict[str, float]:
     home = Path(tempfile.mkdtemp(prefix="cxm-", dir="/tmp"))
     try:
         asyncio.run(_schema(home / "c.db"))
@@ -142,13 +159,12 @@ def minimal_round(runs: int, steps: int, step_ms: int) -> dict[str, float]:
             target=minimal_process, args=(str(home / "c.db"), endpoint, runs, steps, step_ms, ready), daemon=True
         )
         producer.start()
-        proc, pipe = subscribed(endpoint, runs)
-        pipe.recv()
+        subs = Subscribers(endpoint, runs, subscribers)
+        subs.joined()
         ready.set()
-        result = pipe.recv()
-        proc.join()
+        result = subs.results()
         producer.join(60)
-        return summary(result)
+        return result
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
@@ -254,6 +270,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=5000.0, help="offered load for the latency figures")
     parser.add_argument("--latency-runs", type=int, default=20, help="runs at once for the latency figures")
     parser.add_argument("--seconds", type=float, default=6.0, help="length of the latency rounds")
+    parser.add_argument("--subscribers", type=int, default=10, help="subscribers for the fan-out figures")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     # Throughput: as fast as the path goes. Latency: steps paced so the runs together offer --rate. A step's
@@ -264,10 +281,13 @@ def main() -> int:
         probe = minimal_round(args.latency_runs, max(1, round(1500 / step_ms)), step_ms)
         step_ms = max(1, round(step_ms * probe["rate"] / args.rate))
     paced_steps = max(1, round(args.seconds * 1000 / step_ms))
-    rows: dict[str, list[dict[str, float]]] = {"daemon": [], "minimal": [], "daemon@rate": [], "minimal@rate": []}
+    names = ("daemon", "minimal", "daemon@fan", "minimal@fan", "daemon@rate", "minimal@rate")
+    rows: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     for _ in range(args.repeats):
         rows["daemon"].append(daemon_round(args.runs, args.steps, 0))
         rows["minimal"].append(minimal_round(args.runs, args.steps, 0))
+        rows["daemon@fan"].append(daemon_round(args.runs, args.steps, 0, args.subscribers))
+        rows["minimal@fan"].append(minimal_round(args.runs, args.steps, 0, args.subscribers))
         rows["daemon@rate"].append(daemon_round(args.latency_runs, paced_steps, step_ms))
         rows["minimal@rate"].append(minimal_round(args.latency_runs, paced_steps, step_ms))
 
@@ -283,6 +303,11 @@ def main() -> int:
         print(f"  {name:<8} {med(name, 'rate'):>9,.0f} events/s  ({min(rates):,.0f}-{max(rates):,.0f})")
     ratio = med("daemon", "rate") / med("minimal", "rate")
     print(f"  daemon / minimal = {ratio:.2f} x   (target >= 0.6)")
+    print(f"fan-out: the same with {args.subscribers} subscribers (the slowest one's figures)")
+    for name in ("daemon@fan", "minimal@fan"):
+        print(f"  {name.split('@')[0]:<8} {med(name, 'rate'):>9,.0f} events/s  p50 {med(name, 'p50'):8.2f} ms"
+              f"  = {med(name, 'rate') / med(name.split('@')[0], 'rate'):.2f} x its one-subscriber rate")  # fmt: skip
+    print(f"  daemon / minimal = {med('daemon@fan', 'rate') / med('minimal@fan', 'rate'):.2f} x")
     print(f"latency: {args.latency_runs} runs, a step every {step_ms} ms each (paced for {args.rate:,.0f} events/s)")
     for name in ("daemon@rate", "minimal@rate"):
         p99s = [r["p99"] for r in rows[name]]

@@ -150,11 +150,11 @@ class Daemon:
                 last_seq = await reader.last_seq()
                 # After a restore, numbering continues above the old store's: no seq is ever used for two events.
                 start_seq = max(last_seq, restored["previous_last_seq"]) if restored else last_seq
-                checkpointer = WalCheckpointer(self.paths.database)
-                checkpointer.start()
-                platform.push_async_callback(checkpointer.stop)  # after the event log's last write
                 events = EventLog(self.paths.database, bus.publish_events, self.clock, start_seq,
                                   on_failing=self._store_failing, checkpoints=False)  # fmt: skip
+                checkpointer = WalCheckpointer(self.paths.database, lambda: events.published_seq)
+                checkpointer.start()
+                platform.push_async_callback(checkpointer.stop)  # after the event log's last write
                 events.start()
                 platform.push_async_callback(events.close)
                 if restored:

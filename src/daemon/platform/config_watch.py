@@ -26,7 +26,7 @@ async def watch_config(
         path.parent,
         watch_filter=lambda _change, changed: changed == target,
         debounce=200,
-        step=50,
+        step=500,  # how often its thread wakes when nothing changes; an edit still lands within a second
         recursive=False,
     ):
         try:

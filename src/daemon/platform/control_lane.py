@@ -10,6 +10,7 @@ objects is read-only (a counter, the breakers' figures); `daemon.stop` is handed
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -28,7 +29,6 @@ from contexten.daemon.platform.store.database import DirectReads, Reads
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT = 30.0
-STOP_POLL_MS = 100
 REPLY_HWM = 64
 
 # Given the lane's own read connection, the handlers of its requests (built by the daemon slice).
@@ -49,6 +49,8 @@ class ControlLane:
         self._ready = threading.Event()
         self._stopping = threading.Event()
         self._error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         """Start the thread and wait until it serves (blocking: call it in a worker thread)."""
@@ -59,6 +61,11 @@ class ControlLane:
 
     def stop(self) -> None:
         self._stopping.set()
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None:
+            # Woken by its own loop, not by a timeout: an idle lane never wakes (it did 10 times a second).
+            with contextlib.suppress(RuntimeError):  # its loop already closed
+                loop.call_soon_threadsafe(task.cancel)
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -72,6 +79,14 @@ class ControlLane:
             self._ready.set()
 
     async def _main(self) -> None:
+        self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
+        try:
+            await self._answer()
+        except asyncio.CancelledError:
+            if not self._stopping.is_set():
+                raise
+
+    async def _answer(self) -> None:
         ctx = zmq.asyncio.Context()  # its own: the main context's sockets belong to the main loop's thread
         sock = ctx.socket(zmq.ROUTER)
         db = DirectReads(self._database)
@@ -85,8 +100,6 @@ class ControlLane:
             sock.bind(self._endpoint)
             self._ready.set()
             while not self._stopping.is_set():
-                if not await sock.poll(STOP_POLL_MS):
-                    continue
                 frames = await sock.recv_multipart()
                 identity, rest = frames[0], frames[1:]
                 envelope: list[bytes] = [b""] if len(rest) == 2 and rest[0] == b"" else []

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,8 +24,11 @@ CHECKPOINT_SECONDS = 1.0
 
 
 class WalCheckpointer:
-    def __init__(self, path: Path, interval: float = CHECKPOINT_SECONDS) -> None:
+    def __init__(self, path: Path, written: Callable[[], int], interval: float = CHECKPOINT_SECONDS) -> None:
+        """`written()`: a number that grows with every write (the event log's seq); an idle store costs
+        no checkpoint."""
         self._path = path
+        self._written = written
         self._interval = interval
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-checkpoint")
         self._con: sqlite3.Connection | None = None

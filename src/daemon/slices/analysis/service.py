@@ -19,7 +19,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from watchfiles import Change, DefaultFilter, awatch
+from watchfiles import Change, DefaultFilter
 
 from contexten.analysis.analyzer import AnalysisCancelled, AnalysisSettings, Analyzer
 from contexten.analysis.cache import AnalysisCache
@@ -42,6 +42,7 @@ from contexten.daemon.platform.eventlog import EventLog
 from contexten.daemon.platform.failures import Failure, FailureClass
 from contexten.daemon.platform.git import add_worktree, remove_worktree
 from contexten.daemon.slices.analysis.store import ReportStore
+from contexten.daemon.slices.analysis.watch import SharedWatch
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,10 @@ class CodeAnalysis:
         self._analyzers: dict[str, Analyzer] = {}
         self._reports: dict[str, tuple[Report, float]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-        self._watches: dict[str, tuple[asyncio.Task[None], asyncio.Event]] = {}
+        self._watched: dict[str, Project] = {}
+        self._first: dict[str, asyncio.Task[None]] = {}  # each watched project's first analysis
+        self._watch = SharedWatch(_SourceFilter(), lambda: int(self._config().analysis.debounce_seconds * 1000),
+                                  self._changed_in, self._watch_lost)  # fmt: skip
         self._running: set[Analyzer] = set()
 
     def root_of(self, project: Project, scope: str = "") -> str:
@@ -187,36 +191,42 @@ class CodeAnalysis:
         """Watch every pinned local project (when [analysis] watch is on); stop watching the rest."""
         projects = list(projects)
         wanted = {p.id: p for p in projects if p.kind == "local"} if self._config().analysis.watch else {}
-        for project_id in list(self._watches):
-            if project_id not in wanted:
-                task, stop = self._watches.pop(project_id)
-                stop.set()
-                task.cancel()
+        for project_id in [p for p in self._first if p not in wanted]:
+            self._first.pop(project_id).cancel()
         pinned = {p.id for p in projects}
         for project_id in [p for p in self._analyzers if p not in pinned]:
             del self._analyzers[project_id]  # unpinned: its per-file state goes too (the cache stays)
             self._reports.pop(project_id, None)
-        for project_id, project in wanted.items():
-            if project_id not in self._watches:
-                stop = asyncio.Event()
-                task = asyncio.create_task(self._watch(project, stop), name=f"analysis-watch-{project_id}")
-                self._watches[project_id] = (task, stop)
+        new = [p for p in wanted.values() if p.id not in self._watched]
+        self._watched = wanted
+        # Watching starts before the first analysis: a change made while it runs waits for the project's
+        # lock and is analysed after it, never lost between the two.
+        self._watch.watch({p.id: p.location for p in wanted.values()})
+        for project in new:
+            self._first[project.id] = asyncio.create_task(self._first_report(project),
+                                                          name=f"analysis-first-{project.id}")  # fmt: skip
 
-    async def _watch(self, project: Project, stop: asyncio.Event) -> None:
+    async def _first_report(self, project: Project) -> None:
         try:
             report = await self.report(project)  # the first full analysis, so the console's view is ready
-            debounce = int(self._config().analysis.debounce_seconds * 1000)
             self._events.emit(EventKind.ANALYSIS_WATCHING, {"root": report.root, "summary": report.summary()},
                               project=project.id)  # fmt: skip
-            async for changes in awatch(project.location, watch_filter=_SourceFilter(), debounce=debounce,
-                                        step=20, stop_event=stop):  # fmt: skip
-                await self.changed(project, [path for _, path in changes])
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # a vanished directory, an inotify limit: say so, keep the daemon
-            log.warning("analysis watch of %s stopped: %s", project.id, exc)
-            self._events.emit(EventKind.ALERT, {"source": "analysis", "message": f"watch stopped: {exc}",
-                                                "resolved": False}, project=project.id)  # fmt: skip
+        except Exception as exc:
+            self._watch_lost(project.id, str(exc))
+        finally:
+            self._first.pop(project.id, None)
+
+    async def _changed_in(self, project_id: str, paths: list[str]) -> None:
+        project = self._watched.get(project_id)
+        if project is not None:
+            await self.changed(project, paths)
+
+    def _watch_lost(self, project_id: str, why: str) -> None:
+        log.warning("analysis watch of %s stopped: %s", project_id, why)
+        self._events.emit(EventKind.ALERT, {"source": "analysis", "message": f"watch stopped: {why}",
+                                            "resolved": False}, project=project_id)  # fmt: skip
 
     async def changed(self, project: Project, paths: list[str]) -> list[str]:
         """Re-analyse these files of a project; announce what changed with `analysis.updated`."""
@@ -248,11 +258,11 @@ class CodeAnalysis:
     async def close(self) -> None:
         for analyzer in self._running:
             analyzer.cancel()
-        for task, stop in self._watches.values():
-            stop.set()
+        await self._watch.close()
+        first = list(self._first.values())
+        for task in first:
             task.cancel()
-        for task, _ in self._watches.values():
+        for task in first:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        self._watches.clear()
         self._cache.close()
