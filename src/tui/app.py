@@ -188,11 +188,15 @@ class ContextenApp(App[None]):
     def _dashboard(self) -> DashboardScreen:
         return next(s for s in self.screen_stack if isinstance(s, DashboardScreen))
 
+    def view_time(self) -> float:
+        """The time the view shows: now while live, the moment the link was lost while disconnected."""
+        return self._frozen_at or self.clock.now()
+
     def _refresh_views(self) -> None:
         if not self._dirty:
             return
         self._dirty = False
-        now = self._frozen_at or self.clock.now()
+        now = self.view_time()
         for screen in self.screen_stack:
             if isinstance(screen, DashboardScreen | RunScreen):
                 if not screen.is_mounted:

@@ -65,7 +65,7 @@ def main() -> None:
     except Exception as exc:
         seen["daemon_exit"] = f"still running: {exc}"
         daemon.kill()
-    seen["daemon_log"] = daemon.log()[-4000:]
+    seen["daemon_log"] = daemon.log()
     filler.unlink()
     daemon.start()
     # Space is back: every request is retried with its own key, twice. Each key has one run at most.

@@ -46,6 +46,11 @@ class StoreUnwritable(ContextenError):
     (and never published). Nothing that was stored is lost."""
 
 
+class EventLogClosed(StoreUnwritable):
+    """The daemon is stopping: the event log takes nothing more (a request that arrives now is refused as
+    unavailable, to be sent again with its key once the daemon is back)."""
+
+
 # After this many failed attempts in a row the store is failing, not hiccuping: the daemon is told once
 # (it alerts and stops: systemd restarts it, and start-up says what is wrong with the store).
 FAILING_AFTER = 6
@@ -149,7 +154,7 @@ class EventLog:
         done: asyncio.Future[None] | None,
     ) -> int:
         if self._closed:
-            raise RuntimeError("event log is closed")
+            raise EventLogClosed("the event log is closed: the daemon is stopping")
         name = _CATALOGUED.get(kind)
         if name is None:
             # Every kind is in the catalogue (common/event_kinds.py, docs/events.md): consoles reduce on it.

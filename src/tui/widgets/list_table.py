@@ -60,10 +60,20 @@ class ListTable(DataTable[Cell]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=zebra_stripes)
         self._all: list[Row] = []
         self._widths: list[int | None] = []
+        # By row key: the cells last given (by identity: a list that reuses a row's tuple when nothing in it
+        # changed costs no re-measuring), their widths, and what was shown for them at which column widths.
+        self._measured: dict[str, tuple[Sequence[Cell], list[int]]] = {}
+        self._shown: dict[str, tuple[Sequence[Cell], list[int | None], list[Cell]]] = {}
+        self._on_table: dict[str, list[Cell]] = {}  # the cut cells the table holds, by row key
 
     def show_rows(self, rows: Sequence[Row]) -> None:
-        """Every row there is; those the filter admits are shown, the cursor kept on the same row key."""
+        """Every row there is; those the filter admits are shown, the cursor kept on the same row key.
+        Giving a row the same cells object as before says it has not changed (and costs nothing)."""
         self._all = list(rows)
+        if len(self._measured) > 2 * len(self._all) + 100:  # rows that went away
+            keys = {key for key, _ in self._all}
+            self._measured = {k: v for k, v in self._measured.items() if k in keys}
+            self._shown = {k: v for k, v in self._shown.items() if k in keys}
         self._apply()
 
     def watch_filter_text(self) -> None:
@@ -82,10 +92,28 @@ class ListTable(DataTable[Cell]):
         resized = widths != self._widths
         if resized:
             self._set_widths(widths)
-        sync_rows(self, [(key, [truncate(c, w) for c, w in zip(cells, widths, strict=False)]) for key, cells in shown])
+        cut = [(key, self._cut(key, cells, widths)) for key, cells in shown]
+        sync_rows(self, cut, lambda key, cells: self._on_table.get(key) is cells)
+        self._on_table = dict(cut)
         if resized and selected is not None and selected in self.shown_keys:
             self.move_cursor(row=self.shown_keys.index(selected), animate=False)
         self.border_subtitle = f"/{self.filter_text.strip()} · {len(shown)} of {len(self._all)}" if needle else ""
+
+    def _cut(self, key: str, cells: Sequence[Cell], widths: list[int | None]) -> list[Cell]:
+        known = self._shown.get(key)
+        if known is not None and known[0] is cells and known[1] == widths:
+            return known[2]
+        cut = [truncate(c, w) for c, w in zip(cells, widths, strict=False)]
+        self._shown[key] = (cells, widths, cut)
+        return cut
+
+    def _widths_of(self, key: str, cells: Sequence[Cell]) -> list[int]:
+        known = self._measured.get(key)
+        if known is not None and known[0] is cells:
+            return known[1]
+        widths = [cell_width(c) for c in cells]
+        self._measured[key] = (cells, widths)
+        return widths
 
     def _fit(self, rows: Sequence[Row]) -> list[int | None]:
         """Columns sized to the width: those too wide for it share what is left, cut with an ellipsis."""
@@ -93,7 +121,8 @@ class ListTable(DataTable[Cell]):
         room = self.scrollable_content_region.width - 2 * self.cell_padding * len(columns) - 2  # a scrollbar
         if not columns or room <= 0:
             return [None] * len(columns)
-        natural = [max([col.label.cell_len, *(cell_width(r[1][i]) for r in rows if i < len(r[1]))])
+        measured = [self._widths_of(key, cells) for key, cells in rows]
+        natural = [max([col.label.cell_len, *(w[i] for w in measured if i < len(w))])
                    for i, col in enumerate(columns)]  # fmt: skip
         return fit_widths(natural, room, self.WHOLE)
 

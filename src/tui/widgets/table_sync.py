@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
 from textual.widgets import DataTable
@@ -10,7 +10,13 @@ from textual.widgets import DataTable
 Cell = str | Text
 
 
-def sync_rows(table: DataTable[Cell], rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
+def sync_rows(
+    table: DataTable[Cell],
+    rows: Sequence[tuple[str, Sequence[Cell]]],
+    unchanged: Callable[[str, Sequence[Cell]], bool] | None = None,
+) -> None:
+    """`unchanged(key, cells)`, if given, says a row is known to be as shown (the caller's cache): it is
+    not compared cell by cell."""
     keys = [key for key, _ in rows]
     current = [row.value for row in table.rows]
     if keys == current:
@@ -18,6 +24,8 @@ def sync_rows(table: DataTable[Cell], rows: Sequence[tuple[str, Sequence[Cell]]]
         # refresh that rewrote every cell made each key press repaint the whole table.
         columns = list(table.columns)
         for key, cells in rows:
+            if unchanged is not None and unchanged(key, cells):
+                continue
             shown = table.get_row(key)
             for column, cell, old in zip(columns, cells, shown, strict=True):
                 if cell != old:

@@ -18,7 +18,7 @@ from contexten.common.errors import CommandFailed
 from contexten.common.event_kinds import EventKind
 from contexten.common.models import Project, Run, RunState, Step, StepState
 from contexten.common.protocol import ErrorCode, describe_validation_error
-from contexten.daemon.platform.eventlog import StoreRejected
+from contexten.daemon.platform.eventlog import StoreRejected, StoreUnwritable
 from contexten.daemon.platform.projects import ProjectStore
 from contexten.daemon.slices.runs.bulkheads import Bulkheads
 from contexten.daemon.slices.runs.execution import RunExecution, StepFailed
@@ -162,6 +162,23 @@ class Runner(RunControl):
         self._executions.pop(run_id, None)
 
     async def _execute(self, execution: RunExecution, spec: FlowSpec) -> None:
+        try:
+            final = await self._drive(execution, spec)
+        except StoreUnwritable as exc:
+            # The store cannot take this run's next state and the daemon is stopping: the next start finds the
+            # run as the store last had it and recovers it. Nothing more can be recorded now.
+            log.warning("run %d: its state could not be stored (%s)", execution.run.id, exc)
+            return
+        run = execution.run
+        if spec.on_finish is not None:
+            project = await self._projects.get(run.project) if run.project else None
+            try:
+                await spec.on_finish(FinishContext(run, final, project, execution.results, self._p, execution.needs))
+            except Exception:
+                log.exception("finishing hook of run %d failed", run.id)
+
+    async def _drive(self, execution: RunExecution, spec: FlowSpec) -> RunState:
+        """The run from its slots to its final state, recorded; returns that state."""
         run, clock = execution.run, self._p.clock
         final = RunState.CRASHED
         try:
@@ -183,18 +200,19 @@ class Runner(RunControl):
                     await self._record.run(run, state=final, ended_at=clock.now(), error=None)
         except asyncio.CancelledError:
             final = await self._after_cancel(run)
+        except StoreUnwritable:
+            raise  # not the run's fault nor the engine's: see _execute
         except Exception as exc:  # a bug in the engine itself; the daemon must survive it
             log.exception("run %d crashed", run.id)
             await self._record.run(run, state=final, ended_at=clock.now(), error=f"internal error: {exc!r}")
-        if spec.on_finish is not None:
-            project = await self._projects.get(run.project) if run.project else None
-            try:
-                await spec.on_finish(FinishContext(run, final, project, execution.results, self._p, execution.needs))
-            except Exception:
-                log.exception("finishing hook of run %d failed", run.id)
+        return final
 
     async def _after_cancel(self, run: Run) -> RunState:
         now = self._p.clock.now()
+        if run.state.terminal:
+            # Cancelled while its end was being committed: that end is recorded (or queued, and stored at
+            # the stop), and a terminal state is never left (COMPLETED -> CRASHED would be refused).
+            return run.state
         if self._shutting_down:
             # Not the user's doing: mark it interrupted so the next start resumes it.
             for step in run.steps:

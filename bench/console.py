@@ -1,0 +1,253 @@
+"""The console as a person meets it, in a real terminal: launch to the first frame with data, and a key to
+the frame that answers it, against a bare Textual app with a DataTable of as many rows, in the same run.
+
+    python bench/console.py [--runs 5000] [--issues 10000] [--presses 40]
+
+Both programs run on a pseudo-terminal this script reads, as a terminal would: it answers Textual's
+question about synchronised output, so every frame ends with the marker that says it is complete, and a
+key's latency is the time from writing the key to the end of the next frame. The console talks to a real
+daemon holding `--runs` runs (created while the console is open, so its run list has them all) and a
+local project with `--issues` issues.
+
+Issue 18's goals: down-key repaint within 1.5x of the bare table; first paint with data < 1.3x a bare
+app; a 10k-issue project opens in under a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import os
+import re
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from pathlib import Path
+
+SYNC_END = b"\x1b[?2026l"
+SYNC_QUERY = b"\x1b[?2026$p"
+SYNC_SUPPORTED = b"\x1b[?2026;1$y"
+DOWN = b"\x1b[B"
+COLS, ROWS = 160, 48
+
+BARE = """
+import sys
+from textual.app import App
+from textual.widgets import DataTable
+N = int(sys.argv[1])
+class Bare(App):
+    def compose(self):
+        yield DataTable()
+    def on_mount(self):
+        table = self.query_one(DataTable)
+        table.cursor_type = "row"
+        table.add_columns("run", "flow", "project", "state", "took")
+        table.add_rows([(f"row-{i:05d}", "synthetic", "-", "completed", f"{i % 97}ms") for i in range(N)])
+        table.focus()
+Bare().run()
+"""
+
+
+class Terminal:
+    """A program on a pseudo-terminal, its output read with the time each chunk arrived."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+        self.started = time.monotonic()
+        self._proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, close_fds=True,
+                                      env={**env, "TERM": "xterm-256color", "COLUMNS": str(COLS),
+                                           "LINES": str(ROWS)}, start_new_session=True)  # fmt: skip
+        os.close(slave)
+        self._fd = master
+        self._out = bytearray()
+        self._frames: list[tuple[float, int]] = []  # (time, offset of the frame's end in _out)
+        self._changed = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self._fd, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            now = time.monotonic()
+            with self._changed:
+                start = max(0, len(self._out) - len(SYNC_END))
+                self._out += chunk
+                if SYNC_QUERY in self._out[start:]:
+                    os.write(self._fd, SYNC_SUPPORTED)
+                at = self._out.find(SYNC_END, start)
+                while at != -1:
+                    self._frames.append((now, at))
+                    at = self._out.find(SYNC_END, at + 1)
+                self._changed.notify_all()
+
+    def frame_with(self, text: bytes, timeout: float = 120) -> float:
+        """The time of the end of the first frame whose bytes include `text`."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                begin = 0
+                for when, end in self._frames:
+                    if text in self._out[begin:end]:
+                        return when
+                    begin = end
+                if not self._changed.wait(max(0.0, deadline - time.monotonic())):
+                    raise SystemExit(f"no frame showed {text!r} within {timeout:g}s")
+
+    def press(self, key: bytes, timeout: float = 30) -> float:
+        """Seconds from writing `key` to the end of the next frame."""
+        with self._changed:
+            seen = len(self._frames)
+            sent = time.monotonic()
+            os.write(self._fd, key)
+            if not self._changed.wait_for(lambda: len(self._frames) > seen, timeout):
+                raise SystemExit(f"no frame after {key!r} within {timeout:g}s")
+            return self._frames[seen][0] - sent
+
+    def close(self) -> None:
+        self._proc.terminate()
+        try:
+            self._proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+        os.close(self._fd)
+
+
+def key_latencies(term: Terminal, presses: int) -> list[float]:
+    out = []
+    for _ in range(presses):
+        out.append(term.press(DOWN) * 1000)
+        time.sleep(0.05)  # a person's pace between keys: each press meets a settled screen
+    return out
+
+
+def bare(rows: int, presses: int) -> tuple[float, list[float]]:
+    term = Terminal([sys.executable, "-c", BARE, str(rows)], dict(os.environ))
+    try:
+        first = term.frame_with(b"row-00001") - term.started
+        return first, key_latencies(term, presses)
+    finally:
+        term.close()
+
+
+# ---- the console against a real daemon --------------------------------------------------------------
+
+
+def git_repo(root: Path) -> Path:
+    repo = root / "repo"
+    repo.mkdir(parents=True)
+    (repo / "app.py").write_text("def main():\n    return 1\n")
+    env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "b",
+           "GIT_COMMITTER_EMAIL": "b@x"}  # fmt: skip
+    for cmd in (["git", "init", "-q"], ["git", "add", "."], ["git", "commit", "-qm", "init"]):
+        subprocess.run(cmd, cwd=repo, env=env, check=True)
+    return repo
+
+
+async def fill(home: Path, runs: int, issues: int, project: str | None) -> None:
+    from contexten.client.connection import DaemonClient
+    from contexten.common.paths import resolve_paths
+    from contexten.common.protocol import CreateIssue, StartRun
+
+    client = DaemonClient(resolve_paths({"CONTEXTEN_HOME": str(home)}), timeout=120)
+    gate = asyncio.Semaphore(8)  # the daemon's in-flight limit per client
+
+    async def run() -> None:
+        async with gate:
+            await client.call(StartRun(flow="synthetic", params={"steps": 1, "step_ms": 0}))
+
+    async def issue(n: int) -> None:
+        async with gate:
+            await client.call(CreateIssue(project=project or "", title=f"issue number {n}"))
+
+    try:
+        await asyncio.gather(*(run() for _ in range(runs)), *(issue(n) for n in range(issues)))
+    finally:
+        await client.aclose()
+
+
+def console(runs: int, issues: int, presses: int) -> dict[str, object]:
+    home = Path(tempfile.mkdtemp(prefix="cxc-", dir="/tmp"))
+    env = {**os.environ, "CONTEXTEN_HOME": str(home)}
+    (home / "config.toml").write_text("[daemon]\nmax_concurrent_workflows = 8\n")
+    daemon = subprocess.Popen([sys.executable, "-m", "contexten", "daemon"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    term: Terminal | None = None
+    try:
+        while subprocess.run([sys.executable, "-m", "contexten", "status"], env=env, capture_output=True).returncode:
+            time.sleep(0.1)  # the daemon's start-up, not measured
+        repo = git_repo(home)
+        pinned = subprocess.run([sys.executable, "-m", "contexten", "pin", str(repo), "--json"], env=env,
+                                capture_output=True, text=True, check=True).stdout  # fmt: skip
+        found = re.search(r'"id":"([^"]+)"', pinned)
+        assert found is not None, pinned
+        project = found.group(1)
+        asyncio.run(fill(home, 0, issues, project))
+        # A first console takes the first paint (its runs: the snapshot's); the runs are then made while it is
+        # open, so its run list holds them all, and the keys are measured on that.
+        term = Terminal([sys.executable, "-m", "contexten", "tui"], env)
+        first = term.frame_with(project.encode()) - term.started  # its project listed
+        asyncio.run(fill(home, runs, 0, None))
+        while True:  # every run done, so the keys meet a console with nothing else to do
+            status = subprocess.run([sys.executable, "-m", "contexten", "status", "--json"], env=env,
+                                    capture_output=True, text=True).stdout  # fmt: skip
+            if f'"COMPLETED":{runs}' in status:
+                break
+            time.sleep(0.2)  # the runs' own time, not measured
+        term.frame_with(f"#{runs}".encode())  # the last run drawn: the console has caught up
+        keys = key_latencies(term, presses)
+        sent = time.monotonic()
+        os.write(term._fd, b"i")  # the highlighted project's issues
+        opened = term.frame_with(b"issue number") - sent
+        return {"first": first, "keys": keys, "issues": opened}
+    finally:
+        if term is not None:
+            term.close()
+        daemon.terminate()
+        daemon.wait(60)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5000)
+    parser.add_argument("--issues", type=int, default=10000)
+    parser.add_argument("--presses", type=int, default=40)
+    args = parser.parse_args()
+    bare_first, bare_keys = bare(args.runs, args.presses)
+    seen = console(args.runs, args.issues, args.presses)
+    keys: list[float] = seen["keys"]  # type: ignore[assignment]
+    first: float = seen["first"]  # type: ignore[assignment]
+
+    def row(name: str, values: list[float]) -> str:
+        p90 = sorted(values)[int(len(values) * 0.9) - 1]
+        return f"  {name:<28} p50 {statistics.median(values):7.1f} ms   p90 {p90:7.1f} ms"
+
+    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}; a {COLS}x{ROWS} terminal")
+    print(f"first paint with data: bare app {bare_first * 1000:.0f} ms, console {first * 1000:.0f} ms "
+          f"({first / bare_first:.2f} x; target < 1.3 x)")  # fmt: skip
+    print(f"down key to its frame, {args.runs} rows:")
+    print(row("bare DataTable", bare_keys))
+    print(row("console dashboard", keys))
+    print(f"  console / bare = {statistics.median(keys) / statistics.median(bare_keys):.2f} x   (target <= 1.5 x)")
+    print(
+        f"{args.issues} issues: key to the first frame with issues {float(seen['issues']) * 1000:.0f} ms "  # type: ignore[arg-type]
+        "(target < 1 s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
