@@ -59,6 +59,7 @@ from contexten.tui.widgets.connection_indicator import LinkStatus
 from contexten.tui.widgets.run_list import RunList
 
 REFRESH_SECONDS = 0.1
+REFRESH_COST_FACTOR = 5
 
 
 class ContextenApp(App[None]):
@@ -92,6 +93,7 @@ class ContextenApp(App[None]):
         self.link_status: LinkStatus = "connecting"
         self.link_detail = ""
         self._dirty = True
+        self._next_refresh = 0.0  # monotonic: no refresh before then (see _refresh_views)
         self.errors: list[BaseException] = []  # survived, shown and logged
         self.log_path: Path | None = None
         self._own_task: asyncio.Task[Any] | None = None
@@ -193,9 +195,20 @@ class ContextenApp(App[None]):
         return self._frozen_at or self.clock.now()
 
     def _refresh_views(self) -> None:
-        if not self._dirty:
+        if not self._dirty or time.monotonic() < self._next_refresh:
             return
         self._dirty = False
+        started = time.monotonic()
+        try:
+            self._refresh_screens()
+        finally:
+            # A refresh that costs much (thousands of rows changing under a burst of events) is followed by
+            # a pause in proportion, and the frames it causes with it: the feed keeps up with the daemon, and
+            # keys are answered, instead of the console redrawing ten times a second and falling behind.
+            cost = time.monotonic() - started
+            self._next_refresh = started + max(REFRESH_SECONDS, REFRESH_COST_FACTOR * cost)
+
+    def _refresh_screens(self) -> None:
         now = self.view_time()
         for screen in self.screen_stack:
             if isinstance(screen, DashboardScreen | RunScreen):
@@ -214,6 +227,7 @@ class ContextenApp(App[None]):
 
     def refresh_now(self) -> None:
         self._dirty = True
+        self._next_refresh = 0.0
         self._refresh_views()
 
     # ---- actions -------------------------------------------------------------------------------

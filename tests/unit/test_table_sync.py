@@ -13,6 +13,12 @@ class Counting(DataTable[Cell]):
     def __init__(self) -> None:
         super().__init__()
         self.updates = 0
+        self.clears = 0
+
+    def clear(self, columns: bool = False) -> Counting:
+        self.clears += 1
+        super().clear(columns)
+        return self
 
     def update_cell(self, *args: object, **kwargs: object) -> None:
         self.updates += 1
@@ -39,3 +45,34 @@ async def test_only_changed_cells_are_updated_and_the_cursor_stays_on_its_row() 
         assert table.updates == 1 and str(table.get_row("7")[1]) == "completed"
         sync_rows(table, [rows[-1], *rows[:-1]])  # reordered: rebuilt, the cursor kept on #7
         assert table.cursor_row == 8
+
+
+async def test_new_rows_at_the_top_are_added_and_sorted_in_without_a_rebuild() -> None:
+    app = One()
+    async with app.run_test():
+        table = app.query_one(Counting)
+        table.add_columns("run", "state")
+        rows: list[tuple[str, list[Cell]]] = [(str(n), [f"#{n}", "done"]) for n in range(100, 0, -1)]
+        sync_rows(table, rows)
+        table.move_cursor(row=10)  # #90
+        clears = table.clears
+        newer: list[tuple[str, list[Cell]]] = [(str(n), [f"#{n}", "running"]) for n in range(103, 100, -1)]
+        sync_rows(table, [*newer, *rows])
+        assert table.clears == clears and table.updates == 0  # the old rows kept, untouched
+        assert [str(r.key.value) for r in table.ordered_rows] == [str(n) for n in range(103, 0, -1)]
+        assert [str(table.get_row_at(i)[0]) for i in (0, 3, 102)] == ["#103", "#100", "#1"]
+        assert table.cursor_row == 13  # still on #90
+        # A row gone: rebuilt, in order, the cursor still on #90.
+        sync_rows(table, [*newer, *rows[1:]])
+        assert table.clears == clears + 1 and table.row_count == 102 and table.cursor_row == 12
+
+
+async def test_rows_whose_first_cells_are_one_object_are_still_put_in_order() -> None:
+    app = One()
+    async with app.run_test():
+        table = app.query_one(Counting)
+        table.add_columns("kind", "name")
+        rows: list[tuple[str, list[Cell]]] = [(f"r{n}", ["local", f"n{n}"]) for n in range(5)]  # one "local"
+        sync_rows(table, rows)
+        sync_rows(table, [("r9", ["local", "n9"]), *rows])
+        assert [str(table.get_row_at(i)[1]) for i in range(6)] == ["n9", "n0", "n1", "n2", "n3", "n4"]

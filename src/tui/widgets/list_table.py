@@ -103,7 +103,9 @@ class ListTable(DataTable[Cell]):
         known = self._shown.get(key)
         if known is not None and known[0] is cells and known[1] == widths:
             return known[2]
-        cut = [truncate(c, w) for c, w in zip(cells, widths, strict=False)]
+        # As Text: a str cell would be parsed as markup at every render (slow, and a name with "[" in it
+        # would be taken for a style).
+        cut = [truncate(c if isinstance(c, Text) else Text(c), w) for c, w in zip(cells, widths, strict=False)]
         self._shown[key] = (cells, widths, cut)
         return cut
 
@@ -136,7 +138,7 @@ class ListTable(DataTable[Cell]):
 
     @property
     def shown_keys(self) -> list[str]:
-        return [str(row.value) for row in self.rows]
+        return [str(row.key.value) for row in self.ordered_rows]  # as shown (a sort reorders them)
 
     def action_half_page(self, direction: int) -> None:
         step = max(1, (self.scrollable_content_region.height - 1) // 2)

@@ -20,13 +20,19 @@ class RunTimeline(Widget):
     """Give it a copy of the run: the reducer changes runs in place, and a change is noticed by comparing
     the new value with the old one. An unchanged run costs no re-layout."""
 
-    run: reactive[Run | None] = reactive(None, layout=True)
+    run: reactive[Run | None] = reactive(None)
     now: reactive[float] = reactive(0.0)
     # The run screen shows the tail of each failed step's output (a test command's last lines), and of
     # each running step's command as it prints (`step.output` events, by step index); the dashboard's
     # timeline has no room for either.
     show_output = False
     live_output: reactive[dict[int, str]] = reactive(dict, layout=True)
+
+    def watch_run(self, old: Run | None, new: Run | None) -> None:
+        # A new height needs a new layout of the screen; the same height (the cursor moving between runs of
+        # the same flow, a step's progress) only this widget's repaint: a layout redraws every widget.
+        if _height(old) != _height(new):
+            self.refresh(layout=True)
 
     def render(self) -> RenderableType:
         run = self.run
@@ -76,6 +82,13 @@ class RunTimeline(Widget):
 
 
 OUTPUT_LINES = 15
+
+
+def _height(run: Run | None) -> tuple[int, str | None, int]:
+    """What decides the timeline's height: its steps, its error (which wraps), its output tails."""
+    if run is None:
+        return (0, None, 0)
+    return (len(run.steps), run.error, sum(len((s.error or "").splitlines()) for s in run.steps))
 
 
 def _output_tails(run: Run, live: dict[int, str]) -> list[RenderableType]:
