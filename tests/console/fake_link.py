@@ -269,6 +269,7 @@ class FakeDaemonLink(DaemonLink):
         self.snapshot = snapshot or sample_snapshot()
         self.calls: list[tuple[str, Any]] = []
         self.work = FakeWork()
+        self.many_issues: list[Issue] | None = None
         # What the feed yields after the snapshot: a test puts events (or a Disconnected) here.
         self.items: asyncio.Queue[FeedItem] = asyncio.Queue()
 
@@ -277,6 +278,10 @@ class FakeDaemonLink(DaemonLink):
         yield Connected(self.snapshot.instance)
         while True:
             yield await self.items.get()
+
+    def issues_of(self, project: str) -> list[Issue]:
+        """The project's issues; a test may set `many_issues` to see paging."""
+        return self.many_issues if self.many_issues is not None else sample_issues(project)
 
     async def call(self, request: Request[R]) -> R:
         """Answers every request the console sends from the sample data, recording what was asked. The
@@ -316,9 +321,10 @@ class FakeDaemonLink(DaemonLink):
             case RecoveryTable():
                 self.calls.append(("recovery", None))
                 return sample_recovery_table()
-            case ListIssues(project=project):
+            case ListIssues(project=project, offset=offset, limit=limit):
                 self.calls.append(("issues", project))
-                return sample_issues(project)
+                every = self.issues_of(project)
+                return every[offset : offset + limit] if limit is not None else every[offset:]
             case ListPullRequests(project=project):
                 self.calls.append(("pull_requests", project))
                 return sample_pull_requests(project)

@@ -11,7 +11,7 @@ from rich.console import Console
 from textual.widgets import Button, Input, Label, Select
 
 from contexten.common.errors import CommandFailed
-from contexten.common.models import Event
+from contexten.common.models import Event, Issue
 from contexten.common.paths import resolve_paths
 from contexten.common.protocol import Request, StartRun
 from contexten.tui.app import ContextenApp
@@ -307,6 +307,24 @@ def _text(widget: RunTimeline) -> str:
     console = Console(width=140, record=True, file=io.StringIO())
     console.print(widget.render())
     return console.export_text()
+
+
+async def test_a_large_project_shows_its_first_page_of_issues_then_all_of_them_read_a_page_at_a_time() -> None:
+    link = FakeDaemonLink()
+    link.many_issues = [Issue(id=str(n), identifier=f"ENG-{n}", tracker="linear", project="api", team="ENG",
+                              title=f"issue {n}", state="unstarted") for n in range(1, 2501)]  # fmt: skip
+    app = _app(link)
+    async with app.run_test(size=SIZE) as pilot:
+        await await_for(lambda: app.selected_project is not None, 5, "a highlighted project")
+        await pilot.press("i")
+        await await_for(lambda: isinstance(app.screen, WorkScreen), 5, "the issues")
+        tree = app.screen.query_one(IssueTree)
+        await await_for(lambda: len(tree.root.children) == 2500, 30, "every issue, after the first page")
+        status = str(app.screen.query_one("#work-status", Label).render())
+        assert status.startswith("2500 issues, 0 completed")
+        asked = [c for c in link.calls if c[0] == "issues"]
+        assert len(asked) == 3  # 300 first, then 2,000, then the last 200: a page at a time, not one answer
+        assert [str(n.label).split()[0] for n in tree.root.children][-1] == "ENG-2500"
 
 
 async def test_the_theme_and_the_analysis_sort_are_remembered_across_restarts(tmp_path: Path) -> None:

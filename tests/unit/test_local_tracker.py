@@ -54,6 +54,8 @@ async def test_trees_states_comments_and_links_each_announce_what_changed(tmp_pa
     await tracker.link_pull_request(second.identifier, "https://example.test/pr/1")
     assert (await tracker.issue(second.identifier)).pull_requests == ["https://example.test/pr/1"]  # type: ignore[union-attr]
     assert [i.identifier for i in await tracker.project_issues("api")] == ["LOCAL-1", "LOCAL-2", "LOCAL-3"]
+    assert [i.identifier for i in await tracker.project_issues("api", 1, 1)] == ["LOCAL-2"]  # a page
+    assert [i.identifier for i in await tracker.project_issues("api", 2, 5)] == ["LOCAL-3"]
 
     stored = await StoreView(db).events_since(0, 50)
     kinds = [e.kind for e in stored]

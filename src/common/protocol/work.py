@@ -28,10 +28,18 @@ class SyncEntry(LazyModel):
     reason: str
 
 
+MAX_ISSUES_PAGE = 5000
+
+
 class ListIssues(Request[list[Issue]]):
+    """A project's issues in the tracker's order; `limit` pages them (a 10k-issue project is read a page at a
+    time, the first shown at once), without it every one comes back."""
+
     cmd: Literal["issue.list"] = "issue.list"
     expensive = True
     project: str = Field(min_length=1, max_length=200)
+    offset: int = Field(default=0, ge=0)
+    limit: int | None = Field(default=None, ge=1, le=MAX_ISSUES_PAGE)
 
 
 class ListPullRequests(Request[list[PullRequestView]]):

@@ -23,6 +23,10 @@ from contexten.tui.widgets.list_table import ListTable
 WATCHED = ("issue.", "pr.", "check.", "ci.", "sync.")
 
 
+FIRST_PAGE = 300  # what the screen shows first: a screenful and more, at once
+PAGE = 2000
+
+
 class WorkScreen(LiveScreen):
     BINDINGS = [
         Binding("escape,q", "back", "Back"),
@@ -63,16 +67,27 @@ class WorkScreen(LiveScreen):
 
     @work(exclusive=True, group="work-items")
     async def reload(self) -> None:
+        """The first page of issues is shown at once; the rest are read a page at a time, then shown whole
+        (a 10k-issue project was a 4 MB answer and seconds of a blank screen)."""
+        status = self.query_one("#work-status", Label)
         try:
-            issues = await self._link.call(ListIssues(project=self.project))
+            first = await self._link.call(ListIssues(project=self.project, limit=FIRST_PAGE))
             pull_requests = await self._link.call(ListPullRequests(project=self.project))
+            self.query_one(IssueTree).show(first, pull_requests)
+            self._show_pull_requests(pull_requests)
+            issues, more = list(first), len(first) == FIRST_PAGE
+            while more:
+                status.update(Text(f"{len(issues)} issues so far, reading the rest…", style="dim"))
+                page = await self._link.call(ListIssues(project=self.project, offset=len(issues), limit=PAGE))
+                issues += page
+                more = len(page) == PAGE
+            if len(issues) > len(first):
+                self.query_one(IssueTree).show(issues, pull_requests)
         except ContextenError as exc:
-            self.query_one("#work-status", Label).update(Text(f"cannot load: {exc}", style="bold red"))
+            status.update(Text(f"cannot load: {exc}", style="bold red"))
             return
-        self.query_one(IssueTree).show(issues, pull_requests)
-        self._show_pull_requests(pull_requests)
         done = sum(1 for i in issues if i.state == "completed")
-        self.query_one("#work-status", Label).update(
+        status.update(
             Text(
                 f"{plural(len(issues), 'issue')}, {done} completed · {plural(len(pull_requests), 'pull request')}",
                 style="dim",

@@ -32,17 +32,18 @@ class WorkItems:
             raise CommandFailed(ErrorCode.NOT_FOUND, f"no pinned project {project_id!r}")
         return found
 
-    async def issues(self, project_id: str) -> list[Issue]:
+    async def issues(self, project_id: str, offset: int = 0, limit: int | None = None) -> list[Issue]:
         await self._project(project_id)
         tracker = self._connectors.tracker(project_id)
         if tracker is None:
             return []
-        own = await tracker.project_issues(project_id)
+        own = await tracker.project_issues(project_id, offset, limit)
         if own is not None:
             return own
         team = self._connectors.team(project_id)
         seen = self._polled.seen_issues(team)
-        return seen if seen is not None else await tracker.issues(team)
+        every = seen if seen is not None else await tracker.issues(team)
+        return every[offset : offset + limit] if limit is not None else every[offset:]
 
     async def pull_requests(self, project_id: str) -> list[PullRequestView]:
         project = await self._project(project_id)

@@ -37,7 +37,7 @@ class WorkSlice(Slice):
 
     @handles(ListIssues)
     async def list_issues(self, req: ListIssues) -> list[Issue]:
-        return await self._items.issues(req.project)
+        return await self._items.issues(req.project, req.offset, req.limit)
 
     @handles(ListPullRequests)
     async def list_pull_requests(self, req: ListPullRequests) -> list[PullRequestView]:

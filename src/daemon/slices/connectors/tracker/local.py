@@ -55,8 +55,9 @@ class LocalTracker(Tracker):
         self._team(team)
         return await self._select("updated_at > ?", (updated_after if updated_after is not None else -1.0,))
 
-    async def project_issues(self, project: str) -> list[Issue]:
-        return await self._select("project = ?", (project,))
+    async def project_issues(self, project: str, offset: int = 0, limit: int | None = None) -> list[Issue]:
+        page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
+        return await self._select("project = ?", (project,), page)
 
     async def children(self, parent: Issue) -> list[Issue]:
         # One query, not one per child: a Start Flow's main issue has dozens, and its progress is
@@ -205,9 +206,9 @@ class LocalTracker(Tracker):
             parent = found.parent
         return False
 
-    async def _select(self, where: str, args: Sequence[Any]) -> list[Issue]:
+    async def _select(self, where: str, args: Sequence[Any], page: str = "") -> list[Issue]:
         rows = list(await self._db.execute_fetchall(
-            f"SELECT {_COLUMNS} FROM tracker_issues WHERE {where} ORDER BY id", tuple(args)
+            f"SELECT {_COLUMNS} FROM tracker_issues WHERE {where} ORDER BY id{page}", tuple(args)
         ))  # fmt: skip
         if not rows:
             return []

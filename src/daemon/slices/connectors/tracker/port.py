@@ -68,9 +68,9 @@ class Tracker(ABC):
         found = [await self.issue(identifier) for identifier in parent.children]
         return [c for c in found if c is not None]
 
-    async def project_issues(self, project: str) -> list[Issue] | None:
-        """The issues of one project, when this tracker keeps them by project (the local one); None when
-        it keeps them by team (Linear), and the caller asks by team."""
+    async def project_issues(self, project: str, offset: int = 0, limit: int | None = None) -> list[Issue] | None:
+        """The issues of one project (from `offset`, at most `limit`), when this tracker keeps them by
+        project (the local one); None when it keeps them by team (Linear), and the caller asks by team."""
         return None
 
 
