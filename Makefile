@@ -37,6 +37,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/dead_code_vs_vulture.py
 	$(BIN)/python bench/start_flow.py
 	$(BIN)/python bench/cli_startup.py
+	$(BIN)/python bench/queue_drain.py
+	$(BIN)/python bench/idle.py
+	$(BIN)/python bench/console.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info
