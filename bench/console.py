@@ -20,16 +20,16 @@ import asyncio
 import fcntl
 import os
 import re
-import shutil
 import statistics
 import struct
 import subprocess
 import sys
-import tempfile
 import termios
 import threading
 import time
 from pathlib import Path
+
+from real_daemon import real_daemon  # type: ignore[import-not-found]
 
 SYNC_END = b"\x1b[?2026l"
 SYNC_QUERY = b"\x1b[?2026$p"
@@ -197,15 +197,13 @@ async def fill(home: Path, runs: int, issues: int, project: str | None) -> None:
 
 
 def console(runs: int, issues: int, presses: int) -> dict[str, object]:
-    home = Path(tempfile.mkdtemp(prefix="cxc-", dir="/tmp"))
-    env = {**os.environ, "CONTEXTEN_HOME": str(home)}
-    (home / "config.toml").write_text("[daemon]\nmax_concurrent_workflows = 8\n")
-    daemon = subprocess.Popen([sys.executable, "-m", "contexten", "daemon"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    with real_daemon("[daemon]\nmax_concurrent_workflows = 8\n", "cxc-") as daemon:
+        return _console(daemon.home, daemon.env, runs, issues, presses)
+
+
+def _console(home: Path, env: dict[str, str], runs: int, issues: int, presses: int) -> dict[str, object]:
     term: Terminal | None = None
     try:
-        while subprocess.run([sys.executable, "-m", "contexten", "status"], env=env, capture_output=True).returncode:
-            time.sleep(0.1)  # the daemon's start-up, not measured
         repo = git_repo(home)
         pinned = subprocess.run([sys.executable, "-m", "contexten", "pin", str(repo), "--json"], env=env,
                                 capture_output=True, text=True, check=True).stdout  # fmt: skip
@@ -235,9 +233,6 @@ def console(runs: int, issues: int, presses: int) -> dict[str, object]:
     finally:
         if term is not None:
             term.close()
-        daemon.terminate()
-        daemon.wait(60)
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def main() -> int:

@@ -27,7 +27,6 @@ import os
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import zmq
+from real_daemon import real_daemon  # type: ignore[import-not-found]
 
 TICKS = 10  # the synthetic flow's progress updates per step
 
@@ -113,25 +113,13 @@ def summary(result: dict[str, Any]) -> dict[str, float]:
 
 
 def daemon_round(runs: int, steps: int, step_ms: int, subscribers: int = 1) -> dict[str, float]:
-    home = Path(tempfile.mkdtemp(prefix="cxe-", dir="/tmp"))
-    env = {**os.environ, "CONTEXTEN_HOME": str(home)}
-    (home / "config.toml").write_text(f"[daemon]\nmax_concurrent_workflows = {runs}\nheartbeat_seconds = 0.1\n")
-    daemon = subprocess.Popen([sys.executable, "-m", "contexten", "daemon"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        while subprocess.run([sys.executable, "-m", "contexten", "status"], env=env, capture_output=True).returncode:
-            if daemon.poll() is not None:
-                raise SystemExit("the daemon did not start")
-            time.sleep(0.1)  # the daemon's start-up, before anything is measured
-        subs = Subscribers(f"ipc://{home}/run/events.sock", runs, subscribers)
+    config = f"[daemon]\nmax_concurrent_workflows = {runs}\nheartbeat_seconds = 0.1\n"
+    with real_daemon(config, "cxe-") as daemon:
+        subs = Subscribers(f"ipc://{daemon.home}/run/events.sock", runs, subscribers)
         subs.joined()
         params = json.dumps({"steps": steps, "step_ms": step_ms})
-        asyncio.run(_start_runs(home, runs, params))
+        asyncio.run(_start_runs(daemon.home, runs, params))
         return subs.results()
-    finally:
-        daemon.terminate()
-        daemon.wait(60)
-        shutil.rmtree(home, ignore_errors=True)
 
 
 async def _start_runs(home: Path, runs: int, params: str) -> None:

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import psutil
+from real_daemon import real_daemon  # type: ignore[import-not-found]
 
 MINIMAL = """
 import asyncio, sqlite3, sys, zmq, zmq.asyncio
@@ -71,27 +72,17 @@ def measure(pid: int, seconds: float) -> tuple[float, float]:
 
 
 def daemon(repos: int, seconds: float) -> tuple[float, float]:
-    home = Path(tempfile.mkdtemp(prefix="cxi-", dir="/tmp"))
-    env = {**os.environ, "CONTEXTEN_HOME": str(home)}
-    proc = subprocess.Popen([sys.executable, "-m", "contexten", "daemon"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        while subprocess.run([sys.executable, "-m", "contexten", "status"], env=env, capture_output=True).returncode:
-            time.sleep(0.1)  # start-up, not measured
+    with real_daemon(prefix="cxi-") as d:
         for n in range(repos):
-            repo = make_repo(home / "repos", n)
-            subprocess.run([sys.executable, "-m", "contexten", "pin", str(repo)], env=env, check=True,
+            repo = make_repo(d.home / "repos", n)
+            subprocess.run([sys.executable, "-m", "contexten", "pin", str(repo)], env=d.env, check=True,
                            capture_output=True)  # fmt: skip
         deadline = time.monotonic() + 300
-        while _watching(env) < repos:
+        while _watching(d.env) < repos:
             if time.monotonic() > deadline:
                 raise SystemExit("the repositories were not all watched within 300 s")
             time.sleep(0.5)  # analysis of the pinned repositories, not measured
-        return measure(proc.pid, seconds)
-    finally:
-        proc.terminate()
-        proc.wait(60)
-        shutil.rmtree(home, ignore_errors=True)
+        return measure(d.proc.pid, seconds)
 
 
 def _watching(env: dict[str, str]) -> int:

@@ -16,31 +16,21 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import zmq
+from real_daemon import real_daemon  # type: ignore[import-not-found]
 
 HOLDERS = 2
 
 
 def drain(n: int) -> tuple[float, bool]:
     """Seconds from the first run's start to the last one's completion, and whether they started in order."""
-    home = Path(tempfile.mkdtemp(prefix="cxq-", dir="/tmp"))
-    env = {**os.environ, "CONTEXTEN_HOME": str(home)}
-    (home / "config.toml").write_text("[daemon]\nmax_concurrent_workflows = 2\nheartbeat_seconds = 0.1\n")
-    daemon = subprocess.Popen([sys.executable, "-m", "contexten", "daemon"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        while subprocess.run([sys.executable, "-m", "contexten", "status"], env=env, capture_output=True).returncode:
-            if daemon.poll() is not None:
-                raise SystemExit("the daemon did not start")
-            time.sleep(0.1)  # the daemon's start-up, before anything is measured
+    with real_daemon("[daemon]\nmax_concurrent_workflows = 2\nheartbeat_seconds = 0.1\n", "cxq-") as daemon:
+        home = daemon.home
         ctx = zmq.Context()
         sub = ctx.socket(zmq.SUB)
         sub.setsockopt(zmq.RCVHWM, 0)
@@ -59,10 +49,6 @@ def drain(n: int) -> tuple[float, bool]:
         sub.close()
         ctx.term()
         return seconds, _start_order(home)[HOLDERS:] == sorted(ids)
-    finally:
-        daemon.terminate()
-        daemon.wait(60)
-        shutil.rmtree(home, ignore_errors=True)
 
 
 async def _queue(home: Path, n: int, hold: Path) -> list[int]:

@@ -10,11 +10,12 @@ Batching is what makes 50k events/s possible; a lone event still goes out as soo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -290,24 +291,17 @@ Row = tuple[int, float, str, int | None, str | None, str]
 def _store_batch(con: sqlite3.Connection, rows: list[Row], writes: list[Sequence[Statement]]) -> None:
     """One transaction: the batch's state writes in order (a progress update overwritten later in the same
     batch skipped), then its events."""
-    con.execute("BEGIN IMMEDIATE")
-    try:
+    with _transaction(con):
         for sql, params in coalesced(writes):
             con.execute(sql, params)
         con.executemany(_INSERT_EVENTS, rows)
-        con.execute("COMMIT")
-    except BaseException:
-        if con.in_transaction:  # SQLite may have rolled back already (a full disk does)
-            con.execute("ROLLBACK")
-        raise
 
 
 def _store_isolated(con: sqlite3.Connection, rows: list[Row], writes: list[Sequence[Statement]]) -> dict[int, str]:
     """Like `_store_batch`, each item's writes in a savepoint of their own: an item whose writes are refused
     is rolled back alone and its event stored as `store.rejected`. Returns the refused items' reasons."""
     refused: dict[int, str] = {}
-    con.execute("BEGIN IMMEDIATE")
-    try:
+    with _transaction(con):
         for i, item in enumerate(writes):
             if not item:
                 continue
@@ -321,12 +315,19 @@ def _store_isolated(con: sqlite3.Connection, rows: list[Row], writes: list[Seque
             con.execute("RELEASE item")
         stored = [_rejected_row(row, refused[i]) if i in refused else row for i, row in enumerate(rows)]
         con.executemany(_INSERT_EVENTS, stored)
+    return refused
+
+
+@contextlib.contextmanager
+def _transaction(con: sqlite3.Connection) -> Iterator[None]:
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        yield
         con.execute("COMMIT")
     except BaseException:
         if con.in_transaction:  # SQLite may have rolled back already (a full disk does)
             con.execute("ROLLBACK")
         raise
-    return refused
 
 
 def _rejected_row(row: Row, reason: str) -> Row:

@@ -15,8 +15,9 @@ import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from contexten.daemon.platform.store.writer import StoreWriter
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,7 @@ class WalCheckpointer:
         self._path = path
         self._written = written
         self._interval = interval
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-checkpoint")
-        self._con: sqlite3.Connection | None = None
+        self._con = StoreWriter(path, name="store-checkpoint")  # a connection and a thread of its own
         self._task: asyncio.Task[None] | None = None
         self.checkpoints = 0  # done, for tests and the health check
 
@@ -49,13 +49,7 @@ class WalCheckpointer:
                 log.warning("WAL checkpoint failed: %s", exc)
 
     async def checkpoint(self, mode: str = "PASSIVE") -> None:
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._checkpoint, mode)
-
-    def _checkpoint(self, mode: str) -> None:
-        if self._con is None:
-            self._con = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-            self._con.execute("PRAGMA busy_timeout=5000")
-        self._con.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
+        await self._con.run(lambda con: con.execute(f"PRAGMA wal_checkpoint({mode})").fetchall())
         self.checkpoints += 1
 
     async def stop(self) -> None:
@@ -69,10 +63,4 @@ class WalCheckpointer:
         except sqlite3.Error as exc:
             log.warning("the last WAL checkpoint failed: %s", exc)
         finally:
-            await asyncio.get_running_loop().run_in_executor(self._executor, self._close)
-            self._executor.shutdown(wait=True)
-
-    def _close(self) -> None:
-        if self._con is not None:
-            self._con.close()
-            self._con = None
+            await self._con.close()

@@ -22,11 +22,13 @@ T = TypeVar("T")
 
 
 class StoreWriter:
-    def __init__(self, path: Path, checkpoints: bool = True) -> None:
+    """A sqlite3 connection on a thread of its own: the event log's writer, and the checkpointer's."""
+
+    def __init__(self, path: Path, checkpoints: bool = True, name: str = "store-writer") -> None:
         """`checkpoints=False`: a WalCheckpointer runs them; this connection's commits never wait for one."""
         self._path = path
         self._checkpoints = checkpoints
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-writer")
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         self._con: sqlite3.Connection | None = None
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
