@@ -271,12 +271,7 @@ async def test_the_run_screen_shows_that_runs_events_live() -> None:
     link = FakeDaemonLink()
     app = _app(link)
     async with app.run_test(size=SIZE):
-        await await_for(lambda: app.link_status == "connected", 5, "the fake link")
-        app.open_run(2)
-        await await_for(lambda: isinstance(app.screen, RunScreen) and bool(app.screen.query("#run-events")), 5,
-                        "run #2's screen")  # fmt: skip
-        events = app.screen.query_one("#run-events", EventLogView)
-        await await_for(lambda: events.shown == 7, 5, "run #2's seven events")
+        events = await _open_run(app, 2, stored=7)
         assert ("events", (0, 2)) in link.calls
         link.items.put_nowait(Event(seq=421, ts=T0, kind="step.progress", run=2, project="api",
                                     data={"index": 1, "message": "still here"}))  # fmt: skip
@@ -288,12 +283,8 @@ async def test_the_run_screen_shows_a_running_steps_output_as_it_prints_and_not_
     link = FakeDaemonLink()
     app = _app(link)
     async with app.run_test(size=SIZE):
-        await await_for(lambda: app.link_status == "connected", 5, "the fake link")
-        app.open_run(3)
-        await await_for(lambda: isinstance(app.screen, RunScreen) and bool(app.screen.query(RunTimeline)), 5, "run #3")
+        await _open_run(app, 3, stored=1)  # its stored events first: live ones come after them
         timeline = app.screen.query_one(RunTimeline)
-        events = app.screen.query_one("#run-events", EventLogView)
-        await await_for(lambda: events.shown == 1, 5, "run #3's stored event")
         link.items.put_nowait(Event(seq=421, ts=T0, kind="step.output", run=2, project="api",
                                     data={"index": 2, "tail": "another run's line"}))  # fmt: skip
         link.items.put_nowait(Event(seq=422, ts=T0, kind="step.output", run=3, project="web",
@@ -301,6 +292,17 @@ async def test_the_run_screen_shows_a_running_steps_output_as_it_prints_and_not_
         await await_for(lambda: "probe 2 ok" in _text(timeline), 5, "bus_lag's output, live")
         shown = _text(timeline)
         assert "bus_lag: printing…" in shown and "probe 1 ok" in shown and "another run's line" not in shown
+
+
+async def _open_run(app: ContextenApp, run_id: int, stored: int) -> EventLogView:
+    """Open a run's screen and wait for its `stored` events to be shown; its event log."""
+    await await_for(lambda: app.link_status == "connected", 5, "the fake link")
+    app.open_run(run_id)
+    await await_for(lambda: isinstance(app.screen, RunScreen) and bool(app.screen.query("#run-events")), 5,
+                    f"run #{run_id}'s screen")  # fmt: skip
+    events = app.screen.query_one("#run-events", EventLogView)
+    await await_for(lambda: events.shown == stored, 5, f"run #{run_id}'s {stored} stored events")
+    return events
 
 
 def _text(widget: RunTimeline) -> str:

@@ -3,8 +3,11 @@ writes, and its stop leaves an empty WAL, on a real SQLite file."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
+
+import pytest
 
 from contexten.common.clock import FakeClock
 from contexten.common.event_kinds import EventKind
@@ -42,3 +45,33 @@ async def test_writes_grow_the_wal_until_the_checkpointer_runs_and_its_stop_empt
     rows = list(await db.execute_fetchall("SELECT COUNT(*) FROM events"))
     assert rows == [(12 * 2001,)]
     await db.close()
+
+
+async def test_an_idle_store_costs_no_checkpoint_and_a_failing_one_is_logged_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "c.db"
+    db = await open_database(path)
+    await db.close()
+    written = [0]
+    checkpointer = WalCheckpointer(path, lambda: written[0])
+    try:
+        assert await checkpointer.tick() is True  # the first period: nothing is known to be checkpointed
+        assert await checkpointer.tick() is False and checkpointer.checkpoints == 1  # nothing written since
+        written[0] = 5
+        assert await checkpointer.tick() is True and checkpointer.checkpoints == 2
+    finally:
+        await checkpointer.stop()
+    # A store the checkpoint cannot use: a warning once, however many periods fail.
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database at all" * 100)
+    broken = WalCheckpointer(garbage, lambda: written[0])
+    try:
+        with caplog.at_level(logging.WARNING, logger="contexten.daemon.platform.store.checkpointer"):
+            for n in range(6, 9):
+                written[0] = n
+                assert await broken.tick() is False
+        assert [r.getMessage().split(" (")[0] for r in caplog.records] == ["WAL checkpoint failed"]
+        assert broken.checkpoints == 0
+    finally:
+        await broken.stop()

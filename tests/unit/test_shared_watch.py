@@ -23,13 +23,7 @@ async def test_one_watcher_serves_every_root_and_hands_each_change_to_its_projec
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir()
     b.mkdir()
-    seen: asyncio.Queue[tuple[str, list[str]]] = asyncio.Queue()
-    lost: list[tuple[str, str]] = []
-
-    async def on_change(project: str, paths: list[str]) -> None:
-        await seen.put((project, paths))
-
-    watch = SharedWatch(DefaultFilter(), lambda: 50, on_change, lambda p, why: lost.append((p, why)))
+    watch, seen, lost = _watcher()
     try:
         watch.watch({"a": str(a), "b": str(b)})
         watch.watch({"a": str(a), "b": str(b)})  # the same set: nothing restarts
@@ -51,13 +45,7 @@ async def test_one_watcher_serves_every_root_and_hands_each_change_to_its_projec
 async def test_a_root_that_is_gone_is_reported_by_its_project_and_the_others_are_still_watched(tmp_path: Path) -> None:
     here = tmp_path / "here"
     here.mkdir()
-    seen: asyncio.Queue[tuple[str, list[str]]] = asyncio.Queue()
-    lost: list[tuple[str, str]] = []
-
-    async def on_change(project: str, paths: list[str]) -> None:
-        await seen.put((project, paths))
-
-    watch = SharedWatch(DefaultFilter(), lambda: 50, on_change, lambda p, why: lost.append((p, why)))
+    watch, seen, lost = _watcher()
     try:
         watch.watch({"gone": str(tmp_path / "gone"), "here": str(here)})
         project, _ = await _first_change(seen, here / "x.py")
@@ -65,6 +53,17 @@ async def test_a_root_that_is_gone_is_reported_by_its_project_and_the_others_are
         assert lost == [("gone", f"{tmp_path / 'gone'} is not a directory any more")]
     finally:
         await watch.close()
+
+
+def _watcher() -> tuple[SharedWatch, asyncio.Queue[tuple[str, list[str]]], list[tuple[str, str]]]:
+    """A watch on real folders, what it saw changing by project, and the projects it lost with why."""
+    seen: asyncio.Queue[tuple[str, list[str]]] = asyncio.Queue()
+    lost: list[tuple[str, str]] = []
+
+    async def on_change(project: str, paths: list[str]) -> None:
+        await seen.put((project, paths))
+
+    return SharedWatch(DefaultFilter(), lambda: 50, on_change, lambda p, why: lost.append((p, why))), seen, lost
 
 
 async def _next_for(seen: asyncio.Queue[tuple[str, list[str]]], wanted: str) -> list[str]:

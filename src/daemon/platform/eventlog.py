@@ -4,7 +4,8 @@
 One writer task drains the queue in batches: a single transaction stores the state writes and the events,
 and only after the commit are the events handed to the publisher. So a subscriber never sees an event
 the store does not have, and a snapshot read from the store is consistent with the seq it reports.
-Batching is what makes 50k events/s possible; a lone event still goes out as soon as the writer wakes.
+A batch is one call on the writer's own thread and connection (`store/writer.py`), with a step's progress
+updates in it written once (`coalesced`); a lone event still goes out as soon as the writer wakes.
 """
 
 from __future__ import annotations

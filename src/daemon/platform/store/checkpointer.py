@@ -28,12 +28,13 @@ class WalCheckpointer:
     def __init__(self, path: Path, written: Callable[[], int], interval: float = CHECKPOINT_SECONDS) -> None:
         """`written()`: a number that grows with every write (the event log's seq); an idle store costs
         no checkpoint."""
-        self._path = path
         self._written = written
         self._interval = interval
         self._con = StoreWriter(path, name="store-checkpoint")  # a connection and a thread of its own
         self._task: asyncio.Task[None] | None = None
         self.checkpoints = 0  # done, for tests and the health check
+        self._done = -1  # what written() said at the last checkpoint
+        self._failing = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="store-checkpoint")
@@ -41,12 +42,24 @@ class WalCheckpointer:
     async def _loop(self) -> None:
         while True:
             await asyncio.sleep(self._interval)
-            try:
-                await self.checkpoint("PASSIVE")
-            except sqlite3.Error as exc:
-                # The writer reports a store that cannot be written; a missed checkpoint only leaves the WAL
-                # longer until the next one.
-                log.warning("WAL checkpoint failed: %s", exc)
+            await self.tick()
+
+    async def tick(self) -> bool:
+        """One period's work: a PASSIVE checkpoint if anything was written since the last one. A failure
+        is logged once until one succeeds again (the writer reports a store that cannot be written; a
+        missed checkpoint only leaves the WAL longer until the next one)."""
+        written = self._written()
+        if written == self._done:
+            return False
+        try:
+            await self.checkpoint("PASSIVE")
+        except sqlite3.Error as exc:
+            if not self._failing:
+                log.warning("WAL checkpoint failed (tried again every %gs): %s", self._interval, exc)
+            self._failing = True
+            return False
+        self._done, self._failing = written, False
+        return True
 
     async def checkpoint(self, mode: str = "PASSIVE") -> None:
         await self._con.run(lambda con: con.execute(f"PRAGMA wal_checkpoint({mode})").fetchall())

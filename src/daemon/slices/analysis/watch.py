@@ -37,13 +37,10 @@ class SharedWatch:
         self._stop = asyncio.Event()
         self.started = 0  # watchers started, for tests: one per change of the set, not one per project
 
-    @property
-    def roots(self) -> dict[str, str]:
-        return dict(self._roots)
-
     def watch(self, roots: dict[str, str]) -> None:
-        """Watch exactly these roots; a call with the same set changes nothing."""
-        if roots == self._roots and (self._task is not None or not roots):
+        """Watch exactly these roots; a call with the same set changes nothing while its watcher runs."""
+        running = self._task is not None and not self._task.done()
+        if roots == self._roots and (running or not roots):
             return
         self._roots = dict(roots)
         self._restart()
