@@ -34,7 +34,7 @@ from contexten.common.protocol import DaemonInfo
 from contexten.daemon.control import DaemonSlice
 from contexten.daemon.flows import builtin_flows
 from contexten.daemon.platform.bus import Bus
-from contexten.daemon.platform.config import Config, changed_keys, load_config
+from contexten.daemon.platform.config import Config, changed_keys, load_config_and_text
 from contexten.daemon.platform.config_watch import watch_config
 from contexten.daemon.platform.control_lane import ControlLane
 from contexten.daemon.platform.eventlog import EventLog
@@ -90,9 +90,12 @@ class StartupError(Exception):
 
 
 class Daemon:
-    def __init__(self, paths: Paths, config: Config, clock: Clock | None = None) -> None:
+    def __init__(
+        self, paths: Paths, config: Config, clock: Clock | None = None, config_text: str | None = None
+    ) -> None:
         self.paths = paths
         self.config = config
+        self.config_text = config_text  # what `config` was parsed from: the live watch starts from it
         self.clock = clock or SystemClock()
         self.instance = uuid.uuid4().hex[:12]
         self.started_at = self.clock.now()
@@ -268,7 +271,8 @@ class Daemon:
             tasks = [
                 asyncio.create_task(bus.serve_commands(self.router.handle, self.router.refuse), name="commands"),
                 asyncio.create_task(
-                    watch_config(self.paths.config_file, self._apply_config, self._refuse_config), name="config-watch"
+                    watch_config(self.paths.config_file, self.config_text, self._apply_config, self._refuse_config),
+                    name="config-watch",
                 ),
                 asyncio.create_task(self.router.refusals.run(), name="refusal-log"),
             ]
@@ -366,10 +370,10 @@ def run_daemon(paths: Paths) -> int:
     os.umask(0o077)
     paths.ensure()
     _make_private(paths.state_dir)
-    config = load_config(paths.config_file)  # ConfigError propagates to the CLI, which names file and key
+    config, config_text = load_config_and_text(paths.config_file)  # a ConfigError names file and key
     log_file = os.environ.get("CONTEXTEN_LOG_FILE")  # set by `contexten up`; under systemd, journald
     setup_logging(config.daemon.log_level, Path(log_file) if log_file else None)
-    daemon = Daemon(paths, config)
+    daemon = Daemon(paths, config, config_text=config_text)
     asyncio.run(daemon.serve())
     if daemon.restart_reason:
         log.info("restarting: %s", daemon.restart_reason)

@@ -319,8 +319,13 @@ def _dotted(loc: tuple[int | str, ...]) -> str:
 
 def load_config(path: Path) -> Config:
     """The config at `path`, or the defaults when there is no file (nor a link to one)."""
+    return load_config_and_text(path)[0]
+
+
+def load_config_and_text(path: Path) -> tuple[Config, str | None]:
+    """The config at `path` and the text it was parsed from (None: no file)."""
     text = read_config_text(path)
-    return Config() if text is None else parse_config(text, str(path))
+    return (Config() if text is None else parse_config(text, str(path))), text
 
 
 def read_config_text(path: Path) -> str | None:

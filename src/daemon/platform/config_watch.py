@@ -17,20 +17,35 @@ logging.getLogger("watchfiles").setLevel(logging.WARNING)
 
 
 async def watch_config(
-    path: Path, on_valid: Callable[[Config], Awaitable[None]], on_error: Callable[[ConfigError], object]
+    path: Path,
+    loaded: str | None,
+    on_valid: Callable[[Config], Awaitable[None]],
+    on_error: Callable[[ConfigError], object],
 ) -> None:
+    """Apply each edit of `path`; `loaded` is the text the daemon started with.
+
+    The watcher only sees edits made after it is armed, and an edit can land between the daemon reading
+    its config and that moment (a `contexten status` already answers then). So each quiet wake-up also
+    compares the file with the text last handled, and an edit the watcher missed is applied at the latest
+    one timeout (5 s) later.
+    """
     # Watch the folder, not the file: editors save by writing a new file and renaming it over the old.
     path.parent.mkdir(parents=True, exist_ok=True)
     target = str(path)
-    async for _changes in awatch(
+    handled = loaded
+    async for changes in awatch(
         path.parent,
         watch_filter=lambda _change, changed: changed == target,
         debounce=200,
         step=500,  # how often its thread wakes when nothing changes; an edit still lands within a second
         recursive=False,
+        yield_on_timeout=True,
     ):
+        text = read_config_text(path)
+        if not changes and text == handled:
+            continue
+        handled = text
         try:
-            text = read_config_text(path)
             if text is None:
                 raise ConfigError(target, "", "the file is gone; keeping the last good config until it is back")
             if not text.strip():
