@@ -58,7 +58,7 @@ def test_a_schedule_for_an_unknown_flow_stops_start_up_by_name(home: Path) -> No
 
 def test_a_bad_schedule_edit_is_refused_live(daemon: DaemonProcess) -> None:
     daemon.paths.config_file.write_text('[[schedules]]\nflow = "synthetic"\ncron = "99 * * * *"\n')
-    wait_for(lambda: bool(_events(daemon.home, "config.error")), 10, "config.error")
+    wait_for(lambda: bool(_events(daemon.home, "config.error")), 30, "config.error")
     (error,) = _events(daemon.home, "config.error")
     assert error["data"]["key"] == "schedules[0].cron"
     daemon.paths.config_file.write_text('[[schedules]]\nflow = "ghost"\nevery_seconds = 5\n')
