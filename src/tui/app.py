@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.actions import ActionParseResult
@@ -31,32 +31,25 @@ from contexten.common.protocol import (
     StartRun,
     UnpinProject,
 )
-from contexten.common.start_flow import WorkFlow
 from contexten.common.state import ConsoleState
 from contexten.tui.console_log import log as console_log
 from contexten.tui.help_rows import help_rows
 from contexten.tui.keys import bindings
 from contexten.tui.link import DaemonLink, ZmqDaemonLink
-from contexten.tui.messages import RunOrder
+from contexten.tui.messages import RunOrder, ViewMounted
 from contexten.tui.palette import ContextenCommands
 from contexten.tui.preferences import Preferences
-from contexten.tui.screens.alerts import AlertsScreen
-from contexten.tui.screens.analysis import AnalysisScreen
-from contexten.tui.screens.confirm import ConfirmDialog
 from contexten.tui.screens.dashboard import DashboardScreen
-from contexten.tui.screens.events import EventsScreen
-from contexten.tui.screens.help import HelpScreen
 from contexten.tui.screens.live import LiveScreen
-from contexten.tui.screens.pin import PinScreen
-from contexten.tui.screens.recovery import RecoveryScreen
-from contexten.tui.screens.run_detail import RunScreen
-from contexten.tui.screens.start_flow import StartFlowScreen, StartRequest
-from contexten.tui.screens.start_work import StartWorkScreen
-from contexten.tui.screens.work import WorkScreen
-from contexten.tui.screens.work_flow import WorkFlowScreen
-from contexten.tui.screens.work_flows import FlowChosen, WorkFlowsScreen
+from contexten.tui.screens.state_view import StateView
 from contexten.tui.widgets.connection_indicator import LinkStatus
 from contexten.tui.widgets.run_list import RunList
+
+# The other screens are imported where they are first opened: the first paint does not wait for them.
+if TYPE_CHECKING:
+    from contexten.common.start_flow import WorkFlow
+    from contexten.tui.screens.start_flow import StartRequest
+    from contexten.tui.screens.work_flows import FlowChosen
 
 REFRESH_SECONDS = 0.1
 REFRESH_COST_FACTOR = 5
@@ -158,11 +151,13 @@ class ContextenApp(App[None]):
                 for screen in self.screen_stack:
                     if isinstance(screen, LiveScreen) and screen.concerns(item.kind, item.project):
                         screen.on_daemon_event(item)
-                    elif isinstance(screen, RunScreen) and item.run == screen.run_id:
+                    elif isinstance(screen, StateView):
                         screen.add_event(item)
             elif isinstance(item, Snapshot):
                 self.state = ConsoleState.from_snapshot(item)
                 self.flows = item.flows
+                self.refresh_now()  # the first paint with data, or the view again after a reconnect: at once
+                continue
             elif isinstance(item, Connected):
                 if self._frozen_at is not None:
                     self.notify("reconnected to the daemon; the view is live again")
@@ -211,7 +206,7 @@ class ContextenApp(App[None]):
     def _refresh_screens(self) -> None:
         now = self.view_time()
         for screen in self.screen_stack:
-            if isinstance(screen, DashboardScreen | RunScreen):
+            if isinstance(screen, StateView):
                 if not screen.is_mounted:
                     self._dirty = True  # just pushed: its widgets arrive before the next tick
                     continue
@@ -225,6 +220,9 @@ class ContextenApp(App[None]):
         if self._frozen_at is None and any(r.state == RunState.RUNNING for r in self.state.runs.values()):
             self._dirty = True
 
+    def on_view_mounted(self, _message: ViewMounted) -> None:
+        self.refresh_now()
+
     def refresh_now(self) -> None:
         self._dirty = True
         self._next_refresh = 0.0
@@ -236,9 +234,13 @@ class ContextenApp(App[None]):
         return self._dashboard().query_one(RunList).selected
 
     def action_help(self) -> None:
+        from contexten.tui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen(help_rows(self.screen, self)))
 
     def action_pin(self) -> None:
+        from contexten.tui.screens.pin import PinScreen
+
         self.push_screen(PinScreen(self._pin))
 
     async def _pin(self, target: str) -> str | None:
@@ -266,6 +268,8 @@ class ContextenApp(App[None]):
             if yes:
                 then()
 
+        from contexten.tui.screens.confirm import ConfirmDialog
+
         self.push_screen(ConfirmDialog(question), answered)
 
     def action_start(self, flow: str | None = None) -> None:
@@ -273,6 +277,8 @@ class ContextenApp(App[None]):
             self.notify("not connected to the daemon yet", severity="warning")
             return
         projects = list(self.state.projects.values())
+        from contexten.tui.screens.start_flow import StartFlowScreen
+
         self.push_screen(StartFlowScreen(self.flows, projects, self.selected_project, flow, self._start))
 
     async def _start(self, request: StartRequest) -> str | None:
@@ -294,15 +300,21 @@ class ContextenApp(App[None]):
                 self.notify(f"flow {flow.id} started: {flow.title}")
                 self.open_work_flow(flow.id)
 
+        from contexten.tui.screens.start_work import StartWorkScreen
+
         self.push_screen(StartWorkScreen(projects, self.selected_project, self.link), started)
 
     def action_flows(self) -> None:
+        from contexten.tui.screens.work_flows import WorkFlowsScreen
+
         self.push_screen(WorkFlowsScreen(self.link, self.clock))
 
     def on_flow_chosen(self, message: FlowChosen) -> None:
         self.open_work_flow(message.flow_id)
 
     def open_work_flow(self, flow_id: int) -> None:
+        from contexten.tui.screens.work_flow import WorkFlowScreen
+
         self.push_screen(WorkFlowScreen(flow_id, self.link, self.clock))
 
     def action_cancel(self) -> None:
@@ -348,24 +360,34 @@ class ContextenApp(App[None]):
         except ContextenError as exc:
             self.notify(str(exc), severity="error")
             return
+        from contexten.tui.screens.recovery import RecoveryScreen
+
         self.push_screen(RecoveryScreen(rows))
 
     def action_events(self) -> None:
+        from contexten.tui.screens.events import EventsScreen
+
         self.push_screen(EventsScreen(self.link, self.state.seq))
 
     def action_alerts(self) -> None:
+        from contexten.tui.screens.alerts import AlertsScreen
+
         self.push_screen(AlertsScreen(self.link))
 
     def action_work(self) -> None:
         if self.selected_project is None:
             self.notify("no project highlighted", severity="warning")
             return
+        from contexten.tui.screens.work import WorkScreen
+
         self.push_screen(WorkScreen(self.selected_project, self.link))
 
     def action_analysis(self) -> None:
         if self.selected_project is None:
             self.notify("no project highlighted", severity="warning")
             return
+        from contexten.tui.screens.analysis import AnalysisScreen
+
         self.push_screen(AnalysisScreen(self.selected_project, self.link, self.preferences))
 
     def action_open(self) -> None:
@@ -374,8 +396,9 @@ class ContextenApp(App[None]):
             self.open_run(run_id)
 
     def open_run(self, run_id: int) -> None:
-        self.push_screen(RunScreen(run_id, self.link))
-        self.refresh_now()
+        from contexten.tui.screens.run_detail import RunScreen
+
+        self.push_screen(RunScreen(run_id, self.link))  # drawn once mounted (ViewMounted)
 
     @work(group="actions")
     async def _call(self, call: object, done: str) -> None:

@@ -32,3 +32,7 @@ class RunOrder(Message):
         super().__init__()
         self.run_id = run_id
         self.order = order
+
+
+class ViewMounted(Message):
+    """A screen drawn from the state has its widgets: the app draws the state into it now, not a tick later."""

@@ -10,8 +10,9 @@ from textual.widgets import Footer, Static
 from contexten.common.models import RunState
 from contexten.common.state import ConsoleState
 from contexten.tui.keys import bindings
-from contexten.tui.messages import ProjectChosen, RunChosen
+from contexten.tui.messages import ProjectChosen, RunChosen, ViewMounted
 from contexten.tui.screens.lists import FILTER_KEY, ListsScreen
+from contexten.tui.screens.state_view import StateView
 from contexten.tui.widgets.connection_indicator import ConnectionIndicator, LinkStatus
 from contexten.tui.widgets.filter_bar import FilterBar
 from contexten.tui.widgets.health_panel import HealthPanel
@@ -20,7 +21,7 @@ from contexten.tui.widgets.run_list import RunList
 from contexten.tui.widgets.run_timeline import RunTimeline
 
 
-class DashboardScreen(ListsScreen):
+class DashboardScreen(ListsScreen, StateView):
     BINDINGS = [
         *bindings(everywhere=False, prefix="app."),
         FILTER_KEY,
@@ -55,6 +56,7 @@ class DashboardScreen(ListsScreen):
         self.query_one("#health").border_title = "Health"
         self.query_one("#timeline").border_title = "Timeline"
         self.query_one(RunList).focus()
+        self.post_message(ViewMounted())
 
     def refresh_view(self, state: ConsoleState, now: float) -> None:
         runs = state.runs_newest_first()

@@ -18,7 +18,8 @@ from contexten.common.models import Event
 from contexten.common.protocol import EventsSince
 from contexten.common.state import ConsoleState
 from contexten.tui.link import DaemonLink
-from contexten.tui.messages import RunOrder
+from contexten.tui.messages import RunOrder, ViewMounted
+from contexten.tui.screens.state_view import StateView
 from contexten.tui.widgets.connection_indicator import ConnectionIndicator, LinkStatus
 from contexten.tui.widgets.event_log import EventLogView
 from contexten.tui.widgets.run_timeline import RunTimeline
@@ -26,7 +27,7 @@ from contexten.tui.widgets.run_timeline import RunTimeline
 RUN_EVENTS = 2000
 
 
-class RunScreen(Screen[None]):
+class RunScreen(Screen[None], StateView):
     """Its keys act on the run it shows, never on the dashboard's highlighted one behind it."""
 
     BINDINGS = [
@@ -56,6 +57,7 @@ class RunScreen(Screen[None]):
         self.query_one("#run-detail").border_title = f"Run #{self.run_id}"
         self.query_one("#run-events").border_title = "Its events"
         self._load_events()
+        self.post_message(ViewMounted())
 
     @work(exclusive=True, group="run-events")
     async def _load_events(self) -> None:
@@ -68,8 +70,8 @@ class RunScreen(Screen[None]):
         self._show_output(page.events)
 
     def add_event(self, event: Event) -> None:
-        """One of this run's events, live (the app hands them over)."""
-        if self.is_mounted:
+        """The daemon's events, live (the app hands them over): this run's are shown."""
+        if event.run == self.run_id and self.is_mounted:
             self.query_one(EventLogView).add([event])
             self._show_output([event])
 
