@@ -20,9 +20,9 @@ from dataclasses import dataclass, replace
 from contexten.analysis.cache import AnalysisCache
 from contexten.analysis.churn import DEFAULT_WINDOW_DAYS, file_churn, hotspots
 from contexten.analysis.dead_code import Candidate, definitions, find_dead_code
-from contexten.analysis.duplicates import DEFAULT_MIN_LINES, DEFAULT_MIN_TOKENS, CodeLines, code_lines, find_duplicates
+from contexten.analysis.duplicates import DEFAULT_MIN_LINES, DEFAULT_MIN_TOKENS, CodeLines, DuplicateIndex, code_lines
 from contexten.analysis.extract import content_hash, extract
-from contexten.analysis.graph import build_graph
+from contexten.analysis.graph import GraphBuilder
 from contexten.analysis.languages import language_of
 from contexten.analysis.model import DeadCode, FileAnalysis
 from contexten.analysis.report import Report
@@ -85,11 +85,13 @@ class Analyzer:
         self.files: dict[str, FileAnalysis] = {}
         self._names: Counter[str] = Counter()
         self._churn: Counter[str] = Counter()
+        # Kept current file by file: a report after an edit costs that file's windows, not the tree's.
+        self._duplicates = DuplicateIndex(self.settings.min_duplicate_tokens, self.settings.min_duplicate_lines)
         # Per-file derivations that depend on content alone, kept by (path, content hash) between reports.
-        self._lines_memo: dict[tuple[str, str, int], CodeLines] = {}
         self._dead_memo: dict[tuple[str, str], tuple[list[DeadCode], list[Candidate]]] = {}
         self._defined: Counter[str] = Counter()
         self._package = package_of(self.root)
+        self._graph = GraphBuilder(self._package)
         self.extracted = 0  # files parsed (not from the cache) by the last analyse() or update()
         self._cancelled = threading.Event()
 
@@ -100,7 +102,8 @@ class Analyzer:
             self._store(FileAnalysis(path, "", "", skipped=reason))
         self._load(found.files)
         current = {(p, f.sha) for p, f in self.files.items()}
-        self._lines_memo = {k: v for k, v in self._lines_memo.items() if k[:2] in current}
+        for gone in [p for p in self._duplicates.paths() if p not in self.files]:
+            self._duplicates.remove(gone)
         self._dead_memo = {k: v for k, v in self._dead_memo.items() if k in current}
         self._churn = file_churn(self.root, self.settings.churn_days)
         return self.report()
@@ -129,14 +132,13 @@ class Analyzer:
 
     def report(self) -> Report:
         live = {p: f for p, f in self.files.items() if not f.skipped}
-        graph = build_graph(live, self._package)
-        s = self.settings
+        graph = self._graph.build(live)
         return Report(
             root=self.root,
             files=dict(sorted(self.files.items())),
             graph=graph,
             dead_code=find_dead_code(live, graph, self._names, self._dead_memo, self._defined),
-            duplicates=find_duplicates(live, s.min_duplicate_tokens, s.min_duplicate_lines, self._lines_memo),
+            duplicates=self._duplicates.blocks(),
             hotspots=hotspots(live, self._churn),
         )
 
@@ -161,9 +163,7 @@ class Analyzer:
         fresh = self._extract([(rel, data, sha, self.settings.min_duplicate_lines) for rel, data, sha in misses])
         self.extracted = len(fresh)
         for result, lines in fresh:
-            self._store(result)
-            if lines is not None:
-                self._lines_memo[(result.path, result.sha, self.settings.min_duplicate_lines)] = lines
+            self._store(result, lines)
         fresh_results = [result for result, _ in fresh]
         if self.cache is not None:
             self.cache.put_many((versions[a.path], a) for a in fresh_results)
@@ -197,18 +197,20 @@ class Analyzer:
         finally:
             pool.shutdown(wait=not self._cancelled.is_set(), cancel_futures=True)
 
-    def _store(self, result: FileAnalysis) -> None:
-        self._forget(result.path)
+    def _store(self, result: FileAnalysis, lines: CodeLines | None = None) -> None:
+        self._forget(result.path, keep_lines=True)
         self.files[result.path] = result
+        self._duplicates.put(result.path, result, lines)  # a no-op for the same content
         if not result.skipped:
             self._names.update(result.names)
             self._defined.update(definitions(result))
 
-    def _forget(self, path: str) -> bool:
+    def _forget(self, path: str, keep_lines: bool = False) -> bool:
         old = self.files.pop(path, None)
         if old is None:
             return False
-        self._lines_memo.pop((path, old.sha, self.settings.min_duplicate_lines), None)
+        if not keep_lines:
+            self._duplicates.remove(path)
         self._dead_memo.pop((path, old.sha), None)
         if not old.skipped:
             self._names.subtract(old.names)

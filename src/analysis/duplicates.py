@@ -1,10 +1,11 @@
 """Duplicated blocks, like jscpd: a rolling window over each file's lines of normalised token shapes (names
 become one symbol, numbers another, string contents and comments vanish), matched by hash across files.
 
-A window is `min_lines` consecutive code lines; windows equal in several places grow, line by line, into
-the longest block they share, and a block is reported when it holds at least `min_tokens` tokens. Lines
-whose shape occurs only once anywhere cannot be in a clone, so windows are hashed only over runs of
-repeated lines: most of a tree is never hashed at all.
+A window is `min_lines` consecutive code lines. The places of a window seen more than once grow, backwards
+and forwards, into the longest block they all share, and a block is reported (once, however many of its
+windows lead to it) when it holds at least `min_tokens` tokens. A block depends only on its places' files,
+so `DuplicateIndex` keeps them across edits and grows again only the windows of the files that changed.
+Lines whose shape occurs only once anywhere cannot be in a clone: most of a tree is never grown at all.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import itertools
 import re
 from array import array
 from collections import Counter
+from collections.abc import Callable
 
 from contexten.analysis.model import DuplicateBlock, FileAnalysis
 
@@ -46,62 +48,138 @@ def find_duplicates(
     files: dict[str, FileAnalysis],
     min_tokens: int = DEFAULT_MIN_TOKENS,
     min_lines: int = DEFAULT_MIN_LINES,
-    memo: dict[tuple[str, str, int], CodeLines] | None = None,
 ) -> list[DuplicateBlock]:
-    """`memo` keeps each file's code lines by (path, content hash, window) between calls."""
-    lines_of: dict[str, CodeLines] = {}
-    memo = {} if memo is None else memo
+    """The duplicated blocks of these files, from scratch (`DuplicateIndex` keeps them current instead)."""
+    index = DuplicateIndex(min_tokens, min_lines)
     for path, file in files.items():
+        index.put(path, file)
+    return index.blocks()
+
+
+class DuplicateIndex:
+    """Every file's windows, where each window that occurs more than once is, and the block each such
+    window grows into, kept current file by file: an edit costs the windows of the file edited."""
+
+    def __init__(self, min_tokens: int = DEFAULT_MIN_TOKENS, min_lines: int = DEFAULT_MIN_LINES) -> None:
+        self.min_tokens, self.min_lines = min_tokens, min_lines
+        self._lines: dict[str, tuple[str, CodeLines]] = {}  # path -> (content hash, its code lines)
+        self._seen: Counter[int] = Counter()  # window -> how many places have it
+        self._places: dict[int, set[tuple[str, int]]] = {}  # a window seen more than once -> its places
+        # A repeated window -> the block it grows into (None: too small, or its places do not really match).
+        # It depends only on the files of its places, so it stays until one of them changes.
+        self._grown: dict[int, DuplicateBlock | None] = {}
+
+    def paths(self) -> list[str]:
+        return list(self._lines)
+
+    def put(self, path: str, file: FileAnalysis, lines: CodeLines | None = None) -> None:
+        """Index a file's content (its code lines when already computed); the same content again is free."""
         if file.skipped or not file.shapes:
-            continue
-        lines = memo.get((path, file.sha, min_lines))
-        if lines is None:
-            lines = memo[(path, file.sha, min_lines)] = code_lines(file, min_lines)
-        lines_of[path] = lines
-    seen = Counter(itertools.chain.from_iterable(lines[4] for lines in lines_of.values()))
-    repeats = (1).__lt__
-    windows: dict[int, list[tuple[str, int]]] = {}
-    for path, lines in lines_of.items():
-        # Windows seen more than once anywhere, found by a regular expression over one byte per window.
-        repeated = bytes(map(repeats, map(seen.__getitem__, lines[4])))
-        for run in _ONES.finditer(repeated):
-            for start in range(run.start(), run.end()):
-                windows.setdefault(lines[4][start], []).append((path, start))
-    blocks: list[DuplicateBlock] = []
-    # Window starts already inside a reported block, per file: one byte per code line.
-    covered = {path: bytearray(len(lines[1])) for path, lines in lines_of.items()}
-    # Only windows seen more than once can start a clone; most windows in a run of common lines are unique.
-    for found in sorted(windows.values(), key=lambda p: p[0]):
-        places = _non_overlapping([p for p in found if not covered[p[0]][p[1]]], min_lines)
-        places = _same_window(lines_of, places, min_lines)
-        if len(places) < 2:
-            continue
-        length = _common_length(lines_of, places, min_lines)
-        for path, start in places:
-            covered[path][start : start + length - min_lines + 1] = b"\x01" * (length - min_lines + 1)
-        path, start = places[0]
-        count = sum(lines_of[path][2][start : start + length])
-        if count < min_tokens:
-            continue
-        occurrences = [(p, lines_of[p][0][s], lines_of[p][0][s + length - 1]) for p, s in places]
-        blocks.append(DuplicateBlock(count, length, sorted(occurrences)))
-    return sorted(blocks, key=lambda b: (-b.tokens * len(b.occurrences), b.occurrences))
+            self.remove(path)
+            return
+        held = self._lines.get(path)
+        if held is not None and held[0] == file.sha:
+            return
+        self.remove(path)
+        lines = lines or code_lines(file, self.min_lines)
+        self._lines[path] = (file.sha, lines)
+        windows = lines[4]
+        self._seen.update(windows)
+        fresh: set[int] = set()  # windows this file makes repeated: their places elsewhere are not yet known
+        for start, window in enumerate(windows):
+            if self._seen[window] < 2:
+                continue
+            places = self._places.get(window)
+            if places is None:
+                places = self._places[window] = set()
+                fresh.add(window)
+            places.add((path, start))
+            self._grown.pop(window, None)
+        if fresh:
+            self._add_places_elsewhere(fresh, path)
+
+    def _add_places_elsewhere(self, fresh: set[int], path: str) -> None:
+        # One byte per window (is it one of these?) scanned by a regular expression: C speed over the tree.
+        for other, (_, lines) in self._lines.items():
+            if other == path:
+                continue
+            windows = lines[4]
+            if fresh.isdisjoint(windows):  # most files: one pass in C, no bytes made
+                continue
+            for run in _ONES.finditer(bytes(map(fresh.__contains__, windows))):
+                for start in range(run.start(), run.end()):
+                    self._places[windows[start]].add((other, start))
+
+    def remove(self, path: str) -> None:
+        held = self._lines.pop(path, None)
+        if held is None:
+            return
+        windows = held[1][4]
+        self._seen.subtract(windows)
+        for start, window in enumerate(windows):
+            left = self._seen[window]
+            if left <= 0:
+                del self._seen[window]
+            places = self._places.get(window)
+            if places is None:
+                continue
+            places.discard((path, start))
+            self._grown.pop(window, None)
+            if left < 2:
+                del self._places[window]
+
+    def blocks(self) -> list[DuplicateBlock]:
+        """Every block, once, largest first."""
+        lines_of = {path: lines for path, (_, lines) in self._lines.items()}
+        unique: dict[tuple[tuple[str, int, int], ...], DuplicateBlock] = {}
+        for window, places in self._places.items():
+            if window in self._grown:
+                block = self._grown[window]
+            else:
+                block = self._grown[window] = _grow(lines_of, places, self.min_lines, self.min_tokens)
+            if block is not None:
+                unique.setdefault(tuple(block.occurrences), block)
+        return sorted(unique.values(), key=lambda b: (-b.tokens * len(b.occurrences), b.occurrences))
 
 
-def _common_length(lines_of: dict[str, CodeLines], places: list[tuple[str, int]], known: int) -> int:
-    """The longest run of lines all places share from their starts (at least `known`), found by comparing
-    packed hashes as byte slices — memcmp, not a Python loop per line — doubling, then bisecting."""
-    first_path, first_start = places[0]
-    first = lines_of[first_path][3]
-    limit = min(len(lines_of[p][1]) - s for p, s in places)
-    for a, b in itertools.pairwise(places):
-        if a[0] == b[0]:
-            limit = min(limit, b[1] - a[1])  # copies in one file may not grow into each other
+def _grow(
+    lines_of: dict[str, CodeLines], found: set[tuple[str, int]], min_lines: int, min_tokens: int
+) -> DuplicateBlock | None:
+    """The block a repeated window's places share: as far back and forward as all of them match."""
+    places = _same_window(lines_of, _non_overlapping(sorted(found), min_lines), min_lines)
+    if len(places) < 2:
+        return None
+    data = [lines_of[p][3] for p, _ in places]
+    # Copies in one file may not grow into each other: together they fit in the gap between their starts.
+    gap = min((b[1] - a[1] for a, b in itertools.pairwise(places) if a[0] == b[0]), default=None)
+    starts = [s for _, s in places]
+
+    def shared_back(length: int) -> bool:
+        want = data[0][4 * (starts[0] - length) : 4 * starts[0]]
+        return all(d[4 * (s - length) : 4 * s] == want for d, s in zip(data[1:], starts[1:], strict=True))
+
+    back = _longest(0, min(min(starts), gap - min_lines if gap is not None else len(data[0])), shared_back)
+    starts = [s - back for s in starts]
 
     def shared(length: int) -> bool:
-        want = first[4 * first_start : 4 * (first_start + length)]
-        return all(lines_of[p][3][4 * s : 4 * (s + length)] == want for p, s in places[1:])
+        want = data[0][4 * starts[0] : 4 * (starts[0] + length)]
+        return all(d[4 * s : 4 * (s + length)] == want for d, s in zip(data[1:], starts[1:], strict=True))
 
+    limit = min(len(lines_of[p][1]) - s for (p, _), s in zip(places, starts, strict=True))
+    length = _longest(back + min_lines, min(limit, gap) if gap is not None else limit, shared)
+    path = places[0][0]
+    tokens = sum(lines_of[path][2][starts[0] : starts[0] + length])
+    if tokens < min_tokens:
+        return None
+    occurrences = sorted(
+        (p, lines_of[p][0][s], lines_of[p][0][s + length - 1]) for (p, _), s in zip(places, starts, strict=True)
+    )
+    return DuplicateBlock(tokens, length, occurrences)
+
+
+def _longest(known: int, limit: int, shared: Callable[[int], bool]) -> int:
+    """The largest length in [known, limit] that `shared` accepts (it accepts `known`, and every length below
+    one it accepts): doubling, then bisecting, so a long block costs a few byte-slice comparisons (memcmp)."""
     good, step = known, 1
     while good + step <= limit and shared(good + step):
         good, step = good + step, step * 2
@@ -125,8 +203,9 @@ def _same_window(lines_of: dict[str, CodeLines], places: list[tuple[str, int]], 
 
 
 def _non_overlapping(places: list[tuple[str, int]], min_lines: int) -> list[tuple[str, int]]:
+    """`places` in order; those that overlap the one kept before them in the same file dropped."""
     kept: list[tuple[str, int]] = []
-    for path, start in sorted(places):
+    for path, start in places:
         if kept and kept[-1][0] == path and start - kept[-1][1] < min_lines:
             continue  # a repeated line pattern overlapping itself is one region, not a clone
         kept.append((path, start))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from contexten.analysis.model import FileAnalysis
@@ -96,7 +97,7 @@ def _python_target(file: FileAnalysis, module: str, level: int, imported: list[s
     return found
 
 
-def _js_target(file: FileAnalysis, spec: str, present: set[str]) -> str | None:
+def _js_target(file: FileAnalysis, spec: str, present: AbstractSet[str]) -> str | None:
     if not spec.startswith("."):
         return None
     base = posixpath.normpath(posixpath.join(posixpath.dirname(file.path), spec))
@@ -109,33 +110,75 @@ def _js_target(file: FileAnalysis, spec: str, present: set[str]) -> str | None:
 
 
 def build_graph(files: dict[str, FileAnalysis], prefix: str = "") -> DependencyGraph:
-    modules, canonical = python_module_names(files, prefix)
-    present = set(files)
-    graph = DependencyGraph()
-    runtime: dict[str, set[str]] = {}
-    for path, file in files.items():
-        if file.skipped:
-            continue
+    return GraphBuilder(prefix).build(files)
+
+
+@dataclass
+class _Resolved:
+    """One file's imports, resolved: a function of its content and of which files exist."""
+
+    edges: list[Edge]
+    unresolved: set[str]
+    runtime: set[str]
+
+
+class GraphBuilder:
+    """Builds the graph again after an edit for the price of the edited files: module names are kept while
+    the set of files stays the same, and each file's resolved imports while its content does too."""
+
+    def __init__(self, prefix: str = "") -> None:
+        self.prefix = prefix
+        self._paths: frozenset[str] = frozenset()
+        self._modules: dict[str, str] = {}
+        self._canonical: dict[str, str] = {}
+        self._resolved: dict[str, tuple[str, _Resolved]] = {}  # path -> (content hash, its imports)
+
+    def build(self, files: dict[str, FileAnalysis]) -> DependencyGraph:
+        paths = frozenset(p for p, f in files.items() if not f.skipped)
+        if paths != self._paths:
+            self._paths = paths
+            self._modules, self._canonical = python_module_names(paths, self.prefix)
+            self._resolved = {}
+        graph = DependencyGraph()
+        runtime: dict[str, set[str]] = {}
+        for path, file in files.items():
+            if file.skipped:
+                continue
+            held = self._resolved.get(path)
+            if held is None or held[0] != file.sha:
+                held = self._resolved[path] = (file.sha, self._resolve(file))
+            resolved = held[1]
+            graph.edges += resolved.edges
+            for edge in resolved.edges:
+                graph.importers.setdefault(edge.target, set()).add(path)
+            if resolved.unresolved:
+                graph.unresolved[path] = set(resolved.unresolved)
+            if resolved.runtime:
+                runtime[path] = resolved.runtime
+        graph.cycles = find_cycles(runtime)
+        return graph
+
+    def _resolve(self, file: FileAnalysis) -> _Resolved:
+        path = file.path
+        out = _Resolved([], set(), set())
         for imp in file.imports:
             if file.language == "python":
-                targets = _python_target(file, imp.module, imp.level, imp.imported, modules, canonical)
+                targets = _python_target(file, imp.module, imp.level, imp.imported, self._modules, self._canonical)
             elif file.language in JS_LANGUAGES:
-                target = _js_target(file, imp.module, present)
+                target = _js_target(file, imp.module, self._paths)
                 targets = [(target, imp.imported or ["*"])] if target else []
             else:
                 targets = []
             if not targets and (file.language == "python" or imp.module.startswith(".")):
-                words = {*imp.module.replace("/", ".").split("."), *imp.imported, *imp.names} - {"", "*", "default"}
-                graph.unresolved.setdefault(path, set()).update(words)
+                out.unresolved |= {*imp.module.replace("/", ".").split("."), *imp.imported, *imp.names} - {
+                    "", "*", "default"}  # fmt: skip
             for target, names in targets:
                 if target == path:
                     continue
-                graph.edges.append(Edge(path, target, imp.line, names))
-                graph.importers.setdefault(target, set()).add(path)
+                out.edges.append(Edge(path, target, imp.line, names))
                 if imp.toplevel:
-                    runtime.setdefault(path, set()).add(target)
-    graph.cycles = find_cycles(runtime)
-    return graph
+                    out.runtime.add(target)
+        return out
 
 
 def find_cycles(adjacency: dict[str, set[str]]) -> list[list[str]]:

@@ -32,7 +32,7 @@ async def watch_config(
     # Watch the folder, not the file: editors save by writing a new file and renaming it over the old.
     path.parent.mkdir(parents=True, exist_ok=True)
     target = str(path)
-    handled = loaded
+    handled: str | None = loaded
     async for changes in awatch(
         path.parent,
         watch_filter=lambda _change, changed: changed == target,
@@ -41,11 +41,20 @@ async def watch_config(
         recursive=False,
         yield_on_timeout=True,
     ):
-        text = read_config_text(path)
-        if not changes and text == handled:
-            continue
-        handled = text
         try:
+            text = read_config_text(path)
+            seen = text
+        except ConfigError as exc:  # not a file one can read (a FIFO, a dangling link): refused, never fatal
+            text, seen = None, f"unreadable: {exc}"
+            unreadable: ConfigError | None = exc
+        else:
+            unreadable = None
+        if not changes and seen == handled:
+            continue
+        handled = seen
+        try:
+            if unreadable is not None:
+                raise unreadable
             if text is None:
                 raise ConfigError(target, "", "the file is gone; keeping the last good config until it is back")
             if not text.strip():
