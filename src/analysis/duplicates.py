@@ -15,6 +15,7 @@ import re
 from array import array
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from contexten.analysis.model import DuplicateBlock, FileAnalysis
 
@@ -68,6 +69,9 @@ class DuplicateIndex:
         # A repeated window -> the block it grows into (None: too small, or its places do not really match).
         # It depends only on the files of its places, so it stays until one of them changes.
         self._grown: dict[int, DuplicateBlock | None] = {}
+        # Windows a put made repeated, whose places in the other files are still to be added: found in one
+        # pass over every file at the next blocks(), so that indexing a whole tree is not quadratic.
+        self._pending: set[int] = set()
 
     def paths(self) -> list[str]:
         return list(self._lines)
@@ -85,30 +89,31 @@ class DuplicateIndex:
         self._lines[path] = (file.sha, lines)
         windows = lines[4]
         self._seen.update(windows)
-        fresh: set[int] = set()  # windows this file makes repeated: their places elsewhere are not yet known
-        for start, window in enumerate(windows):
-            if self._seen[window] < 2:
-                continue
-            places = self._places.get(window)
-            if places is None:
-                places = self._places[window] = set()
-                fresh.add(window)
-            places.add((path, start))
-            self._grown.pop(window, None)
-        if fresh:
-            self._add_places_elsewhere(fresh, path)
+        # Only windows now seen more than once matter: found by a regular expression over one byte per window.
+        repeated = bytes(map(_REPEATED, map(self._seen.__getitem__, windows)))
+        for run in _ONES.finditer(repeated):
+            for start in range(run.start(), run.end()):
+                window = windows[start]
+                places = self._places.get(window)
+                if places is None:
+                    places = self._places[window] = set()
+                    self._pending.add(window)
+                places.add((path, start))
+                self._grown.pop(window, None)
 
-    def _add_places_elsewhere(self, fresh: set[int], path: str) -> None:
+    def _add_pending_places(self) -> None:
+        wanted = {w for w in self._pending if w in self._places}
+        self._pending.clear()
+        if not wanted:
+            return
         # One byte per window (is it one of these?) scanned by a regular expression: C speed over the tree.
-        for other, (_, lines) in self._lines.items():
-            if other == path:
-                continue
+        for path, (_, lines) in self._lines.items():
             windows = lines[4]
-            if fresh.isdisjoint(windows):  # most files: one pass in C, no bytes made
+            if wanted.isdisjoint(windows):  # most files: one pass in C, no bytes made
                 continue
-            for run in _ONES.finditer(bytes(map(fresh.__contains__, windows))):
+            for run in _ONES.finditer(bytes(map(wanted.__contains__, windows))):
                 for start in range(run.start(), run.end()):
-                    self._places[windows[start]].add((other, start))
+                    self._places[windows[start]].add((path, start))
 
     def remove(self, path: str) -> None:
         held = self._lines.pop(path, None)
@@ -130,22 +135,51 @@ class DuplicateIndex:
 
     def blocks(self) -> list[DuplicateBlock]:
         """Every block, once, largest first."""
+        if self._pending:
+            self._add_pending_places()
         lines_of = {path: lines for path, (_, lines) in self._lines.items()}
         unique: dict[tuple[tuple[str, int, int], ...], DuplicateBlock] = {}
         for window, places in self._places.items():
             if window in self._grown:
                 block = self._grown[window]
             else:
-                block = self._grown[window] = _grow(lines_of, places, self.min_lines, self.min_tokens)
+                grown = _grow(lines_of, places, self.min_lines, self.min_tokens)
+                block = self._grown[window] = grown.block if grown else None
+                if grown is not None and grown.shareable:
+                    self._share(lines_of, grown)
             if block is not None:
                 unique.setdefault(tuple(block.occurrences), block)
         return sorted(unique.values(), key=lambda b: (-b.tokens * len(b.occurrences), b.occurrences))
 
+    def _share(self, lines_of: dict[str, CodeLines], grown: _Grown) -> None:
+        """Every other window of a grown region whose places are exactly the region's, shifted, grows into
+        the same block (the region ends where its copies stop matching or a file ends, and copies in one file
+        stay clear of each other): given it without growing. Most repeated windows are such continuations."""
+        path, start = grown.starts[0]
+        windows = lines_of[path][4]
+        for k in range(grown.shifts + 1):
+            window = windows[start + k]
+            places = self._places.get(window)
+            if window in self._grown or places is None or len(places) != len(grown.starts):
+                continue
+            if all((p, s + k) in places for p, s in grown.starts):
+                self._grown[window] = grown.block
+
+
+@dataclass(frozen=True)
+class _Grown:
+    block: DuplicateBlock | None  # None: fewer tokens than reported
+    starts: list[tuple[str, int]]  # where the region begins in each place (code-line index)
+    length: int  # code lines
+    shareable: bool  # the region is where its copies stop matching, not where copies in one file meet
+    shifts: int  # how far along the region another window's places may start and grow into it
+
 
 def _grow(
     lines_of: dict[str, CodeLines], found: set[tuple[str, int]], min_lines: int, min_tokens: int
-) -> DuplicateBlock | None:
-    """The block a repeated window's places share: as far back and forward as all of them match."""
+) -> _Grown | None:
+    """The region a repeated window's places share: as far back and forward as all of them match (None:
+    fewer than two places really have the window)."""
     places = _same_window(lines_of, _non_overlapping(sorted(found), min_lines), min_lines)
     if len(places) < 2:
         return None
@@ -168,13 +202,18 @@ def _grow(
     limit = min(len(lines_of[p][1]) - s for (p, _), s in zip(places, starts, strict=True))
     length = _longest(back + min_lines, min(limit, gap) if gap is not None else limit, shared)
     path = places[0][0]
+    region = [(p, s) for (p, _), s in zip(places, starts, strict=True)]
     tokens = sum(lines_of[path][2][starts[0] : starts[0] + length])
-    if tokens < min_tokens:
-        return None
-    occurrences = sorted(
-        (p, lines_of[p][0][s], lines_of[p][0][s + length - 1]) for (p, _), s in zip(places, starts, strict=True)
-    )
-    return DuplicateBlock(tokens, length, occurrences)
+    block = None
+    if tokens >= min_tokens:
+        block = DuplicateBlock(tokens, length, sorted((p, lines_of[p][0][s], lines_of[p][0][s + length - 1])
+                                                      for p, s in region))  # fmt: skip
+    if gap is None:
+        return _Grown(block, region, length, True, length - min_lines)
+    # Within one file the gap bounds both ends; a region that reached neither bound is the same from any
+    # window along it whose own bound (the same gap) lets it reach back to the region's start.
+    free = back < gap - min_lines and length < gap
+    return _Grown(block, region, length, free, min(length, gap) - min_lines)
 
 
 def _longest(known: int, limit: int, shared: Callable[[int], bool]) -> int:
@@ -191,6 +230,7 @@ def _longest(known: int, limit: int, shared: Callable[[int], bool]) -> int:
 
 
 _ONES = re.compile(b"\x01+")
+_REPEATED = (1).__lt__  # a count above one
 
 
 def _same_window(lines_of: dict[str, CodeLines], places: list[tuple[str, int]], width: int) -> list[tuple[str, int]]:
