@@ -65,6 +65,9 @@ class EventKind(StrEnum):
     WORK_ITEM = "work.item"
     WORK_GATE = "work.gate"
     WORK_ESCALATED = "work.escalated"
+    NOTIFY_SENDING = "notify.sending"
+    NOTIFY_SENT = "notify.sent"
+    NOTIFY_FAILED = "notify.failed"
 
 
 # kind -> (the slice that emits it, what it says). Grouped by slice; docs/events.md is generated from it.
@@ -159,6 +162,15 @@ CATALOGUE: dict[EventKind, tuple[str, str]] = {
     EventKind.WORK_ESCALATED: (
         "delivery",
         "An item needs a person: out of attempts, stalled, or refused by its agent; the reason says which.",
+    ),
+    EventKind.NOTIFY_SENDING: (
+        "notify",
+        "A notice from the outbox is being handed to its receiver (id, receiver, attempt).",
+    ),
+    EventKind.NOTIFY_SENT: ("notify", "A receiver took a notice: id, receiver, the id it gave it (Slack's ts)."),
+    EventKind.NOTIFY_FAILED: (
+        "notify",
+        "A notice was not delivered: id, receiver, error; `retry_at` when it is tried again, none if refused.",
     ),
 }
 

@@ -64,6 +64,7 @@ from contexten.daemon.slices.delivery.slice import DeliverySlice
 from contexten.daemon.slices.delivery.store import WorkStore
 from contexten.daemon.slices.health.slice import HealthSlice
 from contexten.daemon.slices.notify.port import LogNotifier
+from contexten.daemon.slices.notify.slice import NotifySlice
 from contexten.daemon.slices.projects.slice import ProjectsSlice
 from contexten.daemon.slices.resilience.actions import recovery_actions
 from contexten.daemon.slices.resilience.breakers import BreakerRegistry
@@ -192,6 +193,8 @@ class Daemon:
         events.add_listener(pinned.on_event)
         ledger = EffectLedger(db, events, clock)
         breakers = BreakerRegistry(events, clock, self.config)
+        # Made before anything else that emits: from here on every event is routed to the outbox.
+        notify = NotifySlice(events, db, clock, self.config, str(paths.config_file), breakers)
         flows = builtin_flows()
         run_store = RunStore(db)
         provided = Provided([])
@@ -241,6 +244,7 @@ class Daemon:
                 raise StartupError(f"flow {spec.name!r} needs {', '.join(k.__name__ for k in missing)}: not provided")
         self.slices = [
             resilience,
+            notify,
             connectors,
             analysis,
             work,

@@ -50,6 +50,7 @@ from contexten.common.protocol.delivery import (
     PlanWork,
     StartWork,
 )
+from contexten.common.protocol.notify import ExplainRoute, ListOutbox, TryReceiver
 from tests.helpers import DaemonProcess, eventually
 
 
@@ -88,6 +89,9 @@ def requests_for(project: str, repo: Path, run: int) -> list[Request[Any]]:
         ControlWork(flow=1, action="pause"),
         GetAgentLog(flow=1, item=1),
         ListAgents(),
+        ListOutbox(),
+        ExplainRoute(kind="alert", severity="critical"),
+        TryReceiver(receiver="nobody"),  # none configured: refused by name
     ]
 
 
@@ -127,6 +131,7 @@ async def test_every_request_is_answered_with_its_response_type(home: Path, git_
             "work.get": "not_found",
             "work.control": "not_found",
             "work.log": "not_found",
+            "notify.test": "not_found",  # no receiver of that name
         }
         assert "issue.update" in answered and "analysis.get" in answered and answered[-1] == "daemon.stop"
         assert daemon.wait_exit(30) == 0

@@ -67,14 +67,16 @@ def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
     assert str(path) in str(info.value)
 
 
-def _keys(model: type[BaseModel], prefix: str = "") -> set[str]:
+def _keys(model: type[BaseModel], prefix: str = "", within: tuple[type[BaseModel], ...] = ()) -> set[str]:
     keys: set[str] = set()
-    for name, field in model.model_fields.items():
+    for field_name, field in model.model_fields.items():
+        name = field.alias or field_name  # `continue` is `continue_` in Python
         annotation: Any = field.annotation
         inner = [a for a in getattr(annotation, "__args__", (annotation,)) if isinstance(a, type)]
         sub = next((a for a in inner if issubclass(a, BaseModel)), None)
-        if sub is not None:
-            keys |= _keys(sub, f"{prefix}{name}.")
+        # A section that holds itself (a route's child routes) is documented once, as its key.
+        if sub is not None and name not in _FREE_FORM and sub not in (*within, model):
+            keys |= _keys(sub, f"{prefix}{name}.", (*within, model))
         else:
             keys.add(prefix + name)
     return keys
@@ -84,7 +86,9 @@ def _doc_keys(doc: dict[str, Any], prefix: str = "", model: type[BaseModel] | No
     out: set[str] = set()
     for key, value in doc.items():
         field = model.model_fields.get(key) if model is not None else None
-        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        if prefix.endswith("routes.") and key == "routes":
+            out.add(prefix + key)  # a route's child routes: the same keys as the route's, documented there
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             for item in value:  # an array of tables: each entry documents the same keys
                 out |= _doc_keys(item, f"{prefix}{key}.", None)
         elif key in _KEYED:
@@ -98,7 +102,12 @@ def _doc_keys(doc: dict[str, Any], prefix: str = "", model: type[BaseModel] | No
 
 
 _FREE_FORM = {"params", "match", "env"}  # tables whose keys are the user's own, not config keys
-_KEYED = {"projects", "state_map", "by_name"}  # tables of sections keyed by the user's names (project ids, team keys)
+_KEYED = {
+    "projects",
+    "state_map",
+    "by_name",
+    "receivers",
+}  # tables of sections keyed by the user's names (project ids, team keys)
 
 
 def test_the_example_config_documents_every_key_and_is_valid() -> None:

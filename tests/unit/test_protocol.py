@@ -59,6 +59,7 @@ from contexten.common.protocol.delivery import (
     PlanWork,
     StartWork,
 )
+from contexten.common.protocol.notify import ExplainRoute, ListOutbox, TryReceiver
 
 EVERY_REQUEST: list[Request[Any]] = [
     Ping(),
@@ -94,6 +95,9 @@ EVERY_REQUEST: list[Request[Any]] = [
     ControlWork(flow=1, item=2, action="retry"),
     GetAgentLog(flow=1, item=2, tail=100),
     ListAgents(),
+    ListOutbox(state="pending", limit=5),
+    ExplainRoute(kind="run.failed", project="repo", flow="synthetic", severity="warning"),
+    TryReceiver(receiver="team"),
 ]
 
 

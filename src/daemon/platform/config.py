@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, fie
 
 from contexten.common.errors import ConfigError
 from contexten.daemon.platform.config_agents import NAMED, AgentsSection, StartFlowSection
+from contexten.daemon.platform.config_notify import NotifySection
 
 # Every duration in the config is bounded: a value of 1e-9 s would spin, one of weeks would look dead.
 DAY = 86_400.0
@@ -255,6 +256,7 @@ class Config(_Section):
     projects: dict[str, ProjectSection] = Field(default_factory=dict)
     agents: AgentsSection = Field(default_factory=AgentsSection)
     start_flow: StartFlowSection = Field(default_factory=StartFlowSection)
+    notify: NotifySection = Field(default_factory=NotifySection)
 
     @model_validator(mode="after")
     def _tracker_configured(self) -> Config:

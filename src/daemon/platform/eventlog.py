@@ -80,6 +80,9 @@ class Published:
 
 
 Listener = Callable[[Published], None]
+# Given an event about to be queued (seq, kind, data, run, project), state writes to store with it in the
+# same transaction (the notify slice's outbox rows): what an event causes is never lost between the two.
+Companion = Callable[[int, str, dict[str, Any], int | None, str | None], Sequence[Statement]]
 
 
 class EventLog:
@@ -102,10 +105,15 @@ class EventLog:
         self._task: asyncio.Task[None] | None = None
         self._json_names: dict[str | None, str] = {None: "null"}  # kinds and project ids, encoded once
         self._listeners: list[Listener] = []
+        self._companions: list[Companion] = []
 
     def add_listener(self, listener: Listener) -> None:
         """Called for every published event, in seq order, on the daemon's loop. Must not block."""
         self._listeners.append(listener)
+
+    def add_companion(self, companion: Companion) -> None:
+        """Called for every event as it is queued, on the daemon's loop: must be cheap and must not block."""
+        self._companions.append(companion)
 
     @property
     def published_seq(self) -> int:
@@ -164,6 +172,14 @@ class EventLog:
         seq = self._next_seq
         self._next_seq += 1
         ts = self._clock.now()
+        for companion in self._companions:
+            try:
+                extra = companion(seq, name, data or {}, run, project)
+            except Exception:  # a companion's bug must not lose the event
+                log.exception("event companion failed on %s", name)
+                continue
+            if extra:
+                writes = [*writes, *extra]
         data_json = _encode(data) if data else "{}"
         # The wire form is built by hand: this is the hot path, and the shape is Event's.
         payload = (

@@ -323,6 +323,30 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    Migration(
+        14,
+        ("notify",),
+        """
+        -- The notifications outbox: one row per (event, receiver) the routes send it to, written in the
+        -- event's own transaction, then delivered. `remote` is the id the receiver gave it (Slack's ts).
+        CREATE TABLE notify_outbox (
+            id         INTEGER PRIMARY KEY,
+            seq        INTEGER NOT NULL,
+            receiver   TEXT NOT NULL,
+            route      TEXT NOT NULL,
+            notice     TEXT NOT NULL,
+            state      TEXT NOT NULL,
+            attempts   INTEGER NOT NULL DEFAULT 0,
+            next_at    REAL NOT NULL,
+            created_at REAL NOT NULL,
+            sent_at    REAL,
+            remote     TEXT,
+            last_error TEXT,
+            UNIQUE (seq, receiver)
+        );
+        CREATE INDEX notify_outbox_open ON notify_outbox (receiver, state, id);
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1].version

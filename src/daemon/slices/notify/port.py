@@ -1,11 +1,12 @@
-"""The notifier port: how the daemon tells people something needs them. Adapters: the daemon log (the
-default; journald forwards it wherever the host sends alerts) and an in-memory recorder for tests."""
+"""The notifier port: how the daemon tells people something needs them. Adapters: the notify slice's,
+which routes a notice to the configured receivers (durably, through its outbox), the daemon log (the
+default), and an in-memory recorder for tests."""
 
 from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 log = logging.getLogger("contexten.notify")
 
@@ -15,6 +16,11 @@ class Notice:
     title: str
     body: str
     severity: str  # info, warning, critical
+    kind: str = "notice"  # what routes match on: alert, alert.resolved, run.failed, run.completed, ...
+    project: str | None = None
+    flow: str | None = None
+    run: int | None = None
+    fields: dict[str, str] = field(default_factory=dict)  # short facts shown beside the body (took, state)
 
 
 class Notifier(ABC):

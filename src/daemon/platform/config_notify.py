@@ -1,0 +1,81 @@
+"""The notifications config: `[notify.receivers.NAME]` (where notices go) and `[[notify.routes]]` (which
+notices go where), after Alertmanager's routing tree.
+
+[notify.receivers.team]
+kind = "slack_webhook"
+url_env = "TEAM_SLACK_WEBHOOK"      # the webhook URL is a secret: it comes from the environment
+[notify.receivers.ops]
+kind = "slack_api"
+channel = "C0123456"
+token_env = "SLACK_BOT_TOKEN"       # or the systemd credential slack-token
+[[notify.routes]]
+receiver = "team"                   # a route without `match` takes every notice
+continue = true
+[[notify.routes]]
+match = { severity = ["critical"], project = ["api"] }
+receiver = "ops"
+  [[notify.routes.routes]]          # children inherit the receiver; the first that matches wins
+  match = { kind = ["run.failed"] }
+
+With no `[notify]` section, notices go to the daemon's log, as before.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+# What can become a notice (see slices/notify/notices.py), and how bad it is.
+NoticeKind = Literal["alert", "alert.resolved", "run.failed", "run.completed"]
+Severity = Literal["info", "warning", "critical"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=True)
+
+
+class ReceiverSection(_Section):
+    kind: Literal["slack_webhook", "slack_api", "webhook", "log"]
+    # slack_webhook and webhook: the URL, read from this environment variable (a webhook URL is a secret).
+    url_env: str = ""
+    # slack_api: the channel, the bot token's variable (or the systemd credential slack-token), the endpoint.
+    channel: str = ""
+    token_env: str = "SLACK_BOT_TOKEN"
+    api_url: HttpUrl = HttpUrl("https://slack.com/api")
+    # webhook: the variable holding the HMAC-SHA256 key for the X-Contexten-Signature header ("" = unsigned).
+    secret_env: str = ""
+    # Slack takes about one message a second per channel; other destinations may want more room.
+    min_interval_seconds: float = Field(default=1.0, ge=0, le=3600)
+    timeout_seconds: float = Field(default=10.0, ge=0.1, le=300)
+
+    @model_validator(mode="after")
+    def _complete(self) -> ReceiverSection:
+        if self.kind in ("slack_webhook", "webhook") and not self.url_env:
+            raise ValueError(f"a {self.kind} receiver needs `url_env` (the variable holding its URL)")
+        if self.kind == "slack_api" and not self.channel:
+            raise ValueError("a slack_api receiver needs `channel`")
+        return self
+
+
+class MatchSection(_Section):
+    """Every given key must match (any of its values); a key left out matches anything."""
+
+    kind: list[NoticeKind] = []
+    project: list[str] = []
+    flow: list[str] = []
+    severity: list[Severity] = []
+
+
+class RouteSection(_Section):
+    match: MatchSection = Field(default_factory=MatchSection)
+    receiver: str = ""  # "" inherits the parent's
+    continue_: bool = Field(default=False, alias="continue")  # also try the routes after this one
+    routes: list[RouteSection] = []
+
+
+class NotifySection(_Section):
+    # Whether each route names a receiver that exists is checked with the tree (slices/notify/routing.py),
+    # so the error names the route's key.
+    receivers: dict[str, ReceiverSection] = {}
+    routes: list[RouteSection] = []

@@ -1,0 +1,213 @@
+"""The notify slice: routes the notices events make (alerts, a run's failure or completion) through the
+`[notify]` routing tree into the outbox, in the event's own transaction, and delivers the outbox, one
+worker per receiver. Answers `notify.outbox`, `notify.route` and `notify.test`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from typing import Any
+
+import aiosqlite
+
+from contexten.common.clock import Clock
+from contexten.common.errors import CommandFailed
+from contexten.common.event_kinds import EventKind
+from contexten.common.protocol.notify import (
+    ExplainRoute,
+    ListOutbox,
+    OutboxEntry,
+    ReceiverTried,
+    RouteStep,
+    TryReceiver,
+)
+from contexten.daemon.platform.config import Config
+from contexten.daemon.platform.config_notify import ReceiverSection
+from contexten.daemon.platform.credentials import Secret, load_token
+from contexten.daemon.platform.eventlog import EventLog, Published
+from contexten.daemon.platform.lifecycle import Slice, handles
+from contexten.daemon.platform.secrets import redact
+from contexten.daemon.platform.store.writes import Statement
+from contexten.daemon.slices.notify import outbox
+from contexten.daemon.slices.notify.destinations import (
+    DeliveryRefused,
+    Destination,
+    LogDestination,
+    SlackApi,
+    SlackWebhook,
+    Webhook,
+)
+from contexten.daemon.slices.notify.notices import NoticeMaker
+from contexten.daemon.slices.notify.outbox import Outbox, OutboxRow
+from contexten.daemon.slices.notify.port import Notice
+from contexten.daemon.slices.notify.routing import RouteTree
+from contexten.daemon.slices.notify.sender import ReceiverWorker
+from contexten.daemon.slices.resilience.ports import Guards
+
+log = logging.getLogger("contexten.notify")
+TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
+
+
+class NotifySlice(Slice):
+    name = "notify"
+    config_sections = frozenset({"notify"})
+
+    def __init__(self, events: EventLog, db: aiosqlite.Connection, clock: Clock, config: Config,
+                 config_path: str, breakers: Guards, env: dict[str, str] | None = None) -> None:  # fmt: skip
+        super().__init__()
+        self._events = events
+        self._db = db
+        self._clock = clock
+        self._config = config
+        self._path = config_path
+        self._breakers = breakers
+        self._env = dict(os.environ) if env is None else env
+        self._tree = RouteTree.compile(config.notify, config_path)  # a bad route stops start-up, by key
+        self._maker = NoticeMaker()
+        self._box = Outbox(db)
+        self._workers: dict[str, ReceiverWorker] = {}
+        self._worker_tasks: list[asyncio.Task[None]] = []
+        self._queued: dict[int, set[str]] = {}  # event seq -> receivers it queued rows for, until published
+        # Registered now, before any slice starts: every event from the first one on is routed.
+        events.add_companion(self._route)
+        events.add_listener(self._published)
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        rows = await self._db.execute_fetchall(
+            f"SELECT id, flow FROM runs WHERE state NOT IN ({', '.join('?' for _ in TERMINAL)})", TERMINAL
+        )
+        for run_id, flow in rows:
+            self._maker.remember(run_id, flow)  # runs resumed after a restart: their notices name their flow
+        for row in await self._box.in_state("sending"):
+            error = "the daemon stopped during the send: not sent again (it may have been delivered)"
+            data = {"id": row.id, "receiver": row.receiver, "error": error, "retry_at": None}
+            self._events.emit(EventKind.NOTIFY_FAILED, data, writes=[outbox.uncertain(row.id)])
+        self._start_workers()
+
+    def check(self, config: Config) -> None:
+        RouteTree.compile(config.notify, self._path)
+
+    async def reconfigure(self, config: Config) -> None:
+        self._config = config
+        self._tree = RouteTree.compile(config.notify, self._path)
+        await self._stop_workers()
+        self._start_workers()
+
+    async def close(self) -> None:
+        await self._stop_workers()
+
+    def _start_workers(self) -> None:
+        for name, receiver in self._config.notify.receivers.items():
+            breaker = self._breakers.get(f"notify:{name}")
+            worker = ReceiverWorker(name, self._destination(receiver), receiver.min_interval_seconds, breaker,
+                                    self._box, self._events, self._clock)  # fmt: skip
+            self._workers[name] = worker
+            self._worker_tasks.append(asyncio.create_task(self._supervised(worker), name=f"notify-{name}"))
+
+    async def _supervised(self, worker: ReceiverWorker) -> None:
+        while True:
+            try:
+                await worker.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store read failed, say: that receiver waits and goes on, the others are fine
+                log.exception("the %s notification worker failed; starting it again", worker.name)
+                await asyncio.sleep(5.0)  # before trying the store again, not to wait for an event
+
+    async def _stop_workers(self) -> None:
+        tasks, self._worker_tasks = self._worker_tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        workers, self._workers = self._workers, {}
+        for worker in workers.values():
+            with contextlib.suppress(Exception):
+                await worker.destination.close()
+
+    def _destination(self, receiver: ReceiverSection) -> Destination:
+        timeout = receiver.timeout_seconds
+        if receiver.kind == "log":
+            return LogDestination()
+        if receiver.kind == "slack_api":
+            token = load_token(receiver.token_env, "slack-token", env=self._env)
+            return SlackApi(str(receiver.api_url), token, receiver.channel, timeout)
+        url = self._secret(receiver.url_env)
+        if url is None:
+            return _Missing(f"${receiver.url_env} is not set: no URL to send to")
+        if receiver.kind == "slack_webhook":
+            return SlackWebhook(url, timeout)
+        return Webhook(url, self._secret(receiver.secret_env) if receiver.secret_env else None, timeout)
+
+    def _secret(self, variable: str) -> Secret | None:
+        return load_token(variable, variable.lower().replace("_", "-"), env=self._env)
+
+    # ---- routing, in the event log's enqueue -----------------------------------------------------
+
+    def _route(self, seq: int, kind: str, data: dict[str, Any], run: int | None,
+               project: str | None) -> list[Statement]:  # fmt: skip
+        notice = self._maker.from_event(kind, data, run, project)
+        if notice is None:
+            return []
+        deliveries = self._tree.deliveries(notice)
+        if not deliveries:
+            return []
+        self._queued[seq] = {d.receiver for d in deliveries}
+        return outbox.queued(seq, notice, deliveries, self._clock.now())
+
+    def _published(self, event: Published) -> None:
+        if not self._queued:
+            return
+        for seq in [s for s in self._queued if s <= event.seq]:  # an event the store refused is never published
+            for receiver in self._queued.pop(seq):
+                worker = self._workers.get(receiver)
+                if worker is not None:
+                    worker.wake()
+
+    # ---- requests --------------------------------------------------------------------------------
+
+    @handles(ListOutbox)
+    async def list_outbox(self, request: ListOutbox) -> list[OutboxEntry]:
+        states = (request.state,) if request.state else outbox.STATES
+        return [_entry(row) for row in await self._box.latest(request.limit, states)]
+
+    @handles(ExplainRoute)
+    async def explain_route(self, request: ExplainRoute) -> list[RouteStep]:
+        notice = Notice("", "", request.severity, request.kind, request.project, request.flow)
+        return [RouteStep(receiver=d.receiver, route=d.route) for d in self._tree.deliveries(notice)]
+
+    @handles(TryReceiver)
+    async def try_receiver(self, request: TryReceiver) -> ReceiverTried:
+        receiver = self._config.notify.receivers.get(request.receiver)
+        if receiver is None:
+            known = ", ".join(sorted(self._config.notify.receivers)) or "none is configured"
+            raise CommandFailed("not_found", f"no receiver {request.receiver!r} (receivers: {known})")
+        destination = self._destination(receiver)
+        notice = Notice("contexten test message", f"A test of the {request.receiver} receiver: it works.", "info")
+        try:
+            answer = await destination.send(notice)
+        except Exception as exc:  # what the destination answered is the point: reported, not raised
+            return ReceiverTried(receiver=request.receiver, delivered=False, answer=redact(str(exc)))
+        finally:
+            await destination.close()
+        return ReceiverTried(receiver=request.receiver, delivered=True, answer=answer or "ok")
+
+
+class _Missing(Destination):
+    """A receiver whose URL is not in the environment: every notice is refused, saying which variable."""
+
+    def __init__(self, why: str) -> None:
+        self._why = why
+
+    async def send(self, notice: Notice) -> str:
+        raise DeliveryRefused(self._why)
+
+
+def _entry(row: OutboxRow) -> OutboxEntry:
+    return OutboxEntry(id=row.id, seq=row.seq, receiver=row.receiver, route=row.route, kind=row.notice.kind,
+                       title=row.notice.title, severity=row.notice.severity, state=row.state,
+                       attempts=row.attempts, created_at=row.created_at, next_at=row.next_at,
+                       sent_at=row.sent_at, remote=row.remote, last_error=row.last_error)  # fmt: skip
