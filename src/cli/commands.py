@@ -344,6 +344,7 @@ _HANDLERS: dict[str, Handler] = {
     "prs": _elsewhere("work", "pull_requests"),
     "sync-log": _elsewhere("work", "sync_log"),
     "issue": _elsewhere("work", "issue"),
+    "notify": _elsewhere("notify", "notify"),
     "propose": _elsewhere("work", "propose"),
     "pin": _pin,
     "unpin": _unpin,

@@ -128,6 +128,19 @@ def _start_flow_commands(
         "--key", default="", metavar="KEY", help="an idempotency key: the same key again returns the first flow"
     )
 
+    p = sub.add_parser("notify", parents=[common], help="notifications: the outbox, routes, a test message")
+    verbs = p.add_subparsers(dest="notify_command", required=True, metavar="VERB")
+    q = verbs.add_parser("outbox", parents=[common], help="the newest notices and where each stands")
+    q.add_argument("--state", default="", choices=["", "pending", "sending", "sent", "refused", "uncertain"])
+    q.add_argument("--limit", type=int, default=50)
+    q = verbs.add_parser("route", parents=[common], help="which receivers a notice would reach, and why")
+    q.add_argument("--kind", default="alert", choices=["alert", "alert.resolved", "run.failed", "run.completed"])
+    q.add_argument("--project", metavar="ID")
+    q.add_argument("--flow", metavar="FLOW")
+    q.add_argument("--severity", default="warning", choices=["info", "warning", "critical"])
+    q = verbs.add_parser("test", parents=[common], help="send a test message to a receiver; print its answer")
+    q.add_argument("receiver", metavar="RECEIVER")
+
     p = sub.add_parser("work", parents=[common], help="Start Flows: the list, one flow's tree, and orders")
     p.add_argument("flow", nargs="?", type=int, metavar="FLOW")
     p.add_argument("--project", metavar="ID", help="(the list) only this project's flows")

@@ -1,0 +1,48 @@
+"""What a notice looks like on the way out: Slack's Block Kit within its limits, the fallback text, no secret."""
+
+from __future__ import annotations
+
+from contexten.daemon.platform.credentials import Secret
+from contexten.daemon.slices.notify.destinations import MAX_BLOCKS, signature, slack_message
+from contexten.daemon.slices.notify.notices import NoticeMaker
+from contexten.daemon.slices.notify.port import Notice
+
+
+def test_a_slack_message_has_a_header_the_body_its_facts_and_a_fallback_text_without_secrets() -> None:
+    token = Secret("ghp_notifytestsecret0123456789")
+    body = f"push failed: remote said bad credentials for {token.reveal()}"
+    notice = Notice("run #7 deploy failed", body, "warning", "run.failed", "api", "deploy", 7, {"state": "FAILED"})
+    message = slack_message(notice)
+    assert token.reveal() not in str(message)
+    header, section, context = message["blocks"]
+    assert header["text"]["text"] == "run #7 deploy failed" and "push failed" in section["text"]["text"]
+    assert [e["text"] for e in context["elements"]] == ["*project* api", "*flow* deploy", "*run* #7", "*state* FAILED"]
+    assert message["text"].startswith(":large_orange_circle: run #7 deploy failed: push failed")
+
+
+def test_a_huge_notice_stays_within_slacks_limits() -> None:
+    notice = Notice("x" * 500, "y" * 10_000, "critical", fields={f"f{i}": "v" * 500 for i in range(100)})
+    message = slack_message(notice)
+    assert len(message["blocks"]) <= MAX_BLOCKS
+    assert len(message["blocks"][0]["text"]["text"]) <= 150 and len(message["blocks"][1]["text"]["text"]) <= 3000
+    assert len(message["blocks"][2]["elements"]) <= 10
+
+
+def test_a_webhook_signature_is_hmac_sha256_of_the_exact_body() -> None:
+    # RFC 4231 test case 2.
+    assert signature(b"Jefe", b"what do ya want for nothing?") == (
+        "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+    )
+
+
+def test_runs_notices_name_their_flow_and_only_a_runs_end_or_an_alert_makes_one() -> None:
+    maker = NoticeMaker()
+    assert maker.from_event("run.created", {"run": {"flow": "deploy"}}, 3, "api") is None
+    assert maker.from_event("run.state", {"state": "RUNNING"}, 3, "api") is None
+    assert maker.from_event("step.progress", {"index": 0}, 3, "api") is None
+    failed = maker.from_event("run.state", {"state": "FAILED", "error": "boom"}, 3, "api")
+    assert failed is not None and (failed.kind, failed.flow, failed.body) == ("run.failed", "deploy", "boom")
+    alert = maker.from_event("alert", {"severity": "critical", "source": "recovery", "message": "m"}, None, None)
+    assert alert is not None and (alert.kind, alert.severity) == ("alert", "critical")
+    resolved = maker.from_event("alert", {"resolved": True, "message": "ok again"}, None, None)
+    assert resolved is not None and (resolved.kind, resolved.severity) == ("alert.resolved", "info")

@@ -1,0 +1,162 @@
+"""The routing tree's rules, as Alertmanager documents them, on examples and as properties of random trees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from contexten.common.errors import ConfigError
+from contexten.daemon.platform.config import parse_config
+from contexten.daemon.slices.notify.port import Notice
+from contexten.daemon.slices.notify.routing import Route, RouteTree
+
+RECEIVERS = (
+    '[notify.receivers.a]\nkind = "log"\n[notify.receivers.b]\nkind = "log"\n[notify.receivers.c]\nkind = "log"\n'
+)
+
+
+def _tree(routes: str) -> RouteTree:
+    return RouteTree.compile(parse_config(RECEIVERS + routes, "c.toml").notify, "c.toml")
+
+
+def _where(tree: RouteTree, **facts: Any) -> list[tuple[str, str]]:
+    notice = Notice("t", "", facts.pop("severity", "warning"), facts.pop("kind", "alert"), **facts)
+    return [(d.receiver, d.route) for d in tree.deliveries(notice)]
+
+
+def test_the_first_matching_route_takes_a_notice_unless_it_says_continue() -> None:
+    tree = _tree('[[notify.routes]]\nreceiver = "a"\n[[notify.routes]]\nreceiver = "b"\n')
+    assert _where(tree) == [("a", "notify.routes[0]")]
+    tree = _tree('[[notify.routes]]\nreceiver = "a"\ncontinue = true\n[[notify.routes]]\nreceiver = "b"\n')
+    assert _where(tree) == [("a", "notify.routes[0]"), ("b", "notify.routes[1]")]
+
+
+def test_children_inherit_the_receiver_and_the_parent_delivers_when_no_child_matches() -> None:
+    tree = _tree(
+        '[[notify.routes]]\nreceiver = "a"\nmatch = { project = ["api"] }\n'
+        '  [[notify.routes.routes]]\n  match = { severity = ["critical"] }\n'  # inherits a
+        '  [[notify.routes.routes]]\n  match = { kind = ["run.failed"] }\n  receiver = "b"\n'
+    )
+    assert _where(tree, project="api", severity="critical") == [("a", "notify.routes[0].routes[0]")]
+    assert _where(tree, project="api", kind="run.failed") == [("b", "notify.routes[0].routes[1]")]
+    assert _where(tree, project="api", kind="alert") == [("a", "notify.routes[0]")]
+    assert _where(tree, project="web") == []  # no route takes it
+
+
+def test_matchers_take_any_of_their_values_and_every_given_key_must_hold() -> None:
+    tree = _tree('[[notify.routes]]\nreceiver = "a"\nmatch = { project = ["api", "web"], flow = ["health_check"] }\n')
+    assert _where(tree, project="web", flow="health_check") == [("a", "notify.routes[0]")]
+    assert _where(tree, project="web", flow="synthetic") == []
+    assert _where(tree, project=None, flow="health_check") == []
+
+
+def test_a_receiver_reached_twice_is_delivered_once() -> None:
+    tree = _tree('[[notify.routes]]\nreceiver = "a"\ncontinue = true\n[[notify.routes]]\nreceiver = "a"\n')
+    assert _where(tree) == [("a", "notify.routes[0]")]
+
+
+@pytest.mark.parametrize(
+    ("routes", "key", "words"),
+    [
+        ('[[notify.routes]]\nreceiver = "zed"\n', "notify.routes[0].receiver", "unknown receiver 'zed'"),
+        ('[[notify.routes]]\nmatch = { project = ["x"] }\n', "notify.routes[0].receiver", "needs a receiver"),
+        (
+            '[[notify.routes]]\nreceiver = "a"\n  [[notify.routes.routes]]\n  receiver = "q"\n',
+            "notify.routes[0].routes[0].receiver",
+            "unknown receiver 'q'",
+        ),
+    ],
+)
+def test_a_bad_route_is_refused_by_its_key(routes: str, key: str, words: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        _tree(routes)
+    assert info.value.key == key and words in str(info.value)
+
+
+def test_a_bad_matcher_or_receiver_is_refused_by_its_key() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config('[[notify.routes]]\nreceiver = "a"\nmatch = { kind = ["run.exploded"] }\n', "c.toml")
+    assert info.value.key.startswith("notify.routes[0].match.kind")
+    with pytest.raises(ConfigError) as info:
+        parse_config('[notify.receivers.s]\nkind = "slack_api"\n', "c.toml")
+    assert info.value.key == "notify.receivers.s" and "needs `channel`" in str(info.value)
+
+
+# ---- properties of random trees -------------------------------------------------------------------
+
+KINDS = ["alert", "alert.resolved", "run.failed", "run.completed"]
+PROJECTS = ["api", "web", None]
+SEVERITIES = ["info", "warning", "critical"]
+
+
+def _routes(depth: int) -> st.SearchStrategy[list[Route]]:
+    def route(children: list[Route]) -> st.SearchStrategy[Route]:
+        return st.builds(
+            lambda receiver, kinds, projects, severities, cont, key: Route(
+                key,
+                receiver,
+                frozenset(kinds),
+                frozenset(projects),
+                frozenset(),
+                frozenset(severities),
+                cont,
+                tuple(children),
+            ),
+            st.sampled_from(["a", "b", "c"]),
+            st.sets(st.sampled_from(KINDS), max_size=2),
+            st.sets(st.sampled_from(["api", "web"]), max_size=1),
+            st.sets(st.sampled_from(SEVERITIES), max_size=2),
+            st.booleans(),
+            st.uuids().map(str),
+        )
+
+    if depth == 0:
+        return st.lists(route([]), max_size=3)
+    return _routes(depth - 1).flatmap(lambda kids: st.lists(route(kids), max_size=3))
+
+
+def _holds(route: Route, notice: Notice) -> bool:
+    return route.matches(notice)
+
+
+def _all_routes(routes: tuple[Route, ...] | list[Route], ancestors_hold: bool, notice: Notice) -> list[Route]:
+    """Every route whose own matchers and all its ancestors' hold for the notice."""
+    out: list[Route] = []
+    for r in routes:
+        if ancestors_hold and _holds(r, notice):
+            out.append(r)
+            out += _all_routes(r.children, True, notice)
+    return out
+
+
+notices = st.builds(lambda k, p, s: Notice("t", "", s, k, p), st.sampled_from(KINDS), st.sampled_from(PROJECTS),
+                    st.sampled_from(SEVERITIES))  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(_routes(2), notices)
+def test_deliveries_come_only_from_routes_whose_path_matches_and_stop_without_continue(
+    routes: list[Route], notice: Notice
+) -> None:
+    tree = RouteTree(tuple(routes))
+    found = tree.deliveries(notice)
+    reachable = {r.key: r for r in _all_routes(routes, True, notice)}
+    # Each delivery comes from a route whose matchers, and its ancestors', all hold; each receiver once.
+    assert all(d.route in reachable and reachable[d.route].receiver == d.receiver for d in found)
+    assert len({d.receiver for d in found}) == len(found)
+    # Some top-level route holds: the notice goes somewhere. None holds: nowhere.
+    assert bool(found) == any(_holds(r, notice) for r in routes)
+    # Without `continue` anywhere, one route delivers: the first that holds at each level, down to a leaf.
+    if not any(r.continue_ for r in reachable.values()) and found:
+        assert len(found) == 1
+        level: tuple[Route, ...] = tuple(routes)
+        chosen: Route | None = None
+        while True:
+            first = next((r for r in level if _holds(r, notice)), None)
+            if first is None:
+                break
+            chosen, level = first, first.children
+        assert chosen is not None and found[0].route == chosen.key
