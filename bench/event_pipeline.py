@@ -112,8 +112,8 @@ def summary(result: dict[str, Any]) -> dict[str, float]:
 # ---- the real daemon ------------------------------------------------------------------------------
 
 
-def daemon_round(runs: int, steps: int, step_ms: int, subscribers: int = 1) -> dict[str, float]:
-    config = f"[daemon]\nmax_concurrent_workflows = {runs}\nheartbeat_seconds = 0.1\n"
+def daemon_round(runs: int, steps: int, step_ms: int, subscribers: int = 1, extra: str = "") -> dict[str, float]:
+    config = f"[daemon]\nmax_concurrent_workflows = {runs}\nheartbeat_seconds = 0.1\n" + extra
     with real_daemon(config, "cxe-") as daemon:
         subs = Subscribers(f"ipc://{daemon.home}/run/events.sock", runs, subscribers)
         subs.joined()
