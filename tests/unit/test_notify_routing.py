@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from contexten.common.errors import ConfigError
 from contexten.daemon.platform.config import parse_config
+from contexten.daemon.slices.notify.groups import GroupSchedule
 from contexten.daemon.slices.notify.port import Notice
 from contexten.daemon.slices.notify.routing import Route, RouteTree
 
@@ -160,3 +161,38 @@ def test_deliveries_come_only_from_routes_whose_path_matches_and_stop_without_co
                 break
             chosen, level = first, first.children
         assert chosen is not None and found[0].route == chosen.key
+
+
+def test_grouping_is_inherited_and_a_group_is_the_routes_and_its_fields_values() -> None:
+    tree = _tree(
+        '[[notify.routes]]\nreceiver = "a"\ngroup_by = ["kind", "project"]\ngroup_wait = "10s"\n'
+        '  [[notify.routes.routes]]\n  match = { severity = ["critical"] }\n  group_interval = "1h"\n'
+    )
+    (critical,) = tree.deliveries(Notice("t", "", "critical", "alert", "api"))
+    assert (critical.group, critical.group_wait, critical.group_interval) == (
+        "notify.routes[0].routes[0]|kind=alert|project=api", 10.0, 3600.0)  # fmt: skip
+    (other,) = tree.deliveries(Notice("t", "", "warning", "alert", "web"))
+    assert (other.group, other.group_wait, other.group_interval) == (
+        "notify.routes[0]|kind=alert|project=web",
+        10.0,
+        300.0,
+    )
+    (alone,) = _tree('[[notify.routes]]\nreceiver = "a"\n').deliveries(Notice("t", "", "warning"))
+    assert alone.group == ""  # no group_by: each notice on its own
+
+
+def test_a_bad_duration_is_refused_by_its_key() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(RECEIVERS + '[[notify.routes]]\nreceiver = "a"\ngroup_wait = "soon"\n', "c.toml")
+    assert info.value.key == "notify.routes[0].group_wait" and "a duration like '30s'" in str(info.value)
+
+
+def test_a_group_waits_to_gather_then_goes_out_at_most_once_per_interval() -> None:
+    schedule = GroupSchedule()
+    assert schedule.due("g", 30, 300, now=1000) == 1030  # the first notice waits group_wait
+    assert schedule.due("g", 30, 300, now=1010) == 1030  # the next ones join it
+    schedule.went_out("g", now=1031)
+    assert schedule.due("g", 30, 300, now=1100) == 1331  # after a send: group_interval from it
+    schedule.went_out("g", now=1331)
+    assert schedule.due("g", 30, 300, now=5000) == 5000  # long quiet: at once
+    assert schedule.due("h", 0, 300, now=7) == 7  # another group is its own

@@ -22,9 +22,10 @@ With no `[notify]` section, notices go to the daemon's log, as before.
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, model_validator
 
 # What can become a notice (see slices/notify/notices.py), and how bad it is.
 NoticeKind = Literal["alert", "alert.resolved", "run.failed", "run.completed"]
@@ -67,10 +68,36 @@ class MatchSection(_Section):
     severity: list[Severity] = []
 
 
+def duration(value: object) -> float:
+    """'30s', '5m', '4h', '1h30m' (or a number of seconds) -> seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str) and _DURATION.fullmatch(value.strip()) and value.strip():
+        seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(value))
+    else:
+        raise ValueError(f"a duration like '30s', '5m' or '4h' (got {value!r})")
+    if not 0 <= seconds <= 7 * 86_400:
+        raise ValueError(f"between 0s and 7 days (got {value!r})")
+    return seconds
+
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86_400.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_DURATION = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+")
+Duration = Annotated[float, BeforeValidator(duration)]
+GroupField = Literal["kind", "project", "flow", "severity"]
+
+
 class RouteSection(_Section):
     match: MatchSection = Field(default_factory=MatchSection)
     receiver: str = ""  # "" inherits the parent's
     continue_: bool = Field(default=False, alias="continue")  # also try the routes after this one
+    # Grouping, after Alertmanager: notices with the same values of these fields go out as one message,
+    # the first after `group_wait` (to gather the rest of a burst), then at most every `group_interval`.
+    # Left out, a route inherits its parent's; a route without `group_by` sends each notice on its own.
+    group_by: list[GroupField] | None = None
+    group_wait: Duration | None = None  # default 30s
+    group_interval: Duration | None = None  # default 5m
     routes: list[RouteSection] = []
 
 

@@ -328,12 +328,14 @@ MIGRATIONS: list[Migration] = [
         ("notify",),
         """
         -- The notifications outbox: one row per (event, receiver) the routes send it to, written in the
-        -- event's own transaction, then delivered. `remote` is the id the receiver gave it (Slack's ts).
+        -- event's own transaction, then delivered. `remote` is the id the receiver gave it (Slack's ts);
+        -- rows of one `grp` (a route's group of notices) go out as one message.
         CREATE TABLE notify_outbox (
             id         INTEGER PRIMARY KEY,
             seq        INTEGER NOT NULL,
             receiver   TEXT NOT NULL,
             route      TEXT NOT NULL,
+            grp        TEXT NOT NULL DEFAULT '',
             notice     TEXT NOT NULL,
             state      TEXT NOT NULL,
             attempts   INTEGER NOT NULL DEFAULT 0,
@@ -345,6 +347,7 @@ MIGRATIONS: list[Migration] = [
             UNIQUE (seq, receiver)
         );
         CREATE INDEX notify_outbox_open ON notify_outbox (receiver, state, id);
+        CREATE INDEX notify_outbox_groups ON notify_outbox (grp, state);
         """,
     ),
 ]

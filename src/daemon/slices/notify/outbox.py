@@ -1,8 +1,8 @@
-"""The notify slice's table: the outbox. A row per (event, receiver), queued in the event's transaction
-(`queued`), then `pending` -> `sending` -> `sent`, or back to `pending` with a later `next_at` when the
-receiver failed for now, or `refused` when it never will. A row found `sending` at start-up was being
-delivered when the daemon died: it becomes `uncertain` and is not sent again by itself (Slack has no
-idempotency key, and a second post is worse than a visible doubt); `contexten notify outbox` lists it."""
+"""The notify slice's table: the outbox. A row per (event, receiver), queued in the event's transaction (`queued`),
+then `pending` -> `sending` -> `sent`, or back to `pending` with a later `next_at` when the receiver failed for now
+(the rows of a group move together, as one message), or `refused` when it never will. A row found `sending` at
+start-up was being delivered when the daemon died: it becomes `uncertain` and is not sent again by itself (Slack has
+no idempotency key, and a second post is worse than a visible doubt); `contexten notify outbox` lists it."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ class OutboxRow:
     seq: int
     receiver: str
     route: str
+    group: str
     notice: Notice
     state: str
     attempts: int
@@ -35,55 +36,102 @@ class OutboxRow:
     last_error: str | None
 
 
-def queued(seq: int, notice: Notice, deliveries: list[Delivery], now: float) -> list[Statement]:
+@dataclass(frozen=True)
+class Batch:
+    """Rows that go out as one message: one row, or the pending rows of a group up to `last`."""
+
+    receiver: str
+    group: str
+    first: int
+    last: int
+
+    def where(self) -> tuple[str, tuple[Any, ...]]:
+        return "receiver = ? AND grp = ? AND id BETWEEN ? AND ?", (self.receiver, self.group, self.first, self.last)
+
+
+def queued(seq: int, notice: Notice, deliveries: list[tuple[Delivery, float]], now: float) -> list[Statement]:
+    """The rows an event's notice makes, each with the time it may be sent (later, for a group to gather)."""
     document = json.dumps(asdict(notice), sort_keys=True)
-    return [("INSERT OR IGNORE INTO notify_outbox (seq, receiver, route, notice, state, next_at, created_at) "
-             "VALUES (?, ?, ?, ?, 'pending', ?, ?)", (seq, d.receiver, d.route, document, now, now))
-            for d in deliveries]  # fmt: skip
+    return [("INSERT OR IGNORE INTO notify_outbox (seq, receiver, route, grp, notice, state, next_at, created_at) "
+             "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)", (seq, d.receiver, d.route, d.group, document, at, now))
+            for d, at in deliveries]  # fmt: skip
 
 
-def sending(row_id: int, attempts: int) -> Statement:
-    return "UPDATE notify_outbox SET state = 'sending', attempts = ? WHERE id = ?", (attempts, row_id)
+def _set(batch: Batch, state: str, assignments: str, values: tuple[Any, ...]) -> Statement:
+    where, key = batch.where()
+    return f"UPDATE notify_outbox SET {assignments} WHERE {where} AND state = ?", (*values, *key, state)
 
 
-def sent(row_id: int, remote: str, now: float) -> Statement:
-    return ("UPDATE notify_outbox SET state = 'sent', sent_at = ?, remote = ?, last_error = NULL WHERE id = ?",
-            (now, remote, row_id))  # fmt: skip
+def sending(batch: Batch, attempts: int) -> Statement:
+    return _set(batch, "pending", "state = 'sending', attempts = ?", (attempts,))
 
 
-def retry(row_id: int, error: str, next_at: float) -> Statement:
-    return ("UPDATE notify_outbox SET state = 'pending', next_at = ?, last_error = ? WHERE id = ?",
-            (next_at, error, row_id))  # fmt: skip
+def sent(batch: Batch, remote: str, now: float) -> Statement:
+    return _set(batch, "sending", "state = 'sent', sent_at = ?, remote = ?, last_error = NULL", (now, remote))
 
 
-def refused(row_id: int, error: str) -> Statement:
-    return "UPDATE notify_outbox SET state = 'refused', last_error = ? WHERE id = ?", (error, row_id)
+def retry(batch: Batch, error: str, next_at: float) -> Statement:
+    return _set(batch, "sending", "state = 'pending', next_at = ?, last_error = ?", (next_at, error))
 
 
-def uncertain(row_id: int) -> Statement:
+def refused(batch: Batch, error: str) -> Statement:
+    return _set(batch, "sending", "state = 'refused', last_error = ?", (error,))
+
+
+def uncertain() -> Statement:
     why = "the daemon stopped while this was being sent: it may have been delivered; not sent again"
-    return "UPDATE notify_outbox SET state = 'uncertain', last_error = ? WHERE id = ?", (why, row_id)
+    return "UPDATE notify_outbox SET state = 'uncertain', last_error = ? WHERE state = 'sending'", (why,)
 
 
-_COLUMNS = "id, seq, receiver, route, notice, state, attempts, next_at, created_at, sent_at, remote, last_error"
+_COLUMNS = "id, seq, receiver, route, grp, notice, state, attempts, next_at, created_at, sent_at, remote, last_error"
 
 
 def _row(r: Any) -> OutboxRow:
-    return OutboxRow(r[0], r[1], r[2], r[3], Notice(**json.loads(r[4])), r[5], r[6], r[7], r[8], r[9], r[10], r[11])
+    return OutboxRow(r[0], r[1], r[2], r[3], r[4], Notice(**json.loads(r[5])), r[6], r[7], r[8], r[9], r[10], r[11],
+                     r[12])  # fmt: skip
 
 
 class Outbox:
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
 
-    async def oldest_pending(self, receiver: str) -> OutboxRow | None:
-        """The next row a receiver delivers: its oldest pending one (a receiver catches up in order)."""
+    async def next_pending(self, receiver: str, now: float) -> tuple[OutboxRow | None, float | None]:
+        """The row a receiver delivers next: its oldest pending one (a receiver catches up in order), except
+        that a group still gathering (before its `next_at`) lets the others by. Else when one is due."""
+        rows = list(await self._db.execute_fetchall(
+            f"SELECT {_COLUMNS} FROM notify_outbox WHERE receiver = ? AND state = 'pending' "
+            "AND (grp = '' OR next_at <= ?) ORDER BY id LIMIT 1",
+            (receiver, now),
+        ))  # fmt: skip
+        if rows:
+            return _row(rows[0]), None
+        due = list(await self._db.execute_fetchall(
+            "SELECT MIN(next_at) FROM notify_outbox WHERE receiver = ? AND state = 'pending'", (receiver,)
+        ))  # fmt: skip
+        return None, (float(due[0][0]) if due and due[0][0] is not None else None)
+
+    async def group_pending(self, receiver: str, group: str, limit: int) -> tuple[list[OutboxRow], int, int]:
+        """A group's pending rows: the first `limit` of them, how many there are, and the last one's id."""
         rows = await self._db.execute_fetchall(
-            f"SELECT {_COLUMNS} FROM notify_outbox WHERE receiver = ? AND state = 'pending' ORDER BY id LIMIT 1",
-            (receiver,),
+            f"SELECT {_COLUMNS} FROM notify_outbox WHERE receiver = ? AND grp = ? AND state = 'pending' "
+            "ORDER BY id LIMIT ?",
+            (receiver, group, limit),
         )
-        found = list(rows)
-        return _row(found[0]) if found else None
+        counted = list(await self._db.execute_fetchall(
+            "SELECT COUNT(*), MAX(id) FROM notify_outbox WHERE receiver = ? AND grp = ? AND state = 'pending'",
+            (receiver, group),
+        ))  # fmt: skip
+        return [_row(r) for r in rows], int(counted[0][0]), int(counted[0][1] or 0)
+
+    async def groups(self) -> tuple[dict[str, float], dict[str, float]]:
+        """Per group: when it last went out, and when its pending rows are due (both from the store)."""
+        flushed = await self._db.execute_fetchall(
+            "SELECT grp, MAX(sent_at) FROM notify_outbox WHERE grp != '' AND state = 'sent' GROUP BY grp"
+        )
+        due = await self._db.execute_fetchall(
+            "SELECT grp, MIN(next_at) FROM notify_outbox WHERE grp != '' AND state = 'pending' GROUP BY grp"
+        )
+        return {g: float(t) for g, t in flushed}, {g: float(t) for g, t in due}
 
     async def in_state(self, state: str) -> list[OutboxRow]:
         rows = await self._db.execute_fetchall(

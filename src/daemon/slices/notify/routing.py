@@ -11,6 +11,10 @@ from contexten.common.errors import ConfigError
 from contexten.daemon.platform.config_notify import NotifySection, RouteSection
 from contexten.daemon.slices.notify.port import Notice
 
+GROUP_WAIT = 30.0  # Alertmanager's defaults
+GROUP_INTERVAL = 300.0
+Grouping = tuple[tuple[str, ...], float, float]  # group_by, group_wait, group_interval: inherited down the tree
+
 
 @dataclass(frozen=True)
 class Route:
@@ -22,6 +26,9 @@ class Route:
     severity: frozenset[str]
     continue_: bool
     children: tuple[Route, ...]
+    group_by: tuple[str, ...] = ()  # () sends each notice on its own
+    group_wait: float = GROUP_WAIT
+    group_interval: float = GROUP_INTERVAL
 
     def matches(self, notice: Notice) -> bool:
         return (
@@ -36,6 +43,9 @@ class Route:
 class Delivery:
     receiver: str
     route: str  # the key of the route that delivers it
+    group: str = ""  # notices with the same group go out together ("" = on its own)
+    group_wait: float = GROUP_WAIT
+    group_interval: float = GROUP_INTERVAL
 
 
 class RouteTree:
@@ -46,23 +56,27 @@ class RouteTree:
     def compile(cls, section: NotifySection, path: str) -> RouteTree:
         """The tree of `[notify]`; a route naming no receiver, or one that does not exist, is refused by key."""
 
-        def build(routes: list[RouteSection], inherited: str, where: str) -> tuple[Route, ...]:
+        def build(routes: list[RouteSection], inherited: str, where: str, grouping: Grouping) -> tuple[Route, ...]:
             built = []
             for i, route in enumerate(routes):
                 key = f"{where}[{i}]"
                 receiver = route.receiver or inherited
+                group_by = tuple(route.group_by) if route.group_by is not None else grouping[0]
+                wait = route.group_wait if route.group_wait is not None else grouping[1]
+                interval = route.group_interval if route.group_interval is not None else grouping[2]
                 if not receiver:
                     raise ConfigError(path, f"{key}.receiver", "a route needs a receiver (its own or its parent's)")
                 if receiver not in section.receivers:
                     known = ", ".join(sorted(section.receivers)) or "none is configured"
                     raise ConfigError(path, f"{key}.receiver", f"unknown receiver {receiver!r} (receivers: {known})")
                 m = route.match
+                children = build(route.routes, receiver, f"{key}.routes", (group_by, wait, interval))
                 built.append(Route(key, receiver, frozenset(m.kind), frozenset(m.project), frozenset(m.flow),
-                                   frozenset(m.severity), route.continue_, build(route.routes, receiver,
-                                                                                   f"{key}.routes")))  # fmt: skip
+                                   frozenset(m.severity), route.continue_, children, group_by, wait,
+                                   interval))  # fmt: skip
             return tuple(built)
 
-        return cls(build(section.routes, "", "notify.routes"))
+        return cls(build(section.routes, "", "notify.routes", ((), GROUP_WAIT, GROUP_INTERVAL)))
 
     def deliveries(self, notice: Notice) -> list[Delivery]:
         """Where a notice goes, each receiver once (the first route that reaches it says why)."""
@@ -78,7 +92,14 @@ def _walk(routes: tuple[Route, ...], notice: Notice) -> list[Delivery]:
         if not route.matches(notice):
             continue
         below = _walk(route.children, notice)
-        out += below or [Delivery(route.receiver, route.key)]
+        out += below or [_delivery(route, notice)]
         if not route.continue_:
             break
     return out
+
+
+def _delivery(route: Route, notice: Notice) -> Delivery:
+    if not route.group_by:
+        return Delivery(route.receiver, route.key)
+    values = "|".join(f"{field}={getattr(notice, field) or ''}" for field in route.group_by)
+    return Delivery(route.receiver, route.key, f"{route.key}|{values}", route.group_wait, route.group_interval)

@@ -39,6 +39,7 @@ from contexten.daemon.slices.notify.destinations import (
     SlackWebhook,
     Webhook,
 )
+from contexten.daemon.slices.notify.groups import GroupSchedule
 from contexten.daemon.slices.notify.notices import NoticeMaker
 from contexten.daemon.slices.notify.outbox import Outbox, OutboxRow
 from contexten.daemon.slices.notify.port import Notice
@@ -70,6 +71,7 @@ class NotifySlice(Slice):
         self._workers: dict[str, ReceiverWorker] = {}
         self._worker_tasks: list[asyncio.Task[None]] = []
         self._queued: dict[int, set[str]] = {}  # event seq -> receivers it queued rows for, until published
+        self._groups = GroupSchedule()
         # Registered now, before any slice starts: every event from the first one on is routed.
         events.add_companion(self._route)
         events.add_listener(self._published)
@@ -82,10 +84,14 @@ class NotifySlice(Slice):
         )
         for run_id, flow in rows:
             self._maker.remember(run_id, flow)  # runs resumed after a restart: their notices name their flow
-        for row in await self._box.in_state("sending"):
+        interrupted = await self._box.in_state("sending")
+        for row in interrupted:
             error = "the daemon stopped during the send: not sent again (it may have been delivered)"
             data = {"id": row.id, "receiver": row.receiver, "error": error, "retry_at": None}
-            self._events.emit(EventKind.NOTIFY_FAILED, data, writes=[outbox.uncertain(row.id)])
+            first = row is interrupted[0]  # its write marks every interrupted row
+            self._events.emit(EventKind.NOTIFY_FAILED, data, writes=[outbox.uncertain()] if first else [])
+        flushed, due = await self._box.groups()
+        self._groups = GroupSchedule(flushed, due)
         self._start_workers()
 
     def check(self, config: Config) -> None:
@@ -104,7 +110,7 @@ class NotifySlice(Slice):
         for name, receiver in self._config.notify.receivers.items():
             breaker = self._breakers.get(f"notify:{name}")
             worker = ReceiverWorker(name, self._destination(receiver), receiver.min_interval_seconds, breaker,
-                                    self._box, self._events, self._clock)  # fmt: skip
+                                    self._box, self._events, self._clock, self._groups)  # fmt: skip
             self._workers[name] = worker
             self._worker_tasks.append(asyncio.create_task(self._supervised(worker), name=f"notify-{name}"))
 
@@ -156,7 +162,10 @@ class NotifySlice(Slice):
         if not deliveries:
             return []
         self._queued[seq] = {d.receiver for d in deliveries}
-        return outbox.queued(seq, notice, deliveries, self._clock.now())
+        now = self._clock.now()
+        timed = [(d, self._groups.due(d.group, d.group_wait, d.group_interval, now) if d.group else now)
+                 for d in deliveries]  # fmt: skip
+        return outbox.queued(seq, notice, timed, now)
 
     def _published(self, event: Published) -> None:
         if not self._queued:
