@@ -6,7 +6,7 @@ import argparse
 
 from contexten.cli.output import clock, emit_json
 from contexten.client.connection import DaemonClient
-from contexten.common.protocol.notify import ExplainRoute, ListOutbox, TryReceiver
+from contexten.common.protocol.notify import ExplainRoute, ListOutbox, RetryNotice, TryReceiver
 
 
 async def notify(args: argparse.Namespace, client: DaemonClient) -> int:
@@ -34,6 +34,13 @@ async def notify(args: argparse.Namespace, client: DaemonClient) -> int:
             print("no route takes it: it goes nowhere (the daemon log has every alert)")
         for step in steps:
             print(f"{step.receiver:<16} via {step.route}")
+        return 0
+    if args.notify_command == "retry":
+        again = await client.call(RetryNotice(id=args.id))
+        if args.json:
+            emit_json(again)
+        else:
+            print(f"queued again: {', '.join(f'#{i}' for i in again.ids)}")
         return 0
     tried = await client.call(TryReceiver(receiver=args.receiver))
     if args.json:

@@ -138,6 +138,8 @@ def _start_flow_commands(
     q.add_argument("--project", metavar="ID")
     q.add_argument("--flow", metavar="FLOW")
     q.add_argument("--severity", default="warning", choices=["info", "warning", "critical"])
+    q = verbs.add_parser("retry", parents=[common], help="send a refused or uncertain notice again")
+    q.add_argument("id", type=int, metavar="ID")
     q = verbs.add_parser("test", parents=[common], help="send a test message to a receiver; print its answer")
     q.add_argument("receiver", metavar="RECEIVER")
 

@@ -68,6 +68,7 @@ class EventKind(StrEnum):
     NOTIFY_SENDING = "notify.sending"
     NOTIFY_SENT = "notify.sent"
     NOTIFY_FAILED = "notify.failed"
+    NOTIFY_REQUEUED = "notify.requeued"
 
 
 # kind -> (the slice that emits it, what it says). Grouped by slice; docs/events.md is generated from it.
@@ -171,6 +172,10 @@ CATALOGUE: dict[EventKind, tuple[str, str]] = {
     EventKind.NOTIFY_FAILED: (
         "notify",
         "A notice was not delivered: id, receiver, error; `retry_at` when it is tried again, none if refused.",
+    ),
+    EventKind.NOTIFY_REQUEUED: (
+        "notify",
+        "A refused or uncertain notice was queued again by a person: id, receiver, ids.",
     ),
 }
 

@@ -50,7 +50,7 @@ from contexten.common.protocol.delivery import (
     PlanWork,
     StartWork,
 )
-from contexten.common.protocol.notify import ExplainRoute, ListOutbox, TryReceiver
+from contexten.common.protocol.notify import ExplainRoute, ListOutbox, RetryNotice, TryReceiver
 from tests.helpers import DaemonProcess, eventually
 
 
@@ -92,6 +92,7 @@ def requests_for(project: str, repo: Path, run: int) -> list[Request[Any]]:
         ListOutbox(),
         ExplainRoute(kind="alert", severity="critical"),
         TryReceiver(receiver="nobody"),  # none configured: refused by name
+        RetryNotice(id=999),
     ]
 
 
@@ -132,6 +133,7 @@ async def test_every_request_is_answered_with_its_response_type(home: Path, git_
             "work.control": "not_found",
             "work.log": "not_found",
             "notify.test": "not_found",  # no receiver of that name
+            "notify.retry": "not_found",
         }
         assert "issue.update" in answered and "analysis.get" in answered and answered[-1] == "daemon.stop"
         assert daemon.wait_exit(30) == 0

@@ -168,3 +168,32 @@ def test_a_route_to_an_unknown_receiver_is_refused_by_its_key(home: Path) -> Non
     result = daemon_refusing_to_start(home)
     assert result.returncode == 3
     assert "notify.routes[0].receiver: unknown receiver 'nobody'" in result.stderr
+
+
+def test_a_refused_notice_is_kept_visible_and_sent_when_retried(home: Path) -> None:
+    slack = FakeSlack(per_second=0)
+    slack.refuse_channel = "C0OPS"  # the bot is not in the channel yet
+    with slack.running():
+        daemon = DaemonProcess(home, _config(slack), env=_env(slack)).start()
+        try:
+            assert cli(home, *FAIL).returncode == 1
+            wait_for(lambda: any(r["receiver"] == "ops" and r["state"] == "refused" for r in _outbox(home)), 20,
+                     "the refusal kept")  # fmt: skip
+            (refused,) = [r for r in _outbox(home) if r["receiver"] == "ops"]
+            assert "channel_not_found" in refused["last_error"] and refused["attempts"] == 1
+            assert cli(home, "notify", "retry", str(refused["id"])).returncode == 0  # queued again ...
+
+            def refused_twice() -> bool:
+                return [(r["attempts"], r["state"]) for r in _outbox(home) if r["receiver"] == "ops"] == [
+                    (2, "refused")
+                ]
+
+            wait_for(refused_twice, 20, "tried again, and refused again: nothing was fixed")
+            slack.refuse_channel = ""  # the bot was invited
+            assert cli(home, "notify", "retry", str(refused["id"])).returncode == 0
+            slack.wait_for(lambda posts: len(_titles(posts, "api")) == 1)
+            again = cli(home, "notify", "retry", str(refused["id"]))
+            wait_for(lambda: [r["state"] for r in _outbox(home) if r["receiver"] == "ops"] == ["sent"], 20, "sent")
+            assert again.returncode == 1 and "only refused or uncertain" in again.stderr + again.stdout
+        finally:
+            daemon.stop()

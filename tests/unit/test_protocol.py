@@ -59,7 +59,7 @@ from contexten.common.protocol.delivery import (
     PlanWork,
     StartWork,
 )
-from contexten.common.protocol.notify import ExplainRoute, ListOutbox, TryReceiver
+from contexten.common.protocol.notify import ExplainRoute, ListOutbox, RetryNotice, TryReceiver
 
 EVERY_REQUEST: list[Request[Any]] = [
     Ping(),
@@ -98,6 +98,7 @@ EVERY_REQUEST: list[Request[Any]] = [
     ListOutbox(state="pending", limit=5),
     ExplainRoute(kind="run.failed", project="repo", flow="synthetic", severity="warning"),
     TryReceiver(receiver="team"),
+    RetryNotice(id=4),
 ]
 
 

@@ -61,3 +61,14 @@ class TryReceiver(Request[ReceiverTried]):
 
     cmd: Literal["notify.test"] = "notify.test"
     receiver: str = Field(min_length=1, max_length=200)
+
+
+class Requeued(LazyModel):
+    ids: list[int]  # the rows queued again
+
+
+class RetryNotice(Request[Requeued]):
+    """Queue a refused or uncertain notice (and the rest of its group's message) to be sent again now."""
+
+    cmd: Literal["notify.retry"] = "notify.retry"
+    id: int = Field(ge=1)

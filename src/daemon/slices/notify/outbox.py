@@ -78,6 +78,18 @@ def refused(batch: Batch, error: str) -> Statement:
     return _set(batch, "sending", "state = 'refused', last_error = ?", (error,))
 
 
+def _like(row: OutboxRow) -> tuple[str, tuple[Any, ...]]:
+    """The row, and the rows of its group that went out (or were cut off) in the same message with it."""
+    return ("state = ? AND receiver = ? AND grp = ? AND (id = ? OR (grp != '' AND remote IS ? AND last_error IS ?))",
+            (row.state, row.receiver, row.group, row.id, row.remote, row.last_error))  # fmt: skip
+
+
+def requeued(row: OutboxRow, now: float) -> Statement:
+    """A refused or uncertain row, with the rows that went out in its message, pending again at once."""
+    where, key = _like(row)
+    return f"UPDATE notify_outbox SET state = 'pending', next_at = ?, last_error = NULL WHERE {where}", (now, *key)
+
+
 def uncertain() -> Statement:
     why = "the daemon stopped while this was being sent: it may have been delivered; not sent again"
     return "UPDATE notify_outbox SET state = 'uncertain', last_error = ? WHERE state = 'sending'", (why,)
@@ -132,6 +144,16 @@ class Outbox:
             "SELECT grp, MIN(next_at) FROM notify_outbox WHERE grp != '' AND state = 'pending' GROUP BY grp"
         )
         return {g: float(t) for g, t in flushed}, {g: float(t) for g, t in due}
+
+    async def get(self, row_id: int) -> OutboxRow | None:
+        rows = list(await self._db.execute_fetchall(f"SELECT {_COLUMNS} FROM notify_outbox WHERE id = ?", (row_id,)))
+        return _row(rows[0]) if rows else None
+
+    async def ids_like(self, row: OutboxRow) -> list[int]:
+        """The rows a `requeued(row)` statement moves."""
+        where, key = _like(row)
+        rows = await self._db.execute_fetchall(f"SELECT id FROM notify_outbox WHERE {where} ORDER BY id", key)
+        return [int(r[0]) for r in rows]
 
     async def in_state(self, state: str) -> list[OutboxRow]:
         rows = await self._db.execute_fetchall(

@@ -20,6 +20,8 @@ from contexten.common.protocol.notify import (
     ListOutbox,
     OutboxEntry,
     ReceiverTried,
+    Requeued,
+    RetryNotice,
     RouteStep,
     TryReceiver,
 )
@@ -187,6 +189,21 @@ class NotifySlice(Slice):
     async def explain_route(self, request: ExplainRoute) -> list[RouteStep]:
         notice = Notice("", "", request.severity, request.kind, request.project, request.flow)
         return [RouteStep(receiver=d.receiver, route=d.route) for d in self._tree.deliveries(notice)]
+
+    @handles(RetryNotice)
+    async def retry_notice(self, request: RetryNotice) -> Requeued:
+        row = await self._box.get(request.id)
+        if row is None:
+            raise CommandFailed("not_found", f"no notice #{request.id} in the outbox (see `contexten notify outbox`)")
+        if row.state not in ("refused", "uncertain"):
+            raise CommandFailed("conflict", f"notice #{row.id} is {row.state}: only refused or uncertain ones are")
+        ids = await self._box.ids_like(row)
+        data = {"id": row.id, "receiver": row.receiver, "requeued": ids}
+        await self._events.commit(EventKind.NOTIFY_REQUEUED, data, writes=[outbox.requeued(row, self._clock.now())])
+        worker = self._workers.get(row.receiver)
+        if worker is not None:
+            worker.wake()
+        return Requeued(ids=ids)
 
     @handles(TryReceiver)
     async def try_receiver(self, request: TryReceiver) -> ReceiverTried:
