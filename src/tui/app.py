@@ -374,6 +374,11 @@ class ContextenApp(App[None]):
 
         self.push_screen(AlertsScreen(self.link))
 
+    def action_notices(self) -> None:
+        from contexten.tui.screens.notices import NoticesScreen
+
+        self.push_screen(NoticesScreen(self.link))
+
     def action_work(self) -> None:
         if self.selected_project is None:
             self.notify("no project highlighted", severity="warning")

@@ -56,6 +56,7 @@ from contexten.common.protocol import (
     StartRun,
     UnpinProject,
 )
+from contexten.common.protocol.notify import ListOutbox, OutboxEntry, Requeued, RetryNotice
 from contexten.tui.link import DaemonLink
 from tests.console.fake_work import FakeWork
 
@@ -103,6 +104,19 @@ def sample_events() -> list[Event]:
         ("run.state", 3, "web", {"state": "RUNNING"}),
     ]  # fmt: skip
     return [Event(seq=400 + n, ts=T0 - 60 + n, kind=k, run=r, project=p, data=d) for n, (k, r, p, d) in enumerate(rows)]
+
+
+def sample_outbox() -> list[OutboxEntry]:
+    def entry(n: int, state: str, receiver: str, title: str, **more: Any) -> OutboxEntry:
+        return OutboxEntry(id=n, seq=400 + n, receiver=receiver, route="notify.routes[0]", kind="run.failed",
+                           title=title, severity="warning", state=state, attempts=1, created_at=T0 - 60 + n,
+                           next_at=T0 - 60 + n, **more)  # fmt: skip
+
+    return [
+        entry(3, "refused", "ops", "run #2 synthetic failed", last_error="slack api: channel_not_found"),
+        entry(2, "sent", "team", "run #2 synthetic failed", remote="1700000001.000100", sent_at=T0 - 50),
+        entry(1, "sent", "team", "warning from sampler", remote="1700000000.000100", sent_at=T0 - 55),
+    ]
 
 
 def sample_alerts() -> list[ActiveAlert]:
@@ -267,6 +281,7 @@ def sample_snapshot() -> Snapshot:
 class FakeDaemonLink(DaemonLink):
     def __init__(self, snapshot: Snapshot | None = None) -> None:
         self.snapshot = snapshot or sample_snapshot()
+        self.outbox = sample_outbox()
         self.calls: list[tuple[str, Any]] = []
         self.work = FakeWork()
         self.many_issues: list[Issue] | None = None
@@ -318,6 +333,17 @@ class FakeDaemonLink(DaemonLink):
                 self.calls.append(("ack", key))
                 alert = next(a for a in self.snapshot.alerts if a.key == key)
                 return AlertAcknowledged(key=key, message=alert.message)
+            case ListOutbox(state=state, limit=limit):
+                self.calls.append(("outbox", state))
+                rows = [r for r in self.outbox if not state or r.state == state][:limit]
+                return [r.model_copy() for r in rows]
+            case RetryNotice(id=notice_id):
+                self.calls.append(("notice.retry", notice_id))
+                row = next((r for r in self.outbox if r.id == notice_id), None)
+                if row is None or row.state not in ("refused", "uncertain"):
+                    raise CommandFailed("conflict", f"notice #{notice_id} is not refused or uncertain")
+                row.state, row.last_error = "pending", None
+                return Requeued(ids=[notice_id])
             case RecoveryTable():
                 self.calls.append(("recovery", None))
                 return sample_recovery_table()

@@ -22,6 +22,7 @@ from contexten.tui.screens.confirm import ConfirmDialog
 from contexten.tui.screens.dashboard import DashboardScreen
 from contexten.tui.screens.events import EventsScreen
 from contexten.tui.screens.help import HelpScreen
+from contexten.tui.screens.notices import NoticesScreen
 from contexten.tui.screens.run_detail import RunScreen
 from contexten.tui.screens.start_flow import StartFlowScreen
 from contexten.tui.screens.work import WorkScreen
@@ -412,3 +413,22 @@ async def test_slash_filters_the_flow_tree_and_escape_brings_every_item_back() -
         assert isinstance(app.screen, WorkFlowScreen)
         await pilot.press("escape")
         await await_for(lambda: not isinstance(app.screen, WorkFlowScreen), 5, "back")
+
+
+async def test_the_notices_screen_lists_the_outbox_and_r_sends_a_refused_one_again() -> None:
+    link = FakeDaemonLink()
+    app = _app(link)
+    async with app.run_test(size=SIZE) as pilot:
+        await await_for(lambda: app.link_status == "connected", 5, "the fake link")
+        await pilot.press("m")
+        await await_for(lambda: isinstance(app.screen, NoticesScreen) and bool(app.screen.entries), 5, "the outbox")
+        screen = app.screen
+        assert isinstance(screen, NoticesScreen)
+        table = screen.query_one(ListTable)
+        assert table.row_count == 3 and "1 not delivered" in str(screen.query_one("#notices-status", Label).render())
+        await pilot.press("r")  # the first row: #3, refused by Slack
+        await await_for(lambda: ("notice.retry", 3) in link.calls, 5, "the retry sent")
+        await await_for(lambda: all(e.state != "refused" for e in screen.entries), 5, "the list read again")
+        await pilot.press("j", "r")  # #2 was delivered: the daemon refuses, the console says why and stays
+        await await_for(lambda: ("notice.retry", 2) in link.calls, 5, "the second retry asked")
+        assert isinstance(app.screen, NoticesScreen)

@@ -41,7 +41,7 @@ async def test_the_snapshot_and_a_newly_opened_run_are_drawn_at_once_not_at_the_
 
 def test_starting_the_console_imports_none_of_the_screens_it_has_not_opened() -> None:
     later = ["analysis", "work", "start_work", "start_flow", "run_detail", "events", "alerts", "recovery",
-             "work_flow", "work_flows", "help", "pin", "confirm"]  # fmt: skip
+             "work_flow", "work_flows", "help", "pin", "confirm", "notices"]  # fmt: skip
     code = (
         "import sys, contexten.tui.app\n"
         f"print(' '.join(m for m in {later!r} if 'contexten.tui.screens.' + m in sys.modules))"
