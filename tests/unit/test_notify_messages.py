@@ -40,8 +40,12 @@ def test_runs_notices_name_their_flow_and_only_a_runs_end_or_an_alert_makes_one(
     assert maker.from_event("run.created", {"run": {"flow": "deploy"}}, 3, "api") is None
     assert maker.from_event("run.state", {"state": "RUNNING"}, 3, "api") is None
     assert maker.from_event("step.progress", {"index": 0}, 3, "api") is None
-    failed = maker.from_event("run.state", {"state": "FAILED", "error": "boom"}, 3, "api")
+    assert maker.from_event("run.state", {"state": "RUNNING", "started_at": 100.0}, 3, "api") is None
+    failed = maker.from_event("run.state", {"state": "FAILED", "error": "boom", "ended_at": 112.5}, 3, "api")
     assert failed is not None and (failed.kind, failed.flow, failed.body) == ("run.failed", "deploy", "boom")
+    assert failed.title == "run #3 deploy failed" and failed.fields == {"state": "FAILED", "took": "12.5s"}
+    unknown = maker.from_event("run.state", {"state": "COMPLETED"}, 4, None)  # created before it was watching
+    assert unknown is not None and unknown.title == "run #4 completed" and "took" not in unknown.fields
     alert = maker.from_event("alert", {"severity": "critical", "source": "recovery", "message": "m"}, None, None)
     assert alert is not None and (alert.kind, alert.severity) == ("alert", "critical")
     resolved = maker.from_event("alert", {"resolved": True, "message": "ok again"}, None, None)

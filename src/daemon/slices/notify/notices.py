@@ -1,9 +1,10 @@
-"""Which events become notices, and what they say. A pure function of the event (and of which flow each
-run is), cheap enough to run for every event the daemon emits: most kinds are refused by one lookup."""
+"""Which events become notices, and what they say: alerts (everything that needs a person raises one: an
+escalated run or work item, a stale issue, a threshold) and the end of a run, with its flow and how long
+it took. A function of the event and of what it remembers of each unfinished run, cheap enough to run for
+every event the daemon emits: other kinds are refused at once."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from contexten.daemon.slices.notify.port import Notice
@@ -13,36 +14,48 @@ SEVERITIES = ("info", "warning", "critical")
 
 class NoticeMaker:
     def __init__(self) -> None:
-        self._flows: dict[int, str] = {}  # run -> its flow, for the runs not yet ended
+        self._runs: dict[int, tuple[str, float | None]] = {}  # run -> (its flow, when it started), until it ends
 
-    def remember(self, run: int, flow: str) -> None:
-        self._flows[run] = flow
+    def remember(self, run: int, flow: str, started_at: float | None = None) -> None:
+        self._runs[run] = (flow, started_at)
 
     def from_event(self, kind: str, data: dict[str, Any], run: int | None, project: str | None) -> Notice | None:
-        maker = _MAKERS.get(kind)
-        if maker is None:
+        if kind == "alert":
+            return _alert(data, run, project, self._runs.get(run, (None, None))[0] if run is not None else None)
+        if run is None:
             return None
-        if kind == "run.created" and run is not None:
+        if kind == "run.created":
             flow = (data.get("run") or {}).get("flow")
             if isinstance(flow, str):
-                self._flows[run] = flow
+                self._runs[run] = (flow, None)
             return None
-        flow = self._flows.get(run) if run is not None else None
-        if kind == "run.state" and run is not None and data.get("state") in ("COMPLETED", "FAILED", "CANCELLED"):
-            self._flows.pop(run, None)
-        made: Notice | None = maker(data, run, project, flow)
-        return made
+        if kind != "run.state":
+            return None
+        flow, started = self._runs.get(run, (None, None))
+        if isinstance(data.get("started_at"), int | float):
+            started = float(data["started_at"])
+            if flow is not None:
+                self._runs[run] = (flow, started)
+        if data.get("state") not in ("COMPLETED", "FAILED", "CANCELLED"):
+            return None
+        self._runs.pop(run, None)
+        ended = data.get("ended_at")
+        took = float(ended) - started if isinstance(ended, int | float) and started is not None else None
+        return _run_ended(data, run, project, flow, took)
 
 
-def _run_state(data: dict[str, Any], run: int | None, project: str | None, flow: str | None) -> Notice | None:
+def _run_ended(data: dict[str, Any], run: int, project: str | None, flow: str | None,
+               took: float | None) -> Notice | None:  # fmt: skip
     state = data.get("state")
+    what = f"run #{run} {flow}" if flow else f"run #{run}"
+    fields = {"state": str(state)}
+    if took is not None:
+        fields["took"] = f"{took:.1f}s" if took < 120 else f"{took / 60:.1f}min"
     if state == "FAILED":
         error = str(data.get("error") or "no error recorded")
-        return Notice(f"run #{run} {flow or ''} failed".replace("  ", " "), error, "warning", "run.failed",
-                      project, flow, run, {"state": "FAILED"})  # fmt: skip
+        return Notice(f"{what} failed", error, "warning", "run.failed", project, flow, run, fields)
     if state == "COMPLETED":
-        return Notice(f"run #{run} {flow or ''} completed".replace("  ", " "), "", "info", "run.completed",
-                      project, flow, run, {"state": "COMPLETED"})  # fmt: skip
+        return Notice(f"{what} completed", "", "info", "run.completed", project, flow, run, fields)
     return None
 
 
@@ -53,12 +66,3 @@ def _alert(data: dict[str, Any], run: int | None, project: str | None, flow: str
     if data.get("resolved"):
         return Notice(f"resolved: {source}", message, "info", "alert.resolved", project, flow, run)
     return Notice(f"{severity} from {source}", message, str(severity), "alert", project, flow, run)
-
-
-_MAKERS: dict[str, Callable[[dict[str, Any], int | None, str | None, str | None], Notice | None]] = {
-    "run.created": lambda *_: None,
-    "run.state": _run_state,
-    # Everything that needs a person raises an alert (an escalated run or work item, a stale issue, a
-    # threshold): alerts are what is routed, not the log lines of the notifier port beside them.
-    "alert": _alert,
-}

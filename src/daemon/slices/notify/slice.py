@@ -82,10 +82,10 @@ class NotifySlice(Slice):
 
     async def start(self) -> None:
         rows = await self._db.execute_fetchall(
-            f"SELECT id, flow FROM runs WHERE state NOT IN ({', '.join('?' for _ in TERMINAL)})", TERMINAL
+            f"SELECT id, flow, started_at FROM runs WHERE state NOT IN ({', '.join('?' for _ in TERMINAL)})", TERMINAL
         )
-        for run_id, flow in rows:
-            self._maker.remember(run_id, flow)  # runs resumed after a restart: their notices name their flow
+        for run_id, flow, started_at in rows:
+            self._maker.remember(run_id, flow, started_at)  # runs resumed after a restart: flow and time known
         interrupted = await self._box.in_state("sending")
         for row in interrupted:
             error = "the daemon stopped during the send: not sent again (it may have been delivered)"
