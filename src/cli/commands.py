@@ -60,7 +60,7 @@ def tui(paths: Paths) -> int:
     app = ContextenApp(paths, remember=True)
     app.log_path = open_console_log(paths.state_dir)
     app.run()
-    return 0
+    return app.return_code or 0  # 1: the terminal went away under it
 
 
 async def dispatch(args: argparse.Namespace, paths: Paths) -> int:

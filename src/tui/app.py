@@ -42,6 +42,7 @@ from contexten.tui.preferences import Preferences
 from contexten.tui.screens.dashboard import DashboardScreen
 from contexten.tui.screens.live import LiveScreen
 from contexten.tui.screens.state_view import StateView
+from contexten.tui.terminal import terminal_gone
 from contexten.tui.widgets.connection_indicator import LinkStatus
 from contexten.tui.widgets.run_list import RunList
 
@@ -216,6 +217,10 @@ class ContextenApp(App[None]):
                 screen.show_link(self.link_status, self.link_detail)
 
     def _tick(self) -> None:
+        if not self.is_headless and terminal_gone():
+            console_log.warning("the terminal is gone (the connection dropped without a hang-up): exiting")
+            self.exit(return_code=1)
+            return
         # Durations of running steps keep counting between events, while the view is live.
         if self._frozen_at is None and any(r.state == RunState.RUNNING for r in self.state.runs.values()):
             self._dirty = True
