@@ -16,3 +16,16 @@ def write_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
         else:
             path.write_text(textwrap.dedent(content).lstrip("\n"))
     return root
+
+
+# A function with enough tokens to count as a duplicated block when copied (under any name).
+BLOCK = """
+def {name}(items, limit):
+    total = 0
+    for item in items:
+        if item.value > limit and item.enabled:
+            total += item.value * 2
+        elif item.value < 0:
+            total -= item.penalty(limit)
+    return {{"total": total, "count": len(items)}}
+"""

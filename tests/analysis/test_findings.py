@@ -11,7 +11,7 @@ import pytest
 from contexten.analysis.analyzer import AnalysisSettings, Analyzer
 from contexten.analysis.impact import DiffError, blast_radius, changed_lines
 from contexten.analysis.report import Report
-from tests.analysis.helpers import write_tree
+from tests.analysis.helpers import BLOCK, write_tree
 
 
 def analyse(root: Path, **settings: int) -> Report:
@@ -119,18 +119,6 @@ def test_dead_code_across_files_with_confidence_and_exclusions(tmp_path: Path) -
         assert ("app/api.py", name) not in found and ("app/helpers.py", name) not in found
     assert not any(d.file.startswith("tests/") for d in report.dead_code)
     assert not any(d.file == "app/__init__.py" for d in report.dead_code)
-
-
-BLOCK = """
-def {name}(items, limit):
-    total = 0
-    for item in items:
-        if item.value > limit and item.enabled:
-            total += item.value * 2
-        elif item.value < 0:
-            total -= item.penalty(limit)
-    return {{"total": total, "count": len(items)}}
-"""
 
 
 def test_renamed_copies_are_found_across_files_above_the_minimum(tmp_path: Path) -> None:

@@ -9,18 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from contexten.analysis.analyzer import AnalysisSettings, Analyzer
-from tests.analysis.helpers import write_tree
-
-BODY = """
-def {name}(items, limit):
-    total = 0
-    for item in items:
-        if item.value > limit and item.enabled:
-            total += item.value * 2
-        elif item.value < 0:
-            total -= item.penalty(limit)
-    return {{"total": total, "count": len(items)}}
-"""
+from tests.analysis.helpers import BLOCK, write_tree
 
 SETTINGS = AnalysisSettings(workers=1, min_duplicate_tokens=30, min_duplicate_lines=5)
 
@@ -31,9 +20,9 @@ def _comparable(document: dict[str, Any]) -> dict[str, Any]:
 
 def test_an_updated_report_equals_a_fresh_analysis_after_each_kind_of_edit(tmp_path: Path) -> None:
     root = write_tree(tmp_path, {
-        "app/core.py": "from app import util\n" + BODY.format(name="first"),
+        "app/core.py": "from app import util\n" + BLOCK.format(name="first"),
         "app/util.py": "import json\n\ndef helper():\n    return json.dumps({})\n",
-        "app/copy.py": BODY.format(name="second"),
+        "app/copy.py": BLOCK.format(name="second"),
         "other.py": "from app.core import first\n\ndef main():\n    return first([], 1)\n",
         "waits.py": "import app.later\n\nVALUE = app.later.X\n",  # never edited: resolves once later.py exists
     })  # fmt: skip
@@ -53,10 +42,10 @@ def test_an_updated_report_equals_a_fresh_analysis_after_each_kind_of_edit(tmp_p
 
     edit("app/util.py", "import json\n\ndef helper():\n    return json.dumps([])\n\ndef unused_now():\n    return 2\n")
     edit("other.py", "from app import util\n\ndef main():\n    return util.helper()\n")  # imports changed
-    edit("app/third.py", "import app.core\n" + BODY.format(name="third"))  # a new file, a third copy
+    edit("app/third.py", "import app.core\n" + BLOCK.format(name="third"))  # a new file, a third copy
     edit("app/later.py", "X = 1\n")  # what waits.py imports: its import resolves now
-    edit("app/copy.py", BODY.format(name="second").replace("total -= ", "total += "))  # the copy diverges
-    edit("app/copy.py", BODY.format(name="second"))  # and comes back
+    edit("app/copy.py", BLOCK.format(name="second").replace("total -= ", "total += "))  # the copy diverges
+    edit("app/copy.py", BLOCK.format(name="second"))  # and comes back
     edit("app/__init__.py", "")  # app becomes a package: every module name under it changes
     edit("app/third.py", None)  # deleted
     edit("app/core.py", "from . import util\n\ndef first(items, limit):\n    return util.helper()\n")
