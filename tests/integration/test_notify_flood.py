@@ -1,10 +1,11 @@
-"""A flood of alerts becomes a bounded number of grouped messages (issue 14): 10,000 alerts through the real
-event log, store and notify slice, to the fake Slack on 127.0.0.1, grouped by kind; every one is counted
-in some message, and there are as many messages as group_wait and group_interval allow, not 10,000."""
+"""Through the real event log, store and notify slice (issue 14): a flood of 10,000 alerts, grouped by kind,
+reaches the fake Slack on 127.0.0.1 as the few messages group_wait and group_interval allow (each alert
+counted in one of them); and an alert whose cause is active is not queued at all (inhibition)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from collections.abc import Sequence
@@ -80,3 +81,39 @@ async def test_ten_thousand_alerts_in_seconds_go_out_as_a_few_grouped_messages(t
             await notify.stop()
             await events.close()
             await db.close()
+
+
+async def test_an_inhibited_notice_is_not_queued_while_its_cause_is_active(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    db = await open_database(path)
+    clock = SystemClock()
+    events = EventLog(path, lambda _payloads: None, clock, last_seq=0)
+    config = parse_config(
+        '[notify.receivers.log]\nkind = "log"\n[[notify.routes]]\nreceiver = "log"\n'
+        '[[notify.inhibit]]\nsource = { severity = ["critical"] }\ntarget = { severity = ["warning"] }\n'
+        'equal = ["project"]\n',
+        "c.toml",
+    )
+    notify = NotifySlice(events, db, clock, config, "c.toml", BreakerRegistry(events, clock, config), env={})
+    events.start()
+    await notify.start()
+    try:
+
+        def alert(severity: str, project: str, message: str, resolved: bool = False) -> None:
+            data = {"severity": severity, "source": "test", "metric": message, "message": message, "resolved": resolved}
+            events.emit(EventKind.ALERT, data, project=project)
+
+        alert("critical", "api", "store-lost")
+        alert("warning", "api", "poll-failed")  # caused by it: not told
+        alert("warning", "web", "poll-failed")  # another project: told
+        alert("critical", "api", "store-lost", resolved=True)
+        alert("warning", "api", "slow")  # the cause resolved: told again
+        await events.commit(EventKind.HEALTH_PROBE, {})
+        rows = await db.execute_fetchall("SELECT notice FROM notify_outbox ORDER BY id")
+        told = [(n["severity"], n["project"], n["body"]) for n in (json.loads(r[0]) for r in rows)]
+        assert told == [("critical", "api", "store-lost"), ("warning", "web", "poll-failed"),
+                        ("info", "api", "store-lost"), ("warning", "api", "slow")]  # fmt: skip
+    finally:
+        await notify.stop()
+        await events.close()
+        await db.close()

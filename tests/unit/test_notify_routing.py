@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from contexten.common.errors import ConfigError
 from contexten.daemon.platform.config import parse_config
 from contexten.daemon.slices.notify.groups import GroupSchedule
+from contexten.daemon.slices.notify.inhibit import Inhibitor
 from contexten.daemon.slices.notify.port import Notice
 from contexten.daemon.slices.notify.routing import Route, RouteTree
 
@@ -196,3 +197,23 @@ def test_a_group_waits_to_gather_then_goes_out_at_most_once_per_interval() -> No
     schedule.went_out("g", now=1331)
     assert schedule.due("g", 30, 300, now=5000) == 5000  # long quiet: at once
     assert schedule.due("h", 0, 300, now=7) == 7  # another group is its own
+
+
+def test_an_active_alert_inhibits_the_notices_it_causes_until_it_resolves() -> None:
+    section = parse_config(
+        RECEIVERS + '[[notify.inhibit]]\nsource = { severity = ["critical"] }\ntarget = { severity = ["warning"] }\n'
+        'equal = ["project"]\n',
+        "c.toml",
+    ).notify
+    inhibitor = Inhibitor(section.inhibit)
+    down = Notice("critical from daemon", "the daemon lost its store", "critical", "alert", "api")
+    effect = Notice("warning from github", "poll failed", "warning", "alert", "api")
+    elsewhere = Notice("warning from github", "poll failed", "warning", "alert", "web")
+    assert inhibitor.muted(effect) is None  # nothing active yet
+    inhibitor.saw_alert("daemon:api", down)
+    assert inhibitor.muted(down, "daemon:api") is None  # an alert never mutes itself
+    muted = inhibitor.muted(effect, "github:api")
+    assert muted is not None and muted.by == "daemon:api"
+    assert inhibitor.muted(elsewhere, "github:web") is None  # another project: `equal` differs
+    inhibitor.saw_alert("daemon:api", Notice("resolved: daemon", "", "info", "alert.resolved", "api"))
+    assert inhibitor.muted(effect, "github:api") is None  # resolved: the effects are told again

@@ -101,8 +101,18 @@ class RouteSection(_Section):
     routes: list[RouteSection] = []
 
 
+class InhibitSection(_Section):
+    """While an alert matching `source` is active (raised, not yet resolved), notices matching `target` with
+    the same values of the `equal` fields are not sent: the cause is told, not each of its effects."""
+
+    source: MatchSection
+    target: MatchSection
+    equal: list[GroupField] = []
+
+
 class NotifySection(_Section):
     # Whether each route names a receiver that exists is checked with the tree (slices/notify/routing.py),
     # so the error names the route's key.
     receivers: dict[str, ReceiverSection] = {}
     routes: list[RouteSection] = []
+    inhibit: list[InhibitSection] = []

@@ -12,6 +12,7 @@ from typing import Any
 
 import aiosqlite
 
+from contexten.common.alerts import alert_key
 from contexten.common.clock import Clock
 from contexten.common.errors import CommandFailed
 from contexten.common.event_kinds import EventKind
@@ -42,6 +43,7 @@ from contexten.daemon.slices.notify.destinations import (
     Webhook,
 )
 from contexten.daemon.slices.notify.groups import GroupSchedule
+from contexten.daemon.slices.notify.inhibit import Inhibitor
 from contexten.daemon.slices.notify.notices import NoticeMaker
 from contexten.daemon.slices.notify.outbox import Outbox, OutboxRow
 from contexten.daemon.slices.notify.port import Notice
@@ -74,6 +76,7 @@ class NotifySlice(Slice):
         self._worker_tasks: list[asyncio.Task[None]] = []
         self._queued: dict[int, set[str]] = {}  # event seq -> receivers it queued rows for, until published
         self._groups = GroupSchedule()
+        self._inhibitor = Inhibitor(config.notify.inhibit)
         # Registered now, before any slice starts: every event from the first one on is routed.
         events.add_companion(self._route)
         events.add_listener(self._published)
@@ -102,6 +105,7 @@ class NotifySlice(Slice):
     async def reconfigure(self, config: Config) -> None:
         self._config = config
         self._tree = RouteTree.compile(config.notify, self._path)
+        self._inhibitor.configure(config.notify.inhibit)
         await self._stop_workers()
         self._start_workers()
 
@@ -159,6 +163,13 @@ class NotifySlice(Slice):
                project: str | None) -> list[Statement]:  # fmt: skip
         notice = self._maker.from_event(kind, data, run, project)
         if notice is None:
+            return []
+        if kind == "alert":
+            key = alert_key(data, project, run)
+            self._inhibitor.saw_alert(key, notice)
+            if self._inhibitor.muted(notice, key) is not None:
+                return []
+        elif self._inhibitor.muted(notice) is not None:
             return []
         deliveries = self._tree.deliveries(notice)
         if not deliveries:
