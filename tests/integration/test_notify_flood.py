@@ -89,9 +89,12 @@ async def test_an_inhibited_notice_is_not_queued_while_its_cause_is_active(tmp_p
     clock = SystemClock()
     events = EventLog(path, lambda _payloads: None, clock, last_seq=0)
     config = parse_config(
-        '[notify.receivers.log]\nkind = "log"\n[[notify.routes]]\nreceiver = "log"\n'
+        '[notify.receivers.log]\nkind = "log"\n[[notify.routes]]\nreceiver = "log"\ncontinue = true\n'
         '[[notify.inhibit]]\nsource = { severity = ["critical"] }\ntarget = { severity = ["warning"] }\n'
-        'equal = ["project"]\n',
+        'equal = ["project"]\n'
+        # A second route that is always muted: it queues nothing, and the first still does.
+        '[notify.receivers.night]\nkind = "log"\n[notify.mute_intervals.always]\n'
+        '[[notify.routes]]\nreceiver = "night"\nmute = ["always"]\n',
         "c.toml",
     )
     notify = NotifySlice(events, db, clock, config, "c.toml", BreakerRegistry(events, clock, config), env={})

@@ -107,6 +107,7 @@ _KEYED = {
     "state_map",
     "by_name",
     "receivers",
+    "mute_intervals",
 }  # tables of sections keyed by the user's names (project ids, team keys)
 
 

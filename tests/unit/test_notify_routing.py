@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +14,7 @@ from contexten.common.errors import ConfigError
 from contexten.daemon.platform.config import parse_config
 from contexten.daemon.slices.notify.groups import GroupSchedule
 from contexten.daemon.slices.notify.inhibit import Inhibitor
+from contexten.daemon.slices.notify.mute import holds
 from contexten.daemon.slices.notify.port import Notice
 from contexten.daemon.slices.notify.routing import Route, RouteTree
 
@@ -217,3 +220,37 @@ def test_an_active_alert_inhibits_the_notices_it_causes_until_it_resolves() -> N
     assert inhibitor.muted(elsewhere, "github:web") is None  # another project: `equal` differs
     inhibitor.saw_alert("daemon:api", Notice("resolved: daemon", "", "info", "alert.resolved", "api"))
     assert inhibitor.muted(effect, "github:api") is None  # resolved: the effects are told again
+
+
+def test_mute_intervals_hold_on_their_days_and_times_in_their_zone_and_over_midnight() -> None:
+    section = parse_config(
+        RECEIVERS + '[notify.mute_intervals.nights]\nweekdays = ["friday"]\n'
+        'times = [{ start = "22:00", end = "07:00" }]\ntimezone = "Europe/Berlin"\n',
+        "c.toml",
+    ).notify
+    nights = section.mute_intervals["nights"]
+    berlin = ZoneInfo("Europe/Berlin")
+
+    def at(day: int, hour: int, minute: int = 0) -> float:
+        return datetime(2026, 12, day, hour, minute, tzinfo=berlin).timestamp()  # 2026-12-04 is a Friday
+
+    assert holds(nights, at(4, 23)) and holds(nights, at(4, 6, 59))  # Friday night and Friday early morning
+    assert not holds(nights, at(4, 7)) and not holds(nights, at(4, 21, 59))
+    assert not holds(nights, at(5, 23))  # a Saturday
+    assert holds(nights, datetime(2026, 12, 4, 22, 30, tzinfo=UTC).timestamp())  # 23:30 in Berlin
+
+
+def test_a_route_names_only_mute_intervals_that_exist_and_its_children_inherit_them() -> None:
+    with pytest.raises(ConfigError) as info:
+        _tree('[[notify.routes]]\nreceiver = "a"\nmute = ["weekends"]\n')
+    assert info.value.key == "notify.routes[0].mute" and "unknown mute interval 'weekends'" in str(info.value)
+    section = parse_config(
+        RECEIVERS + '[notify.mute_intervals.always]\n[[notify.routes]]\nreceiver = "a"\nmute = ["always"]\n'
+        '  [[notify.routes.routes]]\n  match = { severity = ["critical"] }\n',
+        "c.toml",
+    ).notify
+    (delivery,) = RouteTree.compile(section, "c.toml").deliveries(Notice("t", "", "critical"))
+    assert delivery.route == "notify.routes[0].routes[0]" and delivery.mute == ("always",)
+    with pytest.raises(ConfigError) as info:
+        parse_config(RECEIVERS + '[notify.mute_intervals.x]\ntimezone = "Mars/Base"\n', "c.toml")
+    assert info.value.key == "notify.mute_intervals.x" and "unknown time zone" in str(info.value)

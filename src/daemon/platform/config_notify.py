@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, model_validator
 
@@ -98,7 +99,41 @@ class RouteSection(_Section):
     group_by: list[GroupField] | None = None
     group_wait: Duration | None = None  # default 30s
     group_interval: Duration | None = None  # default 5m
+    mute: list[str] = []  # names of [notify.mute_intervals.NAME]: while one holds, this route sends nothing
     routes: list[RouteSection] = []
+
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+
+
+class TimeRange(_Section):
+    start: str  # "22:00"; a range whose end is before its start runs over midnight
+    end: str
+
+    @model_validator(mode="after")
+    def _clock_times(self) -> TimeRange:
+        for name in ("start", "end"):
+            if not _CLOCK.fullmatch(getattr(self, name)):
+                raise ValueError(f"{name}: a time of day like '22:00' (got {getattr(self, name)!r})")
+        return self
+
+
+class MuteIntervalSection(_Section):
+    """When the routes that name it send nothing: on these weekdays (all, if none), in these times of day
+    (all day, if none), in this time zone."""
+
+    weekdays: list[Weekday] = []
+    times: list[TimeRange] = []
+    timezone: str = "UTC"
+
+    @model_validator(mode="after")
+    def _known_zone(self) -> MuteIntervalSection:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"timezone: unknown time zone {self.timezone!r}") from None
+        return self
 
 
 class InhibitSection(_Section):
@@ -116,3 +151,4 @@ class NotifySection(_Section):
     receivers: dict[str, ReceiverSection] = {}
     routes: list[RouteSection] = []
     inhibit: list[InhibitSection] = []
+    mute_intervals: dict[str, MuteIntervalSection] = {}

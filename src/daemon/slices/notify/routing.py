@@ -13,7 +13,8 @@ from contexten.daemon.slices.notify.port import Notice
 
 GROUP_WAIT = 30.0  # Alertmanager's defaults
 GROUP_INTERVAL = 300.0
-Grouping = tuple[tuple[str, ...], float, float]  # group_by, group_wait, group_interval: inherited down the tree
+# What a route hands down to its children: group_by, group_wait, group_interval, its mute intervals.
+Inherited = tuple[tuple[str, ...], float, float, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Route:
     group_by: tuple[str, ...] = ()  # () sends each notice on its own
     group_wait: float = GROUP_WAIT
     group_interval: float = GROUP_INTERVAL
+    mute: tuple[str, ...] = ()  # mute intervals: while one holds, the route sends nothing
 
     def matches(self, notice: Notice) -> bool:
         return (
@@ -46,6 +48,7 @@ class Delivery:
     group: str = ""  # notices with the same group go out together ("" = on its own)
     group_wait: float = GROUP_WAIT
     group_interval: float = GROUP_INTERVAL
+    mute: tuple[str, ...] = ()
 
 
 class RouteTree:
@@ -56,7 +59,7 @@ class RouteTree:
     def compile(cls, section: NotifySection, path: str) -> RouteTree:
         """The tree of `[notify]`; a route naming no receiver, or one that does not exist, is refused by key."""
 
-        def build(routes: list[RouteSection], inherited: str, where: str, grouping: Grouping) -> tuple[Route, ...]:
+        def build(routes: list[RouteSection], inherited: str, where: str, grouping: Inherited) -> tuple[Route, ...]:
             built = []
             for i, route in enumerate(routes):
                 key = f"{where}[{i}]"
@@ -64,19 +67,24 @@ class RouteTree:
                 group_by = tuple(route.group_by) if route.group_by is not None else grouping[0]
                 wait = route.group_wait if route.group_wait is not None else grouping[1]
                 interval = route.group_interval if route.group_interval is not None else grouping[2]
+                for name in route.mute:
+                    if name not in section.mute_intervals:
+                        known = ", ".join(sorted(section.mute_intervals)) or "none is configured"
+                        raise ConfigError(path, f"{key}.mute", f"unknown mute interval {name!r} (intervals: {known})")
+                mute = tuple(dict.fromkeys((*grouping[3], *route.mute)))
                 if not receiver:
                     raise ConfigError(path, f"{key}.receiver", "a route needs a receiver (its own or its parent's)")
                 if receiver not in section.receivers:
                     known = ", ".join(sorted(section.receivers)) or "none is configured"
                     raise ConfigError(path, f"{key}.receiver", f"unknown receiver {receiver!r} (receivers: {known})")
                 m = route.match
-                children = build(route.routes, receiver, f"{key}.routes", (group_by, wait, interval))
+                children = build(route.routes, receiver, f"{key}.routes", (group_by, wait, interval, mute))
                 built.append(Route(key, receiver, frozenset(m.kind), frozenset(m.project), frozenset(m.flow),
                                    frozenset(m.severity), route.continue_, children, group_by, wait,
-                                   interval))  # fmt: skip
+                                   interval, mute))  # fmt: skip
             return tuple(built)
 
-        return cls(build(section.routes, "", "notify.routes", ((), GROUP_WAIT, GROUP_INTERVAL)))
+        return cls(build(section.routes, "", "notify.routes", ((), GROUP_WAIT, GROUP_INTERVAL, ())))
 
     def deliveries(self, notice: Notice) -> list[Delivery]:
         """Where a notice goes, each receiver once (the first route that reaches it says why)."""
@@ -100,6 +108,7 @@ def _walk(routes: tuple[Route, ...], notice: Notice) -> list[Delivery]:
 
 def _delivery(route: Route, notice: Notice) -> Delivery:
     if not route.group_by:
-        return Delivery(route.receiver, route.key)
+        return Delivery(route.receiver, route.key, mute=route.mute)
     values = "|".join(f"{field}={getattr(notice, field) or ''}" for field in route.group_by)
-    return Delivery(route.receiver, route.key, f"{route.key}|{values}", route.group_wait, route.group_interval)
+    return Delivery(route.receiver, route.key, f"{route.key}|{values}", route.group_wait, route.group_interval,
+                    route.mute)  # fmt: skip

@@ -44,6 +44,7 @@ from contexten.daemon.slices.notify.destinations import (
 )
 from contexten.daemon.slices.notify.groups import GroupSchedule
 from contexten.daemon.slices.notify.inhibit import Inhibitor
+from contexten.daemon.slices.notify.mute import holds
 from contexten.daemon.slices.notify.notices import NoticeMaker
 from contexten.daemon.slices.notify.outbox import Outbox, OutboxRow
 from contexten.daemon.slices.notify.port import Notice
@@ -171,11 +172,12 @@ class NotifySlice(Slice):
                 return []
         elif self._inhibitor.muted(notice) is not None:
             return []
-        deliveries = self._tree.deliveries(notice)
+        now = self._clock.now()
+        intervals = self._config.notify.mute_intervals
+        deliveries = [d for d in self._tree.deliveries(notice) if not any(holds(intervals[m], now) for m in d.mute)]
         if not deliveries:
             return []
         self._queued[seq] = {d.receiver for d in deliveries}
-        now = self._clock.now()
         timed = [(d, self._groups.due(d.group, d.group_wait, d.group_interval, now) if d.group else now)
                  for d in deliveries]  # fmt: skip
         return outbox.queued(seq, notice, timed, now)
