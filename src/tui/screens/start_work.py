@@ -146,14 +146,15 @@ class StartWorkScreen(Screen[WorkFlow | None]):
             return
         request = PlanWork(project=project, requirements=self.requirements, planner=self._choice("#sw-planner"),
                            agent=self._choice("#sw-agent"), flow=shape)  # fmt: skip
+        failed: ContextenError | None = None
         try:
             plan = await self._link.call(request)
         except ContextenError as exc:
-            self.query_one(PlanPreview).show(None, f"no plan: {exc}")
-            self._error(str(exc))
+            plan, failed = None, exc
+        if not self.is_attached:  # started or closed while the daemon planned: nothing left to show it in
             return
-        self._error("")
-        self.query_one(PlanPreview).show(plan)
+        self._error(str(failed) if failed else "")
+        self.query_one(PlanPreview).show(plan, f"no plan: {failed}" if failed else "")
 
     # ---- loading a file ----------------------------------------------------------------------------
 
