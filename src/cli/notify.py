@@ -1,15 +1,78 @@
-"""`contexten notify outbox | route | test`."""
+"""`contexten notify inbox | outbox | route | test | retry`, `contexten ack ID`, `contexten resolve ID`."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import sys
 
 from contexten.cli.output import clock, emit_json
 from contexten.client.connection import DaemonClient
-from contexten.common.protocol.notify import ExplainRoute, ListOutbox, RetryNotice, TryReceiver
+from contexten.common.protocol.notify import (
+    AckNotice,
+    ExplainRoute,
+    InboxEntry,
+    ListInbox,
+    ListOutbox,
+    ResolveNotice,
+    RetryNotice,
+    TryReceiver,
+)
+
+
+def _who() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no user name for this uid (a container)
+        return ""
+
+
+def _print_entry(entry: InboxEntry, history: bool) -> None:
+    step = f"  step {entry.step}/{entry.of} of {entry.chain}" if entry.chain else ""
+    count = f" ×{entry.count}" if entry.count > 1 else ""
+    print(f"#{entry.id:<5} {clock(entry.created_at)}  {entry.state:<12} {entry.severity:<8} {entry.title}{count}{step}")
+    if not history:
+        return
+    if entry.body:
+        print(f"       {entry.body}")
+    for line in entry.history:
+        who = f" by {line.by}" if line.by else ""
+        where = f" step {line.step} -> {', '.join(line.receivers)}" if line.step else ""
+        print(f"       {clock(line.at)}  {line.what}{who}{where}")
+    if entry.next_at is not None and entry.state == "new":
+        print(f"       next step at {clock(entry.next_at)} unless acknowledged (contexten ack {entry.id})")
+
+
+async def ack_or_resolve(args: argparse.Namespace, client: DaemonClient) -> int:
+    request = AckNotice if args.command == "ack" else ResolveNotice
+    entry = await client.call(request(id=args.id, by=_who()))
+    if args.json:
+        emit_json(entry)
+    else:
+        _print_entry(entry, history=True)
+    return 0
+
+
+async def _inbox(args: argparse.Namespace, client: DaemonClient) -> int:
+    rows = await client.call(ListInbox(state=args.state, limit=args.limit if args.id is None else 1000))
+    if args.id is not None:
+        rows = [r for r in rows if r.id == args.id]
+        if not rows:
+            print(f"no notice #{args.id} among the newest 1000", file=sys.stderr)
+            return 1
+    if args.json:
+        emit_json(rows)
+        return 0
+    if not rows:
+        print("the inbox is empty: nothing needs a person")
+    for r in rows:
+        _print_entry(r, history=args.id is not None)
+    return 0
 
 
 async def notify(args: argparse.Namespace, client: DaemonClient) -> int:
+    if args.notify_command == "inbox":
+        return await _inbox(args, client)
     if args.notify_command == "outbox":
         rows = await client.call(ListOutbox(state=args.state, limit=args.limit))
         if args.json:

@@ -142,6 +142,14 @@ def _start_flow_commands(
     q.add_argument("id", type=int, metavar="ID")
     q = verbs.add_parser("test", parents=[common], help="send a test message to a receiver; print its answer")
     q.add_argument("receiver", metavar="RECEIVER")
+    q = verbs.add_parser("inbox", parents=[common], help="notices a person may need to act on, newest first")
+    q.add_argument("--state", default="", choices=["", "open", "new", "acknowledged", "resolved"])
+    q.add_argument("--limit", type=int, default=50)
+    q.add_argument("--id", type=int, metavar="ID", help="one notice, with its history")
+    for verb, what in (("ack", "acknowledge a notice: you have it; its escalation stops"),
+                       ("resolve", "resolve a notice: it is dealt with")):  # fmt: skip
+        p = sub.add_parser(verb, parents=[common], help=what)
+        p.add_argument("id", type=int, metavar="ID", help="the notice's number (contexten notify inbox)")
 
     p = sub.add_parser("work", parents=[common], help="Start Flows: the list, one flow's tree, and orders")
     p.add_argument("flow", nargs="?", type=int, metavar="FLOW")

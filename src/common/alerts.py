@@ -10,6 +10,8 @@ from typing import Any
 from contexten.common.event_kinds import EventKind
 from contexten.common.lazy_model import LazyModel
 
+# The events the fold reads (a person's resolve in the inbox clears an alert too).
+ALERT_KINDS = (EventKind.ALERT, EventKind.ALERT_ACKNOWLEDGED, EventKind.NOTICE_RESOLVED)
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 
@@ -45,7 +47,7 @@ class ActiveAlerts:
 
     def apply(self, seq: int, ts: float, kind: str, project: str | None, run: int | None, data: dict[str, Any]) -> bool:
         """Fold one event; True if the active alerts changed."""
-        if kind == EventKind.ALERT_ACKNOWLEDGED:
+        if kind in (EventKind.ALERT_ACKNOWLEDGED, EventKind.NOTICE_RESOLVED):  # by a person, in either list
             return self.by_key.pop(str(data.get("key", "")), None) is not None
         if kind != EventKind.ALERT:
             return False

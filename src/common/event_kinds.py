@@ -69,6 +69,11 @@ class EventKind(StrEnum):
     NOTIFY_SENT = "notify.sent"
     NOTIFY_FAILED = "notify.failed"
     NOTIFY_REQUEUED = "notify.requeued"
+    NOTIFY_TOAST = "notify.toast"
+    NOTICE_OPENED = "notice.opened"
+    NOTICE_ESCALATED = "notice.escalated"
+    NOTICE_ACKNOWLEDGED = "notice.acknowledged"
+    NOTICE_RESOLVED = "notice.resolved"
 
 
 # kind -> (the slice that emits it, what it says). Grouped by slice; docs/events.md is generated from it.
@@ -176,6 +181,26 @@ CATALOGUE: dict[EventKind, tuple[str, str]] = {
     EventKind.NOTIFY_REQUEUED: (
         "notify",
         "A refused or uncertain notice was queued again by a person: id, receiver, ids.",
+    ),
+    EventKind.NOTIFY_TOAST: (
+        "notify",
+        "A notice for the consoles (a `console` receiver): title, body, severity; consoles show it as a toast.",
+    ),
+    EventKind.NOTICE_OPENED: (
+        "notify",
+        "A notice entered the inbox (id, key, title, severity, kind, chain): it waits for a person.",
+    ),
+    EventKind.NOTICE_ESCALATED: (
+        "notify",
+        "An inbox notice climbed its escalation chain: id, chain, step, of, receivers.",
+    ),
+    EventKind.NOTICE_ACKNOWLEDGED: (
+        "notify",
+        "A person acknowledged an inbox notice (id, key, by): it stops climbing. An alert's is `alert.acknowledged`.",
+    ),
+    EventKind.NOTICE_RESOLVED: (
+        "notify",
+        "An inbox notice was resolved (id, key, by): by a person, or its condition cleared (`by: condition`).",
     ),
 }
 

@@ -163,6 +163,7 @@ _HANDLERS: dict[str, Callable[[ConsoleState, Event], None]] = {
     EventKind.HEALTH_METRICS: _metrics,
     EventKind.ALERT: _alert,
     EventKind.ALERT_ACKNOWLEDGED: _alert,
+    EventKind.NOTICE_RESOLVED: _alert,
     EventKind.BREAKER_STATE: _breaker,
     EventKind.CONNECTOR_BUDGET: _budget,
 }

@@ -1,7 +1,9 @@
 """A fake Slack: a real HTTP server on 127.0.0.1 answering an incoming webhook and the Web API's
-`chat.postMessage` the way Slack does (../shared/fixtures/README.md): a webhook answers `ok` (200) or an
-error word with 400/404; the Web API answers HTTP 200 with `{ok: true, ts, channel}` or `{ok: false,
-error}`; beyond about one message a second per channel, 429 with `Retry-After`. The bot token is checked.
+`chat.postMessage` and `chat.update` the way Slack does (../shared/fixtures/README.md): a webhook answers
+`ok` (200) or an error word with 400/404; the Web API answers HTTP 200 with `{ok: true, ts, channel}` or
+`{ok: false, error}`; beyond about one message a second per channel, 429 with `Retry-After`. The bot token
+is checked. A channel given by name (`#ops`) is answered with its id, which `chat.update` needs (by name:
+`channel_not_found`); a `thread_ts` or an update must name a message that was posted.
 A generic webhook receiver beside it checks the HMAC-SHA256 signature of what it gets.
 
 What it was sent is kept (`posts`, in arrival order), with a condition to wait on."""
@@ -65,7 +67,8 @@ class FakeSlack:
         length = int(handler.headers.get("content-length") or 0)
         raw = handler.rfile.read(length)
         reply = handler.reply  # type: ignore[attr-defined]
-        where = {WEBHOOK_PATH: "webhook", "/api/chat.postMessage": "api", "/hook": "signed"}.get(handler.path, "")
+        where = {WEBHOOK_PATH: "webhook", "/api/chat.postMessage": "api", "/api/chat.update": "update",
+                 "/hook": "signed"}.get(handler.path, "")  # fmt: skip
         if where in self.down:
             reply(503, b"service unavailable", {"content-type": "text/plain"})
             return
@@ -82,6 +85,8 @@ class FakeSlack:
             self._webhook(body, reply)
         elif handler.path == "/api/chat.postMessage":
             self._post_message(handler.headers.get("authorization", ""), body, reply)
+        elif handler.path == "/api/chat.update":
+            self._update(handler.headers.get("authorization", ""), body, reply)
         elif handler.path == "/hook":
             self._signed(handler.headers.get("x-contexten-signature", ""), raw, body, reply)
         else:
@@ -104,6 +109,31 @@ class FakeSlack:
         self._keep("webhook", body)
         reply(200, b"ok", {"content-type": "text/plain"})
 
+    @staticmethod
+    def channel_id(channel: str) -> str:
+        return "C" + hashlib.sha1(channel.encode()).hexdigest()[:8].upper() if channel.startswith("#") else channel
+
+    def _posted(self, channel: str, ts: object) -> bool:
+        with self.changed:
+            return any(w == "api" and b["ts"] == ts and self.channel_id(b["channel"]) == channel for w, b in self.posts)
+
+    def _update(self, authorization: str, body: dict[str, Any], reply: Any) -> None:
+        def answer(document: dict[str, Any]) -> None:
+            reply(200, json.dumps(document).encode(), {"content-type": "application/json"})
+
+        if authorization != f"Bearer {TOKEN}":
+            answer({"ok": False, "error": "invalid_auth"})
+            return
+        channel = str(body.get("channel") or "")
+        if channel.startswith("#") or not channel:
+            answer({"ok": False, "error": "channel_not_found"})
+            return
+        if not self._posted(channel, body.get("ts")):
+            answer({"ok": False, "error": "message_not_found"})
+            return
+        self._keep("update", body)
+        answer({"ok": True, "channel": channel, "ts": body["ts"], "text": body.get("text", "")})
+
     def _post_message(self, authorization: str, body: dict[str, Any], reply: Any) -> None:
         def answer(document: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> None:
             reply(status, json.dumps(document).encode(), {"content-type": "application/json", **(headers or {})})
@@ -121,6 +151,9 @@ class FakeSlack:
         if not isinstance(body.get("text"), str) and not body.get("blocks"):
             answer({"ok": False, "error": "no_text"})
             return
+        if "thread_ts" in body and not self._posted(self.channel_id(channel), body["thread_ts"]):
+            answer({"ok": False, "error": "thread_not_found"})
+            return
         wait = self._paced(channel)
         if wait is not None:
             self.limited.append(channel)
@@ -129,7 +162,7 @@ class FakeSlack:
         self._ts += 1
         ts = f"{self._ts}.000100"
         self._keep("api", {**body, "ts": ts})
-        answer({"ok": True, "channel": channel, "ts": ts, "message": {"text": body.get("text", "")}})
+        answer({"ok": True, "channel": self.channel_id(channel), "ts": ts, "message": {"text": body.get("text", "")}})
 
     def _signed(self, signature: str, raw: bytes, body: dict[str, Any], reply: Any) -> None:
         want = "sha256=" + hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()

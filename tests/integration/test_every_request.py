@@ -50,7 +50,15 @@ from contexten.common.protocol.delivery import (
     PlanWork,
     StartWork,
 )
-from contexten.common.protocol.notify import ExplainRoute, ListOutbox, RetryNotice, TryReceiver
+from contexten.common.protocol.notify import (
+    AckNotice,
+    ExplainRoute,
+    ListInbox,
+    ListOutbox,
+    ResolveNotice,
+    RetryNotice,
+    TryReceiver,
+)
 from tests.helpers import DaemonProcess, eventually
 
 
@@ -93,6 +101,9 @@ def requests_for(project: str, repo: Path, run: int) -> list[Request[Any]]:
         ExplainRoute(kind="alert", severity="critical"),
         TryReceiver(receiver="nobody"),  # none configured: refused by name
         RetryNotice(id=999),
+        ListInbox(),
+        AckNotice(id=999),
+        ResolveNotice(id=999),
     ]
 
 
@@ -134,6 +145,8 @@ async def test_every_request_is_answered_with_its_response_type(home: Path, git_
             "work.log": "not_found",
             "notify.test": "not_found",  # no receiver of that name
             "notify.retry": "not_found",
+            "notify.ack": "not_found",
+            "notify.resolve": "not_found",
         }
         assert "issue.update" in answered and "analysis.get" in answered and answered[-1] == "daemon.stop"
         assert daemon.wait_exit(30) == 0

@@ -91,7 +91,7 @@ def _doc_keys(doc: dict[str, Any], prefix: str = "", model: type[BaseModel] | No
         elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             for item in value:  # an array of tables: each entry documents the same keys
                 out |= _doc_keys(item, f"{prefix}{key}.", None)
-        elif key in _KEYED:
+        elif key in _KEYED and isinstance(value, dict):  # not a step's list of receiver names
             for item in value.values():
                 out |= _doc_keys(item, f"{prefix}{key}.", None)
         elif isinstance(value, dict) and not ((field and field.annotation in (dict[str, Any],)) or key in _FREE_FORM):

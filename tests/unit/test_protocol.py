@@ -59,7 +59,15 @@ from contexten.common.protocol.delivery import (
     PlanWork,
     StartWork,
 )
-from contexten.common.protocol.notify import ExplainRoute, ListOutbox, RetryNotice, TryReceiver
+from contexten.common.protocol.notify import (
+    AckNotice,
+    ExplainRoute,
+    ListInbox,
+    ListOutbox,
+    ResolveNotice,
+    RetryNotice,
+    TryReceiver,
+)
 
 EVERY_REQUEST: list[Request[Any]] = [
     Ping(),
@@ -99,6 +107,9 @@ EVERY_REQUEST: list[Request[Any]] = [
     ExplainRoute(kind="run.failed", project="repo", flow="synthetic", severity="warning"),
     TryReceiver(receiver="team"),
     RetryNotice(id=4),
+    ListInbox(state="open", limit=5),
+    AckNotice(id=3, by="ana"),
+    ResolveNotice(id=3),
 ]
 
 

@@ -72,3 +72,60 @@ class RetryNotice(Request[Requeued]):
 
     cmd: Literal["notify.retry"] = "notify.retry"
     id: int = Field(ge=1)
+
+
+class InboxLine(LazyModel):
+    """A line of a notice's history: opened, a step of its chain, acknowledged, resolved."""
+
+    at: float
+    what: str
+    seq: int  # the event that did it
+    by: str | None = None  # who acknowledged or resolved it ("condition": it cleared by itself)
+    chain: str | None = None
+    step: int | None = None
+    receivers: list[str] = []
+
+
+class InboxEntry(LazyModel):
+    id: int
+    key: str  # the condition: an alert's key, or the run and what it did
+    title: str
+    body: str
+    severity: str
+    kind: str
+    project: str | None = None
+    flow: str | None = None
+    run: int | None = None
+    state: str  # new, acknowledged, resolved
+    count: int  # raised this many times while open
+    chain: str | None = None  # the escalation chain it climbs
+    step: int = 0  # steps of it taken
+    of: int = 0  # steps in the chain, loops included
+    next_at: float | None = None  # when the next step is due, unless acknowledged first
+    created_at: float
+    updated_at: float
+    history: list[InboxLine] = []
+
+
+class ListInbox(Request[list[InboxEntry]]):
+    """The newest inbox notices first; `state` keeps one state only (`open`: new and acknowledged)."""
+
+    cmd: Literal["notify.inbox"] = "notify.inbox"
+    state: Literal["", "open", "new", "acknowledged", "resolved"] = ""
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+class AckNotice(Request[InboxEntry]):
+    """Acknowledge an inbox notice: someone has it; its escalation stops (an alert's leaves the alerts list)."""
+
+    cmd: Literal["notify.ack"] = "notify.ack"
+    id: int = Field(ge=1)
+    by: str = Field(default="", max_length=100)
+
+
+class ResolveNotice(Request[InboxEntry]):
+    """Resolve an inbox notice: it is dealt with (an alert's leaves the alerts list too)."""
+
+    cmd: Literal["notify.resolve"] = "notify.resolve"
+    id: int = Field(ge=1)
+    by: str = Field(default="", max_length=100)

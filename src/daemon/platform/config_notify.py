@@ -16,6 +16,10 @@ match = { severity = ["critical"], project = ["api"] }
 receiver = "ops"
   [[notify.routes.routes]]          # children inherit the receiver; the first that matches wins
   match = { kind = ["run.failed"] }
+[[notify.escalations]]              # a critical alert climbs until a person acknowledges it
+name = "oncall"
+match = { severity = ["critical"] }
+steps = [{ after = "0s", receivers = ["team"] }, { after = "15m", receivers = ["ops"] }]
 
 With no `[notify]` section, notices go to the daemon's log, as before.
 """
@@ -38,7 +42,7 @@ class _Section(BaseModel):
 
 
 class ReceiverSection(_Section):
-    kind: Literal["slack_webhook", "slack_api", "webhook", "log"]
+    kind: Literal["slack_webhook", "slack_api", "webhook", "email", "console", "log"]
     # slack_webhook and webhook: the URL, read from this environment variable (a webhook URL is a secret).
     url_env: str = ""
     # slack_api: the channel, the bot token's variable (or the systemd credential slack-token), the endpoint.
@@ -47,6 +51,16 @@ class ReceiverSection(_Section):
     api_url: HttpUrl = HttpUrl("https://slack.com/api")
     # webhook: the variable holding the HMAC-SHA256 key for the X-Contexten-Signature header ("" = unsigned).
     secret_env: str = ""
+    # email: the SMTP relay (STARTTLS unless `tls = "none"`, which is refused with a username), the sender and
+    # recipients, the login's variables ("" = no login), and a CA bundle for a relay with a private CA.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    tls: Literal["starttls", "none"] = "starttls"
+    ca_file: str = ""
+    from_: str = Field(default="", alias="from")
+    to: list[str] = []
+    username_env: str = ""
+    password_env: str = ""
     # Slack takes about one message a second per channel; other destinations may want more room.
     min_interval_seconds: float = Field(default=1.0, ge=0, le=3600)
     timeout_seconds: float = Field(default=10.0, ge=0.1, le=300)
@@ -57,6 +71,15 @@ class ReceiverSection(_Section):
             raise ValueError(f"a {self.kind} receiver needs `url_env` (the variable holding its URL)")
         if self.kind == "slack_api" and not self.channel:
             raise ValueError("a slack_api receiver needs `channel`")
+        if self.kind == "email":
+            missing = [k for k, v in (("smtp_host", self.smtp_host), ("from", self.from_), ("to", self.to)) if not v]
+            if missing:
+                raise ValueError(f"an email receiver needs {', '.join(f'`{k}`' for k in missing)}")
+            if self.tls == "none" and self.username_env:
+                raise ValueError('tls = "none" with a login would send the password in the clear: use STARTTLS')
+            for address in (self.from_, *self.to):
+                if "@" not in address or any(c in address for c in "\r\n"):
+                    raise ValueError(f"not an email address: {address!r}")
         return self
 
 
@@ -145,6 +168,23 @@ class InhibitSection(_Section):
     equal: list[GroupField] = []
 
 
+class EscalationStep(_Section):
+    after: Duration  # since the previous step (the first: since the notice opened)
+    receivers: list[str] = Field(min_length=1)
+
+
+class EscalationSection(_Section):
+    """After PagerDuty's escalation policies: a notice that matches (the first chain whose `match` holds)
+    climbs these steps, each after its delay, until a person acknowledges or resolves it or its condition
+    clears; after the last step the chain starts again `repeat` times, `repeat_after` later."""
+
+    name: str = Field(min_length=1, max_length=100)
+    match: MatchSection = Field(default_factory=MatchSection)
+    steps: list[EscalationStep] = Field(min_length=1)
+    repeat: int = Field(default=0, ge=0, le=100)
+    repeat_after: Duration = 1800.0
+
+
 class NotifySection(_Section):
     # Whether each route names a receiver that exists is checked with the tree (slices/notify/routing.py),
     # so the error names the route's key.
@@ -152,3 +192,4 @@ class NotifySection(_Section):
     routes: list[RouteSection] = []
     inhibit: list[InhibitSection] = []
     mute_intervals: dict[str, MuteIntervalSection] = {}
+    escalations: list[EscalationSection] = []

@@ -350,6 +350,37 @@ MIGRATIONS: list[Migration] = [
         CREATE INDEX notify_outbox_groups ON notify_outbox (grp, state);
         """,
     ),
+    Migration(
+        15,
+        ("notify",),
+        """
+        -- The notifications inbox: one row per open condition a person may need to act on (new ->
+        -- acknowledged -> resolved), the escalation chain it climbs and the steps taken, its history (JSON).
+        CREATE TABLE notify_inbox (
+            id         INTEGER PRIMARY KEY,
+            key        TEXT NOT NULL,
+            seq        INTEGER NOT NULL,
+            notice     TEXT NOT NULL,
+            state      TEXT NOT NULL,
+            count      INTEGER NOT NULL DEFAULT 1,
+            chain      TEXT,
+            taken      INTEGER NOT NULL DEFAULT 0,
+            next_at    REAL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            history    TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE UNIQUE INDEX notify_inbox_open ON notify_inbox (key) WHERE state != 'resolved';
+        -- Slack threads: the message a flow run's notices update in place, and reply under (per receiver).
+        CREATE TABLE notify_threads (
+            receiver TEXT NOT NULL,
+            thread   TEXT NOT NULL,
+            channel  TEXT NOT NULL,
+            ts       TEXT NOT NULL,
+            PRIMARY KEY (receiver, thread)
+        );
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1].version

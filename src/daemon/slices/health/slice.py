@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from contexten.common.alerts import ActiveAlert, ActiveAlerts
+from contexten.common.alerts import ALERT_KINDS, ActiveAlert, ActiveAlerts
 from contexten.common.clock import Clock
 from contexten.common.errors import CommandFailed
 from contexten.common.event_kinds import EventKind
@@ -44,7 +44,7 @@ class HealthSlice(Slice):
     async def start(self) -> None:
         # What was active when the daemon stopped is active still: fold the stored alerts before new ones.
         replay = ActiveAlerts()
-        for event in await self._reader.latest_of((EventKind.ALERT, EventKind.ALERT_ACKNOWLEDGED), ALERT_REPLAY):
+        for event in await self._reader.latest_of(ALERT_KINDS, ALERT_REPLAY):
             replay.apply(event.seq, event.ts, event.kind, event.project, event.run, event.data)
         for alert in self.active.by_key.values():  # raised since the listener was added
             replay.by_key[alert.key] = alert
@@ -52,7 +52,7 @@ class HealthSlice(Slice):
         self.spawn(self._sample(), "sampler")
 
     def _fold(self, event: Published) -> None:
-        if event.kind in (EventKind.ALERT, EventKind.ALERT_ACKNOWLEDGED):
+        if event.kind in ALERT_KINDS:
             self.active.apply(event.seq, self._clock.now(), event.kind, event.project, event.run, event.data)
 
     async def close(self) -> None:

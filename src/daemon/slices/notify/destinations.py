@@ -11,6 +11,8 @@ import hmac
 import json
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -48,6 +50,35 @@ class Destination(ABC):
 
     async def close(self) -> None:  # noqa: B027 - most destinations hold nothing
         """Release what the destination holds (its HTTP connections)."""
+
+
+@dataclass(frozen=True)
+class Thread:
+    """The message a flow run's notices update in place, and reply under."""
+
+    channel: str  # the channel's id, as the service answered it (chat.update needs the id, not the name)
+    ts: str
+
+
+class Threaded(ABC):
+    """A destination that keeps a run's notices together: the first starts a message, the next ones update
+    it in place and add their details under it."""
+
+    @abstractmethod
+    async def send_in_thread(self, notice: Notice, parent: Thread | None) -> tuple[str, Thread | None]:
+        """Deliver `notice` under `parent` (None: as a new message); its id, and the thread it started."""
+
+
+class ConsoleToast(Destination):
+    """The consoles: a `notify.toast` event, which every connected console shows as a toast."""
+
+    def __init__(self, emit: Callable[[dict[str, Any]], object]) -> None:
+        self._emit = emit
+
+    async def send(self, notice: Notice) -> str:
+        self._emit({"title": redact(notice.title), "body": redact(notice.body)[:500], "severity": notice.severity,
+                    "kind": notice.kind, "project": notice.project, "run": notice.run})  # fmt: skip
+        return ""
 
 
 class LogDestination(Destination):
@@ -129,22 +160,37 @@ _SLACK_TRANSIENT = frozenset({"ratelimited", "internal_error", "fatal_error", "s
                               "request_timeout", "team_added_to_org"})  # fmt: skip
 
 
-class SlackApi(_Http):
-    """`chat.postMessage` with a bot token: `{ok: true, ts, channel}`, or HTTP 200 with `{ok: false, error}`."""
+class SlackApi(_Http, Threaded):
+    """`chat.postMessage` with a bot token: `{ok: true, ts, channel}`, or HTTP 200 with `{ok: false, error}`;
+    a run's later notices `chat.update` its first message and go under it as replies (`thread_ts`)."""
 
     def __init__(self, api_url: str, token: Secret | None, channel: str, timeout: float,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:  # fmt: skip
         super().__init__(timeout, transport)
-        self._url = api_url.rstrip("/") + "/chat.postMessage"
+        self._api = api_url.rstrip("/")
         self._token = token
         self._channel = channel
 
     async def send(self, notice: Notice) -> str:
+        answer = await self._call("chat.postMessage", {"channel": self._channel, **slack_message(notice)})
+        return str(answer["ts"])
+
+    async def send_in_thread(self, notice: Notice, parent: Thread | None) -> tuple[str, Thread | None]:
+        message = slack_message(notice)
+        if parent is None:
+            answer = await self._call("chat.postMessage", {"channel": self._channel, **message})
+            return str(answer["ts"]), Thread(str(answer.get("channel") or self._channel), str(answer["ts"]))
+        # The run's message shows where it is now; the details go under it. Editing is idempotent, so a
+        # retry after the reply failed edits again and replies once.
+        await self._call("chat.update", {"channel": parent.channel, "ts": parent.ts, **message})
+        reply = await self._call("chat.postMessage", {"channel": parent.channel, "thread_ts": parent.ts, **message})
+        return str(reply["ts"]), None
+
+    async def _call(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         if self._token is None:
             raise DeliveryRefused("slack api: no bot token (set its token_env variable or the slack-token credential)")
         headers = {"Authorization": f"Bearer {self._token.reveal()}"}
-        body = {"channel": self._channel, **slack_message(notice)}
-        response = await self._post(self._url, "slack api", json=body, headers=headers)
+        response = await self._post(f"{self._api}/{method}", "slack api", json=body, headers=headers)
         _by_status(response, "slack api")
         try:
             answer = response.json()
@@ -153,11 +199,11 @@ class SlackApi(_Http):
         if not isinstance(answer, dict):
             raise DeliveryFailed("slack api: the answer is not an object")
         if answer.get("ok") is True and isinstance(answer.get("ts"), str):
-            return str(answer["ts"])
+            return answer
         error = str(answer.get("error") or "no error given")
         if error in _SLACK_TRANSIENT:
-            raise DeliveryFailed(f"slack api: {error}", _retry_after(response))
-        raise DeliveryRefused(f"slack api: {redact(error)[:200]}")
+            raise DeliveryFailed(f"slack api {method}: {error}", _retry_after(response))
+        raise DeliveryRefused(f"slack api {method}: {redact(error)[:200]}")
 
 
 SIGNATURE_HEADER = "X-Contexten-Signature"

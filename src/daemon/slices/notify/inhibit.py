@@ -10,7 +10,7 @@ from contexten.daemon.platform.config_notify import InhibitSection, MatchSection
 from contexten.daemon.slices.notify.port import Notice
 
 
-def _matches(match: MatchSection, notice: Notice) -> bool:
+def matches(match: MatchSection, notice: Notice) -> bool:
     return (
         (not match.kind or notice.kind in match.kind)
         and (not match.project or notice.project in match.project)
@@ -42,10 +42,10 @@ class Inhibitor:
     def muted(self, notice: Notice, key: str = "") -> Muted | None:
         """Why `notice` is not to be sent, if an active alert inhibits it (never its own alert)."""
         for i, rule in enumerate(self._rules):
-            if not _matches(rule.target, notice):
+            if not matches(rule.target, notice):
                 continue
             for source_key, source in self._active.items():
-                if source_key == key or not _matches(rule.source, source):
+                if source_key == key or not matches(rule.source, source):
                     continue
                 if all(getattr(source, field) == getattr(notice, field) for field in rule.equal):
                     return Muted(i, source_key)

@@ -13,6 +13,7 @@ from typing import Any
 import aiosqlite
 
 from contexten.daemon.platform.store.writes import Statement
+from contexten.daemon.slices.notify.destinations import Thread
 from contexten.daemon.slices.notify.port import Notice
 from contexten.daemon.slices.notify.routing import Delivery
 
@@ -95,6 +96,11 @@ def uncertain() -> Statement:
     return "UPDATE notify_outbox SET state = 'uncertain', last_error = ? WHERE state = 'sending'", (why,)
 
 
+def thread_started(receiver: str, key: str, thread: Thread) -> Statement:
+    return ("INSERT OR IGNORE INTO notify_threads (receiver, thread, channel, ts) VALUES (?, ?, ?, ?)",
+            (receiver, key, thread.channel, thread.ts))  # fmt: skip
+
+
 _COLUMNS = "id, seq, receiver, route, grp, notice, state, attempts, next_at, created_at, sent_at, remote, last_error"
 
 
@@ -144,6 +150,12 @@ class Outbox:
             "SELECT grp, MIN(next_at) FROM notify_outbox WHERE grp != '' AND state = 'pending' GROUP BY grp"
         )
         return {g: float(t) for g, t in flushed}, {g: float(t) for g, t in due}
+
+    async def thread(self, receiver: str, key: str) -> Thread | None:
+        rows = list(await self._db.execute_fetchall(
+            "SELECT channel, ts FROM notify_threads WHERE receiver = ? AND thread = ?", (receiver, key)
+        ))  # fmt: skip
+        return Thread(rows[0][0], rows[0][1]) if rows else None
 
     async def get(self, row_id: int) -> OutboxRow | None:
         rows = list(await self._db.execute_fetchall(f"SELECT {_COLUMNS} FROM notify_outbox WHERE id = ?", (row_id,)))

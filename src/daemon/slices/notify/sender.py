@@ -14,7 +14,7 @@ from contexten.common.event_kinds import EventKind
 from contexten.daemon.platform.eventlog import EventLog
 from contexten.daemon.platform.secrets import redact
 from contexten.daemon.slices.notify import outbox
-from contexten.daemon.slices.notify.destinations import DeliveryRefused, Destination
+from contexten.daemon.slices.notify.destinations import DeliveryRefused, Destination, Thread, Threaded
 from contexten.daemon.slices.notify.groups import GroupSchedule
 from contexten.daemon.slices.notify.outbox import Batch, Outbox, OutboxRow
 from contexten.daemon.slices.notify.port import Notice
@@ -98,8 +98,15 @@ class ReceiverWorker:
         await self._events.commit(EventKind.NOTIFY_SENDING, base, run=notice.run, project=notice.project,
                                   writes=[outbox.sending(batch, attempts)])  # fmt: skip
         self._last_sent = self._clock.monotonic()
+        threaded = self.destination if isinstance(self.destination, Threaded) else None
+        key = f"run {notice.run}" if threaded is not None and notice.run is not None and not row.group else ""
+        started: Thread | None = None
         try:
-            remote: str = await self._breaker.call(lambda: self.destination.send(notice))
+            if threaded is not None and key:
+                parent = await self._box.thread(self.name, key)
+                remote, started = await self._breaker.call(lambda: threaded.send_in_thread(notice, parent))
+            else:
+                remote = await self._breaker.call(lambda: self.destination.send(notice))
         except DeliveryRefused as exc:
             error = redact(str(exc))
             log.warning("notice %d refused by %s: %s", row.id, self.name, error)
@@ -116,6 +123,8 @@ class ReceiverWorker:
             now = self._clock.now()
             if row.group:
                 self._groups.went_out(row.group, now)
+            writes = [outbox.sent(batch, str(remote), now)]
+            if started is not None:
+                writes.append(outbox.thread_started(self.name, key, started))
             await self._events.commit(EventKind.NOTIFY_SENT, {**base, "remote": str(remote)},
-                                      run=notice.run, project=notice.project,
-                                      writes=[outbox.sent(batch, str(remote), now)])  # fmt: skip
+                                      run=notice.run, project=notice.project, writes=writes)  # fmt: skip

@@ -1,6 +1,8 @@
 """The notify slice: routes the notices events make (alerts, a run's failure or completion) through the
 `[notify]` routing tree into the outbox, in the event's own transaction, and delivers the outbox, one
-worker per receiver. Answers `notify.outbox`, `notify.route` and `notify.test`."""
+worker per receiver; keeps the inbox of notices a person may need to act on, and climbs their escalation
+chains (keeper.py). Answers `notify.outbox`, `notify.route`, `notify.test`, `notify.retry`, `notify.inbox`,
+`notify.ack` and `notify.resolve`."""
 
 from __future__ import annotations
 
@@ -17,11 +19,16 @@ from contexten.common.clock import Clock
 from contexten.common.errors import CommandFailed
 from contexten.common.event_kinds import EventKind
 from contexten.common.protocol.notify import (
+    AckNotice,
     ExplainRoute,
+    InboxEntry,
+    InboxLine,
+    ListInbox,
     ListOutbox,
     OutboxEntry,
     ReceiverTried,
     Requeued,
+    ResolveNotice,
     RetryNotice,
     RouteStep,
     TryReceiver,
@@ -33,8 +40,9 @@ from contexten.daemon.platform.eventlog import EventLog, Published
 from contexten.daemon.platform.lifecycle import Slice, handles
 from contexten.daemon.platform.secrets import redact
 from contexten.daemon.platform.store.writes import Statement
-from contexten.daemon.slices.notify import outbox
+from contexten.daemon.slices.notify import inbox, outbox
 from contexten.daemon.slices.notify.destinations import (
+    ConsoleToast,
     DeliveryRefused,
     Destination,
     LogDestination,
@@ -42,18 +50,25 @@ from contexten.daemon.slices.notify.destinations import (
     SlackWebhook,
     Webhook,
 )
+from contexten.daemon.slices.notify.escalation import Escalations
 from contexten.daemon.slices.notify.groups import GroupSchedule
+from contexten.daemon.slices.notify.inbox import Inbox, InboxRow
 from contexten.daemon.slices.notify.inhibit import Inhibitor
+from contexten.daemon.slices.notify.keeper import Keeper
 from contexten.daemon.slices.notify.mute import holds
 from contexten.daemon.slices.notify.notices import NoticeMaker
 from contexten.daemon.slices.notify.outbox import Outbox, OutboxRow
 from contexten.daemon.slices.notify.port import Notice
 from contexten.daemon.slices.notify.routing import RouteTree
 from contexten.daemon.slices.notify.sender import ReceiverWorker
+from contexten.daemon.slices.notify.smtp import Email
 from contexten.daemon.slices.resilience.ports import Guards
 
 log = logging.getLogger("contexten.notify")
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
+# Events that move the inbox without being notices themselves.
+KEEPER_KINDS = frozenset({EventKind.ALERT_ACKNOWLEDGED, EventKind.NOTICE_ACKNOWLEDGED, EventKind.NOTICE_RESOLVED,
+                          EventKind.NOTICE_ESCALATED})  # fmt: skip
 
 
 class NotifySlice(Slice):
@@ -78,6 +93,9 @@ class NotifySlice(Slice):
         self._queued: dict[int, set[str]] = {}  # event seq -> receivers it queued rows for, until published
         self._groups = GroupSchedule()
         self._inhibitor = Inhibitor(config.notify.inhibit)
+        self._inbox = Inbox(db)
+        self._keeper = Keeper(events, clock, Escalations.compile(config.notify, config_path))
+        clock.on_jump(self._keeper.wake)  # a test's clock moved by hand: due steps are looked at again
         # Registered now, before any slice starts: every event from the first one on is routed.
         events.add_companion(self._route)
         events.add_listener(self._published)
@@ -98,15 +116,20 @@ class NotifySlice(Slice):
             self._events.emit(EventKind.NOTIFY_FAILED, data, writes=[outbox.uncertain()] if first else [])
         flushed, due = await self._box.groups()
         self._groups = GroupSchedule(flushed, due)
+        self._keeper.load(await self._inbox.open_rows(), await self._inbox.last_id())
         self._start_workers()
+        self.spawn(self._keeper.run(), "escalations")
 
     def check(self, config: Config) -> None:
         RouteTree.compile(config.notify, self._path)
+        Escalations.compile(config.notify, self._path)
 
     async def reconfigure(self, config: Config) -> None:
         self._config = config
         self._tree = RouteTree.compile(config.notify, self._path)
         self._inhibitor.configure(config.notify.inhibit)
+        self._keeper.chains = Escalations.compile(config.notify, self._path)
+        self._keeper.wake()
         await self._stop_workers()
         self._start_workers()
 
@@ -145,6 +168,18 @@ class NotifySlice(Slice):
         timeout = receiver.timeout_seconds
         if receiver.kind == "log":
             return LogDestination()
+        if receiver.kind == "console":
+            return ConsoleToast(lambda data: self._events.emit(EventKind.NOTIFY_TOAST, data, run=data["run"],
+                                                               project=data["project"]))  # fmt: skip
+        if receiver.kind == "email":
+            login = None
+            if receiver.username_env:
+                user, password = self._secret(receiver.username_env), self._secret(receiver.password_env or "-")
+                if user is None or password is None:
+                    return _Missing(f"${receiver.username_env} or ${receiver.password_env} is not set: no login")
+                login = (user, password)
+            return Email(receiver.smtp_host, receiver.smtp_port, receiver.tls == "starttls", receiver.ca_file,
+                         receiver.from_, receiver.to, login, timeout)  # fmt: skip
         if receiver.kind == "slack_api":
             token = load_token(receiver.token_env, "slack-token", env=self._env)
             return SlackApi(str(receiver.api_url), token, receiver.channel, timeout)
@@ -162,9 +197,15 @@ class NotifySlice(Slice):
 
     def _route(self, seq: int, kind: str, data: dict[str, Any], run: int | None,
                project: str | None) -> list[Statement]:  # fmt: skip
+        if kind in KEEPER_KINDS:
+            writes, receivers = self._keeper.on_event(seq, kind, data)
+            if receivers:
+                self._queued[seq] = set(receivers)
+            return writes
         notice = self._maker.from_event(kind, data, run, project)
         if notice is None:
             return []
+        key = None
         if kind == "alert":
             key = alert_key(data, project, run)
             self._inhibitor.saw_alert(key, notice)
@@ -172,17 +213,19 @@ class NotifySlice(Slice):
                 return []
         elif self._inhibitor.muted(notice) is not None:
             return []
+        writes = self._keeper.on_notice(seq, notice, key)  # the inbox keeps it even where mute intervals hold
         now = self._clock.now()
         intervals = self._config.notify.mute_intervals
         deliveries = [d for d in self._tree.deliveries(notice) if not any(holds(intervals[m], now) for m in d.mute)]
         if not deliveries:
-            return []
+            return writes
         self._queued[seq] = {d.receiver for d in deliveries}
         timed = [(d, self._groups.due(d.group, d.group_wait, d.group_interval, now) if d.group else now)
                  for d in deliveries]  # fmt: skip
-        return outbox.queued(seq, notice, timed, now)
+        return [*writes, *outbox.queued(seq, notice, timed, now)]
 
     def _published(self, event: Published) -> None:
+        self._keeper.announce(event.seq)
         if not self._queued:
             return
         for seq in [s for s in self._queued if s <= event.seq]:  # an event the store refused is never published
@@ -197,6 +240,53 @@ class NotifySlice(Slice):
     async def list_outbox(self, request: ListOutbox) -> list[OutboxEntry]:
         states = (request.state,) if request.state else outbox.STATES
         return [_entry(row) for row in await self._box.latest(request.limit, states)]
+
+    @handles(ListInbox)
+    async def list_inbox(self, request: ListInbox) -> list[InboxEntry]:
+        states = {"": inbox.STATES, "open": ("new", "acknowledged")}.get(request.state, (request.state,))
+        return [self._inbox_entry(row) for row in await self._inbox.latest(request.limit, states)]
+
+    @handles(AckNotice)
+    async def ack_notice(self, request: AckNotice) -> InboxEntry:
+        row = await self._open_row(request.id, "acknowledge")
+        if row.state == "new":
+            data = {"key": row.key, "id": row.id, "by": request.by or "a person"}
+            n = row.notice
+            if n.kind == "alert":  # the alerts list and the inbox are one: both let it go
+                data["message"] = n.body
+            kind = EventKind.ALERT_ACKNOWLEDGED if n.kind == "alert" else EventKind.NOTICE_ACKNOWLEDGED
+            await self._events.commit(kind, data, run=n.run, project=n.project)
+        return await self._entry_now(row.id)
+
+    @handles(ResolveNotice)
+    async def resolve_notice(self, request: ResolveNotice) -> InboxEntry:
+        row = await self._open_row(request.id, "resolve")
+        data = {"key": row.key, "id": row.id, "by": request.by or "a person"}
+        await self._events.commit(EventKind.NOTICE_RESOLVED, data, run=row.notice.run, project=row.notice.project)
+        return await self._entry_now(row.id)
+
+    async def _open_row(self, notice_id: int, what: str) -> InboxRow:
+        row = await self._inbox.get(notice_id)
+        if row is None:
+            raise CommandFailed("not_found", f"no notice #{notice_id} in the inbox (see `contexten notify inbox`)")
+        if row.state == "resolved":
+            raise CommandFailed("conflict", f"notice #{notice_id} is resolved already: nothing to {what}")
+        return row
+
+    async def _entry_now(self, notice_id: int) -> InboxEntry:
+        row = await self._inbox.get(notice_id)
+        assert row is not None  # rows are never deleted
+        return self._inbox_entry(row)
+
+    def _inbox_entry(self, row: InboxRow) -> InboxEntry:
+        n = row.notice
+        chain = self._keeper.chains.named(row.chain or "")
+        lines = [InboxLine.model_validate(line) for line in row.history]
+        return InboxEntry(id=row.id, key=row.key, title=n.title, body=n.body, severity=n.severity, kind=n.kind,
+                          project=n.project, flow=n.flow, run=n.run, state=row.state, count=row.count,
+                          chain=row.chain, step=row.taken, of=chain.total if chain else row.taken,
+                          next_at=row.next_at, created_at=row.created_at, updated_at=row.updated_at,
+                          history=lines)  # fmt: skip
 
     @handles(ExplainRoute)
     async def explain_route(self, request: ExplainRoute) -> list[RouteStep]:
