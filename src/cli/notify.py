@@ -54,12 +54,10 @@ async def ack_or_resolve(args: argparse.Namespace, client: DaemonClient) -> int:
 
 
 async def _inbox(args: argparse.Namespace, client: DaemonClient) -> int:
-    rows = await client.call(ListInbox(state=args.state, limit=args.limit if args.id is None else 1000))
-    if args.id is not None:
-        rows = [r for r in rows if r.id == args.id]
-        if not rows:
-            print(f"no notice #{args.id} among the newest 1000", file=sys.stderr)
-            return 1
+    rows = await client.call(ListInbox(state=args.state, limit=args.limit, id=args.id))
+    if args.id is not None and not rows:
+        print(f"no notice #{args.id} in the inbox", file=sys.stderr)
+        return 1
     if args.json:
         emit_json(rows)
         return 0

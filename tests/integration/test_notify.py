@@ -197,3 +197,33 @@ def test_a_refused_notice_is_kept_visible_and_sent_when_retried(home: Path) -> N
             assert again.returncode == 1 and "only refused or uncertain" in again.stderr + again.stdout
         finally:
             daemon.stop()
+
+
+def test_a_failed_run_waits_in_the_inbox_until_a_person_acknowledges_and_resolves_it(home: Path) -> None:
+    daemon = DaemonProcess(home, FAST_CONFIG.replace("[health]", "[health]" + CALM_HEALTH)).start()
+    try:
+        assert cli(home, *FAIL).returncode == 1
+
+        def failed_runs() -> list[dict[str, Any]]:
+            result = cli(home, "notify", "inbox", "--json")
+            assert result.returncode == 0, result.stderr
+            return [r for r in json.loads(result.stdout) if r["kind"] == "run.failed"]
+
+        wait_for(lambda: len(failed_runs()) == 1, 20, "the failed run's inbox row")
+        [row] = failed_runs()
+        assert row["state"] == "new" and row["key"] == f"run {row['run']} failed"
+        acked = cli(home, "ack", str(row["id"]), "--json")
+        assert acked.returncode == 0, acked.stderr
+        assert json.loads(acked.stdout)["state"] == "acknowledged"
+        resolved = cli(home, "resolve", str(row["id"]), "--json")
+        assert json.loads(resolved.stdout)["state"] == "resolved"
+        shown = cli(home, "notify", "inbox", "--id", str(row["id"]))
+        assert "acknowledged by" in shown.stdout and "resolved by" in shown.stdout
+        again = cli(home, "resolve", str(row["id"]))
+        assert again.returncode != 0 and "resolved already" in again.stderr
+        missing = cli(home, "ack", "99999")
+        assert missing.returncode != 0 and "no notice #99999" in missing.stderr
+        kinds = [json.loads(x)["kind"] for x in cli(home, "events", "--json").stdout.splitlines()]
+        assert "notice.opened" in kinds and "notice.acknowledged" in kinds and "notice.resolved" in kinds
+    finally:
+        daemon.stop()

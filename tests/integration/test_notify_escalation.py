@@ -36,8 +36,8 @@ receivers = ["lead"]
 """
 
 
-def _alert(h: Harness, resolved: bool = False) -> None:
-    data = {"severity": "critical", "source": "test", "metric": "store-lost", "message": "store lost",
+def _alert(h: Harness, resolved: bool = False, message: str = "store lost") -> None:
+    data = {"severity": "critical", "source": "test", "metric": "store-lost", "message": message,
             "resolved": resolved}  # fmt: skip
     h.events.emit(EventKind.ALERT, data, project="api")
 
@@ -72,6 +72,7 @@ async def test_a_critical_alert_climbs_its_chain_until_acknowledged(tmp_path: Pa
         assert [e["what"] for e in json.loads(history)][-2:] == ["escalated", "escalated"]
         entry = await h.notify.ack_notice(AckNotice(id=int(notice_id), by="ana"))
         assert entry.state == "acknowledged"
+        assert await h.rows("SELECT next_at FROM notify_inbox") == [(None,)]  # no step is due any more
         clock.advance(3600)
         await h.events.commit(EventKind.HEALTH_PROBE, {})
         assert await _receivers_told(h) == ["oncall", "lead"]  # acknowledged: the chain stops
@@ -106,3 +107,14 @@ async def test_a_restart_continues_the_chain_where_it_was(tmp_path: Path) -> Non
     async with notify_slice(store, CONFIG, clock, {}) as h:
         await eventually(_seen(h, EventKind.NOTICE_ESCALATED), timeout=20)
         assert await _receivers_told(h) == ["oncall", "lead"]  # step 1 not sent again
+
+
+async def test_the_same_condition_again_counts_on_its_row_and_says_what_it_says_now(tmp_path: Path) -> None:
+    async with notify_slice(tmp_path / "s.db", CONFIG, FakeClock(), {}) as h:
+        _alert(h)
+        _alert(h, message="store lost again")
+        await h.events.commit(EventKind.HEALTH_PROBE, {})
+        [(count, notice)] = await h.rows("SELECT count, notice FROM notify_inbox")
+        assert count == 2
+        assert json.loads(notice)["body"] == "store lost again"
+        assert len(h.kinds(EventKind.NOTICE_OPENED)) == 1

@@ -20,6 +20,7 @@ from contexten.daemon.slices.notify.slice import NotifySlice
 from contexten.daemon.slices.resilience.breakers import BreakerRegistry
 from tests.fakes.slack_server import WEBHOOK_PATH, FakeSlack
 from tests.helpers import eventually
+from tests.integration.notify_harness import notify_slice
 
 ALERTS = 10_000
 CONFIG = """
@@ -84,39 +85,27 @@ async def test_ten_thousand_alerts_in_seconds_go_out_as_a_few_grouped_messages(t
 
 
 async def test_an_inhibited_notice_is_not_queued_while_its_cause_is_active(tmp_path: Path) -> None:
-    path = tmp_path / "store.db"
-    db = await open_database(path)
-    clock = SystemClock()
-    events = EventLog(path, lambda _payloads: None, clock, last_seq=0)
-    config = parse_config(
+    config = (
         '[notify.receivers.log]\nkind = "log"\n[[notify.routes]]\nreceiver = "log"\ncontinue = true\n'
         '[[notify.inhibit]]\nsource = { severity = ["critical"] }\ntarget = { severity = ["warning"] }\n'
         'equal = ["project"]\n'
         # A second route that is always muted: it queues nothing, and the first still does.
         '[notify.receivers.night]\nkind = "log"\n[notify.mute_intervals.always]\n'
-        '[[notify.routes]]\nreceiver = "night"\nmute = ["always"]\n',
-        "c.toml",
+        '[[notify.routes]]\nreceiver = "night"\nmute = ["always"]\n'
     )
-    notify = NotifySlice(events, db, clock, config, "c.toml", BreakerRegistry(events, clock, config), env={})
-    events.start()
-    await notify.start()
-    try:
+    async with notify_slice(tmp_path / "store.db", config, SystemClock(), {}) as h:
 
         def alert(severity: str, project: str, message: str, resolved: bool = False) -> None:
             data = {"severity": severity, "source": "test", "metric": message, "message": message, "resolved": resolved}
-            events.emit(EventKind.ALERT, data, project=project)
+            h.events.emit(EventKind.ALERT, data, project=project)
 
         alert("critical", "api", "store-lost")
         alert("warning", "api", "poll-failed")  # caused by it: not told
         alert("warning", "web", "poll-failed")  # another project: told
         alert("critical", "api", "store-lost", resolved=True)
         alert("warning", "api", "slow")  # the cause resolved: told again
-        await events.commit(EventKind.HEALTH_PROBE, {})
-        rows = await db.execute_fetchall("SELECT notice FROM notify_outbox ORDER BY id")
+        await h.events.commit(EventKind.HEALTH_PROBE, {})
+        rows = await h.rows("SELECT notice FROM notify_outbox ORDER BY id")
         told = [(n["severity"], n["project"], n["body"]) for n in (json.loads(r[0]) for r in rows)]
         assert told == [("critical", "api", "store-lost"), ("warning", "web", "poll-failed"),
                         ("info", "api", "store-lost"), ("warning", "api", "slow")]  # fmt: skip
-    finally:
-        await notify.stop()
-        await events.close()
-        await db.close()

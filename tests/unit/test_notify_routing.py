@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from contexten.common.errors import ConfigError
 from contexten.daemon.platform.config import parse_config
+from contexten.daemon.slices.notify.escalation import Escalations
 from contexten.daemon.slices.notify.groups import GroupSchedule
 from contexten.daemon.slices.notify.inhibit import Inhibitor
 from contexten.daemon.slices.notify.mute import holds
@@ -88,6 +89,27 @@ def test_a_bad_matcher_or_receiver_is_refused_by_its_key() -> None:
     with pytest.raises(ConfigError) as info:
         parse_config('[notify.receivers.s]\nkind = "slack_api"\n', "c.toml")
     assert info.value.key == "notify.receivers.s" and "needs `channel`" in str(info.value)
+
+
+def test_a_bad_email_receiver_or_escalation_is_refused_by_its_key() -> None:
+    email = (
+        '[notify.receivers.m]\nkind = "email"\nsmtp_host = "relay"\nfrom = "cx@example.org"\nto = ["a@example.org"]\n'
+    )
+    parse_config(email, "c.toml")
+    for extra, says in (('username_env = "U"\n', "needs both"),
+                        ('username_env = "U"\npassword_env = "P"\ntls = "none"\n', "in the clear"),
+                        ('to = ["nobody"]\n', "not an email address")):  # fmt: skip
+        with pytest.raises(ConfigError) as info:
+            parse_config(email.replace('to = ["a@example.org"]\n', "") + extra
+                         + ("" if "to =" in extra else 'to = ["a@example.org"]\n'), "c.toml")  # fmt: skip
+        assert info.value.key == "notify.receivers.m" and says in str(info.value)
+    chain = '[[notify.escalations]]\nname = "c"\n[[notify.escalations.steps]]\nafter = "1m"\nreceivers = ["pager"]\n'
+    with pytest.raises(ConfigError) as info:
+        Escalations.compile(parse_config(email + chain, "c.toml").notify, "c.toml")
+    assert info.value.key == "notify.escalations[0].steps[0].receivers" and "'pager'" in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        Escalations.compile(parse_config(email + chain.replace("pager", "m") * 2, "c.toml").notify, "c.toml")
+    assert info.value.key == "notify.escalations[1].name"
 
 
 # ---- properties of random trees -------------------------------------------------------------------

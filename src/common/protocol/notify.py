@@ -108,11 +108,13 @@ class InboxEntry(LazyModel):
 
 
 class ListInbox(Request[list[InboxEntry]]):
-    """The newest inbox notices first; `state` keeps one state only (`open`: new and acknowledged)."""
+    """The newest inbox notices first; `state` keeps one state only (`open`: new and acknowledged); `id`
+    asks for that one notice, however old (none: not in the inbox)."""
 
     cmd: Literal["notify.inbox"] = "notify.inbox"
     state: Literal["", "open", "new", "acknowledged", "resolved"] = ""
     limit: int = Field(default=100, ge=1, le=1000)
+    id: int | None = Field(default=None, ge=1)
 
 
 class AckNotice(Request[InboxEntry]):

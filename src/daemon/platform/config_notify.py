@@ -75,6 +75,8 @@ class ReceiverSection(_Section):
             missing = [k for k, v in (("smtp_host", self.smtp_host), ("from", self.from_), ("to", self.to)) if not v]
             if missing:
                 raise ValueError(f"an email receiver needs {', '.join(f'`{k}`' for k in missing)}")
+            if bool(self.username_env) != bool(self.password_env):
+                raise ValueError("a login needs both `username_env` and `password_env` (or neither)")
             if self.tls == "none" and self.username_env:
                 raise ValueError('tls = "none" with a login would send the password in the clear: use STARTTLS')
             for address in (self.from_, *self.to):

@@ -60,8 +60,8 @@ class Keeper:
         key = notice_key(notice, alert)
         existing = self.open.by_key(key)
         if existing is not None:  # the same condition again: counted on its row, which keeps its place
-            self.open.put(replace(existing, notice=notice))
-            row = existing
+            row = replace(existing, notice=notice)  # and says what it says now
+            self.open.put(row)
         else:
             delay = chain.delay_before(0) if chain else None
             row = OpenNotice(self.open.new_id(), key, notice, "new", chain.name if chain else None, 0,
@@ -76,7 +76,8 @@ class Keeper:
         now = self._clock.now()
         by = str(data.get("by") or "a person")
         if kind == EventKind.ALERT_ACKNOWLEDGED:
-            return self._close(self.open.by_key(str(data.get("key"))), "acknowledged", seq, now, kind, by=by), []
+            row = self.open.by_key(str(data.get("key")))  # from the alerts list, which knows alerts by key
+            return self._close(row, "acknowledged", seq, now, "acknowledged", by=by), []
         given = data.get("id")
         row = self.open.by_id.get(given) if isinstance(given, int) else None
         if kind == EventKind.NOTICE_ACKNOWLEDGED:

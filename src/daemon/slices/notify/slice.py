@@ -174,7 +174,7 @@ class NotifySlice(Slice):
         if receiver.kind == "email":
             login = None
             if receiver.username_env:
-                user, password = self._secret(receiver.username_env), self._secret(receiver.password_env or "-")
+                user, password = self._secret(receiver.username_env), self._secret(receiver.password_env)
                 if user is None or password is None:
                     return _Missing(f"${receiver.username_env} or ${receiver.password_env} is not set: no login")
                 login = (user, password)
@@ -243,6 +243,9 @@ class NotifySlice(Slice):
 
     @handles(ListInbox)
     async def list_inbox(self, request: ListInbox) -> list[InboxEntry]:
+        if request.id is not None:
+            row = await self._inbox.get(request.id)
+            return [self._inbox_entry(row)] if row is not None else []
         states = {"": inbox.STATES, "open": ("new", "acknowledged")}.get(request.state, (request.state,))
         return [self._inbox_entry(row) for row in await self._inbox.latest(request.limit, states)]
 
