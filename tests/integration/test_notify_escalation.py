@@ -117,4 +117,7 @@ async def test_the_same_condition_again_counts_on_its_row_and_says_what_it_says_
         [(count, notice)] = await h.rows("SELECT count, notice FROM notify_inbox")
         assert count == 2
         assert json.loads(notice)["body"] == "store lost again"
+        # notice.opened follows its alert's publication: wait for it, then let any second one through too.
+        await eventually(_seen(h, EventKind.NOTICE_OPENED), timeout=20)
+        await h.events.commit(EventKind.HEALTH_PROBE, {})
         assert len(h.kinds(EventKind.NOTICE_OPENED)) == 1
