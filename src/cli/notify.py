@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 
 from contexten.cli.output import clock, emit_json
 from contexten.client.connection import DaemonClient
+from contexten.common.person import login_name
 from contexten.common.protocol.notify import (
     AckNotice,
     ExplainRoute,
@@ -18,13 +18,6 @@ from contexten.common.protocol.notify import (
     RetryNotice,
     TryReceiver,
 )
-
-
-def _who() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no user name for this uid (a container)
-        return ""
 
 
 def _print_entry(entry: InboxEntry, history: bool) -> None:
@@ -45,7 +38,7 @@ def _print_entry(entry: InboxEntry, history: bool) -> None:
 
 async def ack_or_resolve(args: argparse.Namespace, client: DaemonClient) -> int:
     request = AckNotice if args.command == "ack" else ResolveNotice
-    entry = await client.call(request(id=args.id, by=_who()))
+    entry = await client.call(request(id=args.id, by=login_name()))
     if args.json:
         emit_json(entry)
     else:
@@ -85,8 +78,12 @@ async def notify(args: argparse.Namespace, client: DaemonClient) -> int:
             print(f"#{r.id:<5} {clock(r.created_at)}  {where} {r.title}{how}{why}")
         return 0
     if args.notify_command == "route":
+        labels = dict(label.partition("=")[::2] for label in args.label)
+        if any(not name or not value for name, value in labels.items()):
+            print("a --label is NAME=VALUE, like source=sampler", file=sys.stderr)
+            return 2
         steps = await client.call(
-            ExplainRoute(kind=args.kind, project=args.project, flow=args.flow, severity=args.severity)
+            ExplainRoute(kind=args.kind, project=args.project, flow=args.flow, severity=args.severity, labels=labels)
         )
         if args.json:
             emit_json(steps)

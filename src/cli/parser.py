@@ -4,8 +4,10 @@ so `contexten --version` (and `--help`) answer at once; a command imports what i
 from __future__ import annotations
 
 import argparse
+from typing import get_args
 
 from contexten import __version__
+from contexten.common.notice_kinds import NoticeKind, Severity
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -134,10 +136,12 @@ def _start_flow_commands(
     q.add_argument("--state", default="", choices=["", "pending", "sending", "sent", "refused", "uncertain"])
     q.add_argument("--limit", type=int, default=50)
     q = verbs.add_parser("route", parents=[common], help="which receivers a notice would reach, and why")
-    q.add_argument("--kind", default="alert", choices=["alert", "alert.resolved", "run.failed", "run.completed"])
+    q.add_argument("--kind", default="alert", choices=get_args(NoticeKind))
     q.add_argument("--project", metavar="ID")
     q.add_argument("--flow", metavar="FLOW")
-    q.add_argument("--severity", default="warning", choices=["info", "warning", "critical"])
+    q.add_argument("--severity", default="warning", choices=get_args(Severity))
+    q.add_argument("--label", action="append", default=[], metavar="NAME=VALUE",
+                   help="a label of the notice (an alert's source=sampler); again for more")  # fmt: skip
     q = verbs.add_parser("retry", parents=[common], help="send a refused or uncertain notice again")
     q.add_argument("id", type=int, metavar="ID")
     q = verbs.add_parser("test", parents=[common], help="send a test message to a receiver; print its answer")

@@ -70,6 +70,7 @@ class EventKind(StrEnum):
     NOTIFY_FAILED = "notify.failed"
     NOTIFY_REQUEUED = "notify.requeued"
     NOTIFY_TOAST = "notify.toast"
+    NOTIFY_DIGEST = "notify.digest"
     NOTICE_OPENED = "notice.opened"
     NOTICE_ESCALATED = "notice.escalated"
     NOTICE_ACKNOWLEDGED = "notice.acknowledged"
@@ -181,6 +182,10 @@ CATALOGUE: dict[EventKind, tuple[str, str]] = {
     EventKind.NOTIFY_REQUEUED: (
         "notify",
         "A refused or uncertain notice was queued again by a person: id, receiver, ids.",
+    ),
+    EventKind.NOTIFY_DIGEST: (
+        "notify",
+        "A project's digest (the slack_notifications flow): title, body and facts, for the routes to send.",
     ),
     EventKind.NOTIFY_TOAST: (
         "notify",

@@ -1,3 +1,3 @@
 """contexten: an operations console for autonomous CI/CD."""
 
-__version__ = "0.8.0"
+__version__ = "0.10.0"

@@ -63,10 +63,12 @@ from contexten.daemon.slices.delivery.planning import AgentPlanner, OutlinePlann
 from contexten.daemon.slices.delivery.slice import DeliverySlice
 from contexten.daemon.slices.delivery.store import WorkStore
 from contexten.daemon.slices.health.slice import HealthSlice
+from contexten.daemon.slices.notify.digest import DigestSource
 from contexten.daemon.slices.notify.port import LogNotifier
 from contexten.daemon.slices.notify.slice import NotifySlice
 from contexten.daemon.slices.projects.slice import ProjectsSlice
 from contexten.daemon.slices.resilience.actions import recovery_actions
+from contexten.daemon.slices.resilience.breaker_watch import BreakerWatch
 from contexten.daemon.slices.resilience.breakers import BreakerRegistry
 from contexten.daemon.slices.resilience.healing import Healer
 from contexten.daemon.slices.resilience.recovery import RecoveryEngine
@@ -209,7 +211,8 @@ class Daemon:
             lambda flow: spec.fallback if (spec := flows.get(flow)) else None, hub.tracker, ledger,
         )  # fmt: skip
         healer = Healer(RecoveryEngine(db, events, clock), actions, runner)
-        resilience = ResilienceSlice(breakers, healer, db)
+        watch = BreakerWatch(events, clock, self.config.breakers.alert_after_seconds)
+        resilience = ResilienceSlice(breakers, healer, db, watch)
         code_analysis = CodeAnalysis(events, ReportStore(db), paths.analysis_cache, config)
         analysis = AnalysisSlice(code_analysis, pinned)
         sync = IssueSync(hub.tracker, hub.forge_of, events, clock, config)
@@ -237,7 +240,7 @@ class Daemon:
             lane=lambda handlers: ControlLane(paths.lane_socket, paths.lane_endpoint, paths.database, handlers),
         )  # fmt: skip
         # What flows may ask for with ctx.use(); each flow's `needs` is checked against it here, not at run time.
-        provided.add(hub, analysis.service, healer, runner, breakers, sync, handle)
+        provided.add(hub, analysis.service, healer, runner, breakers, sync, handle, DigestSource(db))
         for spec in flows.specs():
             missing = provided.missing(spec.needs)
             if missing:

@@ -24,7 +24,6 @@ from contexten.common.protocol import (
     CancelRun,
     PauseRun,
     PinProject,
-    RecoveryTable,
     ResumeRun,
     RetryRun,
     Snapshot,
@@ -33,16 +32,17 @@ from contexten.common.protocol import (
 )
 from contexten.common.state import ConsoleState
 from contexten.tui.console_log import log as console_log
-from contexten.tui.help_rows import help_rows
 from contexten.tui.keys import bindings
 from contexten.tui.link import DaemonLink, ZmqDaemonLink
 from contexten.tui.messages import RunOrder, ViewMounted
+from contexten.tui.navigator import Navigator
 from contexten.tui.palette import ContextenCommands
 from contexten.tui.preferences import Preferences
 from contexten.tui.screens.dashboard import DashboardScreen
 from contexten.tui.screens.live import LiveScreen
 from contexten.tui.screens.state_view import StateView
 from contexten.tui.terminal import terminal_gone
+from contexten.tui.toasts import toast_of
 from contexten.tui.widgets.connection_indicator import LinkStatus
 from contexten.tui.widgets.run_list import RunList
 
@@ -50,13 +50,12 @@ from contexten.tui.widgets.run_list import RunList
 if TYPE_CHECKING:
     from contexten.common.start_flow import WorkFlow
     from contexten.tui.screens.start_flow import StartRequest
-    from contexten.tui.screens.work_flows import FlowChosen
 
 REFRESH_SECONDS = 0.1
 REFRESH_COST_FACTOR = 5
 
 
-class ContextenApp(App[None]):
+class ContextenApp(Navigator):
     CSS_PATH = "contexten.tcss"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     TITLE = "contexten"
@@ -149,6 +148,10 @@ class ContextenApp(App[None]):
         async for item in self.link.feed():
             if isinstance(item, Event):
                 self.state.apply(item)
+                toast = toast_of(item, self.clock.now())
+                if toast is not None:
+                    message, title, severity, seconds = toast
+                    self.notify(message, title=title, severity=severity, timeout=seconds)
                 for screen in self.screen_stack:
                     if isinstance(screen, LiveScreen) and screen.concerns(item.kind, item.project):
                         screen.on_daemon_event(item)
@@ -238,10 +241,10 @@ class ContextenApp(App[None]):
     def _selected_run(self) -> int | None:
         return self._dashboard().query_one(RunList).selected
 
-    def action_help(self) -> None:
-        from contexten.tui.screens.help import HelpScreen
-
-        self.push_screen(HelpScreen(help_rows(self.screen, self)))
+    def action_open(self) -> None:
+        run_id = self._selected_run()
+        if run_id is not None:
+            self.open_run(run_id)
 
     def action_pin(self) -> None:
         from contexten.tui.screens.pin import PinScreen
@@ -309,19 +312,6 @@ class ContextenApp(App[None]):
 
         self.push_screen(StartWorkScreen(projects, self.selected_project, self.link), started)
 
-    def action_flows(self) -> None:
-        from contexten.tui.screens.work_flows import WorkFlowsScreen
-
-        self.push_screen(WorkFlowsScreen(self.link, self.clock))
-
-    def on_flow_chosen(self, message: FlowChosen) -> None:
-        self.open_work_flow(message.flow_id)
-
-    def open_work_flow(self, flow_id: int) -> None:
-        from contexten.tui.screens.work_flow import WorkFlowScreen
-
-        self.push_screen(WorkFlowScreen(flow_id, self.link, self.clock))
-
     def action_cancel(self) -> None:
         self.cancel_run(self._selected_run())
 
@@ -357,58 +347,6 @@ class ContextenApp(App[None]):
             self.notify("no run highlighted", severity="warning")
             return
         self._call(self.link.call(RetryRun(id=run_id)), f"retrying run #{run_id}")
-
-    @work(group="actions")
-    async def action_recovery(self) -> None:
-        try:
-            rows = await self.link.call(RecoveryTable())
-        except ContextenError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        from contexten.tui.screens.recovery import RecoveryScreen
-
-        self.push_screen(RecoveryScreen(rows))
-
-    def action_events(self) -> None:
-        from contexten.tui.screens.events import EventsScreen
-
-        self.push_screen(EventsScreen(self.link, self.state.seq))
-
-    def action_alerts(self) -> None:
-        from contexten.tui.screens.alerts import AlertsScreen
-
-        self.push_screen(AlertsScreen(self.link))
-
-    def action_notices(self) -> None:
-        from contexten.tui.screens.notices import NoticesScreen
-
-        self.push_screen(NoticesScreen(self.link))
-
-    def action_work(self) -> None:
-        if self.selected_project is None:
-            self.notify("no project highlighted", severity="warning")
-            return
-        from contexten.tui.screens.work import WorkScreen
-
-        self.push_screen(WorkScreen(self.selected_project, self.link))
-
-    def action_analysis(self) -> None:
-        if self.selected_project is None:
-            self.notify("no project highlighted", severity="warning")
-            return
-        from contexten.tui.screens.analysis import AnalysisScreen
-
-        self.push_screen(AnalysisScreen(self.selected_project, self.link, self.preferences))
-
-    def action_open(self) -> None:
-        run_id = self._selected_run()
-        if run_id is not None:
-            self.open_run(run_id)
-
-    def open_run(self, run_id: int) -> None:
-        from contexten.tui.screens.run_detail import RunScreen
-
-        self.push_screen(RunScreen(run_id, self.link))  # drawn once mounted (ViewMounted)
 
     @work(group="actions")
     async def _call(self, call: object, done: str) -> None:

@@ -31,6 +31,7 @@ ACTIONS = [
     Action("open", "Open the highlighted run", "o", ""),
     Action("recovery", "Show the recovery engine's strategies and results", "e", ""),
     Action("alerts", "Every active alert, to read and acknowledge", "exclamation_mark", ""),
+    Action("inbox", "Inbox: notices that need a person, to acknowledge or resolve", "b", ""),
     Action("notices", "Notifications: what was told to whom, and what could not be", "m", ""),
     Action("events", "The live event stream: filter by kind, project, run; pause", "l", ""),
     Action("work", "Issues and pull requests of the highlighted project", "i", "Issues"),

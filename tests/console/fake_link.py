@@ -58,6 +58,7 @@ from contexten.common.protocol import (
 )
 from contexten.common.protocol.notify import ListOutbox, OutboxEntry, Requeued, RetryNotice
 from contexten.tui.link import DaemonLink
+from tests.console.fake_inbox import FakeInbox
 from tests.console.fake_work import FakeWork
 
 T0 = 1_700_000_000.0
@@ -284,6 +285,7 @@ class FakeDaemonLink(DaemonLink):
         self.outbox = sample_outbox()
         self.calls: list[tuple[str, Any]] = []
         self.work = FakeWork()
+        self.inbox = FakeInbox()
         self.many_issues: list[Issue] | None = None
         # What the feed yields after the snapshot: a test puts events (or a Disconnected) here.
         self.items: asyncio.Queue[FeedItem] = asyncio.Queue()
@@ -357,9 +359,10 @@ class FakeDaemonLink(DaemonLink):
             case GetAnalysis(project=project):
                 self.calls.append(("analysis", project))
                 return sample_analysis(project)
-        answer = self.work.answer(request)
-        if answer is not NotImplemented:
-            return answer
+        for part in (self.work, self.inbox):
+            answer = part.answer(request)
+            if answer is not NotImplemented:
+                return answer
         raise CommandFailed("unknown_command", f"the fake link does not answer {request.command()}")
 
 

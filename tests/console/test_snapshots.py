@@ -10,6 +10,7 @@ from textual.widgets import DataTable, TextArea
 from contexten.common.clock import FakeClock
 from contexten.common.paths import resolve_paths
 from contexten.tui.app import ContextenApp
+from contexten.tui.screens.inbox import InboxScreen
 from contexten.tui.screens.start_work import StartWorkScreen
 from contexten.tui.screens.work_flow import WorkFlowScreen
 from contexten.tui.screens.work_flows import WorkFlowsScreen
@@ -52,6 +53,18 @@ SIZES = pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=["80x24", "20
 @SIZES
 def test_dashboard(snap_compare: Any, size: tuple[int, int]) -> None:
     assert snap_compare(make_app(), terminal_size=size, run_before=settle)
+
+
+@SIZES
+def test_the_inbox_with_a_notice_climbing_its_chain(snap_compare: Any, size: tuple[int, int]) -> None:
+    async def open_inbox(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("b")
+        await await_for(lambda: isinstance(pilot.app.screen, InboxScreen) and bool(pilot.app.screen.entries), 5,
+                        "the inbox")  # fmt: skip
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=open_inbox)
 
 
 def test_help_lists_the_keys(snap_compare: Any) -> None:

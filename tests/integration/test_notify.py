@@ -149,6 +149,10 @@ def test_routes_are_explained_and_a_test_message_reports_what_the_receiver_answe
                 {"receiver": "team", "route": "notify.routes[0]"},
                 {"receiver": "pager", "route": "notify.routes[1].routes[0]"},
             ]
+            milestone = cli(home, "notify", "route", "--kind", "start_flow.completed", "--label", "flow_id=3")
+            assert milestone.returncode == 0 and milestone.stdout.split()[:3] == ["team", "via", "notify.routes[0]"]
+            unlabelled = cli(home, "notify", "route", "--label", "source")
+            assert unlabelled.returncode == 2 and "NAME=VALUE" in unlabelled.stderr
             tried = cli(home, "notify", "test", "ops")
             assert tried.returncode == 0 and "delivered" in tried.stdout
             (api,) = [body for w, body in slack.posts if w == "api"]

@@ -25,11 +25,21 @@ from tests.integration.start_flow_helpers import (
     set_up,
 )
 
+# The flows' milestones go to a log receiver: the outbox shows which were told.
+MILESTONES = """
+[notify.receivers.team]
+kind = "log"
+[[notify.routes]]
+match = { kind = ["start_flow.planned", "start_flow.item_merged", "start_flow.completed", "start_flow.failed"] }
+receiver = "team"
+"""
+
 
 @pytest.fixture
 def good(home: Path) -> Iterator[Setup]:
     setup = set_up(home, config(agent_table("good", "good"), agent_table("flaky", "flaky"),
-                                agent_table("noop", "noop"), agent_table("leave", "good", "--leave")))  # fmt: skip
+                                agent_table("noop", "noop"), agent_table("leave", "good", "--leave"))
+                   + MILESTONES)  # fmt: skip
     yield setup
     setup.daemon.stop()
 
@@ -67,6 +77,15 @@ def test_requirements_become_merged_validated_code(good: Setup) -> None:
     # No worktree is left behind; the user's working copy is clean.
     assert git(good.repo, "worktree", "list").count("\n") == 1
     assert git(good.repo, "status", "--porcelain") == ""
+    # Its milestones were told once each, though the flow and its items were saved many times on the way.
+    told = good.sql("SELECT json_extract(notice, '$.kind'), json_extract(notice, '$.title') FROM notify_outbox "
+                    "WHERE json_extract(notice, '$.labels.flow_id') = ? ORDER BY id", str(flow["id"]))  # fmt: skip
+    implementations = {i["issue"] for i in flow["items"] if i["kind"] == "implementation"}
+    assert told[0] == ("start_flow.planned", f"Start Flow #{flow['id']} planned: Greetings")
+    assert told[-1] == ("start_flow.completed", f"Start Flow #{flow['id']} completed: Greetings")
+    merged = told[1:-1]  # in the order they merged, which parallel items decide
+    assert sorted(merged) == sorted(("start_flow.item_merged", f"Start Flow #{flow['id']}: {issue} merged")
+                                    for issue in implementations)  # fmt: skip
 
 
 def test_a_failed_gate_opens_a_restructuring_issue_and_the_fix_merges(good: Setup) -> None:

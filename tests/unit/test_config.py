@@ -101,7 +101,7 @@ def _doc_keys(doc: dict[str, Any], prefix: str = "", model: type[BaseModel] | No
     return out
 
 
-_FREE_FORM = {"params", "match", "env"}  # tables whose keys are the user's own, not config keys
+_FREE_FORM = {"params", "match", "env", "labels"}  # tables whose keys are the user's own, not config keys
 _KEYED = {
     "projects",
     "state_map",

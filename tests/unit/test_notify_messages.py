@@ -16,7 +16,11 @@ def test_a_slack_message_has_a_header_the_body_its_facts_and_a_fallback_text_wit
     assert token.reveal() not in str(message)
     header, section, context = message["blocks"]
     assert header["text"]["text"] == "run #7 deploy failed" and "push failed" in section["text"]["text"]
-    assert [e["text"] for e in context["elements"]] == ["*project* api", "*flow* deploy", "*run* #7", "*state* FAILED"]
+    assert [e["text"] for e in context["elements"]] == [":large_orange_circle: *warning*", "*project* api",
+                                                        "*flow* deploy", "*run* #7", "*state* FAILED"]  # fmt: skip
+    linked = slack_message(Notice("ENG-3 merged", "", "info", link="https://github.com/acme/api/pull/7"))
+    assert linked["blocks"][-1]["elements"][-1]["text"] == "<https://github.com/acme/api/pull/7|open>"
+    assert "|open>" not in str(slack_message(Notice("t", "", "info", link="javascript:alert(1)")))
     assert message["text"].startswith(":large_orange_circle: run #7 deploy failed: push failed")
 
 
@@ -50,3 +54,20 @@ def test_runs_notices_name_their_flow_and_only_a_runs_end_or_an_alert_makes_one(
     assert alert is not None and (alert.kind, alert.severity) == ("alert", "critical")
     resolved = maker.from_event("alert", {"resolved": True, "message": "ok again"}, None, None)
     assert resolved is not None and (resolved.kind, resolved.severity) == ("alert.resolved", "info")
+
+
+def test_a_runs_end_says_what_each_step_did_and_a_retry_still_knows_the_steps_names() -> None:
+    maker = NoticeMaker()
+    steps = [{"index": 0, "name": "snapshot"}, {"index": 1, "name": "verify"}, {"index": 2, "name": "rotate"}]
+    maker.from_event("run.created", {"run": {"flow": "backup_operations", "steps": steps}}, 5, None)
+    maker.from_event("step.progress", {"index": 0, "progress": 0.1, "message": "copying"}, 5, None)
+    maker.from_event("step.progress", {"index": 0, "progress": 1.0, "message": "b.db, 1.2 MB"}, 5, None)
+    maker.from_event("step.state", {"index": 1, "state": "FAILED", "error": "integrity: bad page"}, 5, None)
+    failed = maker.from_event("run.state", {"state": "FAILED", "error": "verify failed"}, 5, None)
+    assert failed is not None and failed.body == "verify failed\n\nsnapshot: b.db, 1.2 MB"
+    maker.remember(5, "backup_operations")  # retried: running again
+    maker.from_event("step.progress", {"index": 1, "progress": 1.0, "message": "integrity_check ok"}, 5, None)
+    maker.from_event("step.progress", {"index": 2, "progress": 1.0, "message": "kept 7, removed 0"}, 5, None)
+    done = maker.from_event("run.state", {"state": "COMPLETED"}, 5, None)
+    assert done is not None and done.title == "run #5 backup_operations completed"
+    assert done.body == "snapshot: b.db, 1.2 MB\nverify: integrity_check ok\nrotate: kept 7, removed 0"

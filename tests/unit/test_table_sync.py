@@ -76,3 +76,19 @@ async def test_rows_whose_first_cells_are_one_object_are_still_put_in_order() ->
         sync_rows(table, rows)
         sync_rows(table, [("r9", ["local", "n9"]), *rows])
         assert [str(table.get_row_at(i)[1]) for i in range(6)] == ["n9", "n0", "n1", "n2", "n3", "n4"]
+
+
+async def test_a_cell_that_grows_widens_its_column_so_it_is_not_cut() -> None:
+    app = One()
+    async with app.run_test(size=(80, 10)) as pilot:
+        table = app.query_one(Counting)
+        table.add_columns("#", "state")
+        rows: list[tuple[str, list[Cell]]] = [("1", ["#1", Text("new")]), ("2", ["#2", Text("new")])]
+        sync_rows(table, rows)
+        await pilot.pause()
+        state = table.columns[list(table.columns)[1]]
+        assert state.content_width == len("state")
+        sync_rows(table, [("1", ["#1", Text("acknowledged")]), rows[1]])
+        await pilot.pause()
+        assert state.content_width == len("acknowledged")
+        assert "acknowledged" in "".join(s.text for s in table.render_line(1))

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from contexten.common.lazy_model import LazyModel
+from contexten.common.notice_kinds import NoticeKind, Severity
 from contexten.common.protocol.base import Request
 
 
@@ -44,10 +45,11 @@ class ExplainRoute(Request[list[RouteStep]]):
     """Which receivers a notice with these facts would reach, and through which route."""
 
     cmd: Literal["notify.route"] = "notify.route"
-    kind: Literal["alert", "alert.resolved", "run.failed", "run.completed"] = "alert"
+    kind: NoticeKind = "alert"
     project: str | None = None
     flow: str | None = None
-    severity: Literal["info", "warning", "critical"] = "warning"
+    severity: Severity = "warning"
+    labels: dict[str, str] = Field(default_factory=dict, max_length=20)
 
 
 class ReceiverTried(LazyModel):

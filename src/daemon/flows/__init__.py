@@ -12,6 +12,7 @@ from contexten.daemon.flows import (
     github_automation,
     health_check,
     linear_sync,
+    slack_notifications,
     synthetic,
     system_recovery,
 )
@@ -32,5 +33,6 @@ def builtin_flows() -> FlowRegistry:
             component_analysis.FLOW,
             code_quality_check.FLOW,
             dead_code_cleanup.FLOW,
+            slack_notifications.FLOW,
         ]
     )

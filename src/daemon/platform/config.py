@@ -59,6 +59,8 @@ class BreakersSection(_Section):
     wait_in_open_seconds: float = Field(default=30.0, ge=0, le=DAY)
     permitted_calls_in_half_open: int = Field(default=3, ge=1, le=1000)
     max_wait_in_half_open_seconds: float = Field(default=0.0, ge=0, le=DAY)
+    # A breaker kept away from CLOSED this long raises a critical alert (0: never); closing resolves it.
+    alert_after_seconds: float = Field(default=600.0, ge=0, le=DAY)
 
 
 class RecoverySection(_Section):

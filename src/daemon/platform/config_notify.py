@@ -21,7 +21,7 @@ name = "oncall"
 match = { severity = ["critical"] }
 steps = [{ after = "0s", receivers = ["team"] }, { after = "15m", receivers = ["ops"] }]
 
-With no `[notify]` section, notices go to the daemon's log, as before.
+With no receiver and no route, warning and critical alerts reach the consoles as toasts (DEFAULT_NOTIFY).
 """
 
 from __future__ import annotations
@@ -32,9 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, model_validator
 
-# What can become a notice (see slices/notify/notices.py), and how bad it is.
-NoticeKind = Literal["alert", "alert.resolved", "run.failed", "run.completed"]
-Severity = Literal["info", "warning", "critical"]
+from contexten.common.notice_kinds import NoticeKind, Severity
 
 
 class _Section(BaseModel):
@@ -92,6 +90,9 @@ class MatchSection(_Section):
     project: list[str] = []
     flow: list[str] = []
     severity: list[Severity] = []
+    # A notice's labels: an alert's `source` (sampler, recovery, start_flow...), a run's `state`, a Start
+    # Flow item's `item_kind`; `labels = { source = ["sampler"] }` matches any of the values given.
+    labels: dict[str, list[str]] = {}
 
 
 def duration(value: object) -> float:
@@ -124,6 +125,9 @@ class RouteSection(_Section):
     group_by: list[GroupField] | None = None
     group_wait: Duration | None = None  # default 30s
     group_interval: Duration | None = None  # default 5m
+    # The same condition (an alert raised again, a run failing again) is not told again through this
+    # route before this long, while it stays open; a resolved condition raised again is news. Default 4h.
+    repeat_interval: Duration | None = None
     mute: list[str] = []  # names of [notify.mute_intervals.NAME]: while one holds, this route sends nothing
     routes: list[RouteSection] = []
 
@@ -195,3 +199,23 @@ class NotifySection(_Section):
     inhibit: list[InhibitSection] = []
     mute_intervals: dict[str, MuteIntervalSection] = {}
     escalations: list[EscalationSection] = []
+
+
+# With no receiver and no route configured, alerts that need a person reach every open console as a toast
+# (the daemon logs them as it always has). Grouped by severity: a burst is one toast, at most every 10s.
+DEFAULT_NOTIFY = NotifySection.model_validate(
+    {
+        "receivers": {"consoles": {"kind": "console"}},
+        "routes": [
+            {"match": {"kind": ["alert"], "severity": ["warning", "critical"]}, "receiver": "consoles",
+             "group_by": ["severity"], "group_wait": "0s", "group_interval": "10s"},
+        ],
+    }
+)  # fmt: skip
+
+
+def with_defaults(section: NotifySection) -> NotifySection:
+    """The section the notify slice works from: as written, or the default when nothing says who hears."""
+    if section.receivers or section.routes:
+        return section
+    return section.model_copy(update={"receivers": DEFAULT_NOTIFY.receivers, "routes": DEFAULT_NOTIFY.routes})

@@ -39,6 +39,7 @@ def _row(alert: ActiveAlert) -> tuple[str | Text, ...]:
 
 class AlertsTable(ListTable):
     WHOLE = frozenset({0, 1, 2})  # severity, when, count
+    FILL = 5  # the message
 
 
 class AlertsScreen(LiveScreen):

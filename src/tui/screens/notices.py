@@ -41,6 +41,7 @@ def _row(entry: OutboxEntry) -> tuple[str | Text, ...]:
 
 class NoticesTable(ListTable):
     WHOLE = frozenset({0, 1, 2})  # id, state, when
+    FILL = 5  # the notice
 
 
 class NoticesScreen(LiveScreen):

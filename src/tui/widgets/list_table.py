@@ -42,6 +42,22 @@ def fit_widths(natural: Sequence[int], room: int, whole: frozenset[int] = frozen
     return [cap if i in flexible and w > cap else None for i, w in enumerate(natural)]
 
 
+def fit_with_fill(natural: Sequence[int], room: int, whole: frozenset[int], fill: int,
+                  fill_min: int) -> list[int | None]:  # fmt: skip
+    """As `fit_widths`, but column `fill` (what a row is about: a notice's title, an alert's message) takes
+    whatever the others leave, and they give way first until it has `fill_min` cells."""
+    if sum(natural) <= room:
+        return [None] * len(natural)
+    keep = min(natural[fill], fill_min)
+    others = [w for i, w in enumerate(natural) if i != fill]
+    whole_others = frozenset(i - (i > fill) for i in whole if i != fill)
+    cut = fit_widths(others, room - keep, whole_others)
+    used = sum(w if w is not None else n for w, n in zip(cut, others, strict=True))
+    left = max(MIN_WIDTH, room - used)  # less than `fill_min` only when the others cannot give more
+    cut.insert(fill, None if natural[fill] <= left else left)
+    return cut
+
+
 def truncate(cell: Cell, width: int | None) -> Cell:
     if width is None or cell_width(cell) <= width:
         return cell
@@ -55,6 +71,9 @@ class ListTable(DataTable[Cell]):
     filter_text: reactive[str] = reactive("")
     # Columns (by position) never cut to fit the width; the others give way first.
     WHOLE: frozenset[int] = frozenset()
+    # A column that takes what the others leave (at least FILL_MIN cells): None, every flexible one alike.
+    FILL: int | None = None
+    FILL_MIN = 30
 
     def __init__(self, *, id: str | None = None, zebra_stripes: bool = False) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=zebra_stripes)
@@ -126,6 +145,8 @@ class ListTable(DataTable[Cell]):
         measured = [self._widths_of(key, cells) for key, cells in rows]
         natural = [max([col.label.cell_len, *(w[i] for w in measured if i < len(w))])
                    for i, col in enumerate(columns)]  # fmt: skip
+        if self.FILL is not None and len(natural) > self.FILL:
+            return fit_with_fill(natural, room, self.WHOLE, self.FILL, self.FILL_MIN)
         return fit_widths(natural, room, self.WHOLE)
 
     def _set_widths(self, widths: list[int | None]) -> None:

@@ -41,14 +41,22 @@ def _update_changed(
 ) -> None:
     # Only the cells whose value changed: every update_cell throws away the table's render cache, and a
     # refresh that rewrote every cell made each key press repaint the whole table.
-    columns = list(table.columns)
+    # A cell that grew past its column's width widens the column (a state going from "new" to
+    # "acknowledged" was cut to "ackno"); one that shrank leaves it, as narrowing means measuring the
+    # whole column.
+    columns = list(table.columns.items())
     for key, cells in rows:
         if unchanged is not None and unchanged(key, cells):
             continue
         shown = table.get_row(key)
-        for column, cell, old in zip(columns, cells, shown, strict=True):
+        for (column, info), cell, old in zip(columns, cells, shown, strict=True):
             if cell != old:
-                table.update_cell(key, column, cell)
+                wider = info.auto_width and _width(cell) > info.content_width
+                table.update_cell(key, column, cell, update_width=wider)
+
+
+def _width(cell: Cell) -> int:
+    return cell.cell_len if isinstance(cell, Text) else Text(cell).cell_len
 
 
 def _add_and_order(

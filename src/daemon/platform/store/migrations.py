@@ -381,6 +381,16 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    Migration(
+        16,
+        ("notify",),
+        """
+        -- The open condition an outbox row told of (an alert's key, a failed run), so a route's
+        -- repeat_interval holds back its repeats across a restart too.
+        ALTER TABLE notify_outbox ADD COLUMN condition TEXT;
+        CREATE INDEX notify_outbox_conditions ON notify_outbox (condition) WHERE condition IS NOT NULL;
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1].version

@@ -103,9 +103,12 @@ def slack_message(notice: Notice) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": title}}]
     if body:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body}})
-    if facts:
-        shown = [{"type": "mrkdwn", "text": f"*{k}* {redact(v)[:200]}"} for k, v in list(facts.items())[:10]]
-        blocks.append({"type": "context", "elements": shown})
+    # Block Kit has no colour of its own: the severity's coloured mark leads the facts, the link ends them.
+    shown = [{"type": "mrkdwn", "text": f"{MARK.get(notice.severity, '')} *{notice.severity}*".strip()}]
+    shown += [{"type": "mrkdwn", "text": f"*{k}* {redact(v)[:200]}"} for k, v in list(facts.items())[:8]]
+    if notice.link.startswith(("https://", "http://")):
+        shown.append({"type": "mrkdwn", "text": f"<{redact(notice.link)[:500]}|open>"})
+    blocks.append({"type": "context", "elements": shown})
     text = f"{MARK.get(notice.severity, '')} {title}" + (f": {body[:300]}" if body else "")
     return {"text": text.strip(), "blocks": blocks[:MAX_BLOCKS]}
 
@@ -225,7 +228,8 @@ class Webhook(_Http):
     async def send(self, notice: Notice) -> str:
         document = {"title": redact(notice.title), "body": redact(notice.body), "severity": notice.severity,
                     "kind": notice.kind, "project": notice.project, "flow": notice.flow, "run": notice.run,
-                    "fields": {k: redact(v) for k, v in notice.fields.items()}}  # fmt: skip
+                    "fields": {k: redact(v) for k, v in notice.fields.items()}, "link": redact(notice.link),
+                    "labels": notice.labels}  # fmt: skip
         body = json.dumps(document, sort_keys=True).encode()
         headers = {"Content-Type": "application/json"}
         if self._secret is not None:

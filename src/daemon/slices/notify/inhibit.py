@@ -16,6 +16,7 @@ def matches(match: MatchSection, notice: Notice) -> bool:
         and (not match.project or notice.project in match.project)
         and (not match.flow or notice.flow in match.flow)
         and (not match.severity or notice.severity in match.severity)
+        and all(notice.labels.get(name) in values for name, values in match.labels.items())
     )
 
 

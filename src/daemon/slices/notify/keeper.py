@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from dataclasses import replace
 from typing import Any
 
@@ -36,7 +37,7 @@ class Keeper:
         self._clock = clock
         self.chains = chains
         self.open = OpenNotices([], 0)
-        self._opened: list[tuple[int, OpenNotice]] = []  # (seq, row) to announce once the seq is published
+        self._opened: deque[tuple[int, OpenNotice]] = deque()  # (seq, row) to announce once the seq is published
         self._wake = asyncio.Event()
 
     def load(self, rows: list[inbox.InboxRow], last_id: int) -> None:
@@ -122,11 +123,14 @@ class Keeper:
 
     def announce(self, published_seq: int) -> None:
         """`notice.opened` for the rows whose events are now stored; a new chain's first step may be due."""
-        ready = [(s, r) for s, r in self._opened if s <= published_seq]
+        # The companion sees events in seq order, so the rows waiting are in it too: take from the front (a
+        # scan of all of them at each published event made a flood of 10,000 new alerts quadratic).
+        ready = []
+        while self._opened and self._opened[0][0] <= published_seq:
+            ready.append(self._opened.popleft()[1])
         if not ready:
             return
-        self._opened = [(s, r) for s, r in self._opened if s > published_seq]
-        for _, row in ready:
+        for row in ready:
             n = row.notice
             data = {"id": row.id, "key": row.key, "title": n.title, "severity": n.severity, "kind": n.kind,
                     "chain": row.chain}  # fmt: skip

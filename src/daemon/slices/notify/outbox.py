@@ -50,11 +50,14 @@ class Batch:
         return "receiver = ? AND grp = ? AND id BETWEEN ? AND ?", (self.receiver, self.group, self.first, self.last)
 
 
-def queued(seq: int, notice: Notice, deliveries: list[tuple[Delivery, float]], now: float) -> list[Statement]:
-    """The rows an event's notice makes, each with the time it may be sent (later, for a group to gather)."""
+def queued(seq: int, notice: Notice, deliveries: list[tuple[Delivery, float]], now: float,
+           condition: str | None = None) -> list[Statement]:  # fmt: skip
+    """The rows an event's notice makes, each with the time it may be sent (later, for a group to gather);
+    `condition`: the open condition it tells of (its repeats are held back by the route's repeat_interval)."""
     document = json.dumps(asdict(notice), sort_keys=True)
-    return [("INSERT OR IGNORE INTO notify_outbox (seq, receiver, route, grp, notice, state, next_at, created_at) "
-             "VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)", (seq, d.receiver, d.route, d.group, document, at, now))
+    return [("INSERT OR IGNORE INTO notify_outbox (seq, receiver, route, grp, notice, state, next_at, created_at, "
+             "condition) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+             (seq, d.receiver, d.route, d.group, document, at, now, condition))
             for d, at in deliveries]  # fmt: skip
 
 
@@ -150,6 +153,17 @@ class Outbox:
             "SELECT grp, MIN(next_at) FROM notify_outbox WHERE grp != '' AND state = 'pending' GROUP BY grp"
         )
         return {g: float(t) for g, t in flushed}, {g: float(t) for g, t in due}
+
+    async def told(self) -> dict[str, dict[tuple[str, str], float]]:
+        """For each condition still open in the inbox: when each route last queued it for each receiver."""
+        rows = await self._db.execute_fetchall(
+            "SELECT condition, route, receiver, MAX(created_at) FROM notify_outbox WHERE condition IN "
+            "(SELECT key FROM notify_inbox WHERE state != 'resolved') GROUP BY condition, route, receiver"
+        )
+        told: dict[str, dict[tuple[str, str], float]] = {}
+        for condition, route, receiver, at in rows:
+            told.setdefault(condition, {})[(route, receiver)] = float(at)
+        return told
 
     async def thread(self, receiver: str, key: str) -> Thread | None:
         rows = list(await self._db.execute_fetchall(

@@ -21,6 +21,8 @@ class Notice:
     flow: str | None = None
     run: int | None = None
     fields: dict[str, str] = field(default_factory=dict)  # short facts shown beside the body (took, state)
+    labels: dict[str, str] = field(default_factory=dict)  # what routes may also match on (an alert's source)
+    link: str = ""  # where to see it on the web: a pull request, an issue ("" where there is none)
 
 
 class Notifier(ABC):

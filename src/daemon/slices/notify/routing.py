@@ -13,8 +13,11 @@ from contexten.daemon.slices.notify.port import Notice
 
 GROUP_WAIT = 30.0  # Alertmanager's defaults
 GROUP_INTERVAL = 300.0
-# What a route hands down to its children: group_by, group_wait, group_interval, its mute intervals.
-Inherited = tuple[tuple[str, ...], float, float, tuple[str, ...]]
+REPEAT_INTERVAL = 4 * 3600.0
+# What a route hands down to its children: group_by, group_wait, group_interval, its mute intervals,
+# repeat_interval.
+Inherited = tuple[tuple[str, ...], float, float, tuple[str, ...], float]
+Labels = tuple[tuple[str, frozenset[str]], ...]
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,8 @@ class Route:
     group_wait: float = GROUP_WAIT
     group_interval: float = GROUP_INTERVAL
     mute: tuple[str, ...] = ()  # mute intervals: while one holds, the route sends nothing
+    labels: Labels = ()  # (name, the values it may have): every one must hold
+    repeat_interval: float = REPEAT_INTERVAL
 
     def matches(self, notice: Notice) -> bool:
         return (
@@ -38,6 +43,7 @@ class Route:
             and (not self.project or notice.project in self.project)
             and (not self.flow or notice.flow in self.flow)
             and (not self.severity or notice.severity in self.severity)
+            and all(notice.labels.get(name) in values for name, values in self.labels)
         )
 
 
@@ -49,6 +55,7 @@ class Delivery:
     group_wait: float = GROUP_WAIT
     group_interval: float = GROUP_INTERVAL
     mute: tuple[str, ...] = ()
+    repeat_interval: float = REPEAT_INTERVAL
 
 
 class RouteTree:
@@ -72,19 +79,22 @@ class RouteTree:
                         known = ", ".join(sorted(section.mute_intervals)) or "none is configured"
                         raise ConfigError(path, f"{key}.mute", f"unknown mute interval {name!r} (intervals: {known})")
                 mute = tuple(dict.fromkeys((*grouping[3], *route.mute)))
+                repeat = route.repeat_interval if route.repeat_interval is not None else grouping[4]
                 if not receiver:
                     raise ConfigError(path, f"{key}.receiver", "a route needs a receiver (its own or its parent's)")
                 if receiver not in section.receivers:
                     known = ", ".join(sorted(section.receivers)) or "none is configured"
                     raise ConfigError(path, f"{key}.receiver", f"unknown receiver {receiver!r} (receivers: {known})")
                 m = route.match
-                children = build(route.routes, receiver, f"{key}.routes", (group_by, wait, interval, mute))
+                children = build(route.routes, receiver, f"{key}.routes", (group_by, wait, interval, mute, repeat))
+                labels = tuple((name, frozenset(values)) for name, values in sorted(m.labels.items()))
                 built.append(Route(key, receiver, frozenset(m.kind), frozenset(m.project), frozenset(m.flow),
                                    frozenset(m.severity), route.continue_, children, group_by, wait,
-                                   interval, mute))  # fmt: skip
+                                   interval, mute, labels, repeat))  # fmt: skip
             return tuple(built)
 
-        return cls(build(section.routes, "", "notify.routes", ((), GROUP_WAIT, GROUP_INTERVAL, ())))
+        top = ((), GROUP_WAIT, GROUP_INTERVAL, (), REPEAT_INTERVAL)
+        return cls(build(section.routes, "", "notify.routes", top))
 
     def deliveries(self, notice: Notice) -> list[Delivery]:
         """Where a notice goes, each receiver once (the first route that reaches it says why)."""
@@ -108,7 +118,7 @@ def _walk(routes: tuple[Route, ...], notice: Notice) -> list[Delivery]:
 
 def _delivery(route: Route, notice: Notice) -> Delivery:
     if not route.group_by:
-        return Delivery(route.receiver, route.key, mute=route.mute)
+        return Delivery(route.receiver, route.key, mute=route.mute, repeat_interval=route.repeat_interval)
     values = "|".join(f"{field}={getattr(notice, field) or ''}" for field in route.group_by)
     return Delivery(route.receiver, route.key, f"{route.key}|{values}", route.group_wait, route.group_interval,
-                    route.mute)  # fmt: skip
+                    route.mute, route.repeat_interval)  # fmt: skip

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 from typing import Any
@@ -34,7 +35,7 @@ from contexten.common.protocol.notify import (
     TryReceiver,
 )
 from contexten.daemon.platform.config import Config
-from contexten.daemon.platform.config_notify import ReceiverSection
+from contexten.daemon.platform.config_notify import ReceiverSection, with_defaults
 from contexten.daemon.platform.credentials import Secret, load_token
 from contexten.daemon.platform.eventlog import EventLog, Published
 from contexten.daemon.platform.lifecycle import Slice, handles
@@ -59,13 +60,14 @@ from contexten.daemon.slices.notify.mute import holds
 from contexten.daemon.slices.notify.notices import NoticeMaker
 from contexten.daemon.slices.notify.outbox import Outbox, OutboxRow
 from contexten.daemon.slices.notify.port import Notice
+from contexten.daemon.slices.notify.recall import recall
+from contexten.daemon.slices.notify.repeats import Repeats, cleared, condition_of
 from contexten.daemon.slices.notify.routing import RouteTree
 from contexten.daemon.slices.notify.sender import ReceiverWorker
 from contexten.daemon.slices.notify.smtp import Email
-from contexten.daemon.slices.resilience.ports import Guards
+from contexten.daemon.slices.resilience.ports import Guards, Unguarded
 
 log = logging.getLogger("contexten.notify")
-TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
 # Events that move the inbox without being notices themselves.
 KEEPER_KINDS = frozenset({EventKind.ALERT_ACKNOWLEDGED, EventKind.NOTICE_ACKNOWLEDGED, EventKind.NOTICE_RESOLVED,
                           EventKind.NOTICE_ESCALATED})  # fmt: skip
@@ -85,16 +87,18 @@ class NotifySlice(Slice):
         self._path = config_path
         self._breakers = breakers
         self._env = dict(os.environ) if env is None else env
-        self._tree = RouteTree.compile(config.notify, config_path)  # a bad route stops start-up, by key
+        self._notify = with_defaults(config.notify)
+        self._tree = RouteTree.compile(self._notify, config_path)  # a bad route stops start-up, by key
         self._maker = NoticeMaker()
         self._box = Outbox(db)
         self._workers: dict[str, ReceiverWorker] = {}
         self._worker_tasks: list[asyncio.Task[None]] = []
         self._queued: dict[int, set[str]] = {}  # event seq -> receivers it queued rows for, until published
         self._groups = GroupSchedule()
-        self._inhibitor = Inhibitor(config.notify.inhibit)
+        self._inhibitor = Inhibitor(self._notify.inhibit)
+        self._repeats = Repeats()
         self._inbox = Inbox(db)
-        self._keeper = Keeper(events, clock, Escalations.compile(config.notify, config_path))
+        self._keeper = Keeper(events, clock, Escalations.compile(self._notify, config_path))
         clock.on_jump(self._keeper.wake)  # a test's clock moved by hand: due steps are looked at again
         # Registered now, before any slice starts: every event from the first one on is routed.
         events.add_companion(self._route)
@@ -103,11 +107,7 @@ class NotifySlice(Slice):
     # ---- lifecycle -------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        rows = await self._db.execute_fetchall(
-            f"SELECT id, flow, started_at FROM runs WHERE state NOT IN ({', '.join('?' for _ in TERMINAL)})", TERMINAL
-        )
-        for run_id, flow, started_at in rows:
-            self._maker.remember(run_id, flow, started_at)  # runs resumed after a restart: flow and time known
+        await recall(self._db, self._maker)  # what open runs and Start Flows did before a restart
         interrupted = await self._box.in_state("sending")
         for row in interrupted:
             error = "the daemon stopped during the send: not sent again (it may have been delivered)"
@@ -116,19 +116,21 @@ class NotifySlice(Slice):
             self._events.emit(EventKind.NOTIFY_FAILED, data, writes=[outbox.uncertain()] if first else [])
         flushed, due = await self._box.groups()
         self._groups = GroupSchedule(flushed, due)
+        self._repeats = Repeats(await self._box.told())
         self._keeper.load(await self._inbox.open_rows(), await self._inbox.last_id())
         self._start_workers()
         self.spawn(self._keeper.run(), "escalations")
 
     def check(self, config: Config) -> None:
-        RouteTree.compile(config.notify, self._path)
-        Escalations.compile(config.notify, self._path)
+        section = with_defaults(config.notify)
+        RouteTree.compile(section, self._path)
+        Escalations.compile(section, self._path)
 
     async def reconfigure(self, config: Config) -> None:
-        self._config = config
-        self._tree = RouteTree.compile(config.notify, self._path)
-        self._inhibitor.configure(config.notify.inhibit)
-        self._keeper.chains = Escalations.compile(config.notify, self._path)
+        self._config, self._notify = config, with_defaults(config.notify)
+        self._tree = RouteTree.compile(self._notify, self._path)
+        self._inhibitor.configure(self._notify.inhibit)
+        self._keeper.chains = Escalations.compile(self._notify, self._path)
         self._keeper.wake()
         await self._stop_workers()
         self._start_workers()
@@ -137,8 +139,9 @@ class NotifySlice(Slice):
         await self._stop_workers()
 
     def _start_workers(self) -> None:
-        for name, receiver in self._config.notify.receivers.items():
-            breaker = self._breakers.get(f"notify:{name}")
+        for name, receiver in self._notify.receivers.items():
+            local = receiver.kind in ("console", "log")  # in-process: no breaker in the health panel for it
+            breaker = Unguarded() if local else self._breakers.get(f"notify:{name}")
             worker = ReceiverWorker(name, self._destination(receiver), receiver.min_interval_seconds, breaker,
                                     self._box, self._events, self._clock, self._groups)  # fmt: skip
             self._workers[name] = worker
@@ -198,6 +201,8 @@ class NotifySlice(Slice):
     def _route(self, seq: int, kind: str, data: dict[str, Any], run: int | None,
                project: str | None) -> list[Statement]:  # fmt: skip
         if kind in KEEPER_KINDS:
+            if kind == EventKind.NOTICE_RESOLVED:
+                self._repeats.forget(str(data.get("key")))
             writes, receivers = self._keeper.on_event(seq, kind, data)
             if receivers:
                 self._queued[seq] = set(receivers)
@@ -215,20 +220,28 @@ class NotifySlice(Slice):
             return []
         writes = self._keeper.on_notice(seq, notice, key)  # the inbox keeps it even where mute intervals hold
         now = self._clock.now()
-        intervals = self._config.notify.mute_intervals
-        deliveries = [d for d in self._tree.deliveries(notice) if not any(holds(intervals[m], now) for m in d.mute)]
+        gone = cleared(notice.kind, key, run)
+        if gone is not None:
+            self._repeats.forget(gone)
+        condition = condition_of(notice.kind, key, run)
+        intervals = self._notify.mute_intervals
+        deliveries = [d for d in self._tree.deliveries(notice) if not any(holds(intervals[m], now) for m in d.mute)
+                      and (condition is None or self._repeats.allow(d, condition, now))]  # fmt: skip
         if not deliveries:
             return writes
         self._queued[seq] = {d.receiver for d in deliveries}
         timed = [(d, self._groups.due(d.group, d.group_wait, d.group_interval, now) if d.group else now)
                  for d in deliveries]  # fmt: skip
-        return [*writes, *outbox.queued(seq, notice, timed, now)]
+        return [*writes, *outbox.queued(seq, notice, timed, now, condition)]
 
     def _published(self, event: Published) -> None:
         self._keeper.announce(event.seq)
         if not self._queued:
             return
-        for seq in [s for s in self._queued if s <= event.seq]:  # an event the store refused is never published
+        # Queued in seq order (a dict keeps it): the front is all that can be ready. An event the store refused
+        # is never published; the next one published after it lets it go.
+        ready = list(itertools.takewhile(lambda s: s <= event.seq, self._queued))
+        for seq in ready:
             for receiver in self._queued.pop(seq):
                 worker = self._workers.get(receiver)
                 if worker is not None:
@@ -293,7 +306,7 @@ class NotifySlice(Slice):
 
     @handles(ExplainRoute)
     async def explain_route(self, request: ExplainRoute) -> list[RouteStep]:
-        notice = Notice("", "", request.severity, request.kind, request.project, request.flow)
+        notice = Notice("", "", request.severity, request.kind, request.project, request.flow, labels=request.labels)
         return [RouteStep(receiver=d.receiver, route=d.route) for d in self._tree.deliveries(notice)]
 
     @handles(RetryNotice)
@@ -313,9 +326,9 @@ class NotifySlice(Slice):
 
     @handles(TryReceiver)
     async def try_receiver(self, request: TryReceiver) -> ReceiverTried:
-        receiver = self._config.notify.receivers.get(request.receiver)
+        receiver = self._notify.receivers.get(request.receiver)
         if receiver is None:
-            known = ", ".join(sorted(self._config.notify.receivers)) or "none is configured"
+            known = ", ".join(sorted(self._notify.receivers)) or "none is configured"
             raise CommandFailed("not_found", f"no receiver {request.receiver!r} (receivers: {known})")
         destination = self._destination(receiver)
         notice = Notice("contexten test message", f"A test of the {request.receiver} receiver: it works.", "info")

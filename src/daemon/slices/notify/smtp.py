@@ -27,6 +27,7 @@ def email_message(notice: Notice, sender: str, to: list[str]) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain="contexten.local")
     facts = {"project": notice.project, "flow": notice.flow, "run": f"#{notice.run}" if notice.run else None}
     facts.update(notice.fields)
+    facts["link"] = notice.link or None
     lines = [redact(notice.body), ""] if notice.body else []
     lines += [f"{k}: {redact(str(v))}" for k, v in facts.items() if v]
     message.set_content("\n".join(lines) or redact(notice.title))

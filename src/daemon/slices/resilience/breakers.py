@@ -26,14 +26,14 @@ class BreakerRegistry:
     def reconfigure(self, config: Config) -> None:
         """[breakers] edited: every breaker takes the new settings, the ones already made included."""
         self.config = config
-        settings = BreakerConfig(**config.breakers.model_dump())
+        settings = BreakerConfig(**config.breakers.model_dump(exclude={"alert_after_seconds"}))
         for breaker in self._breakers.values():
             breaker.reconfigure(settings)
 
     def get(self, name: str) -> CircuitBreaker:
         breaker = self._breakers.get(name)
         if breaker is None:
-            settings = BreakerConfig(**self.config.breakers.model_dump())
+            settings = BreakerConfig(**self.config.breakers.model_dump(exclude={"alert_after_seconds"}))
             breaker = self._breakers[name] = CircuitBreaker(name, settings, self._clock, self._announce)
         return breaker
 

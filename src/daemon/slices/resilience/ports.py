@@ -15,3 +15,10 @@ class CallGuard(Protocol):
 
 class Guards(Protocol):
     def get(self, name: str) -> CallGuard: ...
+
+
+class Unguarded:
+    """For a call that never leaves the process (a toast to the consoles, a log line): nothing to break."""
+
+    async def call(self, fn: Callable[[], Awaitable[T]]) -> T:
+        return await fn()
