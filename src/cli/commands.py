@@ -345,6 +345,7 @@ _HANDLERS: dict[str, Handler] = {
     "sync-log": _elsewhere("work", "sync_log"),
     "issue": _elsewhere("work", "issue"),
     "notify": _elsewhere("notify", "notify"),
+    "ci": _elsewhere("ci", "failures"),
     "ack": _elsewhere("notify", "ack_or_resolve"),
     "resolve": _elsewhere("notify", "ack_or_resolve"),
     "propose": _elsewhere("work", "propose"),

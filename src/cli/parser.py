@@ -130,6 +130,12 @@ def _start_flow_commands(
         "--key", default="", metavar="KEY", help="an idempotency key: the same key again returns the first flow"
     )
 
+    p = sub.add_parser("ci", parents=[common], help="CI failures classified by failure_analysis, one per signature")
+    verbs = p.add_subparsers(dest="ci_command", required=True, metavar="VERB")
+    q = verbs.add_parser("failures", parents=[common], help="the distinct failures, most recently seen first")
+    q.add_argument("project", nargs="?", metavar="PROJECT")
+    q.add_argument("--limit", type=int, default=50)
+
     p = sub.add_parser("notify", parents=[common], help="notifications: the outbox, routes, a test message")
     verbs = p.add_subparsers(dest="notify_command", required=True, metavar="VERB")
     q = verbs.add_parser("outbox", parents=[common], help="the newest notices and where each stands")

@@ -45,6 +45,7 @@ class EventKind(StrEnum):
     CHECK_PASSED = "check.passed"
     CHECK_FAILED = "check.failed"
     CI_RUN_FAILED = "ci.run.failed"
+    CI_FAILURE = "ci.failure"
     ISSUE_CREATED = "issue.created"
     ISSUE_UPDATED = "issue.updated"
     ISSUE_STATE_CHANGED = "issue.state_changed"
@@ -182,6 +183,10 @@ CATALOGUE: dict[EventKind, tuple[str, str]] = {
     EventKind.NOTIFY_REQUEUED: (
         "notify",
         "A refused or uncertain notice was queued again by a person: id, receiver, ids.",
+    ),
+    EventKind.CI_FAILURE: (
+        "ci",
+        "failure_analysis classified a failed CI job: class, signature, failing tests, first errors, issue.",
     ),
     EventKind.NOTIFY_DIGEST: (
         "notify",

@@ -56,6 +56,8 @@ from contexten.daemon.slices.agents.slice import AgentsSlice
 from contexten.daemon.slices.analysis.service import CodeAnalysis
 from contexten.daemon.slices.analysis.slice import AnalysisSlice
 from contexten.daemon.slices.analysis.store import ReportStore
+from contexten.daemon.slices.ci.ledger import FailureLedger
+from contexten.daemon.slices.ci.slice import CiSlice
 from contexten.daemon.slices.connectors.hub import Connectors
 from contexten.daemon.slices.connectors.slice import ConnectorsSlice
 from contexten.daemon.slices.delivery.context import DeliveryContext
@@ -240,7 +242,8 @@ class Daemon:
             lane=lambda handlers: ControlLane(paths.lane_socket, paths.lane_endpoint, paths.database, handlers),
         )  # fmt: skip
         # What flows may ask for with ctx.use(); each flow's `needs` is checked against it here, not at run time.
-        provided.add(hub, analysis.service, healer, runner, breakers, sync, handle, DigestSource(db))
+        ci = CiSlice(FailureLedger(db, events, clock))
+        provided.add(hub, analysis.service, healer, runner, breakers, sync, handle, DigestSource(db), ci.ledger)
         for spec in flows.specs():
             missing = provided.missing(spec.needs)
             if missing:
@@ -253,6 +256,7 @@ class Daemon:
             work,
             AgentsSlice(agents),
             delivery,
+            ci,
             health,
             ProjectsSlice(projects, events, clock, db),
             runs,

@@ -41,6 +41,7 @@ from contexten.common.protocol import (
     UpdateIssue,
     request_types,
 )
+from contexten.common.protocol.ci import ListCiFailures
 from contexten.common.protocol.delivery import (
     ControlWork,
     GetAgentLog,
@@ -104,6 +105,7 @@ def requests_for(project: str, repo: Path, run: int) -> list[Request[Any]]:
         ListInbox(),
         AckNotice(id=999),
         ResolveNotice(id=999),
+        ListCiFailures(project="nothing-pinned-so"),
     ]
 
 

@@ -50,6 +50,7 @@ from contexten.common.protocol import (
     peek_request_id,
     request_types,
 )
+from contexten.common.protocol.ci import ListCiFailures
 from contexten.common.protocol.delivery import (
     ControlWork,
     GetAgentLog,
@@ -110,6 +111,7 @@ EVERY_REQUEST: list[Request[Any]] = [
     ListInbox(state="open", limit=5),
     AckNotice(id=3, by="ana"),
     ResolveNotice(id=3),
+    ListCiFailures(project="repo", limit=5),
 ]
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from contexten.common.protocol.analysis import GetAnalysis
     from contexten.common.protocol.base import Ack, Request, index_requests, request_types
+    from contexten.common.protocol.ci import CiFailure, ListCiFailures
     from contexten.common.protocol.daemon import (
         MAX_EVENTS_PAGE,
         DaemonInfo,
@@ -133,6 +134,8 @@ _HOME = {
     "RetryRun": "runs",
     "Snapshot": "daemon",
     "ExplainRoute": "notify",
+    "CiFailure": "ci",
+    "ListCiFailures": "ci",
     "AckNotice": "notify",
     "InboxEntry": "notify",
     "InboxLine": "notify",
@@ -184,6 +187,7 @@ __all__ = [
     "AckNotice",
     "AlertAcknowledged",
     "CancelRun",
+    "CiFailure",
     "ControlWork",
     "CreateIssue",
     "DaemonInfo",
@@ -203,6 +207,7 @@ __all__ = [
     "InboxLine",
     "ListAgents",
     "ListAlerts",
+    "ListCiFailures",
     "ListFlows",
     "ListInbox",
     "ListIssues",

@@ -58,7 +58,7 @@ def _adapter(cls: type[Request[Any]]) -> TypeAdapter[Any]:
 
 
 # The modules that declare requests, one per slice (the package loads them lazily; this loads them all).
-SLICE_MODULES = ("analysis", "daemon", "delivery", "health", "notify", "projects", "resilience", "runs", "work")
+SLICE_MODULES = ("analysis", "ci", "daemon", "delivery", "health", "notify", "projects", "resilience", "runs", "work")
 
 
 def request_types() -> dict[str, type[Request[Any]]]:

@@ -9,6 +9,7 @@ from contexten.daemon.flows import (
     data_recovery,
     dead_code_cleanup,
     error_healing,
+    failure_analysis,
     github_automation,
     health_check,
     linear_sync,
@@ -34,5 +35,6 @@ def builtin_flows() -> FlowRegistry:
             code_quality_check.FLOW,
             dead_code_cleanup.FLOW,
             slack_notifications.FLOW,
+            failure_analysis.FLOW,
         ]
     )

@@ -14,10 +14,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contexten.daemon.flows.project_forge import forge_of
 from contexten.daemon.flows.pull_request_impact import pull_request_impact
 from contexten.daemon.platform.failures import ValidationFailed
 from contexten.daemon.slices.analysis.service import CodeAnalysis
-from contexten.daemon.slices.connectors.forge.port import Forge
 from contexten.daemon.slices.connectors.hub import Connectors
 from contexten.daemon.slices.runs.flow import FlowSpec, StepContext, StepSpec
 from contexten.daemon.slices.runs.retry import RetryPolicy
@@ -33,15 +33,6 @@ class AutomationParams(BaseModel):
     merge: bool = Field(default=False, description="Merge when the checks and approvals allow")
     impact: bool = Field(default=True, description="Report the change's blast radius (local work trees)")
     impact_depth: int = Field(default=3, ge=0, le=10, description="How far the blast radius follows callers")
-
-
-def forge_of(ctx: StepContext) -> Forge:
-    if ctx.project is None:
-        raise ValidationFailed("github_automation needs a project")
-    forge = ctx.use(Connectors).forge(ctx.project)
-    if forge is None:
-        raise ValidationFailed(f"project {ctx.project.id} has no forge (configure [github])")
-    return forge
 
 
 async def label(ctx: StepContext) -> dict[str, Any]:

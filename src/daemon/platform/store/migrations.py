@@ -391,6 +391,28 @@ MIGRATIONS: list[Migration] = [
         CREATE INDEX notify_outbox_conditions ON notify_outbox (condition) WHERE condition IS NOT NULL;
         """,
     ),
+    Migration(
+        17,
+        ("ci",),
+        """
+        -- Each distinct failure of a project's CI, by the signature of its error: the tracker issue filed
+        -- for it, how often and when it was seen, whether it is known flaky. `detail` is the last sighting.
+        CREATE TABLE ci_failures (
+            project    TEXT NOT NULL,
+            signature  TEXT NOT NULL,
+            kind       TEXT NOT NULL,
+            title      TEXT NOT NULL,
+            issue      TEXT,
+            seen       INTEGER NOT NULL DEFAULT 1,
+            flaky      INTEGER NOT NULL DEFAULT 0,
+            first_seen REAL NOT NULL,
+            last_seen  REAL NOT NULL,
+            last_run   INTEGER NOT NULL,
+            detail     TEXT NOT NULL,
+            PRIMARY KEY (project, signature)
+        );
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1].version

@@ -24,7 +24,7 @@ from contexten.daemon.platform.failures import FailureClass
 from contexten.daemon.platform.git import add_worktree, git, remove_worktree, repo_lock
 from contexten.daemon.platform.process import run_process
 from contexten.daemon.platform.secrets import child_environment
-from contexten.daemon.slices.connectors.forge.port import ChangedFile, Comparison, Forge
+from contexten.daemon.slices.connectors.forge.port import ChangedFile, Comparison, Forge, JobLog
 from contexten.daemon.slices.connectors.http.errors import ConnectorError
 
 F = FailureClass
@@ -199,6 +199,18 @@ class LocalForge(Forge):
         )  # fmt: skip
         return [CiRun(id=r[0], name=r[1], head_branch=r[2], head_sha=r[3], status=r[4], conclusion=r[5],
                       updated_at=r[6]) for r in rows]  # fmt: skip
+
+    async def failed_logs(self, run_id: int) -> list[JobLog]:
+        rows = list(await self._db.execute_fetchall(
+            "SELECT name, conclusion, summary FROM local_checks WHERE project = ? AND rowid = ?", (self.project, run_id)
+        ))  # fmt: skip
+        return [JobLog(str(name), str(summary)) for name, conclusion, summary in rows if conclusion != "success"]
+
+    async def commits_between(self, base_sha: str, head_sha: str) -> list[str]:
+        found = await git(self.repo, "log", "--format=%H %s", f"{base_sha}..{head_sha}")
+        if not found.ok:
+            raise self._fail(f"cannot list the commits {base_sha[:12]}..{head_sha[:12]}: {found.err}", F.VALIDATION)
+        return [f"{line[:12]} {line[41:]}".rstrip() for line in found.out.splitlines() if line]
 
     async def comment(self, number: int, body: str) -> None:
         await self.pull_request(number)

@@ -28,6 +28,16 @@ class Comparison:
     files: list[ChangedFile] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class JobLog:
+    """A failed CI job and the end of its log (where the failure usually is)."""
+
+    job: str
+    log: str
+    url: str = ""
+    failed_steps: tuple[str, ...] = ()
+
+
 class Forge(ABC):
     name: str
     has_reviews: bool = True  # whether approvals mean anything here (a local repository has no reviewers)
@@ -62,6 +72,14 @@ class Forge(ABC):
     @abstractmethod
     async def ci_runs(self, branch: str | None = None) -> list[CiRun]:
         """Recent CI runs, newest first (GitHub Actions workflow runs; locally, the check runs)."""
+
+    @abstractmethod
+    async def failed_logs(self, run_id: int) -> list[JobLog]:
+        """The failed jobs of one CI run with their logs' ends (locally: the check's output)."""
+
+    @abstractmethod
+    async def commits_between(self, base_sha: str, head_sha: str) -> list[str]:
+        """The commits `head_sha` has that `base_sha` has not, newest first, as "abcdef123456 subject"."""
 
     @abstractmethod
     async def compare(self, number: int) -> Comparison: ...

@@ -10,10 +10,13 @@ from typing import Any
 from contexten.common.models import Check, CiRun, PullRequest
 from contexten.daemon.platform.failures import FailureClass
 from contexten.daemon.slices.connectors.forge.github.http import GitHubHTTP
-from contexten.daemon.slices.connectors.forge.port import ChangedFile, Comparison, Forge
+from contexten.daemon.slices.connectors.forge.port import ChangedFile, Comparison, Forge, JobLog
 from contexten.daemon.slices.connectors.http.errors import ConnectorError
 
 _STATUS_STATE = {"success": "success", "failure": "failure", "error": "failure"}
+
+
+LOG_TAIL = 20_000  # characters of a failed job's log read back
 
 
 class GitHubForge(Forge):
@@ -97,6 +100,16 @@ class GitHubForge(Forge):
         text = (await self._http.download(f"{self._base}/actions/jobs/{job_id}/logs")).decode(errors="replace")
         return text[-tail:]
 
+    async def failed_logs(self, run_id: int) -> list[JobLog]:
+        failed = [j for j in await self.ci_jobs(run_id) if j["conclusion"] in ("failure", "timed_out")]
+        return [JobLog(j["name"], await self.job_log(j["id"], LOG_TAIL), j["url"], tuple(j["failed_steps"]))
+                for j in failed]  # fmt: skip
+
+    async def commits_between(self, base_sha: str, head_sha: str) -> list[str]:
+        data = (await self._http.get(f"{self._base}/compare/{base_sha}...{head_sha}")).data
+        commits = data.get("commits") or []  # oldest first, as GitHub lists them
+        return [_commit_line(c) for c in reversed(commits)]
+
     async def compare(self, number: int) -> Comparison:
         pr = await self.pull_request(number)
         data = (await self._http.get(f"{self._base}/compare/{pr.base}...{pr.head_sha or pr.head}")).data
@@ -155,6 +168,11 @@ class GitHubForge(Forge):
             labels=[label["name"] for label in p.get("labels") or []],
             requested_reviewers=[r["login"] for r in p.get("requested_reviewers") or [] if "login" in r],
         )  # fmt: skip
+
+
+def _commit_line(commit: dict[str, Any]) -> str:
+    message = str((commit.get("commit") or {}).get("message") or "")
+    return f"{str(commit.get('sha', ''))[:12]} {message.splitlines()[0] if message else ''}".rstrip()
 
 
 def _ci_run(r: dict[str, Any]) -> CiRun:
