@@ -1,9 +1,9 @@
 """`failure_analysis` in a real daemon (issue 15): a local project whose pull request breaks a test, checked
-by the local forge (its test command is the project's CI), is classified from the check's real pytest
-output, filed once in the tracker with the failing test, the first error and the suspect commit, and not
-filed again when analysed again; a GitHub project's failed Actions run on the fake GitHub is read job by
-job (the real logs), one issue per distinct failure, a recurrence is a comment, a commit that passed on
-rerun is flaky and filed no more."""
+by the local forge (its test command is the project's CI), is analysed by the `ci.run.failed` trigger,
+classified from the check's real pytest output, filed once in the tracker with the failing test, the first
+error and the suspect commit, and not filed again when analysed again; a GitHub project's failed Actions
+run on the fake GitHub is read job by job (the real logs), one issue per distinct failure, a recurrence is a
+comment, a commit that passed on rerun is flaky and filed no more."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Any
 
 from tests.conftest import CALM_HEALTH, FAST_CONFIG
 from tests.fakes.github_server import FakeGitHub, add_hello_world, payload
-from tests.helpers import DaemonProcess, cli, cli_json
+from tests.helpers import DaemonProcess, cli, cli_json, wait_for
 
 LOGS = Path(__file__).parents[1] / "fixtures" / "github" / "logs"
 ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
@@ -67,7 +67,9 @@ def test_a_broken_test_on_a_local_pull_request_is_filed_once_with_its_suspect(ho
     _commit(git_repo, "calc.py", "def add(a, b):\n    return a - b\n", "subtract instead")
     _git(git_repo, "checkout", "-q", "main")
     command = json.dumps([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"])
-    config = FAST_CONFIG.replace("[health]", "[health]" + CALM_HEALTH) + f"[projects.repo]\ntest_command = {command}\n"
+    trigger = '[[triggers]]\non = "ci.run.failed"\nflow = "failure_analysis"\nproject = "{project}"\n'
+    config = (FAST_CONFIG.replace("[health]", "[health]" + CALM_HEALTH) + trigger
+              + f"[projects.repo]\ntest_command = {command}\n")  # fmt: skip
     daemon = DaemonProcess(home, config).start()
     try:
         assert cli(home, "pin", str(git_repo)).returncode == 0
@@ -76,7 +78,8 @@ def test_a_broken_test_on_a_local_pull_request_is_filed_once_with_its_suspect(ho
             checked = cli(home, "run", "github_automation", "--project", "repo", "--param", f"number={n}",
                           "--param", "merge=true", "--param", "impact=false", "--wait")  # fmt: skip
             assert checked.returncode == (0 if branch == "good" else 1), checked.stdout + checked.stderr
-        _analysis(home, "repo")
+        # The failed check is a failed CI run: the trigger starts the analysis by itself.
+        wait_for(lambda: bool(cli_json(home, "ci", "failures", "repo")), 60, "the triggered analysis")
         (failure,) = cli_json(home, "ci", "failures", "repo")
         assert failure["kind"] == "test" and failure["seen"] == 1 and failure["issue"]
         issue = _issue(home, "repo", failure["issue"])
