@@ -62,6 +62,7 @@ from contexten.daemon.slices.connectors.hub import Connectors
 from contexten.daemon.slices.connectors.slice import ConnectorsSlice
 from contexten.daemon.slices.delivery.context import DeliveryContext
 from contexten.daemon.slices.delivery.planning import AgentPlanner, OutlinePlanner, Planners
+from contexten.daemon.slices.delivery.service import WorkStarter
 from contexten.daemon.slices.delivery.slice import DeliverySlice
 from contexten.daemon.slices.delivery.store import WorkStore
 from contexten.daemon.slices.health.slice import HealthSlice
@@ -243,7 +244,9 @@ class Daemon:
         )  # fmt: skip
         # What flows may ask for with ctx.use(); each flow's `needs` is checked against it here, not at run time.
         ci = CiSlice(FailureLedger(db, events, clock))
-        provided.add(hub, analysis.service, healer, runner, breakers, sync, handle, DigestSource(db), ci.ledger)
+        starter = WorkStarter(delivery.start_work)
+        provided.add(hub, analysis.service, healer, runner, breakers, sync, handle, DigestSource(db), ci.ledger,
+                     starter)  # fmt: skip
         for spec in flows.specs():
             missing = provided.missing(spec.needs)
             if missing:

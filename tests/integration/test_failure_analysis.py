@@ -17,6 +17,7 @@ from typing import Any
 from tests.conftest import CALM_HEALTH, FAST_CONFIG
 from tests.fakes.github_server import FakeGitHub, add_hello_world, payload
 from tests.helpers import DaemonProcess, cli, cli_json, wait_for
+from tests.integration.start_flow_helpers import agent_table
 
 LOGS = Path(__file__).parents[1] / "fixtures" / "github" / "logs"
 ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
@@ -67,8 +68,9 @@ def test_a_broken_test_on_a_local_pull_request_is_filed_once_with_its_suspect(ho
     _commit(git_repo, "calc.py", "def add(a, b):\n    return a - b\n", "subtract instead")
     _git(git_repo, "checkout", "-q", "main")
     command = json.dumps([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"])
-    trigger = '[[triggers]]\non = "ci.run.failed"\nflow = "failure_analysis"\nproject = "{project}"\n'
-    config = (FAST_CONFIG.replace("[health]", "[health]" + CALM_HEALTH) + trigger
+    trigger = ('[[triggers]]\non = "ci.run.failed"\nflow = "failure_analysis"\nproject = "{project}"\n'
+               'params = { fix = true }\n')  # fmt: skip
+    config = (FAST_CONFIG.replace("[health]", "[health]" + CALM_HEALTH) + trigger + agent_table("good", "good")
               + f"[projects.repo]\ntest_command = {command}\n")  # fmt: skip
     daemon = DaemonProcess(home, config).start()
     try:
@@ -89,6 +91,12 @@ def test_a_broken_test_on_a_local_pull_request_is_filed_once_with_its_suspect(ho
         bad_head = _git(git_repo, "rev-parse", "bad")
         assert f"{bad_head[:12]} subtract instead" in body  # the one commit the failure has and the green run not
         assert "docs" not in body.split("Commits since")[1]
+        # Handed to bug_fix_workflow (`fix = true`): a Start Flow from the issue, its text the requirements.
+        (fixing,) = cli_json(home, "work")
+        wait_for(lambda: cli_json(home, "work", str(fixing["id"]))["plan"] is not None, 30, "its plan")
+        flow = cli_json(home, "work", str(fixing["id"]))
+        assert flow["requirements"].startswith(f"# {issue['title']}\n\nReported in {failure['issue']}.")
+        assert flow["plan"]["shape"] == "bug_fix_workflow"
         _analysis(home, "repo")  # the same failed run again: nothing new filed, not counted twice
         (again,) = cli_json(home, "ci", "failures", "repo")
         assert again["issue"] == failure["issue"] and again["seen"] == 1

@@ -3,7 +3,8 @@ the check's output), classifies each failure (a test, the build, lint or types, 
 infrastructure) with the failing tests and the first real error lines, lists the commits since the last
 green run of the branch (the suspects), and files one tracker issue per distinct failure (by its error's
 signature: the same failure again is a comment on its issue, not a new one). A failure whose commit passed
-on a rerun is flaky: labelled and recorded, not filed. Trigger it on `ci.run.failed`, or run it by hand
+on a rerun is flaky: labelled and recorded, not filed. With `fix`, each newly filed failure is handed to
+`bug_fix_workflow` (a reproducing test, then the fix). Trigger it on `ci.run.failed`, or run it by hand
 (`--param run=ID`; without it, the newest failed run)."""
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from contexten.common.models import CiRun
+from contexten.common.protocol.delivery import StartWork
 from contexten.daemon.flows.project_forge import forge_of
 from contexten.daemon.platform.failures import ValidationFailed
 from contexten.daemon.slices.ci.classify import Diagnosis, diagnose
 from contexten.daemon.slices.ci.ledger import FailureLedger
 from contexten.daemon.slices.connectors.hub import Connectors
 from contexten.daemon.slices.connectors.tracker.port import Tracker
+from contexten.daemon.slices.delivery.service import WorkStarter
 from contexten.daemon.slices.runs.flow import FlowSpec, StepContext, StepSpec
 
 FAILED = ("failure", "timed_out")
@@ -30,6 +33,7 @@ class FailureParams(BaseModel):
 
     run: int | None = Field(default=None, ge=1, description="The CI run to analyse (default: the newest failed).")
     file_issues: bool = Field(default=True, description="File or update a tracker issue per distinct failure.")
+    fix: bool = Field(default=False, description="Hand each newly filed failure to bug_fix_workflow.")
 
 
 async def fetch(ctx: StepContext) -> dict[str, Any]:
@@ -112,6 +116,7 @@ async def file(ctx: StepContext) -> dict[str, Any]:
     connectors = ctx.use(Connectors)
     tracker = connectors.tracker(project) if ctx.params.file_issues else None
     filed, updated, flaky = [], [], []
+    fixing: dict[str, int] = {}  # issue -> the bug_fix_workflow flow handed it
     for found in failures:
         known = await ledger.get(project, found["signature"])
         issue = known.issue if known else None
@@ -120,12 +125,31 @@ async def file(ctx: StepContext) -> dict[str, Any]:
         elif tracker is not None and issue is None:
             issue = await _create(ctx, tracker, connectors.team(project), found, fetched)
             filed.append(issue)
+            if ctx.params.fix:
+                fixing[issue] = await _hand_over(ctx, issue, found["signature"])
         elif tracker is not None and issue is not None and (known is None or known.last_run != run):
             await _comment(ctx, tracker, issue, found, fetched)
             updated.append(issue)
         await ledger.seen(project, _diagnosis(found), run, sha, bool(fetched["flaky"]), issue)
-    ctx.progress(1.0, f"{len(filed)} filed, {len(updated)} updated, {len(flaky)} flaky")
-    return {"filed": filed, "updated": updated, "flaky": flaky}
+    fixing_text = f", {len(fixing)} handed to bug_fix_workflow" if fixing else ""
+    ctx.progress(1.0, f"{len(filed)} filed, {len(updated)} updated, {len(flaky)} flaky{fixing_text}")
+    return {"filed": filed, "updated": updated, "flaky": flaky, "fixing": fixing}
+
+
+async def _hand_over(ctx: StepContext, issue: str, signature: str) -> int:
+    """A bug_fix_workflow for the issue: a test that reproduces it, then the fix (keyed: started once)."""
+    assert ctx.project is not None
+    request = StartWork(project=ctx.project.id, requirements="", flow="bug_fix_workflow", bug=issue,
+                        key=f"ci-fix:{ctx.project.id}:{signature}")  # fmt: skip
+
+    async def perform(_effect_key: str) -> int:
+        return (await ctx.use(WorkStarter).start(request)).id
+
+    async def find(_effect_key: str) -> None:
+        return None  # the start's own key makes a second start return the first flow
+
+    started: int = await ctx.effect(f"fix-{signature}", perform, find)
+    return started
 
 
 async def _create(ctx: StepContext, tracker: Tracker, team: str | None, found: dict[str, Any],
@@ -166,7 +190,7 @@ async def _comment(ctx: StepContext, tracker: Tracker, issue: str, found: dict[s
 
 
 FLOW = FlowSpec(
-    needs=(Connectors, FailureLedger),
+    needs=(Connectors, FailureLedger, WorkStarter),
     name="failure_analysis",
     description="Why CI failed: class, failing tests, first errors, suspect commits; one issue per failure.",
     params=FailureParams,
