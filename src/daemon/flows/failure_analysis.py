@@ -121,7 +121,9 @@ async def file(ctx: StepContext) -> dict[str, Any]:
         known = await ledger.get(project, found["signature"])
         issue = known.issue if known else None
         if fetched["flaky"] or (known is not None and known.flaky):
-            flaky.append(found["signature"])  # labelled, not filed again
+            flaky.append(found["signature"])  # marked flaky, not filed again
+            if tracker is not None and issue is not None and not (known is not None and known.flaky):
+                await _say(ctx, tracker, issue, f"flaky-{found['signature']}", _FLAKY.format(**fetched["run"]))
         elif tracker is not None and issue is None:
             issue = await _create(ctx, tracker, connectors.team(project), found, fetched)
             filed.append(issue)
@@ -173,12 +175,21 @@ async def _create(ctx: StepContext, tracker: Tracker, team: str | None, found: d
     return created
 
 
+_FLAKY = ("Flaky: CI run {id} failed this way at {head_sha}, and the same commit passed when run again. "
+          "Its recurrences are no longer filed or commented on.")  # fmt: skip
+
+
 async def _comment(ctx: StepContext, tracker: Tracker, issue: str, found: dict[str, Any],
                    fetched: dict[str, Any]) -> None:  # fmt: skip
     run = fetched["run"]
     text = f"Seen again in CI run {run['id']} at {run['head_sha'][:12]} ({', '.join(found['jobs'])})."
     if fetched["suspects"]:
         text += "\n\nCommits since the last green run:\n" + "\n".join(f"- {c}" for c in fetched["suspects"])
+    await _say(ctx, tracker, issue, f"comment-{found['signature']}", text)
+
+
+async def _say(ctx: StepContext, tracker: Tracker, issue: str, effect: str, text: str) -> None:
+    """A comment on the issue, once, whatever crashes and retries happen."""
 
     async def perform(_effect_key: str) -> None:
         await tracker.comment(issue, text)
@@ -186,7 +197,7 @@ async def _comment(ctx: StepContext, tracker: Tracker, issue: str, found: dict[s
     async def find(_effect_key: str) -> bool | None:
         return True if any(c == text for c in await tracker.comments(issue)) else None
 
-    await ctx.effect(f"comment-{found['signature']}", perform, find)
+    await ctx.effect(effect, perform, find)
 
 
 FLOW = FlowSpec(
