@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from textual.widgets import DataTable, TextArea
+from textual.widgets import DataTable, Static, TextArea
 
 from contexten.common.clock import FakeClock
 from contexten.common.paths import resolve_paths
@@ -62,7 +62,8 @@ def test_the_inbox_with_a_notice_climbing_its_chain(snap_compare: Any, size: tup
         await pilot.press("b")
         await await_for(lambda: isinstance(pilot.app.screen, InboxScreen) and bool(pilot.app.screen.entries), 5,
                         "the inbox")  # fmt: skip
-        await pilot.pause()
+        detail = pilot.app.screen.query_one("#inbox-detail", Static)
+        await await_for(lambda: "critical from recovery" in str(detail.render()), 5, "the highlighted one's detail")
 
     assert snap_compare(make_app(), terminal_size=size, run_before=open_inbox)
 

@@ -93,3 +93,22 @@ async def test_a_breaker_open_for_ten_minutes_raises_a_critical_alert_and_closin
             assert '"by":"condition"' in history
         finally:
             task.cancel()
+
+
+async def test_a_breaker_found_open_at_start_up_resolves_the_alert_raised_before_the_restart(tmp_path: Path) -> None:
+    clock = FakeClock()
+    store = tmp_path / "s.db"
+    async with notify_slice(store, CONFIG, clock, {}) as h:  # the process before: it alerted, then stopped
+        h.events.emit(EventKind.ALERT, {"key": "breaker:github", "source": "breaker", "severity": "critical",
+                                        "message": "github has been unavailable for 10 min"})  # fmt: skip
+        await h.events.commit(EventKind.HEALTH_PROBE, {})
+    async with notify_slice(store, CONFIG, clock, {}) as h:
+        watch = BreakerWatch(h.events, clock, 600)
+        watch.load([("github", "OPEN", clock.now() - 60)])  # as the breakers table has it
+        h.events.emit(EventKind.BREAKER_STATE, {"name": "github", "state": "CLOSED", "old": "HALF_OPEN"})
+
+        async def resolved() -> bool:
+            rows = await h.rows("SELECT state FROM notify_inbox WHERE key = 'breaker:github'")
+            return rows == [("resolved",)]
+
+        await eventually(resolved, 20, "the alert from before the restart resolved")

@@ -7,6 +7,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
 from contexten.tui.widgets.table_sync import Cell, sync_rows
+from tests.helpers import await_for
 
 
 class Counting(DataTable[Cell]):
@@ -80,15 +81,13 @@ async def test_rows_whose_first_cells_are_one_object_are_still_put_in_order() ->
 
 async def test_a_cell_that_grows_widens_its_column_so_it_is_not_cut() -> None:
     app = One()
-    async with app.run_test(size=(80, 10)) as pilot:
+    async with app.run_test(size=(80, 10)):
         table = app.query_one(Counting)
         table.add_columns("#", "state")
         rows: list[tuple[str, list[Cell]]] = [("1", ["#1", Text("new")]), ("2", ["#2", Text("new")])]
         sync_rows(table, rows)
-        await pilot.pause()
         state = table.columns[list(table.columns)[1]]
-        assert state.content_width == len("state")
+        await await_for(lambda: state.content_width == len("state"), 5, "the column sized to its label")
         sync_rows(table, [("1", ["#1", Text("acknowledged")]), rows[1]])
-        await pilot.pause()
-        assert state.content_width == len("acknowledged")
-        assert "acknowledged" in "".join(s.text for s in table.render_line(1))
+        await await_for(lambda: state.content_width == len("acknowledged"), 5, "the column widened")
+        await await_for(lambda: "acknowledged" in "".join(s.text for s in table.render_line(1)), 5, "drawn whole")

@@ -7,9 +7,9 @@ that event. Every change is a companion write of the event that causes it, in se
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -17,6 +17,7 @@ from contexten.common.clock import Clock
 from contexten.common.event_kinds import EventKind
 from contexten.daemon.platform.eventlog import EventLog
 from contexten.daemon.platform.store.writes import Statement
+from contexten.daemon.platform.waiting import woken_or_due
 from contexten.daemon.slices.notify import inbox, outbox
 from contexten.daemon.slices.notify.escalation import Escalations
 from contexten.daemon.slices.notify.inbox import OpenNotice, OpenNotices
@@ -31,11 +32,19 @@ def notice_key(notice: Notice, alert: str | None) -> str:
     return alert if alert is not None else f"run {notice.run} failed" if notice.run is not None else notice.title
 
 
+def condition_of(notice: Notice, alert: str | None) -> str | None:
+    """The open condition a notice speaks of, if it is one that can be raised again (an alert, a failed run):
+    its inbox row's key. Other notices (a run completed, a digest, a milestone) are news each time."""
+    return notice_key(notice, alert) if notice.kind in NEEDS_A_PERSON else None
+
+
 class Keeper:
-    def __init__(self, events: EventLog, clock: Clock, chains: Escalations) -> None:
+    def __init__(self, events: EventLog, clock: Clock, chains: Escalations,
+                 on_resolved: Callable[[str], None] = lambda _key: None) -> None:  # fmt: skip
         self._events = events
         self._clock = clock
         self.chains = chains
+        self._on_resolved = on_resolved  # a row's condition cleared (its key), however it was resolved
         self.open = OpenNotices([], 0)
         self._opened: deque[tuple[int, OpenNotice]] = deque()  # (seq, row) to announce once the seq is published
         self._wake = asyncio.Event()
@@ -97,6 +106,7 @@ class Keeper:
         closed = replace(row, state=state, next_at=None)
         if state == "resolved":
             self.open.drop(row)
+            self._on_resolved(row.key)
         else:
             self.open.put(closed)
         return [inbox.moved(closed, state, seq, now, what, **more)]
@@ -156,8 +166,4 @@ class Keeper:
                 await self._events.commit(EventKind.NOTICE_ESCALATED, data, run=row.notice.run,
                                           project=row.notice.project)  # fmt: skip
             due = self.open.next_due()
-            if due is None:
-                await self._wake.wait()
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), max(0.0, due - self._clock.now()))
+            await woken_or_due(self._wake, due - self._clock.now() if due is not None else None)

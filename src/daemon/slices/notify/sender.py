@@ -6,13 +6,13 @@ stores the outcome with an event. Failures back off exponentially, or as long as
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from contexten.common.clock import Clock
 from contexten.common.event_kinds import EventKind
 from contexten.daemon.platform.eventlog import EventLog
 from contexten.daemon.platform.secrets import redact
+from contexten.daemon.platform.waiting import woken_or_due
 from contexten.daemon.slices.notify import outbox
 from contexten.daemon.slices.notify.destinations import DeliveryRefused, Destination, Thread, Threaded
 from contexten.daemon.slices.notify.groups import GroupSchedule
@@ -68,11 +68,7 @@ class ReceiverWorker:
 
     async def _sleep(self, seconds: float | None) -> None:
         """Until woken (a new row), or `seconds` pass."""
-        if seconds is None:
-            await self._wake.wait()
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), max(0.0, seconds))
+        await woken_or_due(self._wake, seconds)
 
     async def run(self) -> None:
         while True:

@@ -55,13 +55,13 @@ from contexten.daemon.slices.notify.escalation import Escalations
 from contexten.daemon.slices.notify.groups import GroupSchedule
 from contexten.daemon.slices.notify.inbox import Inbox, InboxRow
 from contexten.daemon.slices.notify.inhibit import Inhibitor
-from contexten.daemon.slices.notify.keeper import Keeper
+from contexten.daemon.slices.notify.keeper import Keeper, condition_of
 from contexten.daemon.slices.notify.mute import holds
 from contexten.daemon.slices.notify.notices import NoticeMaker
 from contexten.daemon.slices.notify.outbox import Outbox, OutboxRow
 from contexten.daemon.slices.notify.port import Notice
 from contexten.daemon.slices.notify.recall import recall
-from contexten.daemon.slices.notify.repeats import Repeats, cleared, condition_of
+from contexten.daemon.slices.notify.repeats import Repeats
 from contexten.daemon.slices.notify.routing import RouteTree
 from contexten.daemon.slices.notify.sender import ReceiverWorker
 from contexten.daemon.slices.notify.smtp import Email
@@ -98,7 +98,7 @@ class NotifySlice(Slice):
         self._inhibitor = Inhibitor(self._notify.inhibit)
         self._repeats = Repeats()
         self._inbox = Inbox(db)
-        self._keeper = Keeper(events, clock, Escalations.compile(self._notify, config_path))
+        self._keeper = Keeper(events, clock, Escalations.compile(self._notify, config_path), self._repeats.forget)
         clock.on_jump(self._keeper.wake)  # a test's clock moved by hand: due steps are looked at again
         # Registered now, before any slice starts: every event from the first one on is routed.
         events.add_companion(self._route)
@@ -116,7 +116,7 @@ class NotifySlice(Slice):
             self._events.emit(EventKind.NOTIFY_FAILED, data, writes=[outbox.uncertain()] if first else [])
         flushed, due = await self._box.groups()
         self._groups = GroupSchedule(flushed, due)
-        self._repeats = Repeats(await self._box.told())
+        self._repeats.load(await self._box.told())
         self._keeper.load(await self._inbox.open_rows(), await self._inbox.last_id())
         self._start_workers()
         self.spawn(self._keeper.run(), "escalations")
@@ -201,8 +201,6 @@ class NotifySlice(Slice):
     def _route(self, seq: int, kind: str, data: dict[str, Any], run: int | None,
                project: str | None) -> list[Statement]:  # fmt: skip
         if kind in KEEPER_KINDS:
-            if kind == EventKind.NOTICE_RESOLVED:
-                self._repeats.forget(str(data.get("key")))
             writes, receivers = self._keeper.on_event(seq, kind, data)
             if receivers:
                 self._queued[seq] = set(receivers)
@@ -220,10 +218,7 @@ class NotifySlice(Slice):
             return []
         writes = self._keeper.on_notice(seq, notice, key)  # the inbox keeps it even where mute intervals hold
         now = self._clock.now()
-        gone = cleared(notice.kind, key, run)
-        if gone is not None:
-            self._repeats.forget(gone)
-        condition = condition_of(notice.kind, key, run)
+        condition = condition_of(notice, key)
         intervals = self._notify.mute_intervals
         deliveries = [d for d in self._tree.deliveries(notice) if not any(holds(intervals[m], now) for m in d.mute)
                       and (condition is None or self._repeats.allow(d, condition, now))]  # fmt: skip

@@ -1,17 +1,18 @@
 """A breaker kept away from CLOSED for long (its dependency down for `[breakers] alert_after_seconds`, 10 min
 by default) raises a critical alert: a person should look at that service, and the notify slice's routes and
 escalation chains take it from there. The breaker closing again resolves the alert. A breaker that opens
-and half-opens in turn counts from when it first left CLOSED; after a restart, from its stored transition."""
+and half-opens in turn counts from when it first left CLOSED; after a restart, from its stored transition, and
+one found open at start-up resolves the alert the process before may have raised when it closes."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 
 from contexten.common.clock import Clock
 from contexten.common.event_kinds import EventKind
 from contexten.daemon.platform.eventlog import EventLog, Published
+from contexten.daemon.platform.waiting import woken_or_due
 
 
 def alert_key(name: str) -> str:
@@ -24,7 +25,8 @@ class BreakerWatch:
         self._clock = clock
         self.after = after  # 0: never alert
         self._since: dict[str, float] = {}  # breaker -> when it left CLOSED, while it is away
-        self._raised: set[str] = set()
+        self._raised: set[str] = set()  # alerted since this process started
+        self._away_at_start: set[str] = set()  # found open at start-up: alerted, perhaps, by the process before
         self._wake = asyncio.Event()
         clock.on_jump(self._wake.set)
         events.add_listener(self._published)
@@ -34,6 +36,7 @@ class BreakerWatch:
         for name, state, at in rows:
             if state != "CLOSED":
                 self._since.setdefault(name, at)
+                self._away_at_start.add(name)
 
     def reconfigure(self, after: float) -> None:
         self.after = after
@@ -48,8 +51,9 @@ class BreakerWatch:
             self._wake.set()
             return
         since = self._since.pop(name, None)
-        if name in self._raised:
+        if name in self._raised or name in self._away_at_start:  # an alert that may be active: resolved
             self._raised.discard(name)
+            self._away_at_start.discard(name)
             away = _for(self._clock.now() - since) if since is not None else "a while"
             data = {"key": alert_key(name), "source": "breaker", "severity": "critical", "resolved": True,
                     "message": f"{name} answers again after {away}"}  # fmt: skip
@@ -72,11 +76,7 @@ class BreakerWatch:
                                                         "severity": "critical", "message": message})  # fmt: skip
                 else:
                     due.append(since + self.after)
-            if not due:
-                await self._wake.wait()
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), max(0.0, min(due) - self._clock.now()))
+            await woken_or_due(self._wake, min(due) - self._clock.now() if due else None)
 
 
 def _for(seconds: float) -> str:
