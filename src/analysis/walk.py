@@ -33,6 +33,14 @@ def discover(root: str, excluded: tuple[str, ...] = ()) -> Discovery:
     return result
 
 
+def every_file(root: str) -> list[str]:
+    """Every file of the tree, not only sources (what a secret scan reads), outside dependency and build
+    folders."""
+    found = _git_files(root)
+    files = _walk(root).files if found is None else found
+    return [f for f in files if not any(part in SKIP_DIRS for part in f.split("/")[:-1])]
+
+
 def included(path: str, excluded: tuple[str, ...] = ()) -> bool:
     """Whether a relative path is a source file an analysis reads (a language we parse, outside dependency
     and build folders, not excluded by the user's globs)."""

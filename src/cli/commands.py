@@ -346,6 +346,7 @@ _HANDLERS: dict[str, Handler] = {
     "issue": _elsewhere("work", "issue"),
     "notify": _elsewhere("notify", "notify"),
     "ci": _elsewhere("ci", "failures"),
+    "security": _elsewhere("security", "findings"),
     "ack": _elsewhere("notify", "ack_or_resolve"),
     "resolve": _elsewhere("notify", "ack_or_resolve"),
     "propose": _elsewhere("work", "propose"),

@@ -136,6 +136,12 @@ def _start_flow_commands(
     q.add_argument("project", nargs="?", metavar="PROJECT")
     q.add_argument("--limit", type=int, default=50)
 
+    p = sub.add_parser("security", parents=[common], help="security_audit's findings, most severe first")
+    p.add_argument("project", nargs="?", metavar="PROJECT")
+    p.add_argument("--fixed", action="store_true", help="those later audits no longer found")
+    p.add_argument("--all", action="store_true", help="open and fixed")
+    p.add_argument("--limit", type=int, default=200)
+
     p = sub.add_parser("notify", parents=[common], help="notifications: the outbox, routes, a test message")
     verbs = p.add_subparsers(dest="notify_command", required=True, metavar="VERB")
     q = verbs.add_parser("outbox", parents=[common], help="the newest notices and where each stands")

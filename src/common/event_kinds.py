@@ -46,6 +46,9 @@ class EventKind(StrEnum):
     CHECK_FAILED = "check.failed"
     CI_RUN_FAILED = "ci.run.failed"
     CI_FAILURE = "ci.failure"
+    SECURITY_AUDIT = "security.audit"
+    SECURITY_FINDING = "security.finding"
+    SECURITY_FILED = "security.filed"
     ISSUE_CREATED = "issue.created"
     ISSUE_UPDATED = "issue.updated"
     ISSUE_STATE_CHANGED = "issue.state_changed"
@@ -188,6 +191,15 @@ CATALOGUE: dict[EventKind, tuple[str, str]] = {
         "ci",
         "failure_analysis classified a failed CI job: class, signature, failing tests, first errors, issue.",
     ),
+    EventKind.SECURITY_AUDIT: (
+        "security",
+        "security_audit finished a project: findings by kind and severity, new, fixed, passed (against fail_on).",
+    ),
+    EventKind.SECURITY_FINDING: (
+        "security",
+        "A security finding seen for the first time, or again after a fix: key, kind, severity, title, location.",
+    ),
+    EventKind.SECURITY_FILED: ("security", "A tracker issue was filed for a security finding: key, issue."),
     EventKind.NOTIFY_DIGEST: (
         "notify",
         "A project's digest (the slack_notifications flow): title, body and facts, for the routes to send.",

@@ -82,6 +82,8 @@ from contexten.daemon.slices.runs.scheduler import Scheduler
 from contexten.daemon.slices.runs.slice import RunsSlice
 from contexten.daemon.slices.runs.store import RunStore
 from contexten.daemon.slices.runs.triggers import Triggers
+from contexten.daemon.slices.security.ledger import FindingLedger
+from contexten.daemon.slices.security.slice import SecuritySlice
 from contexten.daemon.slices.work.items import WorkItems
 from contexten.daemon.slices.work.slice import WorkSlice
 from contexten.daemon.slices.work.store import SyncLog
@@ -244,9 +246,10 @@ class Daemon:
         )  # fmt: skip
         # What flows may ask for with ctx.use(); each flow's `needs` is checked against it here, not at run time.
         ci = CiSlice(FailureLedger(db, events, clock))
+        security = SecuritySlice(FindingLedger(db, events, clock))
         starter = WorkStarter(delivery.start_work)
         provided.add(hub, analysis.service, healer, runner, breakers, sync, handle, DigestSource(db), ci.ledger,
-                     starter)  # fmt: skip
+                     security.ledger, starter)  # fmt: skip
         for spec in flows.specs():
             missing = provided.missing(spec.needs)
             if missing:
@@ -260,6 +263,7 @@ class Daemon:
             AgentsSlice(agents),
             delivery,
             ci,
+            security,
             health,
             ProjectsSlice(projects, events, clock, db),
             runs,

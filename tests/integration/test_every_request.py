@@ -60,6 +60,7 @@ from contexten.common.protocol.notify import (
     RetryNotice,
     TryReceiver,
 )
+from contexten.common.protocol.security import ListSecurityFindings
 from tests.helpers import DaemonProcess, eventually
 
 
@@ -106,6 +107,7 @@ def requests_for(project: str, repo: Path, run: int) -> list[Request[Any]]:
         AckNotice(id=999),
         ResolveNotice(id=999),
         ListCiFailures(project="nothing-pinned-so"),
+        ListSecurityFindings(project="nothing-pinned-so"),
     ]
 
 

@@ -69,6 +69,7 @@ from contexten.common.protocol.notify import (
     RetryNotice,
     TryReceiver,
 )
+from contexten.common.protocol.security import ListSecurityFindings
 
 EVERY_REQUEST: list[Request[Any]] = [
     Ping(),
@@ -112,6 +113,7 @@ EVERY_REQUEST: list[Request[Any]] = [
     AckNotice(id=3, by="ana"),
     ResolveNotice(id=3),
     ListCiFailures(project="repo", limit=5),
+    ListSecurityFindings(project="repo", state="fixed", limit=5),
 ]
 
 

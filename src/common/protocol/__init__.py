@@ -78,6 +78,7 @@ if TYPE_CHECKING:
         RetryRun,
         StartRun,
     )
+    from contexten.common.protocol.security import ListSecurityFindings, SecurityFinding
     from contexten.common.protocol.wire import EVENT_TOPIC, HEARTBEAT_TOPIC, PROTOCOL_VERSION
     from contexten.common.protocol.work import (
         CreateIssue,
@@ -136,6 +137,8 @@ _HOME = {
     "ExplainRoute": "notify",
     "CiFailure": "ci",
     "ListCiFailures": "ci",
+    "ListSecurityFindings": "security",
+    "SecurityFinding": "security",
     "AckNotice": "notify",
     "InboxEntry": "notify",
     "InboxLine": "notify",
@@ -215,6 +218,7 @@ __all__ = [
     "ListProjects",
     "ListPullRequests",
     "ListRuns",
+    "ListSecurityFindings",
     "ListWork",
     "OpenPullRequest",
     "OutboxEntry",
@@ -233,6 +237,7 @@ __all__ = [
     "RetryNotice",
     "RetryRun",
     "RouteStep",
+    "SecurityFinding",
     "Snapshot",
     "StartRun",
     "StartWork",

@@ -13,6 +13,7 @@ from contexten.daemon.flows import (
     github_automation,
     health_check,
     linear_sync,
+    security_audit,
     slack_notifications,
     synthetic,
     system_recovery,
@@ -36,5 +37,6 @@ def builtin_flows() -> FlowRegistry:
             dead_code_cleanup.FLOW,
             slack_notifications.FLOW,
             failure_analysis.FLOW,
+            security_audit.FLOW,
         ]
     )

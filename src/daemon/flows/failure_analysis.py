@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contexten.common.models import CiRun
 from contexten.common.protocol.delivery import StartWork
+from contexten.daemon.flows.filing import file_once
 from contexten.daemon.flows.project_forge import forge_of
 from contexten.daemon.platform.failures import ValidationFailed
 from contexten.daemon.slices.ci.classify import Diagnosis, diagnose
@@ -157,22 +158,10 @@ async def _hand_over(ctx: StepContext, issue: str, signature: str) -> int:
 async def _create(ctx: StepContext, tracker: Tracker, team: str | None, found: dict[str, Any],
                   fetched: dict[str, Any]) -> str:  # fmt: skip
     assert ctx.project is not None
-    project = ctx.project.id
-
-    async def perform(_effect_key: str) -> str:
-        # Keyed by the failure, not the run: two runs of the same failure file one issue, whatever crashes.
-        issue = await tracker.create_issue(
-            f"CI: {found['title']}"[:250], _body(found, fetched), key=f"ci-failure:{project}:{found['signature']}",
-            labels=["ci-failure", found["kind"]], project=project, team=team,
-        )  # fmt: skip
-        return str(issue.identifier)
-
-    async def find(_effect_key: str) -> str | None:
-        issue = await tracker.find_issue(f"ci-failure:{project}:{found['signature']}")
-        return str(issue.identifier) if issue is not None else None
-
-    created: str = await ctx.effect(f"issue-{found['signature']}", perform, find)
-    return created
+    # Keyed by the failure, not the run: two runs of the same failure file one issue, whatever crashes.
+    return await file_once(ctx, tracker, f"ci-failure:{ctx.project.id}:{found['signature']}", f"CI: {found['title']}",
+                           _body(found, fetched), ["ci-failure", found["kind"]], team,
+                           f"issue-{found['signature']}")  # fmt: skip
 
 
 _FLAKY = ("Flaky: CI run {id} failed this way at {head_sha}, and the same commit passed when run again. "

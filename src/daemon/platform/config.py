@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, fie
 from contexten.common.errors import ConfigError
 from contexten.daemon.platform.config_agents import NAMED, AgentsSection, StartFlowSection
 from contexten.daemon.platform.config_notify import NotifySection
+from contexten.daemon.platform.config_supply import RegistriesSection, SecuritySection
 
 # Every duration in the config is bounded: a value of 1e-9 s would spin, one of weeks would look dead.
 DAY = 86_400.0
@@ -171,6 +172,9 @@ class ProjectSection(_Section):
 
     test_command: list[str] = Field(default_factory=list)  # the local forge's check, run at a PR's head
     default_branch: str = ""  # when it cannot be told from the repository
+    # dependency_management: run after a manifest's versions are edited, to bring the lockfile along
+    # (`uv lock`, `npm install --package-lock-only`); empty: the manifests alone are edited.
+    lock_command: list[str] = Field(default_factory=list)
     # A GitHub project's local clone (its `origin` is the GitHub repository): where the Start Flow's agents
     # make their branches, pushed to GitHub for a pull request that GitHub merges.
     clone: str = ""
@@ -259,6 +263,8 @@ class Config(_Section):
     agents: AgentsSection = Field(default_factory=AgentsSection)
     start_flow: StartFlowSection = Field(default_factory=StartFlowSection)
     notify: NotifySection = Field(default_factory=NotifySection)
+    security: SecuritySection = Field(default_factory=SecuritySection)
+    registries: RegistriesSection = Field(default_factory=RegistriesSection)
 
     @model_validator(mode="after")
     def _tracker_configured(self) -> Config:

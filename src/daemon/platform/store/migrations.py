@@ -413,6 +413,30 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    Migration(
+        18,
+        ("security",),
+        """
+        -- What security_audit found in a project, one row per finding (by a key that does not move with
+        -- line numbers): a vulnerable locked package, a leaked secret (never the secret), risky code.
+        -- `state` is open until an audit no longer finds it; `issue` is the tracker issue filed for it.
+        CREATE TABLE security_findings (
+            project    TEXT NOT NULL,
+            key        TEXT NOT NULL,
+            kind       TEXT NOT NULL,
+            severity   TEXT NOT NULL,
+            title      TEXT NOT NULL,
+            location   TEXT NOT NULL,
+            state      TEXT NOT NULL,
+            issue      TEXT,
+            first_seen REAL NOT NULL,
+            last_seen  REAL NOT NULL,
+            last_run   INTEGER NOT NULL,
+            detail     TEXT NOT NULL,
+            PRIMARY KEY (project, key)
+        );
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1].version

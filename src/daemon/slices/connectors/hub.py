@@ -11,17 +11,23 @@ from pathlib import Path
 
 import aiosqlite
 
+from contexten.analysis.deps.model import NPM, PYPI
 from contexten.common.clock import Clock
 from contexten.common.models import Project, RateBudget
 from contexten.daemon.platform.config import Config
 from contexten.daemon.platform.credentials import load_token
 from contexten.daemon.platform.eventlog import EventLog
 from contexten.daemon.platform.projects import PinnedProjects
+from contexten.daemon.slices.connectors.advisories.osv import OsvAdvisories
+from contexten.daemon.slices.connectors.advisories.port import Advisories
 from contexten.daemon.slices.connectors.forge.github.forge import GitHubForge
 from contexten.daemon.slices.connectors.forge.github.http import GitHubHTTP
 from contexten.daemon.slices.connectors.forge.local import LocalForge
 from contexten.daemon.slices.connectors.forge.port import Forge
 from contexten.daemon.slices.connectors.http.cache import HttpCache
+from contexten.daemon.slices.connectors.http.json_service import JsonService
+from contexten.daemon.slices.connectors.registries.adapters import NpmRegistry, PyPIRegistry
+from contexten.daemon.slices.connectors.registries.port import Registry
 from contexten.daemon.slices.connectors.tracker.linear.client import LinearClient
 from contexten.daemon.slices.connectors.tracker.linear.tracker import LinearTracker
 from contexten.daemon.slices.connectors.tracker.local import LocalTracker
@@ -47,6 +53,7 @@ class Connectors:
         self.local_tracker = LocalTracker(db, events, clock)
         self._cache: HttpCache | None = None
         self._linear_trackers: dict[str, LinearTracker] = {}
+        self._services: dict[str, tuple[tuple[str, float], JsonService]] = {}
         self.pinned = pinned
 
     async def forge_of(self, project_id: str) -> Forge | None:
@@ -56,8 +63,8 @@ class Connectors:
     async def open(self, database: Path) -> None:
         config = self._config()
         self._linear_trackers = {}
+        self._cache = await HttpCache.open(database)
         if config.github is not None:
-            self._cache = await HttpCache.open(database)
             self.github = GitHubHTTP(
                 str(config.github.api_url), load_token("GITHUB_TOKEN", "github-token"), self._cache, self._clock,
                 self._breakers.get("github"), config.github.timeout_seconds,
@@ -71,6 +78,9 @@ class Connectors:
     async def close(self) -> None:
         github, linear, cache = self.github, self.linear, self._cache
         self.github, self.linear, self._cache = None, None, None
+        services, self._services = self._services, {}
+        for _, service in services.values():
+            await service.aclose()
         if github is not None:
             await github.aclose()
         if linear is not None:
@@ -87,6 +97,33 @@ class Connectors:
             project.id, project.location, self._db, self._events, self._clock, settings.test_command or None,
             default_branch=settings.default_branch or None,
         )  # fmt: skip
+
+    def advisories(self) -> Advisories:
+        """The vulnerability database ([security] osv_api_url), behind the `osv` breaker."""
+        section = self._config().security
+        return OsvAdvisories(self._service("osv", str(section.osv_api_url), section.timeout_seconds), self._cache,
+                             self._clock)  # fmt: skip
+
+    def registry(self, ecosystem: str) -> Registry | None:
+        """The package registry of an ecosystem ([registries]), or None for one contexten cannot ask."""
+        section = self._config().registries
+        if ecosystem == PYPI:
+            return PyPIRegistry(self._service("pypi", str(section.pypi_url), section.timeout_seconds))
+        if ecosystem == NPM:
+            return NpmRegistry(self._service("npm", str(section.npm_url), section.timeout_seconds))
+        return None
+
+    def _service(self, name: str, url: str, timeout: float) -> JsonService:
+        """One client per service, replaced when its URL or timeout is edited (the old one is closed with
+        the hub: a flow may still be using it)."""
+        held = self._services.get(name)
+        if held is None or held[0] != (url, timeout):
+            service = JsonService(name, url, self._clock, self._breakers.get(name), timeout, self._cache)
+            if held is not None:
+                self._services[f"{name}@{id(held[1])}"] = held
+            self._services[name] = ((url, timeout), service)
+            return service
+        return held[1]
 
     def tracker(self, project: str | None = None) -> Tracker | None:
         kind = self._config().tracker.kind
