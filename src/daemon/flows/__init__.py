@@ -8,6 +8,7 @@ from contexten.daemon.flows import (
     component_analysis,
     data_recovery,
     dead_code_cleanup,
+    dependency_management,
     error_healing,
     failure_analysis,
     github_automation,
@@ -38,5 +39,6 @@ def builtin_flows() -> FlowRegistry:
             slack_notifications.FLOW,
             failure_analysis.FLOW,
             security_audit.FLOW,
+            dependency_management.FLOW,
         ]
     )

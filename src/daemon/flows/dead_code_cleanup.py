@@ -9,8 +9,6 @@ fails with the tests' output.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -20,13 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from contexten.analysis.dead_code import HIGH_CONFIDENCE
 from contexten.analysis.report import Report
 from contexten.daemon.flows.analysis_common import analyse, analysis_of
-from contexten.daemon.platform.failures import Failure, FailureClass, ValidationFailed
-from contexten.daemon.platform.git import add_worktree, git, remove_worktree
+from contexten.daemon.flows.tested_branch import forge_and_tests, propose_once, tested_branch
+from contexten.daemon.platform.failures import ValidationFailed
 from contexten.daemon.slices.analysis.service import CodeAnalysis
 from contexten.daemon.slices.connectors.hub import Connectors
 from contexten.daemon.slices.runs.flow import FlowSpec, StepContext, StepSpec
 
-OUTPUT_TAIL = 4000
+Spans = dict[str, list[tuple[int, int, str]]]
 
 
 class CleanupParams(BaseModel):
@@ -97,50 +95,12 @@ async def propose(ctx: StepContext) -> dict[str, Any]:
     planned = {p: [(s[0], s[1], s[2]) for s in spans] for p, spans in ctx.results["find"]["removals"].items()}
     if not planned:
         return {"proposed": False, "reason": "no high-confidence dead code"}
-    forge = ctx.use(Connectors).forge(ctx.project)
-    if forge is None:
-        raise ValidationFailed(f"project {ctx.project.id} has no forge")
-    command = ctx.config().project(ctx.project.id).test_command
-    if not command:
-        raise ValidationFailed(f"[projects.{ctx.project.id}] test_command is not set: the cleanup "
-                               "is only proposed once the tests pass")  # fmt: skip
-    repo = ctx.project.location
-    branch = ctx.params.branch
+    forge, command = forge_and_tests(ctx, "the cleanup")
+    removed: Spans = {}
 
-    async def perform(_key: str) -> dict[str, Any]:
-        base = await forge.default_branch()
-        removed = await _build_branch(ctx, repo, branch, base, planned, command)
-        title = f"Remove dead code ({sum(len(v) for v in removed.values())} definitions)"
-        body = "Found by contexten's dead_code_cleanup; the project's tests pass on this branch.\n\n" + "\n".join(
-            f"- `{path}`: " + ", ".join(what for _, _, what in spans) for path, spans in sorted(removed.items())
-        )
-        pr = await forge.open_pull_request(branch, title, body)
-        return {"proposed": True, "number": pr.number, "branch": branch, "files": sorted(removed)}
-
-    async def find_pr(_key: str) -> dict[str, Any] | None:
-        for pr in await forge.pull_requests("open"):
-            if pr.head == branch:
-                return {"proposed": True, "number": pr.number, "branch": branch}
-        return None
-
-    result: dict[str, Any] = await ctx.effect("pull-request", perform, find_pr)
-    return result
-
-
-Spans = dict[str, list[tuple[int, int, str]]]
-
-
-async def _build_branch(
-    ctx: StepContext, repo: str, branch: str, base: str, planned: Spans, command: list[str]
-) -> dict[str, Any]:
-    workdir = tempfile.mkdtemp(prefix="cx-cleanup-")
-    try:
-        added = await add_worktree(repo, "-B", branch, workdir, base)
-        if not added.ok:
-            raise Failure(f"cannot create branch {branch}: {added.err}", FailureClass.INTERNAL_BUG)
-        removed: dict[str, list[tuple[int, int, str]]] = {}
+    async def edit(workdir: Path) -> None:
         for path, spans in planned.items():
-            target = Path(workdir) / path
+            target = workdir / path
             try:
                 text = target.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
@@ -151,26 +111,17 @@ async def _build_branch(
                 removed[path] = applied
         if not removed:
             raise ValidationFailed("nothing could be removed safely")
-        ctx.progress(0.5, f"running {' '.join(command)}")
-        code, output = await _run_tests(ctx, command, workdir, ctx.params.test_timeout_seconds)
-        if code != 0:
-            raise ValidationFailed("the tests fail without the dead code; nothing proposed:\n" + output[-OUTPUT_TAIL:])
-        await git(workdir, "add", "-A")
-        committed = await git(workdir, "-c", "user.name=contexten", "-c", "user.email=contexten@localhost",
-                              "commit", "-q", "-m", "Remove dead code found by contexten")  # fmt: skip
-        if not committed.ok:
-            raise Failure(f"cannot commit: {committed.err}", FailureClass.INTERNAL_BUG)
-        return removed
-    finally:
-        await remove_worktree(repo, workdir)
-        shutil.rmtree(workdir, ignore_errors=True)
 
+    async def build(base: str) -> tuple[str, str, dict[str, Any]]:
+        await tested_branch(ctx, ctx.project.location if ctx.project else "", ctx.params.branch, base, edit, command,
+                            "Remove dead code found by contexten", ctx.params.test_timeout_seconds)  # fmt: skip
+        title = f"Remove dead code ({sum(len(v) for v in removed.values())} definitions)"
+        body = "Found by contexten's dead_code_cleanup; the project's tests pass on this branch.\n\n" + "\n".join(
+            f"- `{path}`: " + ", ".join(what for _, _, what in spans) for path, spans in sorted(removed.items())
+        )
+        return title, body, {"files": sorted(removed)}
 
-async def _run_tests(ctx: StepContext, command: list[str], cwd: str, timeout: float) -> tuple[int | None, str]:
-    result = await ctx.run_process(*command, cwd=cwd, timeout=timeout)  # its output shows live
-    if result.timed_out:
-        return None, f"timed out after {timeout:.0f}s"
-    return result.code, result.out
+    return await propose_once(ctx, forge, ctx.params.branch, build)
 
 
 FLOW = FlowSpec(
