@@ -38,6 +38,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/start_flow.py
 	$(BIN)/python bench/cli_startup.py
 	$(BIN)/python bench/queue_drain.py
+	$(BIN)/python bench/security_audit.py
+	$(BIN)/python bench/test_optimization.py
 	$(BIN)/python bench/idle.py
 	$(BIN)/python bench/console.py
 

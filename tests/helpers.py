@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -166,3 +167,13 @@ def mount_namespace_unavailable(why: str) -> str | None:
     if probe.returncode != 0:
         return f"unshare --mount is not allowed here: {probe.stderr!r}"
     return None
+
+
+def step_results(home: Path, run_id: int) -> dict[str, Any]:
+    """A run's steps' results as the daemon stored them (read-only), by step name."""
+    con = sqlite3.connect(f"file:{home / 'state' / 'contexten.db'}?mode=ro", uri=True, timeout=10)
+    try:
+        rows = con.execute("SELECT name, result FROM steps WHERE run_id = ? AND result IS NOT NULL", (run_id,))
+        return {name: json.loads(result) for name, result in rows}
+    finally:
+        con.close()

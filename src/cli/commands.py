@@ -345,7 +345,7 @@ _HANDLERS: dict[str, Handler] = {
     "sync-log": _elsewhere("work", "sync_log"),
     "issue": _elsewhere("work", "issue"),
     "notify": _elsewhere("notify", "notify"),
-    "ci": _elsewhere("ci", "failures"),
+    "ci": _elsewhere("ci", "ci"),
     "security": _elsewhere("security", "findings"),
     "ack": _elsewhere("notify", "ack_or_resolve"),
     "resolve": _elsewhere("notify", "ack_or_resolve"),

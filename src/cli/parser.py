@@ -130,11 +130,15 @@ def _start_flow_commands(
         "--key", default="", metavar="KEY", help="an idempotency key: the same key again returns the first flow"
     )
 
-    p = sub.add_parser("ci", parents=[common], help="CI failures classified by failure_analysis, one per signature")
-    verbs = p.add_subparsers(dest="ci_command", required=True, metavar="VERB")
-    q = verbs.add_parser("failures", parents=[common], help="the distinct failures, most recently seen first")
-    q.add_argument("project", nargs="?", metavar="PROJECT")
-    q.add_argument("--limit", type=int, default=50)
+    p = sub.add_parser("ci", parents=[common], help="a project's CI: pipeline, failures, tests",
+                       description="`ci PROJECT`: its CI runs -> jobs -> steps and the test trend; `ci failures "
+                       "[PROJECT]`: the failures failure_analysis classified; `ci tests PROJECT`: per-test history "
+                       "(test_optimization).")  # fmt: skip
+    p.add_argument("what", metavar="PROJECT|failures|tests")
+    p.add_argument("project", nargs="?", metavar="PROJECT")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--run", type=int, default=None, help="ci PROJECT: this CI run (default: the newest)")
+    p.add_argument("--log-lines", type=int, default=30, help="ci PROJECT: lines of the failing step's log shown")
 
     p = sub.add_parser("security", parents=[common], help="security_audit's findings, most severe first")
     p.add_argument("project", nargs="?", metavar="PROJECT")

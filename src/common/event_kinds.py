@@ -45,7 +45,9 @@ class EventKind(StrEnum):
     CHECK_PASSED = "check.passed"
     CHECK_FAILED = "check.failed"
     CI_RUN_FAILED = "ci.run.failed"
+    CI_RUN_STATE = "ci.run.state"
     CI_FAILURE = "ci.failure"
+    CI_TESTS = "ci.tests"
     SECURITY_AUDIT = "security.audit"
     SECURITY_FINDING = "security.finding"
     SECURITY_FILED = "security.filed"
@@ -150,6 +152,7 @@ CATALOGUE: dict[EventKind, tuple[str, str]] = {
     EventKind.CHECK_PASSED: ("connectors", "A check on a pull request passed."),
     EventKind.CHECK_FAILED: ("connectors", "A check on a pull request failed."),
     EventKind.CI_RUN_FAILED: ("connectors", "A CI run (GitHub Actions, or a local check run) failed."),
+    EventKind.CI_RUN_STATE: ("connectors", "The poller saw a GitHub Actions run appear or change state: the run."),
     EventKind.ISSUE_CREATED: ("connectors", "An issue was created in the tracker."),
     EventKind.ISSUE_UPDATED: ("connectors", "An issue changed (title, parent, links)."),
     EventKind.ISSUE_STATE_CHANGED: ("connectors", "An issue moved to another workflow state: from, to."),
@@ -190,6 +193,11 @@ CATALOGUE: dict[EventKind, tuple[str, str]] = {
     EventKind.CI_FAILURE: (
         "ci",
         "failure_analysis classified a failed CI job: class, signature, failing tests, first errors, issue.",
+    ),
+    EventKind.CI_TESTS: (
+        "ci",
+        "test_optimization recorded a run of a project's tests: framework, sha, total, failed, skipped, flaky, "
+        "seconds.",
     ),
     EventKind.SECURITY_AUDIT: (
         "security",

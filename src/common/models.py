@@ -183,6 +183,30 @@ class CiRun(Model):
     updated_at: float = 0.0
 
 
+class CiStep(Model):
+    """One step of a CI job (GitHub Actions' `steps[]`; locally, the test command)."""
+
+    number: int
+    name: str
+    status: str = "completed"  # queued, in_progress, completed
+    conclusion: str | None = None
+    started_at: float | None = None
+    completed_at: float | None = None
+
+
+class CiJob(Model):
+    """One job of a CI run, with its steps."""
+
+    id: int
+    name: str
+    status: str = "completed"
+    conclusion: str | None = None
+    started_at: float | None = None
+    completed_at: float | None = None
+    url: str = ""
+    steps: list[CiStep] = Field(default_factory=list)
+
+
 class RateBudget(Model):
     """What is left of one connector's rate limit for one resource ("github core", "linear requests")."""
 

@@ -58,6 +58,7 @@ from contexten.daemon.slices.analysis.slice import AnalysisSlice
 from contexten.daemon.slices.analysis.store import ReportStore
 from contexten.daemon.slices.ci.ledger import FailureLedger
 from contexten.daemon.slices.ci.slice import CiSlice
+from contexten.daemon.slices.ci.test_history import TestHistory
 from contexten.daemon.slices.connectors.hub import Connectors
 from contexten.daemon.slices.connectors.slice import ConnectorsSlice
 from contexten.daemon.slices.delivery.context import DeliveryContext
@@ -245,11 +246,11 @@ class Daemon:
             lane=lambda handlers: ControlLane(paths.lane_socket, paths.lane_endpoint, paths.database, handlers),
         )  # fmt: skip
         # What flows may ask for with ctx.use(); each flow's `needs` is checked against it here, not at run time.
-        ci = CiSlice(FailureLedger(db, events, clock))
+        ci = CiSlice(FailureLedger(db, events, clock), TestHistory(db, events, clock), hub)
         security = SecuritySlice(FindingLedger(db, events, clock))
         starter = WorkStarter(delivery.start_work)
         provided.add(hub, analysis.service, healer, runner, breakers, sync, handle, DigestSource(db), ci.ledger,
-                     security.ledger, starter)  # fmt: skip
+                     ci.history, security.ledger, starter)  # fmt: skip
         for spec in flows.specs():
             missing = provided.missing(spec.needs)
             if missing:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from contexten.common.ci_text import elapsed
 from contexten.common.models import RunState, StepState
 
 STATE_STYLE = {
@@ -34,15 +35,7 @@ def health_text(health: str) -> Text:
     return Text(f"● {health}", style=HEALTH_STYLE.get(health, ""))
 
 
-def duration(start: float | None, end: float | None, now: float) -> str:
-    if start is None:
-        return ""
-    seconds = max(0.0, (end if end is not None else now) - start)
-    if seconds < 1:
-        return f"{seconds * 1000:.0f}ms"
-    if seconds < 120:
-        return f"{seconds:.1f}s"
-    return f"{seconds // 60:.0f}m{seconds % 60:02.0f}s"
+duration = elapsed  # the screens' name for it
 
 
 def progress_bar(fraction: float, width: int = 12) -> Text:

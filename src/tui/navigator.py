@@ -94,6 +94,14 @@ class Navigator(App[None]):
 
         self.push_screen(AnalysisScreen(self.selected_project, self.link, self.preferences))
 
+    def action_pipeline(self) -> None:
+        if self.selected_project is None:
+            self.notify("no project highlighted", severity="warning")
+            return
+        from contexten.tui.screens.pipeline import PipelineScreen
+
+        self.push_screen(PipelineScreen(self.selected_project, self.link))
+
     def open_run(self, run_id: int) -> None:
         from contexten.tui.screens.run_detail import RunScreen
 

@@ -58,6 +58,7 @@ from contexten.common.protocol import (
 )
 from contexten.common.protocol.notify import ListOutbox, OutboxEntry, Requeued, RetryNotice
 from contexten.tui.link import DaemonLink
+from tests.console.fake_ci import FakeCi
 from tests.console.fake_inbox import FakeInbox
 from tests.console.fake_work import FakeWork
 
@@ -286,6 +287,7 @@ class FakeDaemonLink(DaemonLink):
         self.calls: list[tuple[str, Any]] = []
         self.work = FakeWork()
         self.inbox = FakeInbox()
+        self.ci = FakeCi()
         self.many_issues: list[Issue] | None = None
         # What the feed yields after the snapshot: a test puts events (or a Disconnected) here.
         self.items: asyncio.Queue[FeedItem] = asyncio.Queue()
@@ -359,7 +361,7 @@ class FakeDaemonLink(DaemonLink):
             case GetAnalysis(project=project):
                 self.calls.append(("analysis", project))
                 return sample_analysis(project)
-        for part in (self.work, self.inbox):
+        for part in (self.work, self.inbox, self.ci):
             answer = part.answer(request)
             if answer is not NotImplemented:
                 return answer

@@ -11,6 +11,7 @@ from contexten.common.clock import FakeClock
 from contexten.common.paths import resolve_paths
 from contexten.tui.app import ContextenApp
 from contexten.tui.screens.inbox import InboxScreen
+from contexten.tui.screens.pipeline import PipelineScreen
 from contexten.tui.screens.start_work import StartWorkScreen
 from contexten.tui.screens.work_flow import WorkFlowScreen
 from contexten.tui.screens.work_flows import WorkFlowsScreen
@@ -98,6 +99,20 @@ def test_issue_tree_and_pull_requests(snap_compare: Any, size: tuple[int, int]) 
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=size, run_before=open_work)
+
+
+@SIZES
+def test_the_pipeline_with_a_failing_job_and_its_log(snap_compare: Any, size: tuple[int, int]) -> None:
+    async def open_pipeline(pilot: Any) -> None:
+        await settle(pilot)
+        await await_for(lambda: pilot.app.selected_project is not None, 5, "a highlighted project")
+        await pilot.press("t")
+        await await_for(lambda: isinstance(pilot.app.screen, PipelineScreen) and pilot.app.screen.view is not None,
+                        5, "the pipeline")  # fmt: skip
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=open_pipeline)
 
 
 @SIZES

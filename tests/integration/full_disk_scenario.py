@@ -23,12 +23,11 @@ KEY = "full-disk-retry"
 def fill(path: Path) -> int:
     """Write until the file system says it is full; returns the bytes written."""
     written = 0
-    with open(path, "wb") as out:
+    # Unbuffered: a buffered file keeps what did not fit and raises ENOSPC again when closed.
+    with open(path, "wb", buffering=0) as out:
         try:
             while True:
-                out.write(b"\0" * 65536)
-                out.flush()
-                written += 65536
+                written += out.write(b"\0" * 65536) or 0
         except OSError as exc:
             if exc.errno != errno.ENOSPC:
                 raise

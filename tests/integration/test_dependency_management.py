@@ -8,7 +8,6 @@ project's lock command; a change the tests reject is not proposed; asking again 
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 from tests.conftest import CALM_HEALTH, FAST_CONFIG
 from tests.fakes.registry_server import FakeRegistries
-from tests.helpers import DaemonProcess, cli, cli_json
+from tests.helpers import DaemonProcess, cli, cli_json, step_results
 
 ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t",
        "GIT_COMMITTER_EMAIL": "t@example.invalid", "PATH": "/usr/bin:/bin"}  # fmt: skip
@@ -70,15 +69,6 @@ def _config(fake: FakeRegistries, lock: bool) -> str:
             + f"[projects.repo]\ntest_command = {tests}\n{relock}")  # fmt: skip
 
 
-def _results(home: Path, run: int) -> dict[str, Any]:
-    con = sqlite3.connect(f"file:{home / 'state' / 'contexten.db'}?mode=ro", uri=True, timeout=10)
-    try:
-        rows = con.execute("SELECT name, result FROM steps WHERE run_id = ? AND result IS NOT NULL", (run,))
-        return {name: json.loads(result) for name, result in rows}
-    finally:
-        con.close()
-
-
 def _run(home: Path, *params: str, ok: bool = True) -> dict[str, Any]:
     args = [a for p in params for a in ("--param", p)]
     done = cli(home, "run", "dependency_management", "--project", "repo", *args, "--wait", "--json")
@@ -95,7 +85,7 @@ def test_outdated_by_step_and_the_safe_group_proposed_tested(home: Path, git_rep
         try:
             assert cli(home, "pin", str(git_repo)).returncode == 0
             run = _run(home, "propose=true")
-            found = _results(home, run["id"])["outdated"]
+            found = step_results(home, run["id"])["outdated"]
             rows = {u["name"]: (u["version"], u["patch"], u["minor"], u["major"], u["step"]) for u in found["updates"]}
             assert rows == {
                 "celery": ("4.3.0", None, "4.4.0", "4.4.0", "minor"),
@@ -103,7 +93,7 @@ def test_outdated_by_step_and_the_safe_group_proposed_tested(home: Path, git_rep
                 "lodash": ("4.17.15", "4.17.21", "4.17.21", "4.17.21", "patch"),
             }
             assert found["unknown"] == ["internal-lib"]
-            proposed = _results(home, run["id"])["propose"]
+            proposed = step_results(home, run["id"])["propose"]
             assert proposed["proposed"] and proposed["skipped"] == ["lodash"]  # its lockfile holds it
             (pr,) = cli_json(home, "prs", "repo")
             assert pr["pull_request"]["head"] == "contexten/dependency-updates"

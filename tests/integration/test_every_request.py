@@ -41,7 +41,7 @@ from contexten.common.protocol import (
     UpdateIssue,
     request_types,
 )
-from contexten.common.protocol.ci import ListCiFailures
+from contexten.common.protocol.ci import GetPipeline, ListCiFailures, ListTestRuns, ListTestStats
 from contexten.common.protocol.delivery import (
     ControlWork,
     GetAgentLog,
@@ -107,6 +107,9 @@ def requests_for(project: str, repo: Path, run: int) -> list[Request[Any]]:
         AckNotice(id=999),
         ResolveNotice(id=999),
         ListCiFailures(project="nothing-pinned-so"),
+        ListTestRuns(project="nothing-pinned-so"),
+        GetPipeline(project="nothing-pinned-so"),
+        ListTestStats(project="nothing-pinned-so"),
         ListSecurityFindings(project="nothing-pinned-so"),
     ]
 

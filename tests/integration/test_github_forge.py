@@ -102,8 +102,9 @@ async def test_actions_runs_jobs_and_the_failed_jobs_log(forge: GitHubForge, fak
     (run,) = await forge.ci_runs()
     assert run.conclusion == "success" and run.head_branch == "changes" and run.id
     (job,) = await forge.ci_jobs(run.id)
-    assert job["conclusion"] == "failure" and job["name"]
-    log = await forge.job_log(job["id"])
+    assert job.conclusion == "failure" and job.name and job.steps and job.started_at
+    assert [s.number for s in job.steps] == sorted(s.number for s in job.steps)
+    log = await forge.job_log(job.id)
     assert log.endswith("Error: 2 tests failed\n")
     storage = [r for r in fake.requests if r["path"] == "/_storage/job.log"]
     assert len(storage) == 1, "the redirect was followed"

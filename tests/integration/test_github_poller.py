@@ -91,11 +91,16 @@ async def test_failed_actions_runs_and_review_requests_become_events(setup: Any)
     fake.add("GET", f"{base}/actions/runs?per_page=20", 200, {"total_count": 2, "workflow_runs": [failed, ci_run]})
     asked = {**pr, "requested_reviewers": [{"login": "hubot"}], "updated_at": "2019-05-16T10:00:00Z"}
     fake.add("GET", f"{base}/pulls?state=open&per_page=100", 200, [asked])
-    assert (await poller.poll()).events == ["pr.review_requested", "ci.run.failed"]
+    # The new run is seen (the pipeline view follows `ci.run.state`) and, failed, announced.
+    assert (await poller.poll()).events == ["pr.review_requested", "ci.run.state", "ci.run.failed"]
     assert (await poller.poll()).events == [], "each failure is announced once"
+    rerun = {**failed, "status": "in_progress", "conclusion": None}
+    fake.add("GET", f"{base}/actions/runs?per_page=20", 200, {"total_count": 2, "workflow_runs": [rerun, ci_run]})
+    assert (await poller.poll()).events == ["ci.run.state"]  # re-run: it moved, and has not failed (yet)
     await events.commit(EventKind.HEALTH_PROBE, {})
     stored = {e.kind: e for e in await queries.events_since(0, 100)}
     assert stored["ci.run.failed"].data["run"]["id"] == failed["id"]
+    assert stored["ci.run.state"].data["run"]["status"] == "in_progress"
     assert stored["pr.review_requested"].data["pull_request"]["requested_reviewers"] == ["hubot"]
     ((seen, checks),) = poller.view()
     assert seen.number == 2 and {c.name for c in checks} == {"Octocoders-linter", "default"}

@@ -50,7 +50,7 @@ from contexten.common.protocol import (
     peek_request_id,
     request_types,
 )
-from contexten.common.protocol.ci import ListCiFailures
+from contexten.common.protocol.ci import GetPipeline, ListCiFailures, ListTestRuns, ListTestStats
 from contexten.common.protocol.delivery import (
     ControlWork,
     GetAgentLog,
@@ -113,6 +113,9 @@ EVERY_REQUEST: list[Request[Any]] = [
     AckNotice(id=3, by="ana"),
     ResolveNotice(id=3),
     ListCiFailures(project="repo", limit=5),
+    ListTestRuns(project="repo", limit=5),
+    GetPipeline(project="repo", run=3, log_lines=10),
+    ListTestStats(project="repo", runs=5),
     ListSecurityFindings(project="repo", state="fixed", limit=5),
 ]
 

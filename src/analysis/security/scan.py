@@ -24,10 +24,13 @@ class SecurityScan:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
 
 
-def scan_tree(root: str, excluded: tuple[str, ...] = (), max_bytes: int = 1_000_000) -> SecurityScan:
+def scan_tree(root: str, excluded: tuple[str, ...] = (), max_bytes: int = 1_000_000, secrets: bool = True,
+              code: bool = True) -> SecurityScan:  # fmt: skip
     out = SecurityScan()
+    if not secrets and not code:
+        return out
     for rel in every_file(root):
-        if os.path.basename(rel) in NOT_SECRETS:
+        if os.path.basename(rel) in NOT_SECRETS or (not secrets and not included(rel, excluded)):
             continue
         try:
             with open(os.path.join(root, rel), "rb") as fh:
@@ -41,8 +44,9 @@ def scan_tree(root: str, excluded: tuple[str, ...] = (), max_bytes: int = 1_000_
         if b"\0" in data[:8192]:
             continue
         out.files += 1
-        out.secrets += scan_text(rel, data.decode("utf-8", "replace"))
-        if included(rel, excluded):
+        if secrets:
+            out.secrets += scan_text(rel, data.decode("utf-8", "replace"))
+        if code and included(rel, excluded):
             out.risky += scan_source(rel, data)
     return out
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -20,24 +21,34 @@ MIN_ENTROPY = 3.5  # bits per character; random base64 is ~6, English words ~2.5
 MIN_LENGTH = 16
 MAX_LINE = 4000  # minified code: past this a line is not where people paste keys
 
-# Shapes documented by the issuers. Each is specific enough that a match is a finding by itself.
+# Shapes documented by the issuers. Each is specific enough that a match is a finding by itself. None
+# starts with `\b`: a pattern that starts with its literal lets the regex engine jump to each candidate.
 PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("aws-access-key-id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("github-token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b")),
-    ("github-fine-grained-token", re.compile(r"\bgithub_pat_[A-Za-z0-9_]{82}\b")),
-    ("slack-token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,250}\b")),
+    ("aws-access-key-id", re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("github-token", re.compile(r"gh[pousr]_[A-Za-z0-9]{36,255}\b")),
+    ("github-fine-grained-token", re.compile(r"github_pat_[A-Za-z0-9_]{82}\b")),
+    ("slack-token", re.compile(r"xox[abposr]-[A-Za-z0-9-]{10,250}\b")),
     ("slack-webhook", re.compile(r"https://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]+")),
-    ("stripe-secret-key", re.compile(r"\b[sr]k_live_[A-Za-z0-9]{20,247}\b")),
-    ("google-api-key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
-    ("openai-api-key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}\b")),
+    ("stripe-secret-key", re.compile(r"[sr]k_live_[A-Za-z0-9]{20,247}\b")),
+    ("google-api-key", re.compile(r"AIza[0-9A-Za-z_-]{35}\b")),
+    ("openai-api-key", re.compile(r"sk-(?:proj-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}\b")),
     ("private-key", re.compile(r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP |ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----")),
-    ("url-with-password", re.compile(r"\b[a-z][a-z0-9+.-]{1,20}://[^/\s:@'\"]{1,64}:([^/\s:@'\"]{6,128})@[^\s'\"]+")),
+    # Starts with its literal, so the regex engine skips to each "://" instead of trying every word.
+    ("url-with-password", re.compile(r"://[^/\s:@'\"]{1,64}:([^/\s:@'\"]{6,128})@[^\s'\"]+")),
 )
+# A literal each pattern's match contains: a file without it is not searched by that pattern at all.
+NEEDLES = {"aws-access-key-id": ("AKIA", "ASIA"), "github-token": ("gh",), "github-fine-grained-token": ("_pat_",),
+           "slack-token": ("xox",), "slack-webhook": ("hooks.slack.com",), "stripe-secret-key": ("k_live_",),
+           "google-api-key": ("AIza",), "openai-api-key": ("T3BlbkFJ",), "private-key": ("PRIVATE KEY",),
+           "url-with-password": ("://",)}  # fmt: skip
+_WORDS = ("pass", "secret", "token", "key", "credential")
+
 # `password = "..."`, `"api_key": "..."`, `TOKEN=...`: a credential-like name given a literal.
 _NAMES = r"password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|client[_-]?secret|credentials?"
-_ASSIGNED = re.compile(
-    rf"""(?i)\b([a-z0-9_.-]*(?:{_NAMES}))\b["']?\s*(?:[:=]|:=|=>)\s*["']([^"'\s]{{{MIN_LENGTH},256}})["']"""
-)
+_ASSIGNED_TEXT = rf"""(?:{_NAMES})[a-z0-9_.-]*["']?\s*(?:[:=]|:=|=>)\s*["']([^"'\s]{{{MIN_LENGTH},256}})["']"""
+_ASSIGNED = re.compile("(?i)" + _ASSIGNED_TEXT)
+# Over ASCII text lowered first: case-sensitive, so the engine can skip ahead (offsets are the same).
+_ASSIGNED_LOWER = re.compile(_ASSIGNED_TEXT)
 _PLACEHOLDER = re.compile(
     r"(?i)^(?:x+|\*+|<.*>|\$\{.*\}|\{\{.*\}\}|%\(.*\)s|your[_-].*|changeme|example.*|dummy.*|test.*)$"
 )
@@ -68,18 +79,40 @@ def fingerprint(secret: str) -> str:
 
 
 def scan_lines(path: str, lines: Iterable[tuple[int, str]], commit: str | None = None) -> Iterator[SecretFinding]:
-    for number, line in lines:
-        if len(line) > MAX_LINE or ALLOW in line:
+    """Each pattern runs once over the text joined, not once a line: a file is a handful of regex passes."""
+    numbered = list(lines)
+    text = "\n".join(line for _, line in numbered)
+    starts = [0]
+    for _, line in numbered[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+
+    def where(offset: int) -> tuple[int, str] | None:
+        i = bisect_right(starts, offset) - 1
+        number, line = numbered[i]
+        return None if len(line) > MAX_LINE or ALLOW in line else (number, line)
+
+    found: list[tuple[int, int, SecretFinding]] = []
+    for order, (kind, pattern) in enumerate(PATTERNS):
+        if not any(n in text for n in NEEDLES[kind]):
             continue
-        for kind, pattern in PATTERNS:
-            for m in pattern.finditer(line):
+        for m in pattern.finditer(text):
+            at = where(m.start())
+            if at is not None:
                 secret = m.group(1) if pattern.groups else m.group(0)
-                yield SecretFinding(kind, path, number, fingerprint(secret), commit)
-        for m in _ASSIGNED.finditer(line):
-            value = m.group(2)
-            if _PLACEHOLDER.match(value) or entropy(value) < MIN_ENTROPY or _known_shape(value):
-                continue
-            yield SecretFinding("high-entropy-credential", path, number, fingerprint(value), commit)
+                found.append((at[0], order, SecretFinding(kind, path, at[0], fingerprint(secret), commit)))
+    lowered = text.lower()
+    matches = (_ASSIGNED_LOWER.finditer(lowered) if text.isascii() else _ASSIGNED.finditer(text)) if any(
+        w in lowered for w in _WORDS) else iter(())  # fmt: skip
+    for m in matches:
+        value = text[m.start(1) : m.end(1)]
+        if _PLACEHOLDER.match(value) or entropy(value) < MIN_ENTROPY or _known_shape(value):
+            continue
+        at = where(m.start(1))
+        if at is not None:
+            found.append((at[0], len(PATTERNS), SecretFinding("high-entropy-credential", path, at[0],
+                                                             fingerprint(value), commit)))  # fmt: skip
+    for _, _, finding in sorted(found, key=lambda f: (f[0], f[1])):
+        yield finding
 
 
 def scan_text(path: str, text: str) -> list[SecretFinding]:

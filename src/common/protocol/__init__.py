@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from contexten.common.protocol.analysis import GetAnalysis
     from contexten.common.protocol.base import Ack, Request, index_requests, request_types
-    from contexten.common.protocol.ci import CiFailure, ListCiFailures
+    from contexten.common.protocol.ci import (
+        CiFailure,
+        ListCiFailures,
+        ListTestRuns,
+        ListTestStats,
+        TestLine,
+        TestRunLine,
+    )
     from contexten.common.protocol.daemon import (
         MAX_EVENTS_PAGE,
         DaemonInfo,
@@ -137,6 +144,12 @@ _HOME = {
     "ExplainRoute": "notify",
     "CiFailure": "ci",
     "ListCiFailures": "ci",
+    "ListTestRuns": "ci",
+    "GetPipeline": "ci",
+    "Pipeline": "ci",
+    "ListTestStats": "ci",
+    "TestLine": "ci",
+    "TestRunLine": "ci",
     "ListSecurityFindings": "security",
     "SecurityFinding": "security",
     "AckNotice": "notify",
@@ -201,6 +214,7 @@ __all__ = [
     "ExplainRoute",
     "GetAgentLog",
     "GetAnalysis",
+    "GetPipeline",
     "GetRun",
     "GetSnapshot",
     "GetSyncLog",
@@ -219,12 +233,15 @@ __all__ = [
     "ListPullRequests",
     "ListRuns",
     "ListSecurityFindings",
+    "ListTestRuns",
+    "ListTestStats",
     "ListWork",
     "OpenPullRequest",
     "OutboxEntry",
     "PauseRun",
     "PinProject",
     "Ping",
+    "Pipeline",
     "PlanWork",
     "PullRequestView",
     "ReceiverTried",
@@ -246,6 +263,8 @@ __all__ = [
     "StopDaemon",
     "Stopping",
     "SyncEntry",
+    "TestLine",
+    "TestRunLine",
     "TryReceiver",
     "UnpinProject",
     "UpdateIssue",

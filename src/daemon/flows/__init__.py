@@ -5,6 +5,7 @@ from __future__ import annotations
 from contexten.daemon.flows import (
     backup_operations,
     code_quality_check,
+    code_review_automation,
     component_analysis,
     data_recovery,
     dead_code_cleanup,
@@ -18,6 +19,7 @@ from contexten.daemon.flows import (
     slack_notifications,
     synthetic,
     system_recovery,
+    test_optimization,
 )
 from contexten.daemon.slices.runs.registry import FlowRegistry
 
@@ -40,5 +42,7 @@ def builtin_flows() -> FlowRegistry:
             failure_analysis.FLOW,
             security_audit.FLOW,
             dependency_management.FLOW,
+            test_optimization.FLOW,
+            code_review_automation.FLOW,
         ]
     )

@@ -98,7 +98,7 @@ async def scan(ctx: StepContext) -> dict[str, Any]:
     commits = ctx.params.history_commits
     commits = ctx.config().security.history_commits if commits is None else commits
     ctx.progress(0.1, "reading the tree")
-    tree = await asyncio.to_thread(scan_tree, root, excluded, max_bytes)
+    tree = await asyncio.to_thread(scan_tree, root, excluded, max_bytes, ctx.params.secrets, ctx.params.code)
     history = await asyncio.to_thread(scan_history, root, commits) if ctx.params.secrets else []
     secrets: dict[str, SecretFinding] = {}
     for s in [*tree.secrets, *history] if ctx.params.secrets else []:

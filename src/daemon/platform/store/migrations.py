@@ -437,6 +437,37 @@ MIGRATIONS: list[Migration] = [
         );
         """,
     ),
+    Migration(
+        19,
+        ("ci",),
+        """
+        -- test_optimization's history: each run of a project's tests (totals) and each test's result in it,
+        -- `flaky` when it failed and passed on the rerun of the same commit.
+        CREATE TABLE test_runs (
+            project   TEXT NOT NULL,
+            run       INTEGER NOT NULL,
+            framework TEXT NOT NULL,
+            sha       TEXT NOT NULL,
+            at        REAL NOT NULL,
+            total     INTEGER NOT NULL,
+            failed    INTEGER NOT NULL,
+            skipped   INTEGER NOT NULL,
+            seconds   REAL NOT NULL,
+            PRIMARY KEY (project, run)
+        );
+        CREATE TABLE test_results (
+            project  TEXT NOT NULL,
+            run      INTEGER NOT NULL,
+            test     TEXT NOT NULL,
+            file     TEXT,
+            outcome  TEXT NOT NULL,
+            duration REAL NOT NULL,
+            flaky    INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (project, run, test)
+        );
+        CREATE INDEX test_results_by_test ON test_results (project, test, run);
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1].version

@@ -163,16 +163,25 @@ class CodeAnalysis:
     async def impact(self, project: Project, head: str, patches: list[tuple[str, str]], depth: int) -> list[Impacted]:
         """The blast radius of a change: `patches` are (path, unified diff or bare hunks) against the base,
         and the code is read as it is at `head`, in a worktree of its own (the cache makes that cheap)."""
+        return (await self.report_at(project, head, patches, depth))[1]
+
+    async def report_at(self, project: Project, ref: str, patches: list[tuple[str, str]] | None = None,
+                        depth: int = 0) -> tuple[Report, list[Impacted]]:  # fmt: skip
+        """The analysis of the code as it is at `ref` (a branch, a commit), read in a worktree of its own,
+        and, given patches against it, their blast radius there."""
         root = self.root_of(project)
-        diff = "".join(f"--- a/{path}\n+++ b/{path}\n{patch}\n" for path, patch in patches)
         workdir = tempfile.mkdtemp(prefix="cx-impact-")
         try:
-            added = await add_worktree(root, "--detach", workdir, head)
+            added = await add_worktree(root, "--detach", workdir, ref)
             if not added.ok:
                 # Not "not analysable": the check could not be done, and must not read as a success.
-                raise Failure(f"analysis: cannot check out {head}: {added.err}", FailureClass.CONFLICT)
+                raise Failure(f"analysis: cannot check out {ref}: {added.err}", FailureClass.CONFLICT)
             report = await self._run(Analyzer(workdir, settings_from(self._config()), self._cache))
-            return await asyncio.to_thread(blast_radius, report.files, report.graph, workdir, diff, depth)
+            if not patches:
+                return report, []
+            diff = "".join(f"--- a/{path}\n+++ b/{path}\n{patch}\n" for path, patch in patches)
+            impacted = await asyncio.to_thread(blast_radius, report.files, report.graph, workdir, diff, depth)
+            return report, impacted
         finally:
             await remove_worktree(root, workdir)
             shutil.rmtree(workdir, ignore_errors=True)

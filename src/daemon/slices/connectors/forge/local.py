@@ -18,13 +18,13 @@ import aiosqlite
 
 from contexten.common.clock import Clock
 from contexten.common.event_kinds import EventKind
-from contexten.common.models import Check, CiRun, PullRequest
+from contexten.common.models import Check, CiJob, CiRun, CiStep, PullRequest
 from contexten.daemon.platform.eventlog import EventLog
 from contexten.daemon.platform.failures import FailureClass
 from contexten.daemon.platform.git import add_worktree, git, remove_worktree, repo_lock
 from contexten.daemon.platform.process import run_process
 from contexten.daemon.platform.secrets import child_environment
-from contexten.daemon.slices.connectors.forge.port import ChangedFile, Comparison, Forge, JobLog
+from contexten.daemon.slices.connectors.forge.port import ChangedFile, Comparison, Forge, JobLog, LineComment
 from contexten.daemon.slices.connectors.http.errors import ConnectorError
 
 F = FailureClass
@@ -97,7 +97,7 @@ class LocalForge(Forge):
             "ORDER BY updated_at DESC, number DESC LIMIT ?", (self.project, state, state, limit or -1),
         )  # fmt: skip
         rows = sorted(rows, key=lambda r: int(r[0]))
-        return [self._pr(r) for r in rows]
+        return [await self._live(self._pr(r)) for r in rows]
 
     async def pull_request(self, number: int) -> PullRequest:
         rows = list(await self._db.execute_fetchall(
@@ -105,7 +105,15 @@ class LocalForge(Forge):
         ))  # fmt: skip
         if not rows:
             raise self._fail(f"no pull request #{number}", F.NOT_FOUND)
-        return self._pr(rows[0])
+        return await self._live(self._pr(rows[0]))
+
+    async def _live(self, pr: PullRequest) -> PullRequest:
+        """An open pull request's head is where its branch is now, as on GitHub after a push (its checks,
+        reviews and merge then concern that commit); a branch since deleted keeps the head last known."""
+        if pr.state != "open":
+            return pr
+        result = await git(self.repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{pr.head}^{{commit}}")
+        return pr.model_copy(update={"head_sha": result.out.strip()}) if result.ok and result.out.strip() else pr
 
     def _pr(self, r: Sequence[object]) -> PullRequest:
         number, title, head, base, state, head_sha, updated_at, body, labels = r
@@ -206,11 +214,48 @@ class LocalForge(Forge):
         ))  # fmt: skip
         return [JobLog(str(name), str(summary)) for name, conclusion, summary in rows if conclusion != "success"]
 
+    async def ci_jobs(self, run_id: int) -> list[CiJob]:
+        """A local check run is one job of one step: the project's test command at the pull request's head."""
+        rows = list(await self._db.execute_fetchall(
+            "SELECT name, status, conclusion, updated_at FROM local_checks WHERE project = ? AND rowid = ?",
+            (self.project, run_id),
+        ))  # fmt: skip
+        out = []
+        for name, status, conclusion, updated in rows:
+            ended = float(updated) if status == "completed" else None
+            step = CiStep(number=1, name=" ".join(self._test_command or [str(name)]), status=str(status),
+                          conclusion=conclusion, completed_at=ended)  # fmt: skip
+            out.append(CiJob(id=run_id, name=str(name), status=str(status), conclusion=conclusion, completed_at=ended,
+                             steps=[step]))  # fmt: skip
+        return out
+
+    async def job_log(self, job_id: int, tail: int = 4000) -> str:
+        rows = list(await self._db.execute_fetchall(
+            "SELECT summary FROM local_checks WHERE project = ? AND rowid = ?", (self.project, job_id)
+        ))  # fmt: skip
+        return str(rows[0][0])[-tail:] if rows else ""
+
     async def commits_between(self, base_sha: str, head_sha: str) -> list[str]:
         found = await git(self.repo, "log", "--format=%H %s", f"{base_sha}..{head_sha}")
         if not found.ok:
             raise self._fail(f"cannot list the commits {base_sha[:12]}..{head_sha[:12]}: {found.err}", F.VALIDATION)
         return [f"{line[:12]} {line[41:]}".rstrip() for line in found.out.splitlines() if line]
+
+    async def reviews(self, number: int) -> list[str]:
+        """A local pull request's comments are its `pr.comment` events (nothing else keeps them)."""
+        rows = await self._db.execute_fetchall(
+            "SELECT data FROM events WHERE kind = ? AND project = ? AND json_extract(data, '$.number') = ? "
+            "ORDER BY seq",
+            (EventKind.PR_COMMENT.value, self.project, number),
+        )  # fmt: skip
+        return [str(json.loads(r[0]).get("body", "")) for r in rows]
+
+    async def review(self, number: int, body: str, verdict: str, comments: list[LineComment]) -> None:
+        """No reviews here: one comment with the verdict, the body and each line comment under its place."""
+        said = {"approve": "Approved", "request_changes": "Changes requested"}.get(verdict, "Reviewed")
+        lines = [f"**{said}** by contexten's code review.", "", body]
+        lines += [f"\n`{c.path}:{c.line}`: {c.body}" for c in comments]
+        await self.comment(number, "\n".join(lines))
 
     async def comment(self, number: int, body: str) -> None:
         await self.pull_request(number)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
-from contexten.common.models import Check, CiRun, PullRequest
+from contexten.common.models import Check, CiJob, CiRun, PullRequest
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,13 @@ class Comparison:
     ahead_by: int
     behind_by: int
     files: list[ChangedFile] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LineComment:
+    path: str
+    line: int  # in the file at the pull request's head
+    body: str
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,14 @@ class Forge(ABC):
         """The failed jobs of one CI run with their logs' ends (locally: the check's output)."""
 
     @abstractmethod
+    async def ci_jobs(self, run_id: int) -> list[CiJob]:
+        """The jobs of one CI run with their steps (locally: one job, the test command)."""
+
+    @abstractmethod
+    async def job_log(self, job_id: int, tail: int = 4000) -> str:
+        """The end of one job's log (locally: the check's output)."""
+
+    @abstractmethod
     async def commits_between(self, base_sha: str, head_sha: str) -> list[str]:
         """The commits `head_sha` has that `base_sha` has not, newest first, as "abcdef123456 subject"."""
 
@@ -94,6 +109,15 @@ class Forge(ABC):
 
     @abstractmethod
     async def comment(self, number: int, body: str) -> None: ...
+
+    @abstractmethod
+    async def reviews(self, number: int) -> list[str]:
+        """The bodies of the reviews posted on the pull request (locally: its comments), oldest first."""
+
+    @abstractmethod
+    async def review(self, number: int, body: str, verdict: str, comments: list[LineComment]) -> None:
+        """A review of the pull request: `verdict` is approve, request_changes or comment; each line comment
+        sits on the new side of the diff. Where the forge has no reviews (locally), one comment says it all."""
 
     @abstractmethod
     async def add_labels(self, number: int, labels: list[str]) -> list[str]:

@@ -34,3 +34,9 @@ def transport_errors(service: str, what: str) -> Iterator[None]:
         raise ConnectorError(service, f"{what} timed out", FailureClass.TIMEOUT) from None
     except httpx.TransportError as exc:
         raise ConnectorError(service, f"{what} failed ({type(exc).__name__})", FailureClass.TRANSIENT_NETWORK) from None
+
+
+def url_path(url: str) -> str:
+    """The path and query of a URL, for messages (the host is in the config; no secret is ever in a URL)."""
+    parsed = httpx.URL(url)
+    return parsed.raw_path.decode() if parsed.is_absolute_url else url

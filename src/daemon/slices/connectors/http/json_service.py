@@ -15,7 +15,7 @@ from contexten import __version__
 from contexten.common.clock import Clock
 from contexten.daemon.platform.failures import FailureClass, classify_status
 from contexten.daemon.slices.connectors.http.cache import HttpCache
-from contexten.daemon.slices.connectors.http.errors import ConnectorError, transport_errors
+from contexten.daemon.slices.connectors.http.errors import ConnectorError, transport_errors, url_path
 from contexten.daemon.slices.resilience.ports import CallGuard
 
 MAX_BODY = 64 * 1024 * 1024  # OSV's own answer limit is 32 MiB
@@ -64,12 +64,12 @@ class JsonService:
     async def _send(self, method: str, url: str, headers: dict[str, str] | None = None,
                     json_body: Any = None) -> httpx.Response:  # fmt: skip
         async def call() -> httpx.Response:
-            with transport_errors(self.service, f"{method} {_path(url)}"):
+            with transport_errors(self.service, f"{method} {url_path(url)}"):
                 response = await self._client.request(method, url, headers=headers, json=json_body)
             self.sent += 1
             if response.status_code >= 400:
                 raise ConnectorError(
-                    self.service, f"{method} {_path(url)} -> {response.status_code} {_message(response)}".rstrip(),
+                    self.service, f"{method} {url_path(url)} -> {response.status_code} {_message(response)}".rstrip(),
                     classify_status(response.status_code, response.headers), response.status_code,
                     retry_after=float(response.headers["retry-after"])
                     if response.headers.get("retry-after", "").isdigit() else None,
@@ -80,17 +80,12 @@ class JsonService:
 
     def _decode(self, body: bytes, path: str) -> Any:
         if len(body) > MAX_BODY:
-            raise ConnectorError(self.service, f"{_path(path)} answered {len(body)} bytes", FailureClass.VALIDATION)
+            raise ConnectorError(self.service, f"{url_path(path)} answered {len(body)} bytes", FailureClass.VALIDATION)
         try:
             return json.loads(body)
         except ValueError:
-            raise ConnectorError(self.service, f"{_path(path)} returned malformed JSON ({len(body)} bytes)",
+            raise ConnectorError(self.service, f"{url_path(path)} returned malformed JSON ({len(body)} bytes)",
                                  FailureClass.TRANSIENT_NETWORK) from None  # fmt: skip
-
-
-def _path(url: str) -> str:
-    parsed = httpx.URL(url)
-    return parsed.raw_path.decode() if parsed.is_absolute_url else url
 
 
 def _message(response: httpx.Response) -> str:

@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from contexten.common.models import Check, CiRun, PullRequest
+from contexten.common.models import Check, CiJob, CiRun, CiStep, PullRequest
 from contexten.daemon.platform.failures import FailureClass
 from contexten.daemon.slices.connectors.forge.github.http import GitHubHTTP
-from contexten.daemon.slices.connectors.forge.port import ChangedFile, Comparison, Forge, JobLog
+from contexten.daemon.slices.connectors.forge.port import ChangedFile, Comparison, Forge, JobLog, LineComment
 from contexten.daemon.slices.connectors.http.errors import ConnectorError
 
 _STATUS_STATE = {"success": "success", "failure": "failure", "error": "failure"}
@@ -86,14 +86,18 @@ class GitHubForge(Forge):
         runs = (await self._http.get(f"{self._base}/actions/runs", params)).data.get("workflow_runs", [])
         return [_ci_run(r) for r in runs]
 
-    async def ci_jobs(self, run_id: int) -> list[dict[str, Any]]:
-        """The jobs of one workflow run: name, conclusion, and the failed steps' names."""
-        jobs = (await self._http.get(f"{self._base}/actions/runs/{run_id}/jobs")).data.get("jobs", [])
-        return [
-            {"id": j["id"], "name": j["name"], "conclusion": j.get("conclusion"), "url": j.get("html_url", ""),
-             "failed_steps": [s["name"] for s in j.get("steps") or [] if s.get("conclusion") == "failure"]}
-            for j in jobs
-        ]  # fmt: skip
+    async def ci_jobs(self, run_id: int) -> list[CiJob]:
+        """The jobs of one workflow run (every page), each with its steps."""
+        return [_ci_job(j) for j in await self._jobs(run_id)]
+
+    async def _jobs(self, run_id: int) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        page = await self._http.get(f"{self._base}/actions/runs/{run_id}/jobs")
+        while True:
+            out += [j for j in (page.data or {}).get("jobs", []) if isinstance(j, dict)]
+            if page.next_url is None:
+                return out
+            page = await self._http.get(page.next_url)
 
     async def job_log(self, job_id: int, tail: int = 4000) -> str:
         """The end of a job's log (where the failure usually is)."""
@@ -101,9 +105,9 @@ class GitHubForge(Forge):
         return text[-tail:]
 
     async def failed_logs(self, run_id: int) -> list[JobLog]:
-        failed = [j for j in await self.ci_jobs(run_id) if j["conclusion"] in ("failure", "timed_out")]
-        return [JobLog(j["name"], await self.job_log(j["id"], LOG_TAIL), j["url"], tuple(j["failed_steps"]))
-                for j in failed]  # fmt: skip
+        failed = [j for j in await self.ci_jobs(run_id) if j.conclusion in ("failure", "timed_out")]
+        return [JobLog(j.name, await self.job_log(j.id, LOG_TAIL), j.url,
+                       tuple(s.name for s in j.steps if s.conclusion == "failure")) for j in failed]  # fmt: skip
 
     async def commits_between(self, base_sha: str, head_sha: str) -> list[str]:
         data = (await self._http.get(f"{self._base}/compare/{base_sha}...{head_sha}")).data
@@ -155,6 +159,17 @@ class GitHubForge(Forge):
         comment = {"body": body, "commit_id": pr.head_sha, "path": path, "line": line, "side": "RIGHT"}
         await self._http.send("POST", f"{self._base}/pulls/{number}/comments", comment)
 
+    async def reviews(self, number: int) -> list[str]:
+        return [str(r.get("body") or "") async for r in self._http.paginate(f"{self._base}/pulls/{number}/reviews",
+                                                                            {"per_page": 100})]  # fmt: skip
+
+    async def review(self, number: int, body: str, verdict: str, comments: list[LineComment]) -> None:
+        pr = await self.pull_request(number)
+        event = {"approve": "APPROVE", "request_changes": "REQUEST_CHANGES"}.get(verdict, "COMMENT")
+        lines = [{"path": c.path, "line": c.line, "side": "RIGHT", "body": c.body} for c in comments]
+        await self._http.send("POST", f"{self._base}/pulls/{number}/reviews",
+                              {"commit_id": pr.head_sha, "body": body, "event": event, "comments": lines})  # fmt: skip
+
     async def add_labels(self, number: int, labels: list[str]) -> list[str]:
         added = await self._http.send("POST", f"{self._base}/issues/{number}/labels", {"labels": labels})
         return [label["name"] for label in added or []]
@@ -181,6 +196,21 @@ def _ci_run(r: dict[str, Any]) -> CiRun:
         head_sha=r.get("head_sha", ""), status=r.get("status") or "completed", conclusion=r.get("conclusion"),
         url=r.get("html_url", ""), updated_at=_epoch(r.get("updated_at")),
     )  # fmt: skip
+
+
+def _ci_job(j: dict[str, Any]) -> CiJob:
+    steps = [_ci_step(st, i) for i, st in enumerate(j.get("steps") or [], 1) if isinstance(st, dict)]
+    return CiJob(id=int(j["id"]), name=str(j.get("name") or ""), status=j.get("status") or "completed",
+                 conclusion=j.get("conclusion"), started_at=_epoch(j.get("started_at")) or None,
+                 completed_at=_epoch(j.get("completed_at")) or None, url=j.get("html_url") or "",
+                 steps=steps)  # fmt: skip
+
+
+def _ci_step(st: dict[str, Any], index: int) -> CiStep:
+    return CiStep(number=int(st.get("number") or index), name=str(st.get("name") or ""),
+                  status=st.get("status") or "completed", conclusion=st.get("conclusion"),
+                  started_at=_epoch(st.get("started_at")) or None,
+                  completed_at=_epoch(st.get("completed_at")) or None)  # fmt: skip
 
 
 def _epoch(value: str | None) -> float:

@@ -24,7 +24,7 @@ from contexten.common.clock import Clock
 from contexten.daemon.platform.credentials import Secret
 from contexten.daemon.platform.failures import FailureClass, classify_status
 from contexten.daemon.slices.connectors.http.cache import HttpCache
-from contexten.daemon.slices.connectors.http.errors import ConnectorError, transport_errors
+from contexten.daemon.slices.connectors.http.errors import ConnectorError, transport_errors, url_path
 from contexten.daemon.slices.resilience.ports import CallGuard
 
 F = FailureClass
@@ -96,7 +96,7 @@ class GitHubHTTP:
         next_url = response.links.get("next", {}).get("url")
         if response.status_code == 304 and cached is not None:
             self.not_modified += 1
-            return Page(self._decode(cached.body, url), 304, True, next_url)
+            return Page(self._decode(cached.body, url), 304, True, next_url or cached.next_url)
         data = self._decode(response.content, url)
         await self._cache.put(
             url,
@@ -104,6 +104,7 @@ class GitHubHTTP:
             response.headers.get("last-modified"),
             response.content,
             self.clock.now(),
+            next_url,
         )
         return Page(data, response.status_code, False, next_url)
 
@@ -133,7 +134,7 @@ class GitHubHTTP:
         follow_redirects: bool = False,
     ) -> httpx.Response:  # fmt: skip
         async def call() -> httpx.Response:
-            with transport_errors(self.service, f"{method} {_path(url)}"):
+            with transport_errors(self.service, f"{method} {url_path(url)}"):
                 response = await self._client.request(
                     method, url, headers=headers, json=json_body, follow_redirects=follow_redirects
                 )
@@ -162,7 +163,7 @@ class GitHubHTTP:
 
     def _error(self, method: str, url: str, response: httpx.Response) -> ConnectorError:
         status, h = response.status_code, response.headers
-        message = f"{method} {_path(url)} -> {status} {_github_message(response)}"
+        message = f"{method} {url_path(url)} -> {status} {_github_message(response)}"
         # GitHub's own rate-limit signals say how long to wait; everything else is classified as any HTTP answer.
         if status in (403, 429):
             if h.get("retry-after", "").isdigit():
@@ -183,14 +184,8 @@ class GitHubHTTP:
         except ValueError:
             # A cut-off or garbled body is the network's doing more often than GitHub's: worth a retry.
             raise ConnectorError(
-                self.service, f"GET {_path(url)} returned malformed JSON ({len(body)} bytes)", F.TRANSIENT_NETWORK
+                self.service, f"GET {url_path(url)} returned malformed JSON ({len(body)} bytes)", F.TRANSIENT_NETWORK
             ) from None
-
-
-def _path(url: str) -> str:
-    """The path and query of a URL, for messages (the host is in the config; no secret is ever in a URL)."""
-    parsed = httpx.URL(url)
-    return parsed.raw_path.decode() if parsed.is_absolute_url else url
 
 
 def _github_message(response: httpx.Response) -> str:

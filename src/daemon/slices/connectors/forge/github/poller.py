@@ -48,7 +48,9 @@ class RepoPoller:
         self.budget.join(project)
         self._cost = 0.0  # billable requests per poll, smoothed
         self._no_actions = False
-        self._runs: dict[int, str | None] | None = None  # Actions run id -> conclusion; None until the first look
+        self._runs: dict[int, tuple[str, str | None]] | None = (
+            None  # Actions run id -> (status, conclusion); None until the first look
+        )
         self._forge = forge
         self._http = http
         self._events = events
@@ -94,13 +96,18 @@ class RepoPoller:
         out: list[EventKind] = []
         if self._runs is not None:
             for run in runs:
-                was = self._runs.get(run.id, "unseen")
+                was = self._runs.get(run.id)
+                if was != (run.status, run.conclusion):
+                    # What the pipeline view follows: every run that appeared or moved.
+                    self._events.emit(EventKind.CI_RUN_STATE, {"run": run.model_dump(), "forge": "github"},
+                                      project=self.project)  # fmt: skip
+                    out.append(EventKind.CI_RUN_STATE)
                 failed = run.status == "completed" and run.conclusion not in (None, "success", "skipped", "neutral")
-                if failed and was != run.conclusion:
+                if failed and (was is None or was[1] != run.conclusion):
                     self._events.emit(EventKind.CI_RUN_FAILED, {"run": run.model_dump(), "forge": "github"},
                                       project=self.project)  # fmt: skip
                     out.append(EventKind.CI_RUN_FAILED)
-        self._runs = {run.id: run.conclusion for run in runs}
+        self._runs = {run.id: (run.status, run.conclusion) for run in runs}
         return out
 
     async def _diff_pull_requests(self, before: dict[int, PullRequest], now: dict[int, PullRequest]) -> list[EventKind]:
