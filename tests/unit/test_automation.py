@@ -48,6 +48,9 @@ def test_placeholders_keep_the_events_values() -> None:
     assert fill("{data.missing}", EVENT) is None
     assert fill("literal {run} text", EVENT) == "literal {run} text"
     assert fill(3, EVENT) == 3
+    opened = Published(seq=10, kind="pr.opened", run=None, project="api", data={"pull_request": {"number": 7}})
+    assert fill("{data.pull_request.number}", opened) == 7  # into nested data, keeping the type
+    assert fill("{data.pull_request.missing.deeper}", opened) is None and fill("{data.}", opened) == "{data.}"
 
 
 @pytest.mark.parametrize(

@@ -18,11 +18,12 @@ from contexten.daemon.slices.runs.scheduler import StartRun
 from contexten.daemon.slices.runs.store import RunStore
 
 log = logging.getLogger(__name__)
-_PLACEHOLDER = re.compile(r"^\{(run|project|data\.[A-Za-z0-9_]+)\}$")
+_PLACEHOLDER = re.compile(r"^\{(run|project|data(?:\.[A-Za-z0-9_]+)+)\}$")
 
 
 def fill(value: Any, event: Published) -> Any:
-    """ "{run}", "{project}" or "{data.KEY}" become the event's values (keeping their types)."""
+    """ "{run}", "{project}" or "{data.KEY}" (`{data.pull_request.number}`: into nested objects) become the
+    event's values, keeping their types; a path the event does not have is None."""
     if not isinstance(value, str):
         return value
     found = _PLACEHOLDER.match(value)
@@ -33,7 +34,10 @@ def fill(value: Any, event: Published) -> Any:
         return event.run
     if name == "project":
         return event.project
-    return event.data.get(name.removeprefix("data."))
+    found_value: Any = event.data
+    for part in name.split(".")[1:]:
+        found_value = found_value.get(part) if isinstance(found_value, dict) else None
+    return found_value
 
 
 def matches(trigger: TriggerSection, event: Published, flow: str | None) -> bool:
