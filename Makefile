@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/queue_drain.py
 	$(BIN)/python bench/security_audit.py
 	$(BIN)/python bench/test_optimization.py
+	$(BIN)/python bench/analytics.py
 	$(BIN)/python bench/idle.py
 	$(BIN)/python bench/console.py
 

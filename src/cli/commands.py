@@ -347,6 +347,7 @@ _HANDLERS: dict[str, Handler] = {
     "notify": _elsewhere("notify", "notify"),
     "ci": _elsewhere("ci", "ci"),
     "security": _elsewhere("security", "findings"),
+    "stats": _elsewhere("stats", "stats"),
     "ack": _elsewhere("notify", "ack_or_resolve"),
     "resolve": _elsewhere("notify", "ack_or_resolve"),
     "propose": _elsewhere("work", "propose"),

@@ -140,6 +140,10 @@ def _start_flow_commands(
     p.add_argument("--run", type=int, default=None, help="ci PROJECT: this CI run (default: the newest)")
     p.add_argument("--log-lines", type=int, default=30, help="ci PROJECT: lines of the failing step's log shown")
 
+    p = sub.add_parser("stats", parents=[common], help="runs, success, p50/p95, queue time, retries per flow")
+    p.add_argument("project", nargs="?", metavar="PROJECT")
+    p.add_argument("--window", default="7d", help="how far back: 7d, 24h, 30m (default 7d)")
+
     p = sub.add_parser("security", parents=[common], help="security_audit's findings, most severe first")
     p.add_argument("project", nargs="?", metavar="PROJECT")
     p.add_argument("--fixed", action="store_true", help="those later audits no longer found")

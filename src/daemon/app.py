@@ -56,6 +56,7 @@ from contexten.daemon.slices.agents.slice import AgentsSlice
 from contexten.daemon.slices.analysis.service import CodeAnalysis
 from contexten.daemon.slices.analysis.slice import AnalysisSlice
 from contexten.daemon.slices.analysis.store import ReportStore
+from contexten.daemon.slices.analytics.slice import AnalyticsSlice, RunAnalytics
 from contexten.daemon.slices.ci.ledger import FailureLedger
 from contexten.daemon.slices.ci.slice import CiSlice
 from contexten.daemon.slices.ci.test_history import TestHistory
@@ -248,9 +249,10 @@ class Daemon:
         # What flows may ask for with ctx.use(); each flow's `needs` is checked against it here, not at run time.
         ci = CiSlice(FailureLedger(db, events, clock), TestHistory(db, events, clock), hub)
         security = SecuritySlice(FindingLedger(db, events, clock))
+        analytics = AnalyticsSlice(RunAnalytics(db, clock))
         starter = WorkStarter(delivery.start_work)
         provided.add(hub, analysis.service, healer, runner, breakers, sync, handle, DigestSource(db), ci.ledger,
-                     ci.history, security.ledger, starter)  # fmt: skip
+                     ci.history, security.ledger, analytics.service, starter)  # fmt: skip
         for spec in flows.specs():
             missing = provided.missing(spec.needs)
             if missing:
@@ -265,6 +267,7 @@ class Daemon:
             delivery,
             ci,
             security,
+            analytics,
             health,
             ProjectsSlice(projects, events, clock, db),
             runs,

@@ -36,6 +36,7 @@ ACTIONS = [
     Action("events", "The live event stream: filter by kind, project, run; pause", "l", ""),
     Action("work", "Issues and pull requests of the highlighted project", "i", "Issues"),
     Action("analysis", "Code analysis of the highlighted project", "a", "Analysis"),
+    Action("analytics", "Analytics: runs, success, durations, queue time, slowest steps, over time", "f", ""),
     Action("pipeline", "CI of the highlighted project: runs, jobs, steps, logs, test trend", "t", ""),
     Action("help", "Show every key of this screen", "question_mark", "Help", everywhere=True),
     Action("quit", "Quit the console", "q", ""),

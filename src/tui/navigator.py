@@ -94,6 +94,11 @@ class Navigator(App[None]):
 
         self.push_screen(AnalysisScreen(self.selected_project, self.link, self.preferences))
 
+    def action_analytics(self) -> None:
+        from contexten.tui.screens.analytics import AnalyticsScreen
+
+        self.push_screen(AnalyticsScreen(self.link, sorted(self.state.projects)))  # the fleet first; `p` narrows
+
     def action_pipeline(self) -> None:
         if self.selected_project is None:
             self.notify("no project highlighted", severity="warning")

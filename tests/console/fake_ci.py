@@ -10,6 +10,7 @@ from typing import Any
 
 from contexten.common.models import CiJob, CiRun, CiStep
 from contexten.common.protocol import Request
+from contexten.common.protocol.analytics import AnalyticsView, DayLine, GetAnalytics, GroupLine, StepLine
 from contexten.common.protocol.ci import GetPipeline, Pipeline, TestRunLine
 from contexten.daemon.slices.ci.classify import clean
 
@@ -60,4 +61,22 @@ class FakeCi:
                 return Pipeline(project=project, runs=self.runs, run=chosen, jobs=jobs, tests=self.tests,
                                 failing_job=failing.name if failing else None, failing_step=step,
                                 log=self.log[-lines:] if failing else [])  # fmt: skip
+            case GetAnalytics(project=project, window_seconds=window):
+                self.calls.append(("analytics", (project, window)))
+                return sample_analytics(project, window)
         return NotImplemented
+
+
+def sample_analytics(project: str | None, window: float) -> AnalyticsView:
+    days = [DayLine(day=T0 - 86_400 * (6 - i), runs=20 + 3 * i, failed=i % 3, p95_seconds=4.0 + i) for i in range(7)]
+    flows = [GroupLine(key="health_check", runs=120, finished=118, completed=117, failed=1, retried=2,
+                       success_rate=117 / 118, p50_seconds=0.4, p95_seconds=1.2, queue_p50_seconds=0.01,
+                       queue_p95_seconds=0.2),
+             GroupLine(key="security_audit", runs=14, finished=14, completed=11, failed=3, retried=0,
+                       success_rate=11 / 14, p50_seconds=2.6, p95_seconds=9.8, queue_p50_seconds=0.1,
+                       queue_p95_seconds=3.0)]  # fmt: skip
+    previous = [flows[0].model_copy(update={"success_rate": 0.95}), flows[1].model_copy(update={"success_rate": 1.0})]
+    steps = [StepLine(flow="security_audit", step="scan", runs=14, mean_seconds=1.9, max_seconds=4.2, retried=0)]
+    return AnalyticsView(since=T0 - window, until=T0, project=project, flows=flows, projects=[], steps=steps,
+                         days=days, failures={"timeout": 2}, breaker_open_seconds={"github": 42.0},
+                         previous=previous)  # fmt: skip

@@ -172,6 +172,8 @@ class Root:
             issue["state_id"] = input["stateId"]
         if "title" in input:
             issue["title"] = input["title"]
+        if "description" in input:
+            issue["description"] = input["description"]
         if "parentId" in input:
             issue["parent_id"] = self.d.find(input["parentId"])["id"] if input["parentId"] else None
         self.d.touch(issue)

@@ -41,6 +41,7 @@ from contexten.common.protocol import (
     UpdateIssue,
     request_types,
 )
+from contexten.common.protocol.analytics import GetAnalytics
 from contexten.common.protocol.ci import GetPipeline, ListCiFailures, ListTestRuns, ListTestStats
 from contexten.common.protocol.delivery import (
     ControlWork,
@@ -107,6 +108,7 @@ def requests_for(project: str, repo: Path, run: int) -> list[Request[Any]]:
         AckNotice(id=999),
         ResolveNotice(id=999),
         ListCiFailures(project="nothing-pinned-so"),
+        GetAnalytics(project="nothing-pinned-so"),
         ListTestRuns(project="nothing-pinned-so"),
         GetPipeline(project="nothing-pinned-so"),
         ListTestStats(project="nothing-pinned-so"),

@@ -171,6 +171,7 @@ def test_a_github_actions_run_is_read_job_by_job_and_a_recurrence_or_a_flaky_one
             said = _comments(daemon, backend["issue"])
             assert said[: len(comments)] == comments and len(said) == len(comments) + 1
             assert said[-1].startswith(f"Flaky: CI run 40 failed this way at {red2}")
+            assert "flaky" in _issue(home, "hello-world", backend["issue"])["labels"]  # labelled in the tracker
             _analysis(home, "hello-world", "--param", "run=40")  # said once
             assert _comments(daemon, backend["issue"]) == said
             assert "ghp_failure_analysis_token" not in daemon.log()

@@ -96,3 +96,14 @@ async def test_a_plan_in_linear_has_ordered_sub_issues_blocked_by_relations_and_
     await tracker.comment(first.identifier, "one")
     await tracker.comment(first.identifier, "two")
     assert await tracker.comments(first.identifier) == ["one", "two"]
+
+
+async def test_labels_go_on_the_description_line_create_uses(tracker: LinearTracker) -> None:
+    labelled = await tracker.create_issue("CI: tests fail", "what failed", key="ci-1", labels=["ci-failure"])
+    again = await tracker.add_labels(labelled.identifier, ["flaky"])
+    assert "labels: ci-failure, flaky" in again.description and "what failed" in again.description
+    assert (await tracker.find_issue("ci-1")) is not None  # the idempotency marker survives the edit
+    assert (await tracker.add_labels(labelled.identifier, ["flaky"])).description == again.description
+    bare = await tracker.create_issue("No labels yet", "body", key="ci-2")
+    first = await tracker.add_labels(bare.identifier, ["flaky"])
+    assert "labels: flaky" in first.description and (await tracker.find_issue("ci-2")) is not None

@@ -86,3 +86,20 @@ async def test_bad_requests_are_refused_by_name_and_change_nothing(tmp_path: Pat
     assert await tracker.issue(a.identifier) == before and before is not None and before.children == [b.identifier]
     await events.close()
     await db.close()
+
+
+async def test_labels_are_added_once_and_announced(tmp_path: Path) -> None:
+    db = await open_database(tmp_path / "c.db")
+    events = EventLog(tmp_path / "c.db", lambda _p: None, FakeClock(), last_seq=0)
+    events.start()
+    tracker = LocalTracker(db, events, FakeClock())
+    issue = await tracker.create_issue("CI: tests fail", key="k", labels=["ci-failure"])
+    labelled = await tracker.add_labels(issue.identifier, ["flaky", "flaky"])
+    assert labelled.labels == ["ci-failure", "flaky"]
+    assert await tracker.add_labels(issue.identifier, ["flaky"]) == labelled  # nothing new: nothing written
+    stored = await tracker.issue(issue.identifier)
+    assert stored is not None and stored.labels == ["ci-failure", "flaky"]
+    updates = [e for e in await StoreView(db).events_since(0, 10) if e.kind == "issue.updated"]
+    assert [e.data["changed"] for e in updates] == [["labels"]]
+    await events.close()
+    await db.close()

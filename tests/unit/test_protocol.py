@@ -50,6 +50,7 @@ from contexten.common.protocol import (
     peek_request_id,
     request_types,
 )
+from contexten.common.protocol.analytics import GetAnalytics
 from contexten.common.protocol.ci import GetPipeline, ListCiFailures, ListTestRuns, ListTestStats
 from contexten.common.protocol.delivery import (
     ControlWork,
@@ -113,6 +114,7 @@ EVERY_REQUEST: list[Request[Any]] = [
     AckNotice(id=3, by="ana"),
     ResolveNotice(id=3),
     ListCiFailures(project="repo", limit=5),
+    GetAnalytics(project="repo", window_seconds=3600, steps=3),
     ListTestRuns(project="repo", limit=5),
     GetPipeline(project="repo", run=3, log_lines=10),
     ListTestStats(project="repo", runs=5),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from contexten.common.protocol.analysis import GetAnalysis
+    from contexten.common.protocol.analytics import AnalyticsView, GetAnalytics
     from contexten.common.protocol.base import Ack, Request, index_requests, request_types
     from contexten.common.protocol.ci import (
         CiFailure,
@@ -144,6 +145,8 @@ _HOME = {
     "ExplainRoute": "notify",
     "CiFailure": "ci",
     "ListCiFailures": "ci",
+    "AnalyticsView": "analytics",
+    "GetAnalytics": "analytics",
     "ListTestRuns": "ci",
     "GetPipeline": "ci",
     "Pipeline": "ci",
@@ -202,6 +205,7 @@ __all__ = [
     "AckAlert",
     "AckNotice",
     "AlertAcknowledged",
+    "AnalyticsView",
     "CancelRun",
     "CiFailure",
     "ControlWork",
@@ -214,6 +218,7 @@ __all__ = [
     "ExplainRoute",
     "GetAgentLog",
     "GetAnalysis",
+    "GetAnalytics",
     "GetPipeline",
     "GetRun",
     "GetSnapshot",

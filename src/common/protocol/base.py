@@ -58,8 +58,8 @@ def _adapter(cls: type[Request[Any]]) -> TypeAdapter[Any]:
 
 
 # The modules that declare requests, one per slice (the package loads them lazily; this loads them all).
-SLICE_MODULES = ("analysis", "ci", "daemon", "delivery", "health", "notify", "projects", "resilience", "runs",
-                 "security", "work")  # fmt: skip
+SLICE_MODULES = ("analysis", "analytics", "ci", "daemon", "delivery", "health", "notify", "projects", "resilience",
+                 "runs", "security", "work")  # fmt: skip
 
 
 def request_types() -> dict[str, type[Request[Any]]]:

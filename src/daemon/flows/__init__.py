@@ -15,6 +15,7 @@ from contexten.daemon.flows import (
     github_automation,
     health_check,
     linear_sync,
+    performance_monitoring,
     security_audit,
     slack_notifications,
     synthetic,
@@ -44,5 +45,6 @@ def builtin_flows() -> FlowRegistry:
             dependency_management.FLOW,
             test_optimization.FLOW,
             code_review_automation.FLOW,
+            performance_monitoring.FLOW,
         ]
     )

@@ -124,6 +124,7 @@ async def file(ctx: StepContext) -> dict[str, Any]:
         if fetched["flaky"] or (known is not None and known.flaky):
             flaky.append(found["signature"])  # marked flaky, not filed again
             if tracker is not None and issue is not None and not (known is not None and known.flaky):
+                await tracker.add_labels(issue, ["flaky"])  # adding it twice changes nothing
                 await _say(ctx, tracker, issue, f"flaky-{found['signature']}", _FLAKY.format(**fetched["run"]))
         elif tracker is not None and issue is None:
             issue = await _create(ctx, tracker, connectors.team(project), found, fetched)

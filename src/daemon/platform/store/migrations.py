@@ -468,6 +468,17 @@ MIGRATIONS: list[Migration] = [
         CREATE INDEX test_results_by_test ON test_results (project, test, run);
         """,
     ),
+    Migration(
+        20,
+        ("analytics",),
+        """
+        -- The analytics read runs by the window they were created in, with every column they aggregate in
+        -- the index (no table lookups); breakers' open time reads their state events through a partial
+        -- index that holds only those (the event log's hot path pays nothing for the others).
+        CREATE INDEX runs_by_created ON runs (created_at, project, flow, state, attempt, started_at, ended_at);
+        CREATE INDEX events_breakers ON events (seq) WHERE kind = 'breaker.state';
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1].version

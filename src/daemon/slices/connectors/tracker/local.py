@@ -141,6 +141,20 @@ class LocalTracker(Tracker):
             await self._events.commit(kind, data, project=issue.project, writes=[write])
         return updated
 
+    async def add_labels(self, identifier: str, labels: list[str]) -> Issue:
+        async with self._lock:
+            issue = await self._existing(identifier)
+            wanted = [*issue.labels, *(label for label in dict.fromkeys(labels) if label not in issue.labels)]
+            if wanted == issue.labels:
+                return issue
+            now = self._clock.now()
+            updated = issue.model_copy(update={"labels": wanted, "updated_at": now})
+            write: Write = ("UPDATE tracker_issues SET labels = ?, updated_at = ? WHERE id = ?",
+                            (json.dumps(wanted), now, int(issue.id)))  # fmt: skip
+            await self._events.commit(EventKind.ISSUE_UPDATED, {"issue": updated.model_dump(), "changed": ["labels"]},
+                                      project=issue.project, writes=[write])  # fmt: skip
+        return updated
+
     async def comment(self, identifier: str, body: str) -> None:
         issue = await self._existing(identifier)
         now = self._clock.now()

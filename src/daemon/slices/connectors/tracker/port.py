@@ -49,6 +49,10 @@ class Tracker(ABC):
     ) -> Issue: ...
 
     @abstractmethod
+    async def add_labels(self, identifier: str, labels: list[str]) -> Issue:
+        """Add labels the issue does not have yet (those it has are kept; adding twice changes nothing)."""
+
+    @abstractmethod
     async def comment(self, identifier: str, body: str) -> None: ...
 
     @abstractmethod

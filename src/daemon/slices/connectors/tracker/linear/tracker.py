@@ -117,6 +117,26 @@ class LinearTracker(Tracker):
         result = await self._client.execute(q.UPDATE_ISSUE, {"id": issue.id, "input": data})
         return self._issue(_succeeded(result["issueUpdate"], "issueUpdate")["issue"])
 
+    async def add_labels(self, identifier: str, labels: list[str]) -> Issue:
+        """As create_issue does, on the `labels:` line of the description (Linear's labels are workspace
+        objects contexten does not create)."""
+        issue = await self._existing(identifier)
+        lines = (issue.description or "").split("\n")
+        at = next((i for i, line in enumerate(lines) if line.startswith("labels: ")), None)
+        have = [x.strip() for x in lines[at][len("labels: ") :].split(",")] if at is not None else []
+        wanted = [*have, *(label for label in dict.fromkeys(labels) if label not in have)]
+        if wanted == have:
+            return issue
+        line = f"labels: {', '.join(wanted)}"
+        if at is not None:
+            lines[at] = line
+        else:
+            marker = next((i for i, text in enumerate(lines) if text.startswith(KEY_PREFIX)), len(lines))
+            lines[marker:marker] = [line, ""]
+        text = "\n".join(lines)
+        result = await self._client.execute(q.UPDATE_ISSUE, {"id": issue.id, "input": {"description": text}})
+        return self._issue(_succeeded(result["issueUpdate"], "issueUpdate")["issue"])
+
     async def comment(self, identifier: str, body: str) -> None:
         issue = await self._existing(identifier)
         result = await self._client.execute(q.COMMENT, {"input": {"issueId": issue.id, "body": body}})
