@@ -56,6 +56,13 @@ async def stats(args: argparse.Namespace, client: DaemonClient) -> int:
         print(
             "failures by class: " + ", ".join(f"{k} {v}" for k, v in sorted(view.failures.items(), key=lambda x: -x[1]))
         )
+    if view.connector_errors:
+        print("connector errors: " + ", ".join(f"{k} {v}" for k, v in sorted(view.connector_errors.items())))
+    for b in view.budgets:
+        used = 1 - b.remaining / b.limit if b.limit else 0.0
+        print(f"budget {b.connector} {b.resource}: {b.remaining} of {b.limit} left ({used:.0%} used)")
+    if view.event_backlog:
+        print(f"events waiting for the store: {view.event_backlog}")
     if view.breaker_open_seconds:
         print("breakers open: " + ", ".join(f"{k} {_s(v)}" for k, v in view.breaker_open_seconds.items()))
     return 0

@@ -249,7 +249,7 @@ class Daemon:
         # What flows may ask for with ctx.use(); each flow's `needs` is checked against it here, not at run time.
         ci = CiSlice(FailureLedger(db, events, clock), TestHistory(db, events, clock), hub)
         security = SecuritySlice(FindingLedger(db, events, clock))
-        analytics = AnalyticsSlice(RunAnalytics(db, clock))
+        analytics = AnalyticsSlice(RunAnalytics(db, clock, hub.budgets, lambda: events.backlog))
         starter = WorkStarter(delivery.start_work)
         provided.add(hub, analysis.service, healer, runner, breakers, sync, handle, DigestSource(db), ci.ledger,
                      ci.history, security.ledger, analytics.service, starter)  # fmt: skip

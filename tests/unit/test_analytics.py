@@ -54,11 +54,13 @@ async def _store(path: Path, runs: list[Row]) -> aiosqlite.Connection:
     columns = "id, flow, project, params, state, created_at, started_at, ended_at, attempt"
     await db.executemany(f"INSERT INTO runs ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", runs)
     with_steps = [r for r in runs if r.started is not None and r.ended is not None and r.id % 10 == 0]
+    timed_out = "ConnectorError: osv: POST /v1/querybatch timed out"
     steps = [(r.id, k, f"step-{k}", "COMPLETED" if k else "FAILED", 1 + (k == 2), r.started,
-              (r.started or 0) + 0.5 * (k + 1), "timeout" if k == 0 and r.id % 3 == 0 else None)
+              (r.started or 0) + 0.5 * (k + 1), "timeout" if k == 0 and r.id % 3 == 0 else None,
+              timed_out if k == 0 and r.id % 3 == 0 else "ValueError: boom" if k == 0 else None)
              for r in with_steps for k in range(3)]  # fmt: skip
-    await db.executemany("INSERT INTO steps (run_id, idx, name, state, attempts, started_at, ended_at, failure) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", steps)  # fmt: skip
+    await db.executemany("INSERT INTO steps (run_id, idx, name, state, attempts, started_at, ended_at, failure, "
+                         "error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", steps)  # fmt: skip
     return db
 
 
@@ -104,6 +106,7 @@ async def test_every_figure_matches_a_direct_computation_over_100k_runs(tmp_path
             }
             timeouts = [r for r in window if r.started is not None and r.ended is not None and r.id % 30 == 0]
             assert got.failures == {"timeout": len(timeouts)}
+            assert got.connector_errors == {"osv": len(timeouts)}  # by the service the error names
             slowest = got.steps[0]
             assert slowest.step == "step-2" and slowest.mean_seconds == pytest.approx(1.5)
             assert slowest.retried == slowest.runs  # every step-2 took two attempts

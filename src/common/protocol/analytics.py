@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from contexten.common.lazy_model import LazyModel
+from contexten.common.models import RateBudget
 from contexten.common.protocol.base import Request
 
 DAY = 86_400.0
@@ -52,7 +53,10 @@ class AnalyticsView(LazyModel):
     steps: list[StepLine] = Field(default_factory=list)  # the slowest, by mean duration
     days: list[DayLine] = Field(default_factory=list)
     failures: dict[str, int] = Field(default_factory=dict)  # step failures by class
+    connector_errors: dict[str, int] = Field(default_factory=dict)  # steps failed by a service's error, by service
     breaker_open_seconds: dict[str, float] = Field(default_factory=dict)
+    budgets: list[RateBudget] = Field(default_factory=list)  # what is left of each rate limit now
+    event_backlog: int = 0  # events queued for the store and the bus now (the pipeline's own lag)
     previous: list[GroupLine] = Field(default_factory=list)  # the flows over the window before, for trends
 
 

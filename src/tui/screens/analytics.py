@@ -147,6 +147,11 @@ class AnalyticsScreen(LiveScreen):
         extra = Text()
         if view.failures:
             extra.append("failures by class: " + ", ".join(f"{k} {v}" for k, v in sorted(view.failures.items())))
+        if view.connector_errors:
+            extra.append(("   " if extra else "") + "connector errors: " + ", ".join(
+                f"{k} {v}" for k, v in sorted(view.connector_errors.items())), style="red")  # fmt: skip
+        for b in view.budgets:
+            extra.append(f"   {b.connector} {b.resource} {b.remaining}/{b.limit} left", style="dim")
         if view.breaker_open_seconds:
             extra.append(("   " if extra else "") + "breakers open: " + ", ".join(
                 f"{k} {seconds_text(v)}" for k, v in view.breaker_open_seconds.items()), style="yellow")  # fmt: skip

@@ -65,6 +65,7 @@ class Analytics:
     steps: list[StepStats] = field(default_factory=list)
     days: list[DayStats] = field(default_factory=list)
     failures: dict[str, int] = field(default_factory=dict)  # step failure class -> count
+    connector_errors: dict[str, int] = field(default_factory=dict)  # service -> steps that failed on it
     breaker_open_seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -137,6 +138,14 @@ async def analytics(db: aiosqlite.Connection, since: float, until: float, projec
         args,
     )  # fmt: skip
     out.failures = {str(r[0]): int(r[1]) for r in failure_rows}
+    # A connector's failure reads "ConnectorError: <service>: ..." (one error type for every connector).
+    service = "substr(s.error, 17, instr(substr(s.error, 17), ':') - 1)"
+    connector_rows = await db.execute_fetchall(
+        f"""SELECT {service} AS service, COUNT(*) FROM runs r JOIN steps s ON s.run_id = r.id
+            WHERE {_JOINED} AND s.error LIKE 'ConnectorError: %' GROUP BY service""",
+        args,
+    )  # fmt: skip
+    out.connector_errors = {str(r[0]): int(r[1]) for r in connector_rows if r[0]}
     out.breaker_open_seconds = await breaker_open_time(db, since, until)
     return out
 

@@ -4,28 +4,35 @@ indexes (migration 20); what it reads belongs to the runs and resilience slices 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 
 import aiosqlite
 
 from contexten.common.clock import Clock
+from contexten.common.models import RateBudget
 from contexten.common.protocol.analytics import AnalyticsView, DayLine, GetAnalytics, GroupLine, StepLine
 from contexten.daemon.platform.lifecycle import Slice, handles
 from contexten.daemon.slices.analytics.queries import Analytics, GroupStats, analytics
 
 
 class RunAnalytics:
-    """Given to flows (through `needs`): the analytics over a window ending now."""
+    """Given to flows (through `needs`): the analytics over a window ending now, with what the connectors'
+    rate budgets and the event pipeline's backlog are at this moment."""
 
-    def __init__(self, db: aiosqlite.Connection, clock: Clock) -> None:
+    def __init__(self, db: aiosqlite.Connection, clock: Clock, budgets: Callable[[], list[RateBudget]],
+                 backlog: Callable[[], int]) -> None:  # fmt: skip
         self._db = db
         self._clock = clock
+        self._budgets = budgets
+        self._backlog = backlog
 
     async def view(self, window: float, project: str | None = None, steps: int = 10) -> AnalyticsView:
         now = self._clock.now()
         current = await analytics(self._db, now - window, now, project, steps)
         previous = await analytics(self._db, now - 2 * window, now - window, project, flows_only=True)
-        return to_view(current, previous)
+        return to_view(current, previous).model_copy(update={"budgets": self._budgets(),
+                                                             "event_backlog": self._backlog()})  # fmt: skip
 
 
 def _line(g: GroupStats) -> GroupLine:
@@ -37,7 +44,8 @@ def to_view(current: Analytics, previous: Analytics | None = None) -> AnalyticsV
         since=current.since, until=current.until, project=current.project,
         flows=[_line(g) for g in current.flows], projects=[_line(g) for g in current.projects],
         steps=[StepLine(**asdict(s)) for s in current.steps], days=[DayLine(**asdict(d)) for d in current.days],
-        failures=current.failures, breaker_open_seconds=current.breaker_open_seconds,
+        failures=current.failures, connector_errors=current.connector_errors,
+        breaker_open_seconds=current.breaker_open_seconds,
         previous=[_line(g) for g in previous.flows] if previous else [],
     )  # fmt: skip
 
