@@ -41,5 +41,9 @@ def test_stats_count_what_ran(home: Path, git_repo: Path) -> None:
         assert run["state"] == "COMPLETED"
         measured = step_results(home, run["id"])["measure"]
         assert measured["regressions"] == [] and measured["runs"] >= 5
+        run = cli_json(home, "run", "predictive_maintenance", "--wait")  # minutes of samples: nothing to say
+        assert run["state"] == "COMPLETED"
+        predicted = step_results(home, run["id"])["predict"]
+        assert predicted["findings"] == [] and predicted["flows"] >= 1
     finally:
         daemon.stop()

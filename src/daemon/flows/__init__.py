@@ -16,6 +16,7 @@ from contexten.daemon.flows import (
     health_check,
     linear_sync,
     performance_monitoring,
+    predictive_maintenance,
     security_audit,
     slack_notifications,
     synthetic,
@@ -46,5 +47,6 @@ def builtin_flows() -> FlowRegistry:
             test_optimization.FLOW,
             code_review_automation.FLOW,
             performance_monitoring.FLOW,
+            predictive_maintenance.FLOW,
         ]
     )

@@ -14,6 +14,7 @@ from contexten.common.models import RateBudget
 from contexten.common.protocol.analytics import AnalyticsView, DayLine, GetAnalytics, GroupLine, StepLine
 from contexten.daemon.platform.lifecycle import Slice, handles
 from contexten.daemon.slices.analytics.queries import Analytics, GroupStats, analytics
+from contexten.daemon.slices.analytics.series import daily_failure_rates, hourly_host
 
 
 class RunAnalytics:
@@ -26,6 +27,12 @@ class RunAnalytics:
         self._clock = clock
         self._budgets = budgets
         self._backlog = backlog
+
+    async def series(self, window: float) -> tuple[list[tuple[float, float, float, float]],
+                                                   dict[str, list[tuple[float, float, int]]], float]:  # fmt: skip
+        """The host's hourly means and each flow's daily failure rates over the window, and now."""
+        now = self._clock.now()
+        return await hourly_host(self._db, now - window), await daily_failure_rates(self._db, now - window), now
 
     async def view(self, window: float, project: str | None = None, steps: int = 10) -> AnalyticsView:
         now = self._clock.now()
