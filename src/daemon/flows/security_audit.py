@@ -148,7 +148,8 @@ async def record(ctx: StepContext) -> dict[str, Any]:
     summary = {"findings": len(found), "by": {k: n for k, n in by.items() if n}, "failing": len(failing),
                "fail_on": fail_on, "passed": not failing}  # fmt: skip
     ledger = ctx.use(FindingLedger)
-    fresh = await ledger.record(project, ctx.run.id, found, summary)
+    looked = {"vulnerability": ctx.params.vulnerabilities, "secret": ctx.params.secrets, "code": ctx.params.code}
+    fresh = await ledger.record(project, ctx.run.id, found, summary, frozenset(k for k, on in looked.items() if on))
     filed = await _file(ctx, ledger) if ctx.params.file_issues else []
     ctx.progress(1.0, f"{len(found)} findings ({len(fresh)} new), {len(filed)} issues filed, "
                       f"{'passed' if not failing else f'{len(failing)} at or above {fail_on}'}")  # fmt: skip

@@ -39,6 +39,7 @@ class KnownFinding:
     last_run: int
 
 
+KINDS = frozenset({"vulnerability", "secret", "code"})
 _COLUMNS = "project, key, kind, severity, title, location, state, issue, first_seen, last_seen, last_run, detail"
 
 
@@ -59,8 +60,10 @@ class FindingLedger:
         )
         return [_known(r) for r in rows]
 
-    async def record(self, project: str, run: int, found: list[Finding], summary: dict[str, Any]) -> list[Finding]:
-        """Store one audit's findings; returns those that are new (or back after a fix)."""
+    async def record(self, project: str, run: int, found: list[Finding], summary: dict[str, Any],
+                     kinds: frozenset[str] = KINDS) -> list[Finding]:  # fmt: skip
+        """Store one audit's findings; returns those that are new (or back after a fix). Only the `kinds` the
+        audit looked for can be found fixed: one that skipped the secrets says nothing about them."""
         before = {k.finding.key: k for k in await self.of(project)}
         now = self._clock.now()
         writes: list[Statement] = []
@@ -81,7 +84,8 @@ class FindingLedger:
                 (project, f.key, f.kind, f.severity, f.title, f.location, now, now, run,
                  json.dumps(f.detail, sort_keys=True)),
             ))  # fmt: skip
-        gone = [k for k, known in before.items() if known.state == "open" and k not in keys]
+        gone = [k for k, known in before.items() if known.state == "open" and k not in keys
+                and known.finding.kind in kinds]  # fmt: skip
         writes += [("UPDATE security_findings SET state = 'fixed', last_run = ? WHERE project = ? AND key = ?",
                     (run, project, k)) for k in gone]  # fmt: skip
         for f in fresh:
