@@ -45,6 +45,8 @@ class HealthSection(_Section):
     cpu_alert_percent: float = Field(default=90.0, gt=0, le=100)
     memory_alert_percent: float = Field(default=90.0, gt=0, le=100)
     disk_alert_percent: float = Field(default=90.0, gt=0, le=100)
+    # An alert clears only once its metric is this far under the limit: one hovering at it does not flap.
+    clear_margin_percent: float = Field(default=5.0, ge=0, le=50)
     bus_lag_alert_ms: float = Field(default=250.0, gt=0, le=60_000)
 
 

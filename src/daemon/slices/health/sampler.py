@@ -61,15 +61,18 @@ def over_thresholds(sample: HealthSample, limits: HealthSection) -> list[dict[st
 @dataclass
 class AlertTracker:
     """Raise an alert when a metric crosses its threshold and a resolution when it drops back, not on
-    every sample in between."""
+    every sample in between. It drops back only under the limit less `clear_margin_percent` (hysteresis):
+    a metric hovering around its limit on a busy host raises one alert, not one per crossing."""
 
     active: set[str] = field(default_factory=set)
 
     def update(self, sample: HealthSample, limits: HealthSection) -> list[dict[str, Any]]:
         over = {a["metric"]: a for a in over_thresholds(sample, limits)}
         raised = [{**a, "resolved": False} for m, a in over.items() if m not in self.active]
-        resolved = [
-            {"metric": m, "resolved": True, "message": f"{m} back under its limit"} for m in self.active - set(over)
-        ]
-        self.active = set(over)
+        values = {"cpu": (sample.cpu, limits.cpu_alert_percent), "memory": (sample.memory, limits.memory_alert_percent),
+                  "disk": (sample.disk, limits.disk_alert_percent)}  # fmt: skip
+        held = {m for m in self.active - set(over) if values[m][0] > values[m][1] - limits.clear_margin_percent}
+        resolved = [{"metric": m, "resolved": True, "message": f"{m} back under its limit"}
+                    for m in self.active - set(over) - held]  # fmt: skip
+        self.active = set(over) | held
         return raised + resolved
