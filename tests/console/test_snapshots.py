@@ -10,13 +10,14 @@ from textual.widgets import DataTable, Static, TextArea
 from contexten.common.clock import FakeClock
 from contexten.common.paths import resolve_paths
 from contexten.tui.app import ContextenApp
-from contexten.tui.screens.analytics import AnalyticsScreen
+from contexten.tui.screens.analytics import AnalyticsScreen, StepsTable
 from contexten.tui.screens.inbox import InboxScreen
-from contexten.tui.screens.pipeline import PipelineScreen
+from contexten.tui.screens.pipeline import JobsTable, PipelineScreen
 from contexten.tui.screens.start_work import StartWorkScreen
 from contexten.tui.screens.work_flow import WorkFlowScreen
 from contexten.tui.screens.work_flows import WorkFlowsScreen
 from contexten.tui.widgets.agent_log import AgentLogView
+from contexten.tui.widgets.log_view import LogView
 from contexten.tui.widgets.plan_preview import PlanPreview
 from contexten.tui.widgets.work_tree import WorkTree
 from tests.console.fake_link import T0, FakeDaemonLink
@@ -110,8 +111,9 @@ def test_the_pipeline_with_a_failing_job_and_its_log(snap_compare: Any, size: tu
         await pilot.press("t")
         await await_for(lambda: isinstance(pilot.app.screen, PipelineScreen) and pilot.app.screen.view is not None,
                         5, "the pipeline")  # fmt: skip
-        await pilot.pause()
-        await pilot.pause()
+        log = pilot.app.screen.query_one(LogView)
+        await await_for(lambda: len(log.lines) > 0 and pilot.app.screen.query_one(JobsTable).row_count > 0, 5,
+                        "the jobs and the log drawn")  # fmt: skip
 
     assert snap_compare(make_app(), terminal_size=size, run_before=open_pipeline)
 
@@ -124,8 +126,8 @@ def test_analytics_with_its_plots(snap_compare: Any, size: tuple[int, int]) -> N
         await pilot.press("f")
         await await_for(lambda: isinstance(pilot.app.screen, AnalyticsScreen) and pilot.app.screen.view is not None,
                         5, "the analytics")  # fmt: skip
-        await pilot.pause()
-        await pilot.pause()
+        steps = pilot.app.screen.query_one(StepsTable)
+        await await_for(lambda: steps.row_count > 0, 5, "the tables filled")
 
     assert snap_compare(make_app(), terminal_size=size, run_before=open_analytics)
 

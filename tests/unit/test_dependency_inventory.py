@@ -40,6 +40,7 @@ def test_python_requirements_pyproject_and_locks(tmp_path: Path) -> None:
     assert ("Jinja2", None, ">=2.10", "requirements.txt", 4) in direct
     assert ("urllib3", "1.24.1", "==1.24.1", "requirements.txt", 7) in direct
     assert ("pytest", "8.0.0", "==8.0.0", "requirements-dev.txt", 1) in direct
+    assert [d.name for d in inv.direct].count("pytest") == 1  # read through `-r` once, not again on its own
     assert ("celery", "4.3.0", "4.3.0", "pyproject.toml", 8) in direct
     assert ("luigi", None, "^3.0", "pyproject.toml", 9) in direct
     assert not any(d.name in ("x", "python") for d in inv.direct)

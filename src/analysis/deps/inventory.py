@@ -65,11 +65,14 @@ class Inventory:
 
 def read_inventory(root: Path) -> Inventory:
     inventory = Inventory()
+    included: set[str] = set()  # requirements files already read through another's `-r`
     for rel in manifest_files(root):
         name = os.path.basename(rel)
-        reader = MANIFESTS.get(name) or LOCKFILES.get(name) or python.requirements
+        if rel in included:
+            continue
+        reader = MANIFESTS.get(name) or LOCKFILES.get(name)
         try:
-            found = reader(root, rel)
+            found = reader(root, rel) if reader is not None else python.requirements(root, rel, included)
         except ManifestError as exc:
             inventory.problems.append(str(exc))
             continue

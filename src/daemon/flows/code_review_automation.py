@@ -23,7 +23,7 @@ from contexten.analysis.impact import changed_lines
 from contexten.analysis.model import Impacted
 from contexten.analysis.review import ReviewDelta, review_delta
 from contexten.analysis.security.risky import scan_source
-from contexten.analysis.security.secrets import scan_lines
+from contexten.analysis.security.secrets import scan_patch
 from contexten.daemon.flows.project_forge import forge_of
 from contexten.daemon.platform.config_supply import SEVERITIES
 from contexten.daemon.platform.git import git
@@ -84,7 +84,7 @@ async def assess(ctx: StepContext) -> dict[str, Any]:
     except NotAnalysable as exc:
         why = str(exc)
     ctx.progress(0.7, "looking for security findings in the added lines")
-    security = await _security(ctx, got, changed, patches)
+    security = await _security(ctx, got, changed, diff)
     ran = await ctx.use(TestHistory).at_sha(ctx.project.id, str(got["pr"]["head_sha"]))
     covering_ran = [(t, o) for t, f, o in ran if f in delta.tests]
     return {
@@ -99,28 +99,16 @@ async def assess(ctx: StepContext) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def _security(ctx: StepContext, got: dict[str, Any], changed: dict[str, set[int]],
-                    patches: list[tuple[str, str]]) -> list[dict[str, Any]]:  # fmt: skip
+async def _security(
+    ctx: StepContext, got: dict[str, Any], changed: dict[str, set[int]], diff: str
+) -> list[dict[str, Any]]:
     """Risky code on the added lines (the file read at the head, so the queries see whole statements) and
-    secrets in them (only their kind and fingerprint are kept)."""
+    secrets in them (the same patch reading security_audit uses on history; kind and fingerprint only)."""
     assert ctx.project is not None
-    out: list[dict[str, Any]] = []
-    added: dict[str, list[tuple[int, str]]] = {}
-    for path, patch in patches:
-        number, lines = 0, []
-        for raw in patch.splitlines():
-            if raw.startswith("@@"):
-                number = int(raw.split("+", 1)[1].split(",")[0].split(" ")[0])
-            elif raw.startswith("+") and not raw.startswith("+++"):
-                lines.append((number, raw[1:]))
-                number += 1
-            elif not raw.startswith("-"):
-                number += 1
-        added[path] = lines
-    for path, lines in added.items():
-        for s in scan_lines(path, lines):
-            out.append({"kind": "secret", "rule": s.kind, "severity": "critical", "path": path, "line": s.line,
-                        "fingerprint": s.fingerprint})  # fmt: skip
+    out: list[dict[str, Any]] = [
+        {"kind": "secret", "rule": s.kind, "severity": "critical", "path": s.path, "line": s.line,
+         "fingerprint": s.fingerprint} for s in scan_patch(diff)
+    ]  # fmt: skip
     if ctx.project.kind == "local":
         for path, numbers in changed.items():
             shown = await git(ctx.project.location, "show", f"{got['head']}:{path}")

@@ -145,8 +145,10 @@ async def record(ctx: StepContext) -> dict[str, Any]:
     failing = [f for f in found if fail_on != "never" and _rank(f.severity) >= _rank(fail_on)]
     by = {f"{kind}:{sev}": sum(1 for f in found if f.kind == kind and f.severity == sev)
           for kind in ("vulnerability", "secret", "code") for sev in SEVERITIES}  # fmt: skip
+    worst = max(failing, key=lambda f: _rank(f.severity), default=None)
     summary = {"findings": len(found), "by": {k: n for k, n in by.items() if n}, "failing": len(failing),
-               "fail_on": fail_on, "passed": not failing}  # fmt: skip
+               "fail_on": fail_on, "passed": not failing,
+               "worst": f"{worst.severity} {worst.title} at {worst.location}" if worst else None}  # fmt: skip
     ledger = ctx.use(FindingLedger)
     looked = {"vulnerability": ctx.params.vulnerabilities, "secret": ctx.params.secrets, "code": ctx.params.code}
     fresh = await ledger.record(project, ctx.run.id, found, summary, frozenset(k for k, on in looked.items() if on))
@@ -159,9 +161,8 @@ async def record(ctx: StepContext) -> dict[str, Any]:
 async def verdict(ctx: StepContext) -> dict[str, Any]:
     result = ctx.results["record"]
     if not result["passed"]:
-        worst = max((f for f in findings(ctx)), key=lambda f: _rank(f.severity))
         raise ValidationFailed(f"{result['failing']} findings at or above {result['fail_on']}; the worst: "
-                               f"{worst.severity} {worst.title} at {worst.location}")  # fmt: skip
+                               f"{result['worst']}")  # fmt: skip
     return {"passed": True}
 
 

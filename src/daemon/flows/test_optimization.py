@@ -103,8 +103,12 @@ async def _run(ctx: StepContext, command: list[str], framework: str, workdir: st
         else:
             assert p.report is not None
             text = Path(p.report).read_text(encoding="utf-8", errors="replace") if os.path.exists(p.report) else ""
-            found = junit(text, workdir, "pytest's junit report") if framework == "pytest" and text else (
-                jest_json(text, workdir) if text else [])  # fmt: skip
+            if not text:
+                found = []
+            elif framework == "pytest":
+                found = junit(text, workdir, "pytest's junit report")
+            else:
+                found = jest_json(text, workdir)
     except ReportError as exc:
         raise ValidationFailed(str(exc)) from None
     if not found and rerun is None:

@@ -48,4 +48,7 @@ class LogView(RichLog):
         count = f"{len(shown)} of {len(self.lines_all)} lines match “{self.filter_text}”" if needle else (
             f"{len(self.lines_all)} lines")  # fmt: skip
         self.border_title = f"{count} · {self.title}"  # the count first: a long title is cut at the end
-        self.scroll_end(animate=False) if not needle else self.scroll_home(animate=False)
+        if needle:
+            self.scroll_home(animate=False)  # the first match first
+        else:
+            self.scroll_end(animate=False)  # a log's end is where a failure is

@@ -54,6 +54,7 @@ class Connectors:
         self._cache: HttpCache | None = None
         self._linear_trackers: dict[str, LinearTracker] = {}
         self._services: dict[str, tuple[tuple[str, float], JsonService]] = {}
+        self._retired: list[JsonService] = []  # replaced by an edit; a flow may still be using one
         self.pinned = pinned
 
     async def forge_of(self, project_id: str) -> Forge | None:
@@ -78,8 +79,9 @@ class Connectors:
     async def close(self) -> None:
         github, linear, cache = self.github, self.linear, self._cache
         self.github, self.linear, self._cache = None, None, None
-        services, self._services = self._services, {}
-        for _, service in services.values():
+        services = [service for _, service in self._services.values()] + self._retired
+        self._services, self._retired = {}, []
+        for service in services:
             await service.aclose()
         if github is not None:
             await github.aclose()
@@ -120,7 +122,7 @@ class Connectors:
         if held is None or held[0] != (url, timeout):
             service = JsonService(name, url, self._clock, self._breakers.get(name), timeout, self._cache)
             if held is not None:
-                self._services[f"{name}@{id(held[1])}"] = held
+                self._retired.append(held[1])
             self._services[name] = ((url, timeout), service)
             return service
         return held[1]
